@@ -1,0 +1,2 @@
+/** The rate-limiting algorithms as pure step functions over explicit state and time. */
+package dev.sluice.algorithm;

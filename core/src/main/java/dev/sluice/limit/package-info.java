@@ -1,0 +1,2 @@
+/** A limit ({@code N/period burst B}) and its grammar. */
+package dev.sluice.limit;

@@ -1,0 +1,39 @@
+package dev.sluice.request;
+
+import java.net.InetAddress;
+import java.util.List;
+
+/**
+ * What the engine may read of an HTTP request. The HTTP layer adapts its own request type to this
+ * interface; the engine never sees a server's types. Implementations need not be thread-safe: a
+ * view is read by the one thread deciding the request.
+ */
+public interface RequestView {
+
+  /** The request method in upper case, e.g. {@code GET}. */
+  String method();
+
+  /**
+   * The normalised path (percent-decoded except {@code %2F}, dot-segments removed, repeated
+   * slashes collapsed), without the query string. See {@code dev.sluice.match.PathNormalizer}.
+   */
+  String path();
+
+  /** The raw query string without the leading {@code ?}, or {@code null} when there is none. */
+  String rawQuery();
+
+  /** The TCP peer that sent the request (a client or a proxy). */
+  InetAddress peerAddress();
+
+  /**
+   * Every value of the named header, in the order received (one entry per header line), matched
+   * case-insensitively; an empty list when absent. Never {@code null}.
+   */
+  List<String> headers(String name);
+
+  /** The first value of the named header, or {@code null} when absent. */
+  default String header(String name) {
+    List<String> values = headers(name);
+    return values.isEmpty() ? null : values.get(0);
+  }
+}
