@@ -9,6 +9,12 @@ package dev.sluice.identity;
  */
 public record Identity(IdentitySpec spec, String value) {
 
+  /** Both components are required. */
+  public Identity {
+    java.util.Objects.requireNonNull(spec, "spec");
+    java.util.Objects.requireNonNull(value, "value");
+  }
+
   /** The identity part of a bucket key, {@code spec:value}; distinct specs never collide. */
   public String key() {
     return spec + ":" + value;

@@ -1,15 +1,243 @@
 package dev.sluice.match;
 
-/** Normalises request targets to the path the upstream framework will route. Stub being implemented. */
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Normalises request targets to the path the upstream framework will route.
+ *
+ * <p>Design: the target is split on its <em>literal</em> {@code /} first, then each segment is
+ * percent-decoded on its own, so an encoded slash ({@code %2F}) can never become a separator. The
+ * output must be unambiguous and a fixed point of {@link #normalize} (normalising it again gives the
+ * same text), so the few decoded characters that would otherwise change meaning on a second pass are
+ * written back percent-encoded: {@code %} as {@code %25}, {@code /} as {@code %2F}, {@code ?} as
+ * {@code %3F} and {@code #} as {@code %23}. Everything else is decoded (UTF-8, strictly).
+ *
+ * <p>Dot-segments are removed as in RFC 3986 §5.2.4, after decoding (so {@code %2E%2E} is a
+ * dot-segment too, otherwise it would be a way around path policies), except that {@code ..} above
+ * the root is an error instead of being silently dropped. Repeated slashes are collapsed; a trailing
+ * slash is kept. Control characters (U+0000–U+001F, U+007F), raw or decoded, are rejected: no
+ * legitimate route contains them and they are a classic way to confuse logs and parsers.
+ *
+ * <p>Thread-safe (stateless).
+ */
 public final class PathNormalizer {
   private PathNormalizer() {}
 
   /**
    * Returns the normalised path of a request target (query string removed).
    *
-   * @throws MalformedTargetException when the target cannot be normalised (answered with 400)
+   * <ul>
+   *   <li>origin-form {@code /a/b?q} → {@code /a/b};
+   *   <li>absolute-form {@code http://host:8080/a?q} → {@code /a} (an empty path is {@code /});
+   *   <li>asterisk-form {@code *} (for {@code OPTIONS *}) → {@code *}, which no path pattern matches.
+   * </ul>
+   *
+   * @throws MalformedTargetException when the target cannot be normalised (answered with 400): it is
+   *     empty or does not start with {@code /}, has bad percent-encoding or invalid UTF-8, contains
+   *     a control character, or climbs above the root with {@code ..}
    */
   public static String normalize(String requestTarget) {
-    throw new IllegalStateException("PathNormalizer.normalize is being implemented");
+    if (requestTarget == null || requestTarget.isEmpty()) {
+      throw new MalformedTargetException("malformed request target \"\": it is empty; expected a path starting with \"/\"");
+    }
+    if (requestTarget.equals("*")) {
+      return "*";
+    }
+    String path = stripQueryAndFragment(pathOfAbsoluteForm(requestTarget));
+    if (!path.startsWith("/")) {
+      throw new MalformedTargetException(
+          "malformed request target " + quote(requestTarget) + ": expected a path starting with \"/\"");
+    }
+    List<String> segments = new ArrayList<>();
+    boolean trailingSlash = false;
+    int start = 1;
+    while (start <= path.length()) {
+      int slash = path.indexOf('/', start);
+      int end = slash < 0 ? path.length() : slash;
+      String raw = path.substring(start, end);
+      boolean last = slash < 0;
+      if (raw.isEmpty()) {
+        // Repeated slashes collapse; a final empty segment means the path ends with "/".
+        trailingSlash = last ? true : trailingSlash;
+      } else {
+        String segment = decodeSegment(requestTarget, raw, start);
+        if (segment.equals(".")) {
+          trailingSlash = true;
+        } else if (segment.equals("..")) {
+          if (segments.isEmpty()) {
+            throw new MalformedTargetException(
+                "malformed request target " + quote(requestTarget) + ": \"..\" climbs above the root");
+          }
+          segments.remove(segments.size() - 1);
+          trailingSlash = true;
+        } else {
+          segments.add(segment);
+          trailingSlash = false;
+        }
+      }
+      start = end + 1;
+    }
+    if (segments.isEmpty()) {
+      return "/";
+    }
+    StringBuilder out = new StringBuilder(path.length());
+    for (String segment : segments) {
+      out.append('/').append(segment);
+    }
+    if (trailingSlash) {
+      out.append('/');
+    }
+    return out.toString();
+  }
+
+  /** For absolute-form ({@code scheme://authority/path}) returns the part from the path on. */
+  private static String pathOfAbsoluteForm(String target) {
+    if (target.startsWith("/")) {
+      return target;
+    }
+    int colon = target.indexOf("://");
+    if (colon <= 0 || !isScheme(target, colon)) {
+      return target;
+    }
+    int authorityStart = colon + 3;
+    int pathStart = target.length();
+    for (int i = authorityStart; i < target.length(); i++) {
+      char c = target.charAt(i);
+      if (c == '/' || c == '?' || c == '#') {
+        pathStart = i;
+        break;
+      }
+    }
+    if (pathStart == authorityStart) {
+      throw new MalformedTargetException(
+          "malformed request target " + quote(target) + ": absolute-form target without a host");
+    }
+    String rest = target.substring(pathStart);
+    return rest.startsWith("/") ? rest : "/" + rest;
+  }
+
+  private static boolean isScheme(String target, int end) {
+    if (!isAsciiLetter(target.charAt(0))) {
+      return false;
+    }
+    for (int i = 1; i < end; i++) {
+      char c = target.charAt(i);
+      if (!isAsciiLetter(c) && !(c >= '0' && c <= '9') && c != '+' && c != '-' && c != '.') {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static boolean isAsciiLetter(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+  }
+
+  private static String stripQueryAndFragment(String target) {
+    int end = target.length();
+    int query = target.indexOf('?');
+    if (query >= 0) {
+      end = query;
+    }
+    int fragment = target.indexOf('#');
+    if (fragment >= 0 && fragment < end) {
+      end = fragment;
+    }
+    return target.substring(0, end);
+  }
+
+  /**
+   * Percent-decodes one segment (which contains no literal {@code /}) as UTF-8 and re-encodes the
+   * characters that would be ambiguous in the output.
+   */
+  private static String decodeSegment(String target, String raw, int offsetInPath) {
+    ByteBuffer bytes = ByteBuffer.allocate(raw.length() * 4);
+    for (int i = 0; i < raw.length(); ) {
+      char c = raw.charAt(i);
+      if (c == '%') {
+        int hi = i + 1 < raw.length() ? Character.digit(raw.charAt(i + 1), 16) : -1;
+        int lo = i + 2 < raw.length() ? Character.digit(raw.charAt(i + 2), 16) : -1;
+        if (hi < 0 || lo < 0 || !isAsciiHex(raw.charAt(i + 1)) || !isAsciiHex(raw.charAt(i + 2))) {
+          throw new MalformedTargetException(
+              "malformed request target " + quote(target) + ": bad percent-encoding \""
+                  + raw.substring(i, Math.min(i + 3, raw.length()))
+                  + "\"; expected \"%\" followed by two hex digits");
+        }
+        bytes.put((byte) (hi * 16 + lo));
+        i += 3;
+      } else {
+        int cp = raw.codePointAt(i);
+        if (Character.isSurrogate((char) cp) && cp <= 0xFFFF) {
+          throw new MalformedTargetException(
+              "malformed request target " + quote(target) + ": contains an unpaired surrogate character");
+        }
+        bytes.put(new String(Character.toChars(cp)).getBytes(StandardCharsets.UTF_8));
+        i += Character.charCount(cp);
+      }
+    }
+    bytes.flip();
+    String decoded;
+    try {
+      decoded = StandardCharsets.UTF_8.newDecoder()
+          .onMalformedInput(CodingErrorAction.REPORT)
+          .onUnmappableCharacter(CodingErrorAction.REPORT)
+          .decode(bytes)
+          .toString();
+    } catch (CharacterCodingException e) {
+      throw new MalformedTargetException(
+          "malformed request target " + quote(target) + ": percent-encoded bytes in \"" + raw
+              + "\" are not valid UTF-8");
+    }
+    StringBuilder out = null;
+    for (int i = 0; i < decoded.length(); i++) {
+      char c = decoded.charAt(i);
+      if (c < 0x20 || c == 0x7F) {
+        throw new MalformedTargetException(
+            "malformed request target " + quote(target) + ": contains control character U+"
+                + String.format("%04X", (int) c));
+      }
+      String escape = switch (c) {
+        case '%' -> "%25";
+        case '/' -> "%2F";
+        case '?' -> "%3F";
+        case '#' -> "%23";
+        default -> null;
+      };
+      if (escape != null && out == null) {
+        out = new StringBuilder(decoded.length() + 8).append(decoded, 0, i);
+      }
+      if (out != null) {
+        if (escape != null) {
+          out.append(escape);
+        } else {
+          out.append(c);
+        }
+      }
+    }
+    return out == null ? decoded : out.toString();
+  }
+
+  private static boolean isAsciiHex(char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+  }
+
+  /** Quotes a client-supplied value for an error message, bounded and with controls escaped. */
+  static String quote(String value) {
+    String shown = value.length() > 200 ? value.substring(0, 200) + "…" : value;
+    StringBuilder out = new StringBuilder(shown.length() + 2).append('"');
+    for (int i = 0; i < shown.length(); i++) {
+      char c = shown.charAt(i);
+      if (c < 0x20 || c == 0x7F || c == '"' || c == '\\') {
+        out.append(String.format("\\u%04x", (int) c));
+      } else {
+        out.append(c);
+      }
+    }
+    return out.append('"').toString();
   }
 }

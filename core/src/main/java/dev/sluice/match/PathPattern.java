@@ -1,0 +1,147 @@
+package dev.sluice.match;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * A compiled {@code paths:} entry of a policy, matched against normalised paths (see {@link
+ * PathNormalizer}).
+ *
+ * <ul>
+ *   <li>a literal segment matches itself exactly (case-sensitive);
+ *   <li>{@code *} matches exactly one non-empty segment;
+ *   <li>{@code **} matches zero or more segments and is only allowed as the last segment, so
+ *       {@code /api/search/**} matches {@code /api/search}, {@code /api/search/x} and
+ *       {@code /api/search/x/y}.
+ * </ul>
+ *
+ * <p>A trailing slash is not significant on either side: {@code /a} matches {@code /a/} and
+ * {@code /a/} matches {@code /a}. Frameworks differ on trailing slashes (Flask redirects one to the
+ * other), and for a limiter matching too much is the safe side; matching too little is a bypass.
+ *
+ * <p>Immutable and thread-safe.
+ */
+public final class PathPattern {
+  private static final String ANY_SEGMENT = "*";
+  private static final String ANY_SEGMENTS = "**";
+
+  private final String source;
+  private final String[] segments;
+
+  private PathPattern(String source, String[] segments) {
+    this.source = source;
+    this.segments = segments;
+  }
+
+  /**
+   * Compiles a pattern such as {@code /api/orders/*} or {@code /api/**}.
+   *
+   * <p>Literal parts must already be in normalised form (no {@code //}, no dot-segments, no
+   * percent-encoding other than {@code %2F}, {@code %25}, {@code %3F}, {@code %23}), because they are
+   * compared with normalised paths; otherwise the pattern could never match and is rejected.
+   *
+   * @throws IllegalArgumentException with a message naming the pattern and the problem when it is
+   *     empty, does not start with {@code /}, uses {@code **} other than as the whole last segment,
+   *     mixes {@code *} with other characters in a segment, or is not a normalised path
+   */
+  public static PathPattern compile(String source) {
+    if (source == null || source.isEmpty()) {
+      throw new IllegalArgumentException(
+          "invalid path pattern \"\": it is empty; expected a path starting with \"/\" such as \"/api/**\"");
+    }
+    String quoted = PathNormalizer.quote(source);
+    if (!source.startsWith("/")) {
+      throw new IllegalArgumentException(
+          "invalid path pattern " + quoted + ": it must start with \"/\"; did you mean \"/" + source + "\"?");
+    }
+    if (source.indexOf('?') >= 0 || source.indexOf('#') >= 0) {
+      throw new IllegalArgumentException(
+          "invalid path pattern " + quoted
+              + ": it contains \"?\" or \"#\"; patterns match the path only, never the query string");
+    }
+    String body = source.substring(1);
+    String[] parts = body.isEmpty() ? new String[0] : body.split("/", -1);
+    List<String> segments = new ArrayList<>(parts.length);
+    for (int i = 0; i < parts.length; i++) {
+      String part = parts[i];
+      boolean last = i == parts.length - 1;
+      if (part.contains(ANY_SEGMENTS) && !part.equals(ANY_SEGMENTS)) {
+        throw new IllegalArgumentException(
+            "invalid path pattern " + quoted + ": \"**\" must be a whole segment, not part of \""
+                + part + "\"");
+      }
+      if (part.equals(ANY_SEGMENTS) && !last) {
+        throw new IllegalArgumentException(
+            "invalid path pattern " + quoted + ": \"**\" is only allowed as the last segment");
+      }
+      if (part.contains(ANY_SEGMENT) && !part.equals(ANY_SEGMENT) && !part.equals(ANY_SEGMENTS)) {
+        throw new IllegalArgumentException(
+            "invalid path pattern " + quoted + ": \"*\" must be a whole segment, not part of \""
+                + part + "\"");
+      }
+      if (part.isEmpty() && last) {
+        continue; // trailing slash: not significant
+      }
+      segments.add(part);
+    }
+    String normalised;
+    try {
+      normalised = PathNormalizer.normalize(source);
+    } catch (MalformedTargetException e) {
+      throw new IllegalArgumentException(
+          "invalid path pattern " + quoted + ": it is not a valid path ("
+              + e.getMessage().replaceFirst("^malformed request target \"[^\"]*\": ", "") + ")", e);
+    }
+    if (!normalised.equals(source)) {
+      throw new IllegalArgumentException(
+          "invalid path pattern " + quoted + ": it is not a normalised path and would never match; did you mean "
+              + PathNormalizer.quote(normalised) + "?");
+    }
+    return new PathPattern(source, segments.toArray(new String[0]));
+  }
+
+  /**
+   * Whether the normalised path matches this pattern. Paths that do not start with {@code /} (such as
+   * the asterisk-form {@code *}) match no pattern.
+   */
+  public boolean matches(String normalisedPath) {
+    Objects.requireNonNull(normalisedPath, "normalisedPath");
+    if (!normalisedPath.startsWith("/")) {
+      return false;
+    }
+    String trimmed = normalisedPath.length() > 1 && normalisedPath.endsWith("/")
+        ? normalisedPath.substring(0, normalisedPath.length() - 1)
+        : normalisedPath; // trailing slash: not significant
+    String[] path = trimmed.length() == 1 ? new String[0] : trimmed.substring(1).split("/", -1);
+    for (int i = 0; i < segments.length; i++) {
+      String segment = segments[i];
+      if (segment.equals(ANY_SEGMENTS)) {
+        return true;
+      }
+      if (i >= path.length) {
+        return false;
+      }
+      if (segment.equals(ANY_SEGMENT) ? path[i].isEmpty() : !segment.equals(path[i])) {
+        return false;
+      }
+    }
+    return path.length == segments.length;
+  }
+
+  /** The pattern as written. */
+  @Override
+  public String toString() {
+    return source;
+  }
+
+  @Override
+  public boolean equals(Object other) {
+    return other instanceof PathPattern p && p.source.equals(source);
+  }
+
+  @Override
+  public int hashCode() {
+    return source.hashCode();
+  }
+}
