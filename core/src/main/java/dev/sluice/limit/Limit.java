@@ -15,13 +15,13 @@ public record Limit(long quantity, long periodNanos, long burst, String text) {
 
   public Limit {
     if (quantity <= 0) {
-      throw new IllegalArgumentException("limit quantity must be positive, got " + quantity);
+      throw LimitMessages.quantityNotPositive(quantity);
     }
     if (periodNanos <= 0) {
-      throw new IllegalArgumentException("limit period must be positive, got " + periodNanos + "ns");
+      throw LimitMessages.periodNotPositive(periodNanos);
     }
     if (burst <= 0) {
-      throw new IllegalArgumentException("limit burst must be positive, got " + burst);
+      throw LimitMessages.burstNotPositive(burst);
     }
     if (text == null) {
       text = quantity + "/" + Duration.ofNanos(periodNanos);
@@ -40,6 +40,15 @@ public record Limit(long quantity, long periodNanos, long burst, String text) {
   public long emissionIntervalNanos() {
     long q = periodNanos / quantity;
     return q * quantity == periodNanos ? q : q + 1;
+  }
+
+  /**
+   * Parses a limit as written in the policy file; see {@link LimitParser#parse(String)}.
+   *
+   * @throws LimitSyntaxException when the text does not follow the limit grammar
+   */
+  public static Limit parse(String text) {
+    return LimitParser.parse(text);
   }
 
   /** The period as a {@link Duration}. */

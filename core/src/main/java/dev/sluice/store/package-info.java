@@ -1,4 +1,10 @@
 /**
  * Where bucket state lives: the {@link dev.sluice.store.Store} SPI and the bounded in-memory store.
+ *
+ * <p>A store decides one request against one bucket ({@link dev.sluice.store.BucketKey} + {@link
+ * dev.sluice.store.BucketSpec}) atomically and reports a {@link dev.sluice.store.Consumption}.
+ * {@link dev.sluice.store.MemoryStore} runs the algorithm steps in-process under a per-bucket lock
+ * and never holds more than {@code max_keys} buckets; shared backends (Redis) implement the same
+ * SPI and pass the same contract test suite ({@code StoreContractTest} in the core test-jar).
  */
 package dev.sluice.store;

@@ -1,0 +1,223 @@
+package dev.sluice.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.sluice.algorithm.Algorithm;
+import dev.sluice.limit.LimitParser;
+import dev.sluice.time.ManualClock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Queue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+class MemoryStoreTest {
+  private static final BucketSpec TEN_PER_SECOND =
+      new BucketSpec(Algorithm.GCRA, List.of(LimitParser.parse("10/second")));
+
+  private final ManualClock clock = new ManualClock();
+
+  private static Consumption consume(MemoryStore store, BucketKey key, BucketSpec spec, long cost) {
+    CompletableFuture<Consumption> stage = store.tryConsume(key, spec, cost).toCompletableFuture();
+    assertThat(stage).as("the memory store completes before returning").isDone();
+    return stage.join();
+  }
+
+  private static BucketKey key(String identity) {
+    return new BucketKey("test", identity);
+  }
+
+  @Test
+  void tryConsume_sixteenThreadsFrozenTime_admitExactlyBurst() throws Exception {
+    MemoryStore store = new MemoryStore(clock, 1_000);
+    int rounds = 20;
+    int threads = 16;
+    int attempts = 200; // 3,200 attempts per round against a burst of 2,000: a long contended phase
+    BucketSpec spec = new BucketSpec(Algorithm.GCRA, List.of(LimitParser.parse("10/second burst 2000")));
+    AtomicInteger[] admitted = new AtomicInteger[rounds];
+    for (int r = 0; r < rounds; r++) {
+      admitted[r] = new AtomicInteger();
+    }
+    Queue<Throwable> failures = new ConcurrentLinkedQueue<>();
+    CyclicBarrier roundStart = new CyclicBarrier(threads);
+    Thread[] workers = new Thread[threads];
+    for (int t = 0; t < threads; t++) {
+      workers[t] =
+          new Thread(
+              () -> {
+                try {
+                  for (int r = 0; r < rounds; r++) {
+                    roundStart.await(60, TimeUnit.SECONDS);
+                    BucketKey key = key("ip:round" + r);
+                    for (int i = 0; i < attempts; i++) {
+                      if (consume(store, key, spec, 1).allowed()) {
+                        admitted[r].incrementAndGet();
+                      }
+                    }
+                  }
+                } catch (Throwable e) {
+                  failures.add(e);
+                }
+              });
+      workers[t].start();
+    }
+    for (Thread worker : workers) {
+      worker.join(120_000);
+      assertThat(worker.isAlive()).isFalse();
+    }
+    StoreContractTest.rethrow(failures);
+
+    for (int r = 0; r < rounds; r++) {
+      assertThat(admitted[r].get()).as("round %d", r).isEqualTo(2000);
+    }
+  }
+
+  @Test
+  void tryConsume_concurrentDistinctKeys_neverExceedsMaxKeys() throws Exception {
+    MemoryStore store = new MemoryStore(clock, 50);
+    Queue<Throwable> failures = new ConcurrentLinkedQueue<>();
+    CountDownLatch start = new CountDownLatch(1);
+    Thread[] workers = new Thread[16];
+    for (int t = 0; t < workers.length; t++) {
+      int thread = t;
+      workers[t] =
+          new Thread(
+              () -> {
+                try {
+                  start.await();
+                  for (int i = 0; i < 300; i++) {
+                    consume(store, key("ip:" + thread + "." + i), TEN_PER_SECOND, 1);
+                    assertThat(store.size()).isLessThanOrEqualTo(50);
+                  }
+                } catch (Throwable e) {
+                  failures.add(e);
+                }
+              });
+      workers[t].start();
+    }
+    start.countDown();
+    for (Thread worker : workers) {
+      worker.join(60_000);
+      assertThat(worker.isAlive()).isFalse();
+    }
+    StoreContractTest.rethrow(failures);
+
+    assertThat(store.size()).isLessThanOrEqualTo(50);
+    assertThat(store.evictions()).as("time is frozen: nothing refills, evicting is the only way")
+        .isPositive();
+  }
+
+  @Test
+  void tryConsume_fiveTimesMaxKeysIdentities_keepsBoundAndDropsOnlyFullBuckets() {
+    int maxKeys = 1_000;
+    MemoryStore store = new MemoryStore(clock, maxKeys);
+    BucketSpec slow = new BucketSpec(Algorithm.GCRA, List.of(LimitParser.parse("5/day")));
+    BucketSpec fast = new BucketSpec(Algorithm.GCRA, List.of(LimitParser.parse("1000/second")));
+    // Ten drained buckets that stay far from full for the whole test.
+    for (int i = 0; i < 10; i++) {
+      assertThat(consume(store, key("api_key:kept" + i), slow, 5).allowed()).isTrue();
+    }
+
+    for (int i = 0; i < 5 * maxKeys; i++) {
+      assertThat(consume(store, key("ip:filler" + i), fast, 1).allowed()).isTrue();
+      assertThat(store.size()).as("after insert %d", i).isLessThanOrEqualTo(maxKeys);
+      clock.advance(Duration.ofMillis(1)); // every filler is full again one interval later
+    }
+
+    assertThat(store.evictions()).as("only full buckets were dropped").isZero();
+    for (int i = 0; i < 10; i++) {
+      Consumption kept = consume(store, key("api_key:kept" + i), slow, 1);
+      assertThat(kept.allowed()).as("kept%d still drained", i).isFalse();
+      assertThat(kept.limits().get(0).remaining()).isZero();
+    }
+  }
+
+  @Test
+  void tryConsume_noFullBucketLeft_evictsTheOneClosestToFull() {
+    MemoryStore store = new MemoryStore(clock, 3);
+    consume(store, key("a"), TEN_PER_SECOND, 10); // full in 1s
+    consume(store, key("b"), TEN_PER_SECOND, 1); // full in 100ms: closest
+    consume(store, key("c"), TEN_PER_SECOND, 5); // full in 500ms
+
+    consume(store, key("d"), TEN_PER_SECOND, 1);
+
+    assertThat(store.size()).isEqualTo(3);
+    assertThat(store.evictions()).isOne();
+    assertThat(consume(store, key("a"), TEN_PER_SECOND, 1).allowed()).as("a kept").isFalse();
+    assertThat(consume(store, key("c"), TEN_PER_SECOND, 6).allowed()).as("c kept").isFalse();
+    assertThat(consume(store, key("b"), TEN_PER_SECOND, 10).allowed()).as("b forgotten").isTrue();
+  }
+
+  @Test
+  void tryConsume_fullBucketAvailable_dropsItWithoutCountingAnEviction() {
+    MemoryStore store = new MemoryStore(clock, 3);
+    consume(store, key("a"), TEN_PER_SECOND, 10);
+    consume(store, key("b"), TEN_PER_SECOND, 1);
+    clock.advance(Duration.ofMillis(200)); // b is full again, a is not
+    consume(store, key("c"), TEN_PER_SECOND, 1);
+
+    consume(store, key("d"), TEN_PER_SECOND, 1);
+
+    assertThat(store.size()).isEqualTo(3);
+    assertThat(store.evictions()).isZero();
+    assertThat(consume(store, key("a"), TEN_PER_SECOND, 3).allowed()).as("a kept").isFalse();
+  }
+
+  @Test
+  void tryConsume_clockWithNegativeOrigin_decidesNormally() {
+    ManualClock negative = new ManualClock(Long.MIN_VALUE / 2);
+    MemoryStore store = new MemoryStore(negative, 10);
+
+    assertThat(consume(store, key("x"), TEN_PER_SECOND, 10).allowed()).isTrue();
+    assertThat(consume(store, key("x"), TEN_PER_SECOND, 1).retryAfterNanos()).isEqualTo(100_000_000L);
+    negative.advance(Duration.ofMillis(100));
+    assertThat(consume(store, key("x"), TEN_PER_SECOND, 1).allowed()).isTrue();
+  }
+
+  @Test
+  void tryConsume_costAboveCapacity_isRejected() {
+    MemoryStore store = new MemoryStore(clock);
+
+    assertThatThrownBy(() -> store.tryConsume(key("x"), TEN_PER_SECOND, 11))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("cost must be between 1 and the capacity of limit \"10/second\" (10), got 11");
+    assertThat(store.size()).isZero();
+  }
+
+  @Test
+  void tryConsume_specWithMoreLimitsAfterReload_startsTheBucketAfresh() {
+    MemoryStore store = new MemoryStore(clock, 10);
+    consume(store, key("x"), TEN_PER_SECOND, 10);
+    BucketSpec reloaded =
+        new BucketSpec(
+            Algorithm.GCRA, List.of(LimitParser.parse("10/second"), LimitParser.parse("100/hour")));
+
+    Consumption afterReload = consume(store, key("x"), reloaded, 1);
+
+    assertThat(afterReload.allowed()).isTrue();
+    assertThat(afterReload.limits()).hasSize(2);
+  }
+
+  @Test
+  void construct_nonPositiveMaxKeys_isRejected() {
+    assertThatThrownBy(() -> new MemoryStore(clock, 0))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("store max_keys must be at least 1, got 0");
+  }
+
+  @Test
+  void defaults_matchTheSpec() {
+    MemoryStore store = new MemoryStore(clock);
+    assertThat(MemoryStore.DEFAULT_MAX_KEYS).isEqualTo(1_000_000);
+    assertThat(store.maxKeys()).isEqualTo(1_000_000);
+    assertThat(store.ping().toCompletableFuture()).isCompletedWithValue(null);
+    store.close();
+    store.close();
+  }
+}
