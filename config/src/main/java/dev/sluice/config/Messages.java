@@ -1,0 +1,155 @@
+package dev.sluice.config;
+
+import java.util.Collection;
+import java.util.Optional;
+
+/**
+ * Every message of the YAML layer, in one place so the wording stays consistent and tests can
+ * assert the exact text. Each names the config path, what is wrong, the offending value and what
+ * was expected. Messages of semantic rules come from the core builders unchanged.
+ */
+final class Messages {
+  private Messages() {}
+
+  static String unknownKey(String parent, String key, Collection<String> valid) {
+    Optional<String> suggestion = Spelling.closest(key, valid);
+    String where = parent.isEmpty() ? "at the top level" : "in " + parent;
+    return "unknown field " + quote(key) + " " + where
+        + suggestion.map(s -> "; did you mean " + quote(s) + "?").orElse("")
+        + " (valid fields: " + String.join(", ", valid) + ")";
+  }
+
+  static String unsupported(String path) {
+    return path + " is not available in this version of Sluice (abuse control, SPEC §7, is not"
+        + " implemented yet); remove it";
+  }
+
+  static String unsupportedIdentity(String path, String value) {
+    return path + ": identity " + quote(value) + " is not available in this version of Sluice"
+        + " (body and composite identities, SPEC §7, are not implemented yet); expected ip,"
+        + " api_key, user, session, header:<Name> or global";
+  }
+
+  static String duplicateKey(String parent, String key, int firstLine) {
+    String where = parent.isEmpty() ? "at the top level" : "in " + parent;
+    return "duplicate field " + quote(key) + " " + where + " (first set at line " + firstLine
+        + "); expected each field once";
+  }
+
+  static String nonScalarKey(String parent) {
+    return (parent.isEmpty() ? "top level" : parent) + ": field names must be plain words";
+  }
+
+  static String wrongType(String path, String expected, String actual) {
+    return path + ": expected " + expected + ", got " + actual;
+  }
+
+  static String missing(String path, String example) {
+    return path + " is required; e.g. " + example;
+  }
+
+  static String badEnum(String path, String value, Collection<String> valid) {
+    Optional<String> suggestion = Spelling.closest(value, valid);
+    return path + ": unknown value " + quote(value) + "; expected one of " + String.join(", ", valid)
+        + suggestion.map(s -> " (did you mean " + quote(s) + "?)").orElse("");
+  }
+
+  static String badVersion(String value) {
+    return "version: unsupported version " + value + "; expected 1";
+  }
+
+  static String badInteger(String path, String value, long min, long max) {
+    return path + ": " + quote(value) + " is not a whole number; expected " + range(min, max);
+  }
+
+  static String integerOutOfRange(String path, String value, long min, long max) {
+    return path + ": " + value + " is out of range; expected " + range(min, max);
+  }
+
+  private static String range(long min, long max) {
+    return max == Long.MAX_VALUE ? "a whole number of at least " + min : "a whole number from " + min + " to " + max;
+  }
+
+  static String badDuration(String path, String value) {
+    return path + ": bad duration " + quote(value)
+        + "; expected a positive whole number with a unit ms, s, m, h or d (e.g. 50ms, 30s, 15m, 24h)";
+  }
+
+  static String badAddress(String path, String value, String problem) {
+    return path + ": bad address " + quote(value) + ": " + problem
+        + "; expected host:port (e.g. 127.0.0.1:8080 or [::1]:8080)";
+  }
+
+  static String badUrl(String path, String value, String problem, String expected) {
+    return path + ": bad URL " + quote(value) + ": " + problem + "; expected " + expected;
+  }
+
+  static String prefixed(String path, String message) {
+    return path + ": " + message;
+  }
+
+  static String emptyList(String path, String example) {
+    return path + " is empty; expected at least one entry, e.g. " + example;
+  }
+
+  static String emptyDocument() {
+    return "the policy file is empty; expected a mapping that starts with version: 1";
+  }
+
+  static String yamlSyntax(String problem) {
+    return "YAML syntax error: " + problem;
+  }
+
+  static String cannotRead(String problem) {
+    return "cannot read the policy file: " + problem;
+  }
+
+  static String cannotReadReferenced(String path, String file, String problem) {
+    return path + ": cannot read " + quote(file) + ": " + problem;
+  }
+
+  static String envNotSet(String path, String variable) {
+    return path + ": environment variable " + variable
+        + " is not set; expected it to hold the HS256 secret";
+  }
+
+  static String envEmpty(String path, String variable) {
+    return path + ": environment variable " + variable
+        + " is empty; expected it to hold the HS256 secret";
+  }
+
+  static String badEnvName(String path, String value) {
+    return path + ": " + quote(value)
+        + " is not an environment variable name; expected letters, digits and '_' (e.g. SLUICE_JWT_SECRET)";
+  }
+
+  static String exactlyOne(String path, String a, String b) {
+    return path + ": expected exactly one of " + a + " or " + b;
+  }
+
+  static String onlyForRedis(String path, String type) {
+    return path + " applies only to type: redis (the store is " + type + "); remove it";
+  }
+
+  static String onlyForMemory(String path) {
+    return path + " applies only to type: memory (redis bounds its keys by expiry); remove it";
+  }
+
+  static String duplicateEntry(String path, String value, int firstLine) {
+    return path + ": " + quote(value) + " is listed twice (first at line " + firstLine
+        + "); expected each entry once";
+  }
+
+  static String identityNotConfigured(String path, String kind, String needed) {
+    return path + ": identity " + kind + " is not configured, so it would never identify a request;"
+        + " expected " + needed;
+  }
+
+  static String blank(String path) {
+    return path + " is blank; expected a value";
+  }
+
+  static String quote(String value) {
+    return value == null ? "null" : "\"" + value + "\"";
+  }
+}

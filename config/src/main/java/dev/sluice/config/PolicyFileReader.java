@@ -1,0 +1,786 @@
+package dev.sluice.config;
+
+import dev.sluice.algorithm.Algorithm;
+import dev.sluice.identity.Cidr;
+import dev.sluice.identity.CidrSet;
+import dev.sluice.identity.IdentityKind;
+import dev.sluice.identity.IdentityResolver;
+import dev.sluice.identity.IdentitySpec;
+import dev.sluice.identity.IpHeader;
+import dev.sluice.limit.Limit;
+import dev.sluice.limit.LimitParser;
+import dev.sluice.limit.LimitSyntaxException;
+import dev.sluice.match.PathPattern;
+import dev.sluice.policy.Mode;
+import dev.sluice.policy.OnError;
+import dev.sluice.policy.Policy;
+import dev.sluice.policy.PolicyConfigException;
+import dev.sluice.policy.PolicySet;
+import java.io.IOException;
+import java.io.StringReader;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Function;
+import java.util.function.Supplier;
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.error.Mark;
+import org.yaml.snakeyaml.error.MarkedYAMLException;
+import org.yaml.snakeyaml.error.YAMLException;
+import org.yaml.snakeyaml.nodes.MappingNode;
+import org.yaml.snakeyaml.nodes.Node;
+import org.yaml.snakeyaml.nodes.ScalarNode;
+import org.yaml.snakeyaml.nodes.SequenceNode;
+
+/**
+ * Reads one policy file: composes the YAML node tree (keeping positions), walks it section by
+ * section, and feeds the core builders. One instance per read; not thread-safe.
+ *
+ * <p>Why by hand rather than data binding: binding loses positions and silently accepts unknown
+ * keys. Walking the node tree lets every value be typed and every error point at its node.
+ */
+final class PolicyFileReader {
+  private static final List<String> TOP_LEVEL = List.of(
+      "version", "gateway", "clients", "store", "headers", "audit_log", "exempt", "defaults", "policies");
+  private static final Set<String> TOP_LEVEL_UNSUPPORTED = Set.of("block");
+  private static final List<String> GATEWAY = List.of("listen", "upstream", "admin", "upstream_timeout");
+  private static final Set<String> GATEWAY_UNSUPPORTED = Set.of("max_inflight", "admin_token_env");
+  private static final List<String> CLIENTS =
+      List.of("trusted_proxies", "ip_header", "ipv6_prefix", "api_key", "user", "session");
+  private static final List<String> API_KEY = List.of("header", "query", "keys_file");
+  private static final List<String> USER = List.of("jwt");
+  private static final List<String> JWT = List.of("header", "claim", "hs256_secret_env", "jwks_file");
+  private static final List<String> SESSION = List.of("cookie");
+  private static final List<String> STORE = List.of("type", "url", "on_error", "timeout", "max_keys");
+  private static final List<String> EXEMPT = List.of("ips", "api_keys");
+  private static final List<String> DEFAULTS = List.of("by", "limits");
+  private static final List<String> POLICY =
+      List.of("name", "match", "by", "limits", "algorithm", "cost", "mode", "on_error");
+  private static final Set<String> POLICY_UNSUPPORTED = Set.of("count", "penalty", "priority", "concurrency");
+  private static final List<String> MATCH = List.of("methods", "paths");
+
+  private static final Map<String, IpHeader> IP_HEADERS = byName(IpHeader.values(), IpHeader::configName);
+  private static final Map<String, StoreType> STORE_TYPES = byName(StoreType.values(), StoreType::configName);
+  private static final Map<String, OnError> ON_ERRORS = byName(OnError.values(), OnError::configName);
+  private static final Map<String, HeaderStyle> HEADER_STYLES = byName(HeaderStyle.values(), HeaderStyle::configName);
+  private static final Map<String, Algorithm> ALGORITHMS = byName(Algorithm.values(), Algorithm::configName);
+  private static final Map<String, Mode> MODES = byName(Mode.values(), Mode::configName);
+
+  private static final IdentitySpec IP = new IdentitySpec(IdentityKind.IP, null);
+
+  private final String fileName;
+  private final Path source;
+  private final Path baseDir;
+  private final Function<String, String> env;
+  private final Walker w;
+
+  // Which identity sources the clients section configured, to reject a `by` that could never match.
+  private boolean apiKeySource;
+  private boolean apiKeysChecked;
+  private boolean userSource;
+  private boolean sessionSource;
+  private final List<Node> identityNodes = new ArrayList<>();
+  private final List<IdentitySpec> identitySpecs = new ArrayList<>();
+  private final List<String> identityPaths = new ArrayList<>();
+
+  PolicyFileReader(String fileName, Path source, Path baseDir, Function<String, String> env) {
+    this.fileName = fileName;
+    this.source = source;
+    this.baseDir = baseDir;
+    this.env = env;
+    this.w = new Walker(fileName);
+  }
+
+  SluiceConfig read(String yaml) throws ConfigException {
+    Node root = compose(yaml);
+    SluiceConfig config = root == null ? null : walk(root);
+    if (w.hasErrors() || config == null) {
+      if (!w.hasErrors()) {
+        w.errorAtLine(1, 1, Messages.emptyDocument());
+      }
+      List<ConfigError> sorted = new ArrayList<>(w.errors());
+      sorted.sort(Comparator.comparingInt(ConfigError::line).thenComparingInt(ConfigError::column));
+      throw new ConfigException(sorted);
+    }
+    return config;
+  }
+
+  private Node compose(String yaml) {
+    LoaderOptions options = new LoaderOptions();
+    options.setAllowDuplicateKeys(true); // duplicates are reported by the walker, with both lines
+    options.setMaxAliasesForCollections(50);
+    options.setNestingDepthLimit(50);
+    options.setCodePointLimit(4 * 1024 * 1024);
+    try {
+      return new Yaml(options).compose(new StringReader(yaml));
+    } catch (MarkedYAMLException e) {
+      Mark mark = e.getProblemMark() != null ? e.getProblemMark() : e.getContextMark();
+      String problem = e.getProblem() != null ? e.getProblem().trim() : "malformed YAML";
+      if (e.getContext() != null && e.getContextMark() != null && e.getProblemMark() != null) {
+        problem = problem + " (" + e.getContext().trim() + " at line " + (e.getContextMark().getLine() + 1)
+            + ", column " + (e.getContextMark().getColumn() + 1) + ")";
+      }
+      w.errorAt(mark, 0, Messages.yamlSyntax(problem));
+      return null;
+    } catch (YAMLException e) {
+      // Reader-level problems (non-printable characters, size limits) carry no line/column mark.
+      w.errorAtLine(1, 1, Messages.yamlSyntax(String.valueOf(e.getMessage()).lines().findFirst().orElse("")));
+      return null;
+    }
+  }
+
+  private SluiceConfig walk(Node root) {
+    Walker.Fields top = w.fields(root, "", TOP_LEVEL, TOP_LEVEL_UNSUPPORTED);
+    if (top == null) {
+      return null;
+    }
+    if (!top.has("version")) {
+      w.error(root, Messages.missing("version", "version: 1"));
+    } else {
+      Node v = top.get("version");
+      if (!(v instanceof ScalarNode s) || !"1".equals(s.getValue().strip())) {
+        w.error(v, Messages.badVersion(Walker.describe(v)));
+        return null; // another version's file would only produce noise below
+      }
+    }
+
+    GatewaySettings gateway = gateway(top);
+    IdentityResolver identity = clients(top.get("clients"));
+    StoreSettings store = store(top.get("store"));
+    HeaderStyle headers = top.has("headers") ? w.choice(top.get("headers"), "headers", HEADER_STYLES) : HeaderStyle.IETF;
+    Optional<String> auditLog = Optional.empty();
+    if (top.has("audit_log")) {
+      auditLog = Optional.ofNullable(w.nonBlank(top.get("audit_log"), "audit_log"));
+    }
+
+    PolicySet.Builder set = PolicySet.builder();
+    if (identity != null) {
+      coreRun(root, "clients", () -> set.identity(identity));
+    }
+    if (store != null) {
+      set.onError(store.onError());
+    }
+    exempt(top.get("exempt"), set);
+    defaults(top.get("defaults"), set);
+    policies(top.get("policies"), set);
+    if (identity != null) {
+      checkIdentitySources(top);
+    }
+
+    if (w.hasErrors()) {
+      return null;
+    }
+    PolicySet policies = core(root, "", set::build);
+    if (policies == null || gateway == null || store == null || headers == null) {
+      return null;
+    }
+    return new SluiceConfig(source, gateway, store, headers, auditLog, policies,
+        Warnings.of(policies, apiKeysChecked));
+  }
+
+  /**
+   * A {@code by} entry whose source is not configured would silently never identify anyone (the
+   * chain would always move on), so it is an error, as are exempt API keys nobody can send.
+   */
+  private void checkIdentitySources(Walker.Fields top) {
+    for (int i = 0; i < identitySpecs.size(); i++) {
+      IdentityKind kind = identitySpecs.get(i).kind();
+      String needed = switch (kind) {
+        case API_KEY -> apiKeySource ? null : "clients.api_key (e.g. api_key: { header: X-API-Key })";
+        case USER -> userSource ? null : "clients.user.jwt (e.g. user: { jwt: { hs256_secret_env: SLUICE_JWT_SECRET } })";
+        case SESSION -> sessionSource ? null : "clients.session (e.g. session: { cookie: session })";
+        default -> null;
+      };
+      if (needed != null) {
+        w.error(identityNodes.get(i), Messages.identityNotConfigured(identityPaths.get(i), kind.configName(), needed));
+      }
+    }
+    Node exempt = top.get("exempt");
+    if (!apiKeySource && exempt instanceof MappingNode) {
+      Node keys = w.nodeFor("exempt.api_keys", null);
+      if (keys instanceof SequenceNode seq && !seq.getValue().isEmpty()) {
+        w.error(keys, Messages.identityNotConfigured("exempt.api_keys", "api_key",
+            "clients.api_key (e.g. api_key: { header: X-API-Key })"));
+      }
+    }
+  }
+
+  // ---- gateway ----
+
+  private GatewaySettings gateway(Walker.Fields top) {
+    Node node = top.get("gateway");
+    if (node == null) {
+      w.error(top.node(), Messages.missing("gateway.upstream", "gateway: { upstream: http://127.0.0.1:5000 }"));
+      return null;
+    }
+    Walker.Fields f = w.fields(node, "gateway", GATEWAY, GATEWAY_UNSUPPORTED);
+    if (f == null) {
+      return null;
+    }
+    InetSocketAddress listen = f.has("listen") ? w.address(f.get("listen"), "gateway.listen") : GatewaySettings.DEFAULT_LISTEN;
+    InetSocketAddress admin = f.has("admin") ? w.address(f.get("admin"), "gateway.admin") : GatewaySettings.DEFAULT_ADMIN;
+    Duration timeout = f.has("upstream_timeout")
+        ? w.duration(f.get("upstream_timeout"), "gateway.upstream_timeout")
+        : GatewaySettings.DEFAULT_UPSTREAM_TIMEOUT;
+    URI upstream = null;
+    if (!f.has("upstream")) {
+      w.error(node, Messages.missing("gateway.upstream", "upstream: http://127.0.0.1:5000"));
+    } else {
+      upstream = w.url(f.get("upstream"), "gateway.upstream", Set.of("http", "https"),
+          "an http:// or https:// URL such as http://127.0.0.1:5000", true);
+    }
+    if (listen == null || admin == null || timeout == null || upstream == null) {
+      return null;
+    }
+    return new GatewaySettings(listen, upstream, admin, timeout);
+  }
+
+  // ---- clients ----
+
+  private IdentityResolver clients(Node node) {
+    IdentityResolver.Builder b = IdentityResolver.builder();
+    if (node == null) {
+      return b.build();
+    }
+    Walker.Fields f = w.fields(node, "clients", CLIENTS, Set.of());
+    if (f == null) {
+      return null;
+    }
+    int before = w.errors().size();
+    if (f.has("trusted_proxies")) {
+      CidrSet proxies = cidrs(f.get("trusted_proxies"), "clients.trusted_proxies");
+      if (proxies != null) {
+        coreRun(f.get("trusted_proxies"), "clients.trusted_proxies", () -> b.trustedProxies(proxies));
+      }
+    }
+    if (f.has("ip_header")) {
+      IpHeader h = w.choice(f.get("ip_header"), "clients.ip_header", IP_HEADERS);
+      if (h != null) {
+        coreRun(f.get("ip_header"), "clients.ip_header", () -> b.ipHeader(h));
+      }
+    }
+    if (f.has("ipv6_prefix")) {
+      Long prefix = w.integer(f.get("ipv6_prefix"), "clients.ipv6_prefix", 1, 128);
+      if (prefix != null) {
+        coreRun(f.get("ipv6_prefix"), "clients.ipv6_prefix", () -> b.ipv6Prefix(prefix.intValue()));
+      }
+    }
+    if (f.has("api_key")) {
+      apiKey(f.get("api_key"), b);
+    }
+    if (f.has("user")) {
+      user(f.get("user"), b);
+    }
+    if (f.has("session")) {
+      Walker.Fields s = w.fields(f.get("session"), "clients.session", SESSION, Set.of());
+      if (s != null && !s.has("cookie")) {
+        w.error(s.node(), Messages.missing("clients.session.cookie", "cookie: session"));
+      }
+      if (s != null && s.has("cookie")) {
+        sessionSource = true;
+        String cookie = w.nonBlank(s.get("cookie"), "clients.session.cookie");
+        if (cookie != null) {
+          coreRun(s.get("cookie"), "clients.session.cookie", () -> b.sessionCookie(cookie));
+        }
+      }
+    }
+    if (w.errors().size() != before) {
+      return null;
+    }
+    return core(node, "clients", b::build);
+  }
+
+  private void apiKey(Node node, IdentityResolver.Builder b) {
+    Walker.Fields f = w.fields(node, "clients.api_key", API_KEY, Set.of());
+    if (f == null) {
+      return;
+    }
+    if (f.has("header") == f.has("query")) {
+      w.error(node, Messages.exactlyOne("clients.api_key", "header", "query"));
+    } else {
+      apiKeySource = true;
+    }
+    if (f.has("header") && f.has("query")) {
+      // reported above
+    } else if (f.has("header")) {
+      String header = w.nonBlank(f.get("header"), "clients.api_key.header");
+      if (header != null) {
+        coreRun(f.get("header"), "clients.api_key.header", () -> b.apiKeyHeader(header));
+      }
+    } else if (f.has("query")) {
+      String query = w.nonBlank(f.get("query"), "clients.api_key.query");
+      if (query != null) {
+        coreRun(f.get("query"), "clients.api_key.query", () -> b.apiKeyQuery(query));
+      }
+    }
+    if (f.has("keys_file")) {
+      String path = "clients.api_key.keys_file";
+      String text = readReferenced(f.get("keys_file"), path);
+      if (text != null) {
+        List<String> keys = text.lines().map(String::strip)
+            .filter(l -> !l.isEmpty() && !l.startsWith("#")).toList();
+        if (keys.isEmpty()) {
+          w.error(f.get("keys_file"), Messages.prefixed(path,
+              "the keys file lists no keys; expected one key a line (raw or lowercase sha256 hex)"));
+        } else {
+          coreRun(f.get("keys_file"), path, () -> b.knownApiKeys(keys));
+          apiKeysChecked = true;
+        }
+      }
+    }
+  }
+
+  private void user(Node node, IdentityResolver.Builder b) {
+    Walker.Fields u = w.fields(node, "clients.user", USER, Set.of());
+    if (u == null) {
+      return;
+    }
+    if (!u.has("jwt")) {
+      w.error(node, Messages.missing("clients.user.jwt", "jwt: { hs256_secret_env: SLUICE_JWT_SECRET }"));
+      return;
+    }
+    Node jwtNode = u.get("jwt");
+    Walker.Fields f = w.fields(jwtNode, "clients.user.jwt", JWT, Set.of());
+    if (f == null) {
+      return;
+    }
+    String header = f.has("header") ? w.nonBlank(f.get("header"), "clients.user.jwt.header") : "Authorization";
+    String claim = f.has("claim") ? w.nonBlank(f.get("claim"), "clients.user.jwt.claim") : "sub";
+    if (f.has("hs256_secret_env") == f.has("jwks_file")) {
+      w.error(jwtNode, Messages.exactlyOne("clients.user.jwt", "hs256_secret_env", "jwks_file"));
+      return;
+    }
+    userSource = true;
+    if (header == null || claim == null) {
+      return;
+    }
+    if (f.has("hs256_secret_env")) {
+      String path = "clients.user.jwt.hs256_secret_env";
+      Node envNode = f.get("hs256_secret_env");
+      String name = w.nonBlank(envNode, path);
+      if (name == null) {
+        return;
+      }
+      if (!name.matches("[A-Za-z_][A-Za-z0-9_]*")) {
+        w.error(envNode, Messages.badEnvName(path, name));
+        return;
+      }
+      String secret = env.apply(name);
+      if (secret == null) {
+        w.error(envNode, Messages.envNotSet(path, name));
+      } else if (secret.isEmpty()) {
+        w.error(envNode, Messages.envEmpty(path, name));
+      } else {
+        byte[] bytes = secret.getBytes(StandardCharsets.UTF_8);
+        coreRun(envNode, path, () -> b.jwtHs256(header, claim, bytes));
+      }
+    } else {
+      String path = "clients.user.jwt.jwks_file";
+      String json = readReferenced(f.get("jwks_file"), path);
+      if (json != null) {
+        coreRun(f.get("jwks_file"), path, () -> b.jwtJwks(header, claim, json));
+      }
+    }
+  }
+
+  /** Reads a file named relative to the policy file's folder. */
+  private String readReferenced(Node node, String path) {
+    String name = w.nonBlank(node, path);
+    if (name == null) {
+      return null;
+    }
+    Path file;
+    try {
+      file = baseDir.resolve(name);
+    } catch (InvalidPathException e) {
+      w.error(node, Messages.cannotReadReferenced(path, name, "not a valid file name"));
+      return null;
+    }
+    try {
+      return Files.readString(file, StandardCharsets.UTF_8);
+    } catch (NoSuchFileException e) {
+      w.error(node, Messages.cannotReadReferenced(path, name, "no such file (looked for " + file + ")"));
+    } catch (IOException | RuntimeException e) {
+      w.error(node, Messages.cannotReadReferenced(path, name, String.valueOf(e.getMessage())));
+    }
+    return null;
+  }
+
+  private CidrSet cidrs(Node node, String path) {
+    List<Node> items = w.oneOrMany(node, path);
+    if (items == null) {
+      return null;
+    }
+    List<Cidr> cidrs = new ArrayList<>();
+    boolean ok = true;
+    for (int i = 0; i < items.size(); i++) {
+      String itemPath = path + "[" + i + "]";
+      String text = w.nonBlank(items.get(i), itemPath);
+      if (text == null) {
+        ok = false;
+        continue;
+      }
+      try {
+        cidrs.add(Cidr.parse(text.strip()));
+      } catch (IllegalArgumentException e) {
+        w.error(items.get(i), Messages.prefixed(itemPath, e.getMessage()));
+        ok = false;
+      }
+    }
+    return ok ? CidrSet.of(cidrs) : null;
+  }
+
+  // ---- store ----
+
+  private StoreSettings store(Node node) {
+    if (node == null) {
+      return StoreSettings.defaults();
+    }
+    Walker.Fields f = w.fields(node, "store", STORE, Set.of());
+    if (f == null) {
+      return null;
+    }
+    int before = w.errors().size();
+    StoreType type = f.has("type") ? w.choice(f.get("type"), "store.type", STORE_TYPES) : StoreType.MEMORY;
+    OnError onError = f.has("on_error") ? w.choice(f.get("on_error"), "store.on_error", ON_ERRORS) : OnError.ALLOW;
+    Duration timeout = f.has("timeout") ? w.duration(f.get("timeout"), "store.timeout") : StoreSettings.DEFAULT_TIMEOUT;
+    long maxKeys = StoreSettings.DEFAULT_MAX_KEYS;
+    if (f.has("max_keys")) {
+      Long n = w.integer(f.get("max_keys"), "store.max_keys", 1, Long.MAX_VALUE);
+      maxKeys = n == null ? maxKeys : n;
+    }
+    List<URI> urls = new ArrayList<>();
+    if (f.has("url")) {
+      List<Node> items = w.oneOrMany(f.get("url"), "store.url");
+      if (items != null) {
+        if (items.isEmpty()) {
+          w.error(f.get("url"), Messages.emptyList("store.url", "redis://127.0.0.1:6379"));
+        }
+        for (int i = 0; i < items.size(); i++) {
+          URI uri = w.url(items.get(i), items.size() == 1 ? "store.url" : "store.url[" + i + "]",
+              Set.of("redis", "rediss"), "a redis:// or rediss:// URL such as redis://127.0.0.1:6379", true);
+          if (uri != null) {
+            urls.add(uri);
+          }
+        }
+      }
+    }
+    if (type == StoreType.MEMORY && f.has("url")) {
+      w.error(f.get("url"), Messages.onlyForRedis("store.url", "memory"));
+    }
+    if (type == StoreType.REDIS && !f.has("url")) {
+      w.error(node, Messages.missing("store.url", "url: redis://127.0.0.1:6379"));
+    }
+    if (type == StoreType.REDIS && f.has("max_keys")) {
+      w.error(f.get("max_keys"), Messages.onlyForMemory("store.max_keys"));
+    }
+    if (w.errors().size() != before || type == null || onError == null || timeout == null) {
+      return null;
+    }
+    return new StoreSettings(type, urls, onError, timeout, maxKeys);
+  }
+
+  // ---- exempt, defaults, policies ----
+
+  private void exempt(Node node, PolicySet.Builder set) {
+    if (node == null) {
+      return;
+    }
+    Walker.Fields f = w.fields(node, "exempt", EXEMPT, Set.of());
+    if (f == null) {
+      return;
+    }
+    if (f.has("ips")) {
+      CidrSet ips = cidrs(f.get("ips"), "exempt.ips");
+      if (ips != null) {
+        coreRun(f.get("ips"), "exempt.ips", () -> set.exemptIps(ips));
+      }
+    }
+    if (f.has("api_keys")) {
+      List<String> keys = strings(f.get("api_keys"), "exempt.api_keys");
+      if (keys != null) {
+        coreRun(f.get("api_keys"), "exempt.api_keys", () -> set.exemptApiKeys(keys));
+      }
+    }
+  }
+
+  private void defaults(Node node, PolicySet.Builder set) {
+    if (node == null) {
+      return;
+    }
+    Walker.Fields f = w.fields(node, "defaults", DEFAULTS, Set.of());
+    if (f == null) {
+      return;
+    }
+    int before = w.errors().size();
+    List<IdentitySpec> by = f.has("by") ? identities(f.get("by"), "defaults.by") : List.of(IP);
+    List<Limit> limits = null;
+    if (!f.has("limits")) {
+      w.error(node, Messages.missing("defaults.limits", "limits: [\"100/minute\"]"));
+    } else {
+      limits = limits(f.get("limits"), "defaults.limits");
+    }
+    if (w.errors().size() == before && by != null && limits != null) {
+      List<Limit> l = limits;
+      coreRun(node, "defaults", () -> set.defaults(by, l));
+    }
+  }
+
+  private void policies(Node node, PolicySet.Builder set) {
+    if (node == null) {
+      return;
+    }
+    List<Node> items = w.sequence(node, "policies");
+    if (items == null) {
+      return;
+    }
+    for (int i = 0; i < items.size(); i++) {
+      Policy p = policy(items.get(i), "policies[" + i + "]");
+      if (p != null) {
+        set.policy(p);
+      }
+    }
+  }
+
+  private Policy policy(Node node, String path) {
+    Walker.Fields f = w.fields(node, path, POLICY, POLICY_UNSUPPORTED);
+    if (f == null) {
+      return null;
+    }
+    int before = w.errors().size();
+    String name = null;
+    if (!f.has("name")) {
+      w.error(node, Messages.missing(path + ".name", "name: login"));
+    } else {
+      name = w.string(f.get("name"), path + ".name");
+    }
+    List<String> methods = null;
+    List<String> paths = null;
+    if (!f.has("match")) {
+      w.error(node, Messages.missing(path + ".match.paths", "match: { paths: [\"/api/**\"] }"));
+    } else {
+      Walker.Fields m = w.fields(f.get("match"), path + ".match", MATCH, Set.of());
+      if (m != null) {
+        if (m.has("methods")) {
+          methods = strings(m.get("methods"), path + ".match.methods");
+        }
+        if (!m.has("paths")) {
+          w.error(m.node(), Messages.missing(path + ".match.paths", "paths: [\"/api/**\"]"));
+        } else {
+          paths = pathPatterns(m.get("paths"), path + ".match.paths");
+        }
+      }
+    }
+    List<IdentitySpec> by = f.has("by") ? identities(f.get("by"), path + ".by") : null;
+    List<Limit> limits = null;
+    if (!f.has("limits")) {
+      w.error(node, Messages.missing(path + ".limits", "limits: [\"100/minute\"]"));
+    } else {
+      limits = limits(f.get("limits"), path + ".limits");
+    }
+    Algorithm algorithm = f.has("algorithm") ? w.choice(f.get("algorithm"), path + ".algorithm", ALGORITHMS) : null;
+    Long cost = f.has("cost") ? w.integer(f.get("cost"), path + ".cost", 1, Long.MAX_VALUE) : null;
+    Mode mode = f.has("mode") ? w.choice(f.get("mode"), path + ".mode", MODES) : null;
+    OnError onError = f.has("on_error") ? w.choice(f.get("on_error"), path + ".on_error", ON_ERRORS) : null;
+    if (w.errors().size() != before) {
+      return null;
+    }
+    String n = name;
+    List<String> ms = methods;
+    List<String> ps = paths;
+    List<Limit> ls = limits;
+    // The builder reports paths relative to the policy; place them under policies[i].
+    return core(node, path, () -> {
+      Policy.Builder b = Policy.builder(n);
+      if (ms != null) {
+        b.methods(ms);
+      }
+      b.paths(ps);
+      if (by != null) {
+        b.by(by);
+      }
+      b.limits(ls);
+      if (algorithm != null) {
+        b.algorithm(algorithm);
+      }
+      if (cost != null) {
+        b.cost(cost);
+      }
+      if (mode != null) {
+        b.mode(mode);
+      }
+      if (onError != null) {
+        b.onError(onError);
+      }
+      return b.build();
+    });
+  }
+
+  private List<String> strings(Node node, String path) {
+    List<Node> items = w.oneOrMany(node, path);
+    if (items == null) {
+      return null;
+    }
+    List<String> out = new ArrayList<>();
+    Map<String, Node> seen = new HashMap<>();
+    boolean ok = true;
+    for (int i = 0; i < items.size(); i++) {
+      String s = w.nonBlank(items.get(i), path + "[" + i + "]");
+      if (s == null) {
+        ok = false;
+      } else if (seen.containsKey(s)) {
+        w.error(items.get(i), Messages.duplicateEntry(path + "[" + i + "]", s,
+            seen.get(s).getStartMark().getLine() + 1));
+        ok = false;
+      } else {
+        seen.put(s, items.get(i));
+        out.add(s);
+      }
+    }
+    return ok ? out : null;
+  }
+
+  private List<String> pathPatterns(Node node, String path) {
+    List<Node> items = w.oneOrMany(node, path);
+    if (items == null) {
+      return null;
+    }
+    if (items.isEmpty()) {
+      w.error(node, Messages.emptyList(path, "[\"/api/**\"]"));
+      return null;
+    }
+    List<String> out = strings(node, path);
+    if (out == null) {
+      return null;
+    }
+    boolean ok = true;
+    for (int i = 0; i < out.size(); i++) {
+      try {
+        PathPattern.compile(out.get(i));
+      } catch (IllegalArgumentException e) {
+        w.error(items.get(i), Messages.prefixed(path + "[" + i + "]", e.getMessage()));
+        ok = false;
+      }
+    }
+    return ok ? out : null;
+  }
+
+  private List<IdentitySpec> identities(Node node, String path) {
+    List<Node> items = w.oneOrMany(node, path);
+    if (items == null) {
+      return null;
+    }
+    List<IdentitySpec> out = new ArrayList<>();
+    boolean ok = true;
+    for (int i = 0; i < items.size(); i++) {
+      String itemPath = items.size() == 1 && items.get(0) == node ? path : path + "[" + i + "]";
+      String text = w.nonBlank(items.get(i), itemPath);
+      if (text == null) {
+        ok = false;
+        continue;
+      }
+      if (text.startsWith("body:") || text.contains("+")) {
+        w.error(items.get(i), Messages.unsupportedIdentity(itemPath, text));
+        ok = false;
+        continue;
+      }
+      try {
+        IdentitySpec spec = IdentitySpec.parse(text);
+        out.add(spec);
+        identitySpecs.add(spec);
+        identityNodes.add(items.get(i));
+        identityPaths.add(itemPath);
+      } catch (IllegalArgumentException e) {
+        w.error(items.get(i), Messages.prefixed(itemPath, e.getMessage()));
+        ok = false;
+      }
+    }
+    return ok ? out : null;
+  }
+
+  private List<Limit> limits(Node node, String path) {
+    List<Node> items = w.oneOrMany(node, path);
+    if (items == null) {
+      return null;
+    }
+    if (items.isEmpty()) {
+      w.error(node, Messages.emptyList(path, "[\"100/minute\"]"));
+      return null;
+    }
+    List<Limit> out = new ArrayList<>();
+    boolean ok = true;
+    for (int i = 0; i < items.size(); i++) {
+      String itemPath = path + "[" + i + "]";
+      String text = w.string(items.get(i), itemPath);
+      if (text == null) {
+        ok = false;
+        continue;
+      }
+      try {
+        out.add(LimitParser.parse(text));
+      } catch (LimitSyntaxException e) {
+        w.errorInScalar(items.get(i), e.column(), Messages.prefixed(itemPath, e.getMessage()));
+        ok = false;
+      } catch (IllegalArgumentException e) {
+        w.error(items.get(i), Messages.prefixed(itemPath, e.getMessage()));
+        ok = false;
+      }
+    }
+    return ok ? out : null;
+  }
+
+  // ---- core errors ----
+
+  /**
+   * Runs a core builder step, mapping its error to a position: a {@link PolicyConfigException}
+   * to the node of its config path (relative paths are placed under {@code base}); any other
+   * {@link IllegalArgumentException} to {@code at}.
+   *
+   * @return the step's result, or {@code null} after reporting its error
+   */
+  private <T> T core(Node at, String base, Supplier<T> step) {
+    try {
+      return step.get();
+    } catch (PolicyConfigException e) {
+      String full = e.path().startsWith("policies[") || e.path().startsWith("defaults")
+          || e.path().startsWith("exempt") || e.path().startsWith("clients") || e.path().startsWith("store")
+          || base.isEmpty()
+          ? e.path()
+          : (e.path().isEmpty() ? base : base + "." + e.path());
+      w.error(w.nodeFor(full, at), e.getMessage());
+      return null;
+    } catch (IllegalArgumentException e) {
+      w.error(at, base.isEmpty() ? e.getMessage() : Messages.prefixed(base, e.getMessage()));
+      return null;
+    }
+  }
+
+  private void coreRun(Node at, String base, Runnable step) {
+    core(at, base, () -> {
+      step.run();
+      return Boolean.TRUE;
+    });
+  }
+
+  private static <E> Map<String, E> byName(E[] values, Function<E, String> name) {
+    Map<String, E> map = new LinkedHashMap<>();
+    for (E e : values) {
+      map.put(name.apply(e), e);
+    }
+    return map;
+  }
+}

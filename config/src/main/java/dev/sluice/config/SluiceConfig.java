@@ -1,0 +1,51 @@
+package dev.sluice.config;
+
+import dev.sluice.policy.PolicySet;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * A validated policy file: everything the gateway needs to run. Immutable.
+ *
+ * @param source the file it was read from (as given to the loader)
+ * @param gateway listeners, upstream and its timeout
+ * @param store which store and how it fails
+ * @param headers which rate-limit header fields responses carry
+ * @param auditLog the audit log path, {@code "-"} for stdout, empty when off
+ * @param policies the policies, exemptions, defaults and identity rules, built by the core
+ * @param warnings risky but valid set-ups found at load time (SPEC §2: {@code api_key} or {@code
+ *     session} identities without a keys file and no {@code ip} limit on the same route), one
+ *     sentence each; printed by {@code sluice check} in the policy matrix
+ */
+public record SluiceConfig(
+    Path source,
+    GatewaySettings gateway,
+    StoreSettings store,
+    HeaderStyle headers,
+    Optional<String> auditLog,
+    PolicySet policies,
+    List<String> warnings) {
+
+  public SluiceConfig {
+    warnings = List.copyOf(warnings);
+    Objects.requireNonNull(source, "source");
+    Objects.requireNonNull(gateway, "gateway");
+    Objects.requireNonNull(store, "store");
+    Objects.requireNonNull(headers, "headers");
+    Objects.requireNonNull(auditLog, "auditLog");
+    Objects.requireNonNull(policies, "policies");
+  }
+
+  /** A configuration built in code rather than loaded from a file: no load-time warnings. */
+  public SluiceConfig(
+      Path source,
+      GatewaySettings gateway,
+      StoreSettings store,
+      HeaderStyle headers,
+      Optional<String> auditLog,
+      PolicySet policies) {
+    this(source, gateway, store, headers, auditLog, policies, List.of());
+  }
+}

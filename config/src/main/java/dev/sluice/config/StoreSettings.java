@@ -1,0 +1,47 @@
+package dev.sluice.config;
+
+import dev.sluice.policy.OnError;
+import java.net.URI;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * The {@code store:} section.
+ *
+ * @param type memory (default) or redis
+ * @param urls the Redis URLs ({@code redis://}, {@code rediss://}); several for a cluster; empty for
+ *     memory
+ * @param onError what a decision does when the store fails (default allow = fail open)
+ * @param timeout how long one store operation may take (default 50ms)
+ * @param maxKeys the memory store's bound on buckets (default 1,000,000)
+ */
+public record StoreSettings(
+    StoreType type, List<URI> urls, OnError onError, Duration timeout, long maxKeys) {
+
+  /** Default {@code store.timeout}. */
+  public static final Duration DEFAULT_TIMEOUT = Duration.ofMillis(50);
+  /** Default {@code store.max_keys}; the same as the memory store's own default. */
+  public static final long DEFAULT_MAX_KEYS = 1_000_000L;
+
+  public StoreSettings {
+    Objects.requireNonNull(type, "type");
+    urls = List.copyOf(urls);
+    Objects.requireNonNull(onError, "onError");
+    Objects.requireNonNull(timeout, "timeout");
+    if (type == StoreType.REDIS && urls.isEmpty()) {
+      throw new IllegalArgumentException("a redis store needs at least one url");
+    }
+    if (timeout.isNegative() || timeout.isZero()) {
+      throw new IllegalArgumentException("store timeout must be positive, got " + timeout);
+    }
+    if (maxKeys <= 0) {
+      throw new IllegalArgumentException("store max_keys must be positive, got " + maxKeys);
+    }
+  }
+
+  /** The defaults: memory store, fail open, 50ms timeout, 1,000,000 keys. */
+  public static StoreSettings defaults() {
+    return new StoreSettings(StoreType.MEMORY, List.of(), OnError.ALLOW, DEFAULT_TIMEOUT, DEFAULT_MAX_KEYS);
+  }
+}
