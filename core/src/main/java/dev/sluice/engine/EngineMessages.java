@@ -1,0 +1,20 @@
+package dev.sluice.engine;
+
+import java.time.Duration;
+
+/** The engine's messages, in one place so tests can assert the exact text. */
+final class EngineMessages {
+  private EngineMessages() {}
+
+  static String missing(String setter) {
+    return "Engine.builder() needs " + setter + " before build(); it was not called";
+  }
+
+  static String badTimeout(Duration timeout) {
+    return "store timeout " + timeout + " is not allowed; expected a positive duration such as 50ms";
+  }
+
+  static String nullStage() {
+    return "the store returned no answer (a null stage) instead of a CompletionStage";
+  }
+}

@@ -1,0 +1,149 @@
+package dev.sluice.engine;
+
+import dev.sluice.identity.Identity;
+import dev.sluice.policy.OnError;
+import dev.sluice.policy.Mode;
+import dev.sluice.policy.Policy;
+import dev.sluice.store.Consumption;
+import dev.sluice.store.LimitStatus;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * What one policy decided for one request: which bucket it counted (policy and identity), what
+ * the store answered, and how that reads for metrics and headers. Immutable.
+ *
+ * <p>When the store failed, {@link #consumption()} is {@code null}, {@link #storeError()} is true
+ * and {@link #allowed()} follows the policy's {@code on_error}: true for {@code allow}, false for
+ * {@code deny}.
+ */
+public final class PolicyDecision {
+  private static final long NANOS_PER_SECOND = 1_000_000_000L;
+
+  private final Policy policy;
+  private final Identity identity;
+  private final Consumption consumption;
+  private final boolean allowed;
+  private final int limitIndex;
+
+  private PolicyDecision(Policy policy, Identity identity, Consumption consumption, boolean allowed) {
+    this.policy = Objects.requireNonNull(policy, "policy");
+    this.identity = Objects.requireNonNull(identity, "identity");
+    this.consumption = consumption;
+    this.allowed = allowed;
+    this.limitIndex = consumption == null ? 0 : limitIndexOf(consumption);
+  }
+
+  /** The decision of a policy whose store answered. */
+  public static PolicyDecision of(Policy policy, Identity identity, Consumption consumption) {
+    Objects.requireNonNull(consumption, "consumption");
+    return new PolicyDecision(policy, identity, consumption, consumption.allowed());
+  }
+
+  /** The decision of a policy whose store failed, resolved by its effective {@code on_error}. */
+  public static PolicyDecision storeError(Policy policy, Identity identity, OnError onError) {
+    return new PolicyDecision(policy, identity, null, onError == OnError.ALLOW);
+  }
+
+  /** The policy that decided. */
+  public Policy policy() {
+    return policy;
+  }
+
+  /** The identity the request was counted under: the first of the policy's chain, else ip. */
+  public Identity identity() {
+    return identity;
+  }
+
+  /** The store's answer, or {@code null} when the store failed ({@link #storeError()}). */
+  public Consumption consumption() {
+    return consumption;
+  }
+
+  /** Whether the policy is in shadow mode: decided and counted but never enforced. */
+  public boolean shadow() {
+    return policy.mode() == Mode.SHADOW;
+  }
+
+  /** Whether the store failed and {@code on_error} decided instead. */
+  public boolean storeError() {
+    return consumption == null;
+  }
+
+  /**
+   * Whether this policy admitted the request (for a shadow policy: whether it would have). A
+   * store failure counts as allowed under {@code on_error: allow}, as denied under {@code deny}.
+   */
+  public boolean allowed() {
+    return allowed;
+  }
+
+  /**
+   * The metric outcome of this policy: {@code allowed}, {@code limited}, or
+   * {@code shadow_limited} for a shadow policy that would have refused. A store failure under
+   * {@code on_error: deny} reads {@code limited} (the request was refused; the failure itself is
+   * counted by {@link #storeError()}).
+   */
+  public String outcomeLabel() {
+    if (allowed) {
+      return "allowed";
+    }
+    return shadow() ? "shadow_limited" : "limited";
+  }
+
+  /**
+   * The limit this decision is about: the limit that denied when denied, else the limit with the
+   * fewest whole tokens left (ties: the one whose next token is furthest, then file order). 0
+   * after a store failure.
+   */
+  public int limitIndex() {
+    return limitIndex;
+  }
+
+  /** The header item name of {@link #limitIndex()}, e.g. {@code "login/2"}. */
+  public String itemName() {
+    return policy.itemName(limitIndex);
+  }
+
+  /**
+   * Nanoseconds until the same request would be admitted by this policy: the store's retry-after
+   * when it denied, one second after a store failure under {@code on_error: deny}, else 0.
+   */
+  public long retryAfterNanos() {
+    if (allowed) {
+      return 0;
+    }
+    return consumption == null ? NANOS_PER_SECOND : consumption.retryAfterNanos();
+  }
+
+  /** The state of {@link #limitIndex()} after the decision, or {@code null} after a store failure. */
+  public LimitStatus limitStatus() {
+    return consumption == null ? null : consumption.limits().get(limitIndex);
+  }
+
+  private static int limitIndexOf(Consumption consumption) {
+    if (!consumption.allowed() && consumption.deniedLimit() >= 0) {
+      return consumption.deniedLimit();
+    }
+    List<LimitStatus> limits = consumption.limits();
+    int best = 0;
+    for (int i = 1; i < limits.size(); i++) {
+      if (tighter(limits.get(i), limits.get(best))) {
+        best = i;
+      }
+    }
+    return best;
+  }
+
+  /** Fewer whole tokens left, or as few but a longer wait for the next one. */
+  static boolean tighter(LimitStatus a, LimitStatus b) {
+    return a.remaining() < b.remaining()
+        || (a.remaining() == b.remaining() && a.nanosToNextToken() > b.nanosToNextToken());
+  }
+
+  @Override
+  public String toString() {
+    return "PolicyDecision[" + policy.name() + " " + identity.key() + " " + outcomeLabel()
+        + (storeError() ? " store-error" : " " + consumption) + "]";
+  }
+}
