@@ -1,0 +1,153 @@
+package dev.sluice.store.redis;
+
+import dev.sluice.algorithm.Algorithm;
+import dev.sluice.algorithm.Gcra;
+import dev.sluice.limit.Limit;
+import dev.sluice.store.BucketSpec;
+import dev.sluice.store.Consumption;
+import dev.sluice.store.LimitStatus;
+import dev.sluice.store.StoreException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+
+/**
+ * The decision script ({@code decide.lua}): its source, its SHA-1 for EVALSHA, the arguments it
+ * takes and the reply it gives. The argument layout is documented at the top of the script.
+ */
+final class DecisionScript {
+
+  /**
+   * The largest time span, in nanoseconds, the script computes with: 2^53, where doubles stop
+   * holding every integer (~104 days). A limit whose GCRA capacity or sliding-window period is
+   * longer is refused with a {@link StoreException}.
+   */
+  static final long MAX_HORIZON_NANOS = 1L << 53;
+
+  static final DecisionScript INSTANCE = new DecisionScript(readSource());
+
+  private final String source;
+  private final String sha;
+
+  private DecisionScript(String source) {
+    this.source = source;
+    this.sha = sha1(source);
+  }
+
+  String source() {
+    return source;
+  }
+
+  String sha() {
+    return sha;
+  }
+
+  /**
+   * The script's ARGV for one decision.
+   *
+   * @param testTime null for the server's TIME (production); else a test's time
+   * @throws StoreException when a limit exceeds what the script computes exactly
+   * @throws IllegalArgumentException when the cost is out of range for a limit, exactly like the
+   *     memory store (a programming error that policy validation prevents)
+   */
+  String[] args(BucketSpec spec, long cost, TestTime testTime) {
+    List<Limit> limits = spec.limits();
+    String[] args = new String[4 + 3 * limits.size()];
+    boolean gcra = spec.algorithm() == Algorithm.GCRA;
+    args[0] = gcra ? "gcra" : "window";
+    args[1] = Long.toString(cost);
+    if (testTime == null) {
+      args[2] = "";
+      args[3] = "";
+    } else {
+      long nanos = testTime.clock().nanoTime();
+      args[2] = testTime.offset() ? "plus" : "at";
+      args[3] = Math.floorDiv(nanos, 1_000_000_000L) + ":" + Math.floorMod(nanos, 1_000_000_000L);
+    }
+    for (int i = 0; i < limits.size(); i++) {
+      Limit limit = limits.get(i);
+      int at = 4 + 3 * i;
+      if (gcra) {
+        checkCost(cost, limit.burst(), limit);
+        long capacity = Gcra.capacityNanos(limit);
+        long interval = limit.emissionIntervalNanos();
+        if (capacity >= MAX_HORIZON_NANOS || interval >= MAX_HORIZON_NANOS) {
+          throw new StoreException(RedisMessages.horizonTooLong(limit.text(), Math.max(capacity, interval)));
+        }
+        args[at] = Long.toString(interval);
+        args[at + 1] = Long.toString(capacity);
+        args[at + 2] = Long.toString(cost * interval); // cost <= burst, so <= capacity < 2^53
+      } else {
+        checkCost(cost, limit.quantity(), limit);
+        if (limit.periodNanos() >= MAX_HORIZON_NANOS) {
+          throw new StoreException(RedisMessages.horizonTooLong(limit.text(), limit.periodNanos()));
+        }
+        args[at] = Long.toString(limit.periodNanos());
+        args[at + 1] = Long.toString(limit.quantity());
+        args[at + 2] = "0";
+      }
+    }
+    return args;
+  }
+
+  /**
+   * Test seam: instead of the server's TIME, the script uses {@code clock}'s reading (when
+   * {@code offset} is false) or TIME plus that reading (when true; the reading must not be
+   * negative).
+   */
+  record TestTime(dev.sluice.time.Clock clock, boolean offset) {}
+
+  private static void checkCost(long cost, long max, Limit limit) {
+    if (cost < 1 || cost > max) {
+      throw new IllegalArgumentException("cost must be between 1 and the capacity of limit \""
+          + limit.text() + "\" (" + max + "), got " + cost);
+    }
+  }
+
+  /** Turns the script's reply into a {@link Consumption}; a malformed reply is a StoreException. */
+  Consumption parse(Object reply, int limits) {
+    if (!(reply instanceof List<?> list) || list.size() != 3 + 3 * limits) {
+      throw new StoreException(RedisMessages.unexpectedReply(reply));
+    }
+    long[] values = new long[list.size()];
+    for (int i = 0; i < values.length; i++) {
+      if (!(list.get(i) instanceof Long value)) {
+        throw new StoreException(RedisMessages.unexpectedReply(reply));
+      }
+      values[i] = value;
+    }
+    List<LimitStatus> statuses = new ArrayList<>(limits);
+    for (int i = 0; i < limits; i++) {
+      statuses.add(new LimitStatus(values[3 + 3 * i], values[4 + 3 * i], values[5 + 3 * i]));
+    }
+    boolean allowed = values[0] == 1;
+    return new Consumption(allowed, allowed ? -1 : (int) values[1], allowed ? 0 : values[2],
+        List.copyOf(statuses));
+  }
+
+  private static String readSource() {
+    try (InputStream in = DecisionScript.class.getResourceAsStream("decide.lua")) {
+      if (in == null) {
+        throw new IllegalStateException("decide.lua is missing from the sluice-redis jar");
+      }
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read decide.lua from the sluice-redis jar", e);
+    }
+  }
+
+  private static String sha1(String text) {
+    try {
+      byte[] digest = MessageDigest.getInstance("SHA-1").digest(text.getBytes(StandardCharsets.UTF_8));
+      return HexFormat.of().formatHex(digest);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("every JVM provides SHA-1", e);
+    }
+  }
+}

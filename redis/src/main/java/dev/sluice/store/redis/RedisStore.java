@@ -1,0 +1,403 @@
+package dev.sluice.store.redis;
+
+import dev.sluice.store.BucketKey;
+import dev.sluice.store.BucketSpec;
+import dev.sluice.store.Consumption;
+import dev.sluice.store.Store;
+import dev.sluice.store.StoreException;
+import dev.sluice.time.Clock;
+import io.lettuce.core.ClientOptions;
+import io.lettuce.core.RedisBusyException;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisCommandExecutionException;
+import io.lettuce.core.RedisCommandTimeoutException;
+import io.lettuce.core.RedisNoScriptException;
+import io.lettuce.core.RedisURI;
+import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.SocketOptions;
+import io.lettuce.core.TimeoutOptions;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.protocol.CommandType;
+import io.lettuce.core.protocol.ProtocolKeyword;
+import io.lettuce.core.protocol.RedisCommand;
+import io.lettuce.core.api.async.BaseRedisAsyncCommands;
+import io.lettuce.core.api.async.RedisScriptingAsyncCommands;
+import io.lettuce.core.cluster.ClusterClientOptions;
+import io.lettuce.core.cluster.ClusterTopologyRefreshOptions;
+import io.lettuce.core.cluster.RedisClusterClient;
+import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
+import io.lettuce.core.resource.ClientResources;
+import io.lettuce.core.resource.Delay;
+import io.lettuce.core.resource.DefaultClientResources;
+import java.net.URI;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * A {@link Store} in Redis (6+/7, Valkey) or Redis Cluster, shared by any number of gateway
+ * instances. Each decision is one round trip: a Lua script ({@code decide.lua}, called by EVALSHA
+ * and re-sent with EVAL after a {@code NOSCRIPT} reply) evaluates every limit of the bucket
+ * all-or-none with the server's {@code TIME}, so gateway clock skew never matters.
+ *
+ * <p>Concurrency: thread-safe; one multiplexed connection per store. Calls never block: the
+ * returned stages complete on Lettuce's I/O threads (or at once, when failing fast).
+ *
+ * <p>Failure: every call is bounded by {@link RedisStoreOptions#timeout()}; timeouts, refused or
+ * lost connections and server errors complete the stage with a {@link StoreException}. A
+ * connection failure or timeout opens a circuit breaker: for one
+ * {@link RedisStoreOptions#probeInterval()} every call fails fast, then one call probes Redis and
+ * closes the breaker if it succeeds. Lettuce reconnects by itself in the background; commands
+ * issued while disconnected are rejected at once and nothing is buffered for replay, so a late
+ * reconnect can never apply a decision the caller already gave up on.
+ *
+ * <p>Sharing: buckets are named by {@code sluice:v1:{policy:identity}:…} keys that expire exactly
+ * when the bucket is full again. See {@code docs/distributed.md}.
+ */
+public final class RedisStore implements Store {
+
+  /** Commands that may wait in the connection's queue; beyond it calls fail fast (hung server). */
+  static final int REQUEST_QUEUE_SIZE = 10_000;
+
+  /**
+   * Commands in flight when a connection drops are not re-sent after the reconnect (Lettuce's
+   * default is to replay them): Redis may already have run them, and a decision must run at most
+   * once. Their callers get a StoreException instead. With REJECT_COMMANDS Lettuce 7.7 already
+   * fails them (RedisStoreFailureTest checks the outcome, and fails with ACCEPT_COMMANDS plus
+   * replay); this filter keeps it so should that interplay change.
+   */
+  private static final java.util.function.Predicate<RedisCommand<?, ?, ?>> NEVER_REPLAY = command -> true;
+
+  /** The least time allowed for connecting and the handshake (commands use the store timeout). */
+  static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(5);
+
+  private final RedisStoreOptions options;
+  private final ClientResources resources;
+  private final AutoCloseable client;
+  private final AutoCloseable connection;
+  private final RedisScriptingAsyncCommands<String, String> scripting;
+  private final BaseRedisAsyncCommands<String, String> base;
+  private final DecisionScript script;
+  private final CircuitBreaker breaker;
+  /** Test seam: null = the server's TIME (production). */
+  private final DecisionScript.TestTime testTime;
+  private final AtomicBoolean closed = new AtomicBoolean();
+
+  private RedisStore(
+      RedisStoreOptions options,
+      ClientResources resources,
+      AutoCloseable client,
+      AutoCloseable connection,
+      RedisScriptingAsyncCommands<String, String> scripting,
+      BaseRedisAsyncCommands<String, String> base,
+      DecisionScript.TestTime testTime) {
+    this.options = options;
+    this.resources = resources;
+    this.client = client;
+    this.connection = connection;
+    this.scripting = scripting;
+    this.base = base;
+    this.script = DecisionScript.INSTANCE;
+    this.breaker = new CircuitBreaker(Clock.system(), options.probeInterval().toNanos());
+    this.testTime = testTime;
+  }
+
+  /**
+   * Connects to Redis (one URL) or a Redis Cluster (several seed URLs, or one URL of a node that
+   * reports {@code cluster_enabled:1}) and loads the decision script. Blocks the calling thread until connected (up to the larger of the timeout and 5
+   * seconds per step); call it at startup, not on an event loop.
+   *
+   * @throws StoreException when Redis cannot be reached or rejects the credentials
+   */
+  public static RedisStore connect(RedisStoreOptions options) {
+    return connect(options, null);
+  }
+
+  static RedisStore connect(RedisStoreOptions options, DecisionScript.TestTime testTime) {
+    // Connecting (TCP, TLS, HELLO/AUTH) is not on a request's path, so it gets more time than a
+    // decision: a cold JVM on a busy host easily needs more than a 50 ms decision timeout.
+    Duration connectTimeout = options.timeout().compareTo(CONNECT_TIMEOUT) > 0
+        ? options.timeout() : CONNECT_TIMEOUT;
+    // Reconnect quickly (Redis usually comes back on the same address after a restart or
+    // failover); the exponential ceiling keeps a long outage from being hammered.
+    ClientResources resources = DefaultClientResources.builder()
+        .reconnectDelay(Delay.exponential(Duration.ofMillis(20), Duration.ofMillis(500), 2,
+            TimeUnit.MILLISECONDS))
+        .build();
+    SocketOptions socket = SocketOptions.builder()
+        .connectTimeout(connectTimeout).keepAlive(true).tcpNoDelay(true).build();
+    TimeoutOptions timeouts = timeouts(options.timeout(), connectTimeout);
+    List<RedisURI> uris = new ArrayList<>();
+    for (URI url : options.urls()) {
+      RedisURI uri = RedisURI.create(url);
+      uri.setTimeout(connectTimeout); // the handshake's; commands use TimeoutOptions below
+      uris.add(uri);
+    }
+    String target = String.join(", ", options.urls().stream().map(RedisMessages::redact).toList());
+    try {
+      if (!options.cluster()) {
+        RedisClient client = RedisClient.create(resources);
+        client.setOptions(ClientOptions.builder()
+            .autoReconnect(true)
+            .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+            .replayFilter(NEVER_REPLAY)
+            .requestQueueSize(REQUEST_QUEUE_SIZE)
+            .socketOptions(socket)
+            .timeoutOptions(timeouts)
+            .build());
+        StatefulRedisConnection<String, String> connection;
+        try {
+          connection = client.connect(uris.get(0));
+        } catch (RuntimeException e) {
+          client.shutdown();
+          throw e;
+        }
+        // One URL may still name a cluster node: then use the cluster client, which follows the
+        // slots; the standalone one would get MOVED for most buckets.
+        boolean clusterNode;
+        try {
+          clusterNode = connection.sync().info("cluster").contains("cluster_enabled:1");
+        } catch (RedisCommandExecutionException e) {
+          clusterNode = false; // INFO denied by an ACL: a restricted user on a plain server
+        } catch (RuntimeException e) {
+          connection.close();
+          client.shutdown();
+          throw e;
+        }
+        if (!clusterNode) {
+          return started(new RedisStore(options, resources, client::shutdown, connection,
+              connection.async(), connection.async(), testTime));
+        }
+        connection.close();
+        client.shutdown();
+      }
+      RedisClusterClient client = RedisClusterClient.create(resources, uris);
+      ClusterClientOptions.Builder clusterOptions = ClusterClientOptions.builder()
+          .autoReconnect(true)
+          .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+          .requestQueueSize(REQUEST_QUEUE_SIZE)
+          .socketOptions(socket)
+          .timeoutOptions(timeouts)
+          .maxRedirects(3)
+          .topologyRefreshOptions(ClusterTopologyRefreshOptions.builder()
+              // Failover and resharding show up as redirects, reconnects and unknown nodes: Lettuce 7
+              // enables every adaptive trigger by default (MOVED, ASK, persistent reconnects,
+              // uncovered slot, unknown node); we only react sooner and add a periodic refresh.
+              .refreshTriggersReconnectAttempts(3)
+              .adaptiveRefreshTriggersTimeout(Duration.ofSeconds(5))
+              .enablePeriodicRefresh(Duration.ofSeconds(30))
+              .build());
+      clusterOptions.replayFilter(NEVER_REPLAY); // inherited setter: returns the base builder type
+      client.setOptions(clusterOptions.build());
+      try {
+        StatefulRedisClusterConnection<String, String> connection = client.connect();
+        return started(new RedisStore(options, resources, client::shutdown, connection,
+            connection.async(), connection.async(), testTime));
+      } catch (RuntimeException e) {
+        client.shutdown();
+        throw e;
+      }
+    } catch (StoreException e) {
+      resources.shutdown();
+      throw e;
+    } catch (RuntimeException e) {
+      resources.shutdown();
+      throw new StoreException(RedisMessages.cannotConnect(target, e), e);
+    }
+  }
+
+  /**
+   * Decisions and PING get the store timeout; the setup commands (INFO, SCRIPT LOAD) get the
+   * connect timeout, since a cold start on a busy host may need more than 50 ms for them.
+   */
+  private static TimeoutOptions timeouts(Duration decision, Duration setup) {
+    long decisionNanos = decision.toNanos();
+    long setupNanos = setup.toNanos();
+    return TimeoutOptions.builder().timeoutCommands(true).timeoutSource(new TimeoutOptions.TimeoutSource() {
+      @Override
+      public long getTimeout(RedisCommand<?, ?, ?> command) {
+        ProtocolKeyword type = command.getType();
+        return type == CommandType.SCRIPT || type == CommandType.INFO ? setupNanos : decisionNanos;
+      }
+
+      @Override
+      public TimeUnit getTimeUnit() {
+        return TimeUnit.NANOSECONDS;
+      }
+    }).build();
+  }
+
+  /** Loads the script, closing the store if that fails. */
+  private static RedisStore started(RedisStore store) {
+    try {
+      store.loadScript();
+      return store;
+    } catch (RuntimeException e) {
+      store.closeConnection();
+      throw e;
+    }
+  }
+
+  /** Loads the script at startup so a broken deployment shows at once, not on the first request. */
+  private void loadScript() {
+    try {
+      // Lettuce times the command out (setup timeout); the margin only guards against a lost one.
+      long waitMillis = Math.max(options.timeout().toMillis(), CONNECT_TIMEOUT.toMillis()) + 1000;
+      scripting.scriptLoad(script.source()).get(waitMillis, TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new StoreException(RedisMessages.failed("loading the decision script", e), e);
+    } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
+      Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
+      throw new StoreException(RedisMessages.failed("loading the decision script", cause), cause);
+    }
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>One {@code EVALSHA} round trip; completes on Lettuce's I/O thread. Fails with a
+   * {@link StoreException} on timeout, connection failure, open circuit, or a limit whose
+   * lookahead exceeds what the script computes exactly (about 104 days; see
+   * {@code docs/distributed.md}).
+   *
+   * @throws IllegalArgumentException (synchronously, like the memory store) when {@code cost} is
+   *     below 1 or above a limit's capacity (burst for GCRA, N for the sliding window)
+   */
+  @Override
+  public CompletionStage<Consumption> tryConsume(BucketKey key, BucketSpec spec, long cost) {
+    String[] keys;
+    String[] args;
+    try {
+      keys = RedisKeys.keys(key, spec);
+      args = script.args(spec, cost, testTime);
+    } catch (StoreException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+    int limits = spec.limits().size();
+    return call("deciding policy '" + key.policy() + "'",
+        () -> evalsha(keys, args).thenApply(reply -> script.parse(reply, limits)));
+  }
+
+  /** {@code PING} through the circuit breaker: while it is open this fails fast. */
+  @Override
+  public CompletionStage<Void> ping() {
+    return call("PING", () -> base.ping().thenApply(pong -> (Void) null));
+  }
+
+  /** Whether the circuit breaker is open (Redis recently failed; calls fail fast until a probe succeeds). */
+  public boolean circuitOpen() {
+    return breaker.isOpen();
+  }
+
+  private CompletionStage<Object> evalsha(String[] keys, String[] args) {
+    CompletionStage<Object> first = scripting.evalsha(script.sha(), ScriptOutputType.MULTI, keys, args);
+    return first.handle((reply, error) -> {
+      if (error == null) {
+        return CompletableFuture.completedStage(reply);
+      }
+      if (unwrap(error) instanceof RedisNoScriptException) {
+        // SCRIPT FLUSH, a restart without persistence or a failover to a node that never saw the
+        // script: EVAL sends the source once, which also caches it on that node for EVALSHA.
+        return scripting.<Object>eval(script.source(), ScriptOutputType.MULTI, keys, args);
+      }
+      return CompletableFuture.<Object>failedStage(error);
+    }).thenCompose(stage -> stage);
+  }
+
+  private <T> CompletionStage<T> call(String what, java.util.function.Supplier<CompletionStage<T>> command) {
+    if (closed.get()) {
+      return CompletableFuture.failedFuture(new StoreException("redis store is closed; cannot " + what));
+    }
+    CircuitBreaker.Permit permit = breaker.acquire();
+    if (permit == CircuitBreaker.Permit.REJECT) {
+      return CompletableFuture.failedFuture(
+          new StoreException(RedisMessages.circuitOpen(breaker.cause(), breaker.nanosUntilProbe())));
+    }
+    CompletionStage<T> stage;
+    try {
+      stage = command.get();
+    } catch (RuntimeException e) { // Lettuce rejects synchronously in a few cases (queue full)
+      stage = CompletableFuture.failedFuture(e);
+    }
+    CompletableFuture<T> result = new CompletableFuture<>();
+    stage.whenComplete((value, error) -> {
+      if (error == null) {
+        breaker.onSuccess();
+        result.complete(value);
+        return;
+      }
+      Throwable cause = unwrap(error);
+      if (cause instanceof StoreException se) { // our own reply check: Redis answered
+        breaker.onSuccess();
+        result.completeExceptionally(se);
+        return;
+      }
+      StoreException failure = cause instanceof RedisCommandTimeoutException
+          ? new StoreException(RedisMessages.timedOut(options.timeout(), what), cause)
+          : new StoreException(RedisMessages.failed(what, cause), cause);
+      if (meansUnavailable(cause)) {
+        breaker.onFailure(permit, RedisMessages.describe(failure));
+      } else {
+        breaker.onSuccess();
+      }
+      result.completeExceptionally(failure);
+    });
+    return result;
+  }
+
+  /**
+   * Whether a failure means Redis cannot serve decisions right now (open the breaker), as opposed
+   * to an error reply from a healthy server (a bug or bad data, reported per call).
+   */
+  private static boolean meansUnavailable(Throwable cause) {
+    if (cause instanceof RedisBusyException) {
+      return true;
+    }
+    if (cause instanceof RedisCommandExecutionException) {
+      String message = String.valueOf(cause.getMessage());
+      return message.startsWith("LOADING") || message.startsWith("MASTERDOWN")
+          || message.startsWith("CLUSTERDOWN") || message.startsWith("TRYAGAIN")
+          || message.startsWith("READONLY") || message.startsWith("OOM");
+    }
+    return true;
+  }
+
+  private static Throwable unwrap(Throwable error) {
+    Throwable t = error;
+    while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
+      t = t.getCause();
+    }
+    return t;
+  }
+
+  /** Closes the connection and Lettuce's threads; later calls fail with a StoreException. Idempotent. */
+  @Override
+  public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
+    closeConnection();
+    resources.shutdown(0, 2, TimeUnit.SECONDS);
+  }
+
+  /** Closes the connection and the client, not the shared resources. */
+  private void closeConnection() {
+    try {
+      connection.close();
+    } catch (Exception e) {
+      // closing anyway: nothing useful to do with a failure to say goodbye
+    }
+    try {
+      client.close();
+    } catch (Exception e) {
+      // see above
+    }
+  }
+}

@@ -1,0 +1,135 @@
+package dev.sluice.store.redis;
+
+import dev.sluice.testkit.Executables;
+import dev.sluice.testkit.FreePort;
+import dev.sluice.testkit.ManagedProcess;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A throw-away 3-master Redis Cluster on free 127.0.0.1 ports (optionally one replica per master;
+ * no persistence), built with {@code redis-cli --cluster create}. Test-only; stops its processes
+ * by PID.
+ */
+final class LocalRedisCluster implements AutoCloseable {
+
+  private final List<Integer> ports = new ArrayList<>();
+  private final List<ManagedProcess> nodes = new ArrayList<>();
+  private final Path redisCli;
+
+  private LocalRedisCluster(Path redisCli) {
+    this.redisCli = redisCli;
+  }
+
+  static LocalRedisCluster start() {
+    return start(0);
+  }
+
+  static LocalRedisCluster start(int replicasPerMaster) {
+    Path server = Executables.require("redis-server", "redis-server", "/usr/bin/redis-server");
+    Path cli = Executables.require("redis-cli", "redis-tools", "/usr/bin/redis-cli");
+    LocalRedisCluster cluster = new LocalRedisCluster(cli);
+    try {
+      Path dir = Files.createTempDirectory("sluice-redis-cluster-");
+      for (int i = 0; i < 3 * (1 + replicasPerMaster); i++) {
+        int port = FreePort.find();
+        cluster.ports.add(port);
+        cluster.nodes.add(ManagedProcess.builder("redis-cluster-" + port, List.of(
+                server.toString(), "--port", Integer.toString(port), "--bind", "127.0.0.1",
+                "--cluster-enabled", "yes",
+                "--cluster-config-file", dir.resolve("nodes-" + port + ".conf").toString(),
+                "--cluster-node-timeout", "2000",
+                "--save", "", "--appendonly", "no", "--dir", dir.toString(), "--daemonize", "no"))
+            .readyWhenPortOpen(new InetSocketAddress(InetAddress.getLoopbackAddress(), port))
+            .startupTimeout(Duration.ofSeconds(15))
+            .start());
+      }
+      List<String> create = new ArrayList<>(List.of(cli.toString(), "--cluster", "create"));
+      cluster.ports.forEach(p -> create.add("127.0.0.1:" + p));
+      create.addAll(List.of("--cluster-replicas", Integer.toString(replicasPerMaster), "--cluster-yes"));
+      String output = run(create);
+      if (!output.contains("All 16384 slots covered")) {
+        throw new IllegalStateException("redis-cli --cluster create failed:\n" + output);
+      }
+      long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+      for (int port : cluster.ports) {
+        while (!cluster.cli(port, "CLUSTER", "INFO").contains("cluster_state:ok")) {
+          if (System.nanoTime() > deadline) {
+            throw new IllegalStateException("cluster node " + port + " never reached cluster_state:ok");
+          }
+          Thread.onSpinWait();
+        }
+      }
+      return cluster;
+    } catch (IOException e) {
+      cluster.close();
+      throw new UncheckedIOException(e);
+    } catch (RuntimeException e) {
+      cluster.close();
+      throw e;
+    }
+  }
+
+  List<URI> uris() {
+    return ports.stream().map(p -> URI.create("redis://127.0.0.1:" + p)).toList();
+  }
+
+  List<Integer> ports() {
+    return ports;
+  }
+
+  /** The port of a node that is a replica right now, and of its master. */
+  int[] someReplicaAndItsMaster() {
+    for (int port : ports) {
+      String info = cli(port, "INFO", "replication");
+      if (info.contains("role:slave")) {
+        String masterPort = info.lines().filter(l -> l.startsWith("master_port:")).findFirst()
+            .orElseThrow().substring("master_port:".length()).trim();
+        return new int[] {port, Integer.parseInt(masterPort)};
+      }
+    }
+    throw new IllegalStateException("no replica in cluster " + ports);
+  }
+
+  /** Runs one command on one node with redis-cli, returning its raw output. */
+  String cli(int port, String... command) {
+    List<String> args = new ArrayList<>(List.of(redisCli.toString(), "-h", "127.0.0.1", "-p", Integer.toString(port)));
+    args.addAll(List.of(command));
+    return run(args);
+  }
+
+  private static String run(List<String> command) {
+    try {
+      Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+      process.getOutputStream().close();
+      String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      if (!process.waitFor(30, TimeUnit.SECONDS)) {
+        process.destroyForcibly();
+        throw new IllegalStateException(String.join(" ", command) + " did not finish in 30 s");
+      }
+      return output;
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot run " + command.get(0), e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted running " + command, e);
+    }
+  }
+
+  @Override
+  public void close() {
+    for (ManagedProcess node : nodes) {
+      node.stop();
+    }
+  }
+}
