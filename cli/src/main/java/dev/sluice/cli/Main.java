@@ -1,0 +1,48 @@
+package dev.sluice.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * Entry point of {@code sluice} (the runnable jar and the {@code ./sluice} launcher).
+ *
+ * <p>Exit codes: 0 success, 2 invalid policy file or invalid command line, 1 any other failure.
+ */
+@Command(
+    name = "sluice",
+    mixinStandardHelpOptions = true,
+    versionProvider = Main.Version.class,
+    description = "Rate limiting and abuse control for HTTP APIs: a gateway in front of one upstream.",
+    subcommands = {ServeCommand.class, CheckCommand.class, DemoCommand.class})
+public final class Main implements Runnable {
+
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  /** Runs the command line and exits the JVM with its exit code. */
+  public static void main(String[] args) {
+    System.exit(commandLine().execute(args));
+  }
+
+  /**
+   * The configured command line, for embedding and in-process tests (set its out/err writers,
+   * then {@link CommandLine#execute(String...)}).
+   */
+  public static CommandLine commandLine() {
+    return new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true);
+  }
+
+  /** Without a subcommand: print usage to stderr and fail (a bare {@code sluice} is a usage error). */
+  @Override
+  public void run() {
+    throw new CommandLine.ParameterException(spec.commandLine(), "Missing required subcommand (serve, check or demo)");
+  }
+
+  /** The version from the jar manifest; "development build" when run from class files. */
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      String v = Main.class.getPackage().getImplementationVersion();
+      return new String[] {"sluice " + (v != null ? v : "(development build)")};
+    }
+  }
+}

@@ -1,0 +1,125 @@
+package dev.sluice.cli;
+
+import dev.sluice.config.ConfigError;
+import dev.sluice.config.ConfigException;
+import dev.sluice.config.ConfigLoader;
+import dev.sluice.config.SluiceConfig;
+import dev.sluice.config.StoreType;
+import dev.sluice.gateway.Gateway;
+import dev.sluice.store.MemoryStore;
+import dev.sluice.store.Store;
+import dev.sluice.time.Clock;
+import java.io.PrintWriter;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code sluice serve -c FILE}: runs the gateway until SIGTERM or SIGINT.
+ *
+ * <p>Exit status: 2 when the policy file is invalid (each error as {@code file:line:column:
+ * message} on stderr) or the store type is not available; 1 when the gateway cannot start (for
+ * example the listen address is taken); 0 after a clean shutdown.
+ */
+@Command(
+    name = "serve",
+    mixinStandardHelpOptions = true,
+    versionProvider = Main.Version.class,
+    description = {
+      "Run the gateway: a rate-limiting reverse proxy in front of gateway.upstream.",
+      "Stops cleanly on SIGTERM or Ctrl-C."
+    })
+public final class ServeCommand implements Callable<Integer> {
+  private static final Logger log = LoggerFactory.getLogger(ServeCommand.class);
+
+  /** Exit status for an invalid policy file or an unavailable store. */
+  public static final int INVALID = 2;
+  /** Exit status when the gateway cannot start. */
+  public static final int FAILED = 1;
+
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Option(names = {"-c", "--config"}, required = true, paramLabel = "FILE",
+      description = "The policy file (YAML, version: 1).")
+  Path config;
+
+  @Override
+  public Integer call() {
+    PrintWriter err = spec.commandLine().getErr();
+    SluiceConfig loaded;
+    try {
+      loaded = ConfigLoader.load(config);
+    } catch (ConfigException e) {
+      for (ConfigError error : e.errors()) {
+        err.println(error);
+      }
+      err.flush();
+      return INVALID;
+    }
+    if (loaded.store().type() == StoreType.REDIS) {
+      err.println(config + ": redis store not available yet; use store.type: memory");
+      err.flush();
+      return INVALID;
+    }
+    Store store = new MemoryStore(Clock.system(), loaded.store().maxKeys());
+    Gateway gateway;
+    try {
+      gateway = Gateway.start(loaded, store, Clock.system());
+    } catch (RuntimeException e) {
+      store.close();
+      err.println("sluice serve: " + e.getMessage());
+      err.flush();
+      return FAILED;
+    }
+    log.info(
+        "sluice listening on {} -> upstream {}; admin on {}; store {}",
+        text(gateway.address()),
+        loaded.gateway().upstream(),
+        text(gateway.adminAddress()),
+        loaded.store().type().name().toLowerCase(java.util.Locale.ROOT));
+    awaitShutdown(gateway, store);
+    return 0;
+  }
+
+  /**
+   * Blocks until the JVM is asked to stop; the shutdown hook closes the gateway (stop accepting,
+   * close connections) and then the store, and only then lets this thread return.
+   */
+  static void awaitShutdown(AutoCloseable gateway, AutoCloseable store) {
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  log.info("sluice stopping");
+                  closeQuietly(gateway);
+                  closeQuietly(store);
+                  log.info("sluice stopped");
+                  stopped.countDown();
+                },
+                "sluice-shutdown"));
+    try {
+      stopped.await();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  static void closeQuietly(AutoCloseable closeable) {
+    try {
+      closeable.close();
+    } catch (Exception e) {
+      log.warn("error while stopping {}", closeable.getClass().getSimpleName(), e);
+    }
+  }
+
+  static String text(InetSocketAddress address) {
+    return address.getHostString() + ":" + address.getPort();
+  }
+}

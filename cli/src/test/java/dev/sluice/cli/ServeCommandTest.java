@@ -1,0 +1,66 @@
+package dev.sluice.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** The failure paths of {@code sluice serve} (the running path is covered by the gateway tests). */
+class ServeCommandTest {
+  @TempDir Path dir;
+
+  private int run(StringWriter err, String... args) {
+    CommandLine cli = Main.commandLine();
+    cli.setErr(new PrintWriter(err, true));
+    cli.setOut(new PrintWriter(new StringWriter(), true));
+    return cli.execute(args);
+  }
+
+  @Test
+  void serve_invalidPolicyFile_printsPositionedErrorsAndExits2() throws Exception {
+    Path file = dir.resolve("bad.yaml");
+    Files.writeString(file, "version: 1\ngateway:\n  upstream: http://127.0.0.1:5000\n  bogus: 1\n");
+    StringWriter err = new StringWriter();
+
+    int status = run(err, "serve", "-c", file.toString());
+
+    assertThat(status).isEqualTo(2);
+    assertThat(err.toString()).startsWith(file + ":4:3: ");
+  }
+
+  @Test
+  void serve_redisStore_isNotAvailableYetAndExits2() throws Exception {
+    Path file = dir.resolve("redis.yaml");
+    Files.writeString(
+        file,
+        "version: 1\ngateway:\n  upstream: http://127.0.0.1:5000\nstore:\n  type: redis\n  url: redis://127.0.0.1:6379\n");
+    StringWriter err = new StringWriter();
+
+    int status = run(err, "serve", "-c", file.toString());
+
+    assertThat(status).isEqualTo(2);
+    assertThat(err.toString()).contains("redis store not available yet");
+  }
+
+  @Test
+  void serve_listenAddressTaken_exits1WithTheAddress() throws Exception {
+    try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      Path file = dir.resolve("taken.yaml");
+      Files.writeString(
+          file,
+          "version: 1\ngateway:\n  listen: 127.0.0.1:" + taken.getLocalPort()
+              + "\n  upstream: http://127.0.0.1:5000\n  admin: 127.0.0.1:0\n");
+      StringWriter err = new StringWriter();
+
+      int status = run(err, "serve", "-c", file.toString());
+
+      assertThat(status).isEqualTo(1);
+      assertThat(err.toString()).contains("cannot listen on 127.0.0.1:" + taken.getLocalPort());
+    }
+  }
+}

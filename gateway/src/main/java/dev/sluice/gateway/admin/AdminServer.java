@@ -1,0 +1,267 @@
+package dev.sluice.gateway.admin;
+
+import dev.sluice.gateway.response.Problems;
+import dev.sluice.policy.OnError;
+import dev.sluice.store.Store;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.IoEventLoopGroup;
+import io.netty.channel.ServerChannel;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import io.netty.handler.timeout.IdleStateHandler;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The admin listener (SPEC §1, §3, §6): a small HTTP/1.1 server on its own address.
+ *
+ * <ul>
+ *   <li>{@code GET /healthz}: {@code 200 ok} while the process serves requests.
+ *   <li>{@code GET /readyz}: pings the store (at most {@link #PING_TIMEOUT}); {@code 200 ready}
+ *       when it answers, {@code 200 degraded} when it fails under {@code on_error: allow} (requests
+ *       are still admitted), {@code 503 not ready} when it fails under {@code on_error: deny}.
+ *   <li>{@code GET /metrics}: the Prometheus text exposition of the registry.
+ *   <li>anything else: {@code 404} (or {@code 405} for a wrong method), problem+json.
+ * </ul>
+ *
+ * <p>The store ping never blocks the event loop: its stage completes on the store's thread (or a
+ * timeout thread) and the response is written from the channel's event loop.
+ */
+public final class AdminServer implements AutoCloseable {
+
+  /** How long {@code /readyz} waits for the store before calling it failed. */
+  public static final Duration PING_TIMEOUT = Duration.ofSeconds(1);
+  /** The content type of {@code /metrics} (Prometheus text format 0.0.4). */
+  public static final String METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
+
+  private static final Logger LOG = LoggerFactory.getLogger(AdminServer.class);
+  private static final int MAX_REQUEST_BYTES = 64 * 1024;
+
+  private final Channel channel;
+
+  private AdminServer(Channel channel) {
+    this.channel = channel;
+  }
+
+  /**
+   * Starts the admin listener with {@code store.on_error: allow} semantics for {@code /readyz}.
+   *
+   * @see #start(InetSocketAddress, PrometheusMeterRegistry, Store, EventLoopGroup, OnError)
+   */
+  public static AdminServer start(InetSocketAddress address, PrometheusMeterRegistry registry, Store store,
+      EventLoopGroup group) {
+    return start(address, registry, store, group, OnError.ALLOW);
+  }
+
+  /**
+   * Binds the admin listener and returns once it accepts connections.
+   *
+   * @param address where to listen (port 0 picks a free port; see {@link #address()})
+   * @param registry the registry {@code /metrics} exposes
+   * @param store the store {@code /readyz} pings
+   * @param group the event loop group to accept and serve on (NIO or epoll)
+   * @param storeOnError the store's {@code on_error}, deciding whether a failing store is
+   *     {@code degraded} (allow) or {@code not ready} (deny)
+   * @throws IllegalStateException when the address cannot be bound (message names the address)
+   */
+  public static AdminServer start(InetSocketAddress address, PrometheusMeterRegistry registry, Store store,
+      EventLoopGroup group, OnError storeOnError) {
+    Objects.requireNonNull(registry, "registry");
+    Objects.requireNonNull(store, "store");
+    Objects.requireNonNull(storeOnError, "storeOnError");
+    ServerBootstrap bootstrap = new ServerBootstrap()
+        .group(group)
+        .channel(serverChannelFor(group))
+        .option(ChannelOption.SO_REUSEADDR, true)
+        .childHandler(new ChannelInitializer<SocketChannel>() {
+          @Override
+          protected void initChannel(SocketChannel ch) {
+            ch.pipeline()
+                // An idle admin connection holds nothing useful; drop it after a minute.
+                .addLast(new IdleStateHandler(0, 0, 60, TimeUnit.SECONDS) {
+                  @Override
+                  protected void channelIdle(ChannelHandlerContext ctx, io.netty.handler.timeout.IdleStateEvent evt) {
+                    ctx.close();
+                  }
+                })
+                .addLast(new HttpServerCodec())
+                .addLast(new HttpObjectAggregator(MAX_REQUEST_BYTES))
+                .addLast(new Handler(registry, store, storeOnError));
+          }
+        });
+    try {
+      Channel channel = bootstrap.bind(address).sync().channel();
+      return new AdminServer(channel);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while binding the admin listener to " + address, e);
+    } catch (RuntimeException e) {
+      throw new IllegalStateException("cannot bind the admin listener to " + address + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** The bound address (with the real port when started on port 0). */
+  public InetSocketAddress address() {
+    return (InetSocketAddress) channel.localAddress();
+  }
+
+  /** Stops accepting connections and waits for the listening socket to close. Idempotent. */
+  @Override
+  public void close() {
+    channel.close().syncUninterruptibly();
+  }
+
+  private static Class<? extends ServerChannel> serverChannelFor(EventLoopGroup group) {
+    if (group instanceof IoEventLoopGroup io && io.isIoType(EpollIoHandler.class)) {
+      return EpollServerSocketChannel.class;
+    }
+    return NioServerSocketChannel.class;
+  }
+
+  /** One per connection: its only state is the order of pending responses. */
+  private static final class Handler extends SimpleChannelInboundHandler<FullHttpRequest> {
+    private final PrometheusMeterRegistry registry;
+    private final Store store;
+    private final OnError storeOnError;
+    /** Completes when every response queued so far is written; touched on the event loop only. */
+    private CompletableFuture<Void> tail = CompletableFuture.completedFuture(null);
+
+    Handler(PrometheusMeterRegistry registry, Store store, OnError storeOnError) {
+      this.registry = registry;
+      this.store = store;
+      this.storeOnError = storeOnError;
+    }
+
+    @Override
+    protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
+      boolean keepAlive = HttpUtil.isKeepAlive(request);
+      boolean head = request.method().equals(HttpMethod.HEAD);
+      if (!request.decoderResult().isSuccess()) {
+        send(ctx, Problems.badRequest("The admin listener could not parse the request."), false, false);
+        return;
+      }
+      String path = new QueryStringDecoder(request.uri()).path();
+      boolean known = path.equals("/healthz") || path.equals("/readyz") || path.equals("/metrics");
+      if (!known) {
+        send(ctx, Problems.notFound("No admin resource at \"" + path + "\"; try /metrics, /healthz or /readyz."),
+            keepAlive, head);
+        return;
+      }
+      if (!head && !request.method().equals(HttpMethod.GET)) {
+        send(ctx, Problems.methodNotAllowed("Method " + request.method() + " is not allowed on " + path
+            + "; expected GET or HEAD.", "GET, HEAD"), keepAlive, false);
+        return;
+      }
+      switch (path) {
+        case "/healthz" -> send(ctx, text(HttpResponseStatus.OK, "ok"), keepAlive, head);
+        case "/metrics" -> {
+          FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK,
+              Unpooled.copiedBuffer(registry.scrape(), StandardCharsets.UTF_8));
+          response.headers().set(HttpHeaderNames.CONTENT_TYPE, METRICS_CONTENT_TYPE);
+          send(ctx, response, keepAlive, head);
+        }
+        default -> readyz(ctx, keepAlive, head);
+      }
+    }
+
+    private void readyz(ChannelHandlerContext ctx, boolean keepAlive, boolean head) {
+      CompletableFuture<Void> ping;
+      try {
+        ping = store.ping().toCompletableFuture().orTimeout(PING_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+      } catch (RuntimeException e) {
+        ping = CompletableFuture.failedFuture(e);
+      }
+      reply(ctx, ping.handle((ok, failure) -> {
+        if (failure == null) {
+          return text(HttpResponseStatus.OK, "ready");
+        }
+        return storeOnError == OnError.ALLOW
+            ? text(HttpResponseStatus.OK, "degraded")
+            : text(HttpResponseStatus.SERVICE_UNAVAILABLE, "not ready");
+      }), keepAlive, head);
+    }
+
+    private void send(ChannelHandlerContext ctx, FullHttpResponse response, boolean keepAlive, boolean head) {
+      reply(ctx, CompletableFuture.completedFuture(response), keepAlive, head);
+    }
+
+    /**
+     * Writes {@code response} once it and every earlier response of this connection are written,
+     * so pipelined requests are answered in order even while a {@code /readyz} ping is pending.
+     * Called on the event loop only; the write itself always runs there (handlers are not
+     * thread-safe).
+     */
+    private void reply(ChannelHandlerContext ctx, CompletableFuture<FullHttpResponse> response, boolean keepAlive,
+        boolean head) {
+      if (tail.isDone() && response.isDone()) {
+        write(ctx, response.join(), keepAlive, head);
+        return;
+      }
+      CompletableFuture<Void> written = new CompletableFuture<>();
+      tail.thenCombine(response, (previous, next) -> next)
+          .thenAccept(next -> ctx.executor().execute(() -> {
+            write(ctx, next, keepAlive, head);
+            written.complete(null);
+          }));
+      tail = written;
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+      LOG.debug("admin connection failed: {}", cause.toString());
+      ctx.close();
+    }
+
+    private static FullHttpResponse text(HttpResponseStatus status, String body) {
+      FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status,
+          Unpooled.copiedBuffer(body, StandardCharsets.UTF_8));
+      response.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain; charset=utf-8");
+      response.headers().set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_STORE);
+      return response;
+    }
+
+    private static void write(ChannelHandlerContext ctx, FullHttpResponse response, boolean keepAlive, boolean head) {
+      response.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, response.content().readableBytes());
+      if (head) {
+        // HEAD: same headers, no body.
+        response.content().clear();
+      }
+      if (keepAlive) {
+        response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
+        ctx.writeAndFlush(response);
+      } else {
+        response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+      }
+    }
+  }
+}

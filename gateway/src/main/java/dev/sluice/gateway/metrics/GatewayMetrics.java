@@ -1,0 +1,200 @@
+package dev.sluice.gateway.metrics;
+
+import dev.sluice.engine.Decision;
+import dev.sluice.engine.PolicyDecision;
+import dev.sluice.event.DecisionListener;
+import dev.sluice.gateway.audit.AuditLog;
+import dev.sluice.request.RequestView;
+import dev.sluice.store.MemoryStore;
+import dev.sluice.store.Store;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReferenceArray;
+
+/**
+ * The gateway's Prometheus metrics (SPEC §6).
+ *
+ * <ul>
+ *   <li>{@code sluice_requests_total{policy,outcome}}: one count per policy applied to a request
+ *       (a request matching two policies counts once under each), outcome {@code allowed},
+ *       {@code limited}, {@code shadow_limited} or {@code blocked}. An exempt request applies no
+ *       policy and is counted once with {@code policy=""} and {@code outcome="exempt"}; the empty
+ *       value never collides with a policy name (names are never empty).
+ *   <li>{@code sluice_decision_seconds}: histogram of the engine's decision time.
+ *   <li>{@code sluice_store_errors_total}: failed store calls (one per policy whose store call
+ *       failed, whatever its {@code on_error}).
+ *   <li>{@code sluice_upstream_seconds{status}}: histogram of upstream response time by status
+ *       class {@code 1xx}..{@code 5xx}.
+ *   <li>{@code sluice_store_evictions_total} and {@code sluice_store_keys}: only for the memory
+ *       store, after {@link #bindStore(Store)}.
+ *   <li>{@code sluice_audit_dropped_total}: after {@link #bindAuditLog(AuditLog)}.
+ * </ul>
+ *
+ * <p>Hot path: every counter and timer a request can touch is created once and cached (per policy
+ * an array indexed by outcome), so recording a decision does no registry lookup and allocates
+ * nothing. Thread-safe; never blocks; never throws from {@link #onDecision}.
+ */
+public final class GatewayMetrics implements DecisionListener {
+
+  /** The outcome labels of {@code sluice_requests_total}, in the order of the per-policy arrays. */
+  static final String[] OUTCOMES = {"allowed", "limited", "shadow_limited", "exempt", "blocked"};
+  private static final int EXEMPT = 3;
+  private static final int BLOCKED = 4;
+  /** The {@code policy} label of requests no policy applies to (exempt requests). */
+  public static final String NO_POLICY = "";
+
+  private static final Duration[] DECISION_BUCKETS = seconds(
+      0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1);
+  private static final Duration[] UPSTREAM_BUCKETS = seconds(
+      0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60);
+
+  private final PrometheusMeterRegistry registry;
+  private final Timer decisionSeconds;
+  private final Counter storeErrors;
+  private final Timer[] upstreamByClass = new Timer[5];
+  private final ConcurrentHashMap<String, AtomicReferenceArray<Counter>> requests = new ConcurrentHashMap<>();
+  /** Outcome labels the core may add later; slower (one map lookup) but never lost. */
+  private final ConcurrentHashMap<String, Counter> otherOutcomes = new ConcurrentHashMap<>();
+
+  /**
+   * Registers the gateway's meters on {@code registry}.
+   *
+   * @param registry the registry {@code /metrics} scrapes
+   */
+  public GatewayMetrics(PrometheusMeterRegistry registry) {
+    this.registry = Objects.requireNonNull(registry, "registry");
+    this.decisionSeconds = Timer.builder("sluice.decision")
+        .description("Time the engine took to decide a request")
+        .serviceLevelObjectives(DECISION_BUCKETS)
+        .register(registry);
+    this.storeErrors = Counter.builder("sluice.store.errors")
+        .description("Store calls that failed (the policy's on_error then decided)")
+        .register(registry);
+    for (int i = 0; i < upstreamByClass.length; i++) {
+      upstreamByClass[i] = Timer.builder("sluice.upstream")
+          .description("Time from forwarding a request to the upstream's response head")
+          .tag("status", (i + 1) + "xx")
+          .serviceLevelObjectives(UPSTREAM_BUCKETS)
+          .register(registry);
+    }
+  }
+
+  @Override
+  public void onDecision(RequestView request, Decision decision, long decisionNanos) {
+    decisionSeconds.record(decisionNanos, TimeUnit.NANOSECONDS);
+    if (decision.exempt()) {
+      counter(NO_POLICY, EXEMPT).increment();
+      return;
+    }
+    for (PolicyDecision pd : decision.policies()) {
+      if (pd.storeError()) {
+        storeErrors.increment();
+      }
+      String policy = pd.policy().name();
+      String outcome = pd.outcomeLabel();
+      int index = outcomeIndex(outcome);
+      if (index >= 0) {
+        counter(policy, index).increment();
+      } else {
+        otherOutcomes.computeIfAbsent(policy + '\u0000' + outcome, k -> requestsCounter(policy, outcome)).increment();
+      }
+    }
+  }
+
+  /**
+   * Counts a request refused by a block rule or a ban ({@code outcome="blocked"}).
+   *
+   * @param policy the policy that banned the identity, or {@link #NO_POLICY} for a {@code block:} rule
+   */
+  public void blocked(String policy) {
+    counter(policy, BLOCKED).increment();
+  }
+
+  /**
+   * Records one upstream response.
+   *
+   * @param status the upstream's status code; codes outside 100..599 are counted in the nearest class
+   * @param nanos time from forwarding the request to receiving the response head
+   */
+  public void upstreamResponse(int status, long nanos) {
+    int index = Math.min(Math.max(status / 100, 1), 5) - 1;
+    upstreamByClass[index].record(nanos, TimeUnit.NANOSECONDS);
+  }
+
+  /**
+   * Exposes the memory store's evictions ({@code sluice_store_evictions_total}) and size
+   * ({@code sluice_store_keys}). A no-op for other stores (Redis expires keys itself and
+   * evictions there are Redis's own metric).
+   *
+   * <p>Micrometer holds the store weakly: the caller keeps it alive while the gateway runs.
+   */
+  public void bindStore(Store store) {
+    if (store instanceof MemoryStore memory) {
+      FunctionCounter.builder("sluice.store.evictions", memory, MemoryStore::evictions)
+          .description("Buckets the memory store dropped under max_keys pressure before they were full")
+          .register(registry);
+      Gauge.builder("sluice.store.keys", memory, MemoryStore::size)
+          .description("Buckets held by the memory store")
+          .register(registry);
+    }
+  }
+
+  /**
+   * Exposes the audit lines dropped because the writer could not keep up
+   * ({@code sluice_audit_dropped_total}); a non-zero rate means the audit log is incomplete.
+   * Micrometer holds the log weakly: the caller keeps it alive.
+   */
+  public void bindAuditLog(AuditLog audit) {
+    if (audit.enabled()) {
+      FunctionCounter.builder("sluice.audit.dropped", audit, AuditLog::dropped)
+          .description("Audit log lines dropped because the writer could not keep up or failed")
+          .register(registry);
+    }
+  }
+
+  private Counter counter(String policy, int outcome) {
+    AtomicReferenceArray<Counter> byOutcome = requests.get(policy);
+    if (byOutcome == null) {
+      byOutcome = requests.computeIfAbsent(policy, p -> new AtomicReferenceArray<>(OUTCOMES.length));
+    }
+    Counter counter = byOutcome.get(outcome);
+    if (counter == null) {
+      // Registering twice is harmless (the registry returns the existing meter), so no lock.
+      counter = requestsCounter(policy, OUTCOMES[outcome]);
+      byOutcome.set(outcome, counter);
+    }
+    return counter;
+  }
+
+  private Counter requestsCounter(String policy, String outcome) {
+    return Counter.builder("sluice.requests")
+        .description("Requests by applied policy and outcome")
+        .tag("policy", policy)
+        .tag("outcome", outcome)
+        .register(registry);
+  }
+
+  private static int outcomeIndex(String outcome) {
+    for (int i = 0; i < OUTCOMES.length; i++) {
+      if (OUTCOMES[i].equals(outcome)) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  private static Duration[] seconds(double... values) {
+    Duration[] durations = new Duration[values.length];
+    for (int i = 0; i < values.length; i++) {
+      durations[i] = Duration.ofNanos(Math.round(values[i] * 1e9));
+    }
+    return durations;
+  }
+}

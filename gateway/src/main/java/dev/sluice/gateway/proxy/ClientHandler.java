@@ -1,0 +1,639 @@
+package dev.sluice.gateway.proxy;
+
+import dev.sluice.engine.Decision;
+import dev.sluice.gateway.response.Problems;
+import dev.sluice.gateway.response.RateLimitHeaders;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.EventLoop;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpRequest;
+import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpObject;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.TooLongHttpLineException;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.net.InetSocketAddress;
+import java.util.ArrayDeque;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One client connection: decides each request, then answers it or forwards it upstream.
+ *
+ * <p>Design. Requests on a connection are handled one at a time (an {@link Exchange}). Decoded
+ * messages go through a small backlog so that nothing is processed while the exchange waits for
+ * its decision or its upstream connection; during those waits {@code autoRead} is off, so the
+ * backlog holds at most what one socket read produced — the gateway never buffers a body. Once
+ * forwarding, request body chunks go straight to the upstream and response chunks straight to
+ * the client, each direction pausing reads on the other side while the destination is not
+ * writable (backpressure). A request the gateway answers itself has its body discarded up to
+ * {@link #DRAIN_LIMIT} bytes, or the connection is closed: the decoder knows the body's framing,
+ * so a body is never parsed as a next request.
+ *
+ * <p>Threading: every method runs on the connection's event loop; the decision may complete on a
+ * store thread and is handed back with {@code eventLoop().execute}.
+ */
+final class ClientHandler extends ChannelInboundHandlerAdapter {
+  private static final Logger log = LoggerFactory.getLogger(ClientHandler.class);
+
+  /** Largest body of a rejected request that is read and discarded to keep the connection. */
+  static final int DRAIN_LIMIT = 64 * 1024;
+
+  private final ProxyContext shared;
+  private final ArrayDeque<HttpObject> backlog = new ArrayDeque<>();
+  private ChannelHandlerContext ctx;
+  private UpstreamPool pool;
+  private Exchange current;
+  private boolean closing;
+  private boolean draining;
+
+  ClientHandler(ProxyContext shared) {
+    this.shared = shared;
+  }
+
+  @Override
+  public void handlerAdded(ChannelHandlerContext ctx) {
+    this.ctx = ctx;
+    this.pool = shared.pool(ctx.channel().eventLoop());
+  }
+
+  @Override
+  public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    if (closing || !(msg instanceof HttpObject object)) {
+      ReferenceCountUtil.release(msg);
+      return;
+    }
+    backlog.add(object);
+    drain();
+  }
+
+  @Override
+  public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+    Exchange exchange = current;
+    if (exchange != null && exchange.upstream != null && ctx.channel().isWritable()) {
+      exchange.upstream.config().setAutoRead(true);
+    }
+    ctx.fireChannelWritabilityChanged();
+  }
+
+  @Override
+  public void channelInactive(ChannelHandlerContext ctx) {
+    closing = true;
+    releaseBacklog();
+    Exchange exchange = current;
+    current = null;
+    if (exchange != null) {
+      exchange.abandon();
+    }
+    ctx.fireChannelInactive();
+  }
+
+  @Override
+  public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
+    if (event instanceof IdleStateEvent) {
+      // Only between requests: an exchange in progress is bounded by the upstream timeout.
+      if (current == null) {
+        closeClient();
+      }
+      return;
+    }
+    ctx.fireUserEventTriggered(event);
+  }
+
+  @Override
+  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    log.debug("client connection {} failed", ctx.channel().remoteAddress(), cause);
+    closeClient();
+  }
+
+  /** Processes backlog messages until one must wait; re-entrant calls fold into the outer loop. */
+  private void drain() {
+    if (draining) {
+      return;
+    }
+    draining = true;
+    try {
+      while (!closing) {
+        HttpObject msg = backlog.peek();
+        if (msg == null) {
+          break;
+        }
+        if (msg instanceof HttpRequest request) {
+          if (current != null) {
+            break; // a pipelined request waits until the previous response is complete
+          }
+          backlog.poll();
+          start(request);
+        } else {
+          if (current != null && current.waiting()) {
+            break;
+          }
+          backlog.poll();
+          HttpContent content = (HttpContent) msg;
+          if (current == null) {
+            content.release();
+          } else {
+            current.clientContent(content);
+          }
+        }
+      }
+    } finally {
+      draining = false;
+    }
+    updateRead();
+  }
+
+  private void updateRead() {
+    if (closing) {
+      return;
+    }
+    boolean wanted = backlog.isEmpty() && (current == null || current.wantsClientInput());
+    ctx.channel().config().setAutoRead(wanted);
+  }
+
+  private void releaseBacklog() {
+    HttpObject msg;
+    while ((msg = backlog.poll()) != null) {
+      ReferenceCountUtil.release(msg);
+    }
+  }
+
+  private void start(HttpRequest request) {
+    if (request.decoderResult().isFailure()) {
+      Throwable cause = request.decoderResult().cause();
+      ReferenceCountUtil.release(request);
+      answerAndClose(malformed(cause));
+      return;
+    }
+    String framing = framingProblem(request);
+    if (framing != null) {
+      answerAndClose(Problems.badRequest(framing));
+      return;
+    }
+    RequestTarget target;
+    try {
+      target = RequestTarget.parse(request.uri());
+    } catch (IllegalArgumentException e) {
+      answerAndClose(Problems.badRequest(e.getMessage()));
+      return;
+    }
+    Exchange exchange = new Exchange(request, target);
+    current = exchange;
+    exchange.decide();
+  }
+
+  private static FullHttpResponse malformed(Throwable cause) {
+    if (cause instanceof TooLongHttpHeaderException) {
+      return Problems.headersTooLarge();
+    }
+    if (cause instanceof TooLongHttpLineException) {
+      return Problems.badRequest(
+          "the request line is longer than " + ProxyServer.MAX_INITIAL_LINE + " bytes");
+    }
+    String reason = cause == null || cause.getMessage() == null ? "unreadable request" : cause.getMessage();
+    return Problems.badRequest("malformed HTTP request: " + reason);
+  }
+
+  /**
+   * Framing rules Netty's decoder does not enforce, or a description of the violation. The
+   * decoder already rejects invalid and duplicate {@code Content-Length} and (via {@link
+   * StrictRequestDecoder}) {@code Content-Length} together with {@code Transfer-Encoding}.
+   */
+  static String framingProblem(HttpRequest request) {
+    HttpHeaders headers = request.headers();
+    List<String> encodings = headers.getAll(HttpHeaderNames.TRANSFER_ENCODING);
+    if (!encodings.isEmpty()) {
+      if (!request.protocolVersion().equals(HttpVersion.HTTP_1_1)) {
+        return "Transfer-Encoding is not allowed in an " + request.protocolVersion() + " request";
+      }
+      String joined = String.join(", ", encodings);
+      String[] codings = joined.split(",", -1);
+      if (codings.length != 1 || !codings[0].trim().toLowerCase(Locale.ROOT).equals("chunked")) {
+        return "Transfer-Encoding '" + joined + "' is not supported; expected exactly 'chunked'";
+      }
+    }
+    int hosts = headers.getAll(HttpHeaderNames.HOST).size();
+    if (request.protocolVersion().equals(HttpVersion.HTTP_1_1) && hosts != 1) {
+      return "an HTTP/1.1 request needs exactly one Host header, got " + hosts;
+    }
+    if (hosts > 1) {
+      return "the request has " + hosts + " Host headers; expected at most one";
+    }
+    return null;
+  }
+
+  /** Sends a gateway answer outside any exchange (bad request) and closes the connection. */
+  private void answerAndClose(FullHttpResponse response) {
+    response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+    closing = true;
+    releaseBacklog();
+    ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+  }
+
+  private void closeClient() {
+    closing = true;
+    releaseBacklog();
+    Exchange exchange = current;
+    if (exchange != null) {
+      exchange.closeUpstream();
+    }
+    ctx.close();
+  }
+
+  private void finished(Exchange exchange) {
+    if (current == exchange) {
+      current = null;
+      drain();
+    }
+  }
+
+  private static void detach(Channel upstream) {
+    UpstreamHandler handler = upstream.pipeline().get(UpstreamHandler.class);
+    if (handler != null) {
+      handler.detach();
+    }
+  }
+
+  private enum State {
+    /** Waiting for the engine. */
+    DECIDING,
+    /** Allowed; waiting for an upstream connection. */
+    CONNECTING,
+    /** Request head sent upstream; body and response streaming. */
+    FORWARDING,
+    /** The response is complete or answered locally; the rest of the request body is discarded. */
+    DISCARDING
+  }
+
+  /** One request and its response. */
+  final class Exchange {
+    private final HttpRequest request;
+    private final RequestTarget target;
+    private final boolean head;
+    private final boolean keepAlive;
+    private final boolean hasBody;
+    private final boolean expectsContinue;
+    private State state = State.DECIDING;
+    private Decision decision;
+    private HttpRequest upstreamRequest;
+    private Channel upstream;
+    private boolean upstreamReused;
+    private boolean upstreamKeepAlive;
+    private boolean retried;
+    private boolean bodyForwarded;
+    private boolean requestComplete;
+    private boolean responseStarted;
+    private boolean responseComplete;
+    private boolean closeAfterResponse;
+    private boolean skipInterim;
+    private long discarded;
+    private long sentNanos;
+    private ScheduledFuture<?> timeout;
+
+    Exchange(HttpRequest request, RequestTarget target) {
+      this.request = request;
+      this.target = target;
+      this.head = request.method().equals(HttpMethod.HEAD);
+      this.keepAlive = HttpUtil.isKeepAlive(request);
+      this.hasBody = HttpUtil.isTransferEncodingChunked(request) || HttpUtil.getContentLength(request, 0L) > 0;
+      this.expectsContinue = HttpUtil.is100ContinueExpected(request);
+    }
+
+    boolean waiting() {
+      return state == State.DECIDING || state == State.CONNECTING;
+    }
+
+    boolean wantsClientInput() {
+      return switch (state) {
+        case DECIDING, CONNECTING -> false;
+        case FORWARDING -> !requestComplete && upstream != null && upstream.isWritable();
+        case DISCARDING -> !requestComplete;
+      };
+    }
+
+    void decide() {
+      InetSocketAddress peer = (InetSocketAddress) ctx.channel().remoteAddress();
+      NettyRequestView view = new NettyRequestView(request, target.path(), target.rawQuery(), peer.getAddress());
+      CompletionStage<Decision> stage;
+      try {
+        stage = shared.engine().decide(view);
+      } catch (RuntimeException e) {
+        stage = CompletableFuture.failedFuture(e);
+      }
+      EventLoop loop = ctx.channel().eventLoop();
+      stage.whenComplete(
+          (d, error) -> {
+            if (loop.inEventLoop()) {
+              decided(d, error);
+            } else {
+              loop.execute(() -> decided(d, error));
+            }
+          });
+    }
+
+    private void decided(Decision d, Throwable error) {
+      if (current != this || closing) {
+        return;
+      }
+      if (error != null || d == null) {
+        log.warn("rate-limit decision for {} {} failed", request.method(), target.path(), error);
+        reject(Problems.serviceUnavailable("the rate-limit decision failed; try again shortly"));
+      } else {
+        decision = d;
+        switch (d.outcome()) {
+          case LIMITED -> reject(Problems.tooManyRequests(d, shared.headerStyle()));
+          case UNAVAILABLE -> reject(
+              Problems.serviceUnavailable(
+                  "the rate-limit store is unavailable and this route is configured to fail closed"));
+          default -> connect(false);
+        }
+      }
+      drain();
+    }
+
+    private void connect(boolean fresh) {
+      state = State.CONNECTING;
+      if (upstreamRequest == null) {
+        boolean trusted = ForwardingHeaders.peerTrusted(
+            decision.client(), ((InetSocketAddress) ctx.channel().remoteAddress()).getAddress());
+        HttpHeaders headers = ForwardingHeaders.upstreamRequest(request.headers(), decision.client(), trusted);
+        if (HttpUtil.isTransferEncodingChunked(request)) {
+          headers.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+        }
+        upstreamRequest =
+            new DefaultHttpRequest(HttpVersion.HTTP_1_1, request.method(), target.originForm(), headers);
+        if (expectsContinue && hasBody) {
+          // The gateway decided; the client may now send the body (the upstream never sees Expect).
+          ctx.writeAndFlush(
+              new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE, Unpooled.EMPTY_BUFFER));
+        }
+      }
+      pool.acquire(fresh).addListener(this::connected);
+    }
+
+    private void connected(Future<? super Channel> future) {
+      if (current != this || closing || state != State.CONNECTING) {
+        if (future.isSuccess()) {
+          pool.release((Channel) future.getNow());
+        }
+        return;
+      }
+      if (!future.isSuccess()) {
+        Throwable cause = future.cause();
+        reject(
+            Problems.badGateway(
+                "cannot connect to the upstream " + shared.upstreamText() + ": "
+                    + (cause == null ? "unknown error" : cause.getMessage())));
+        drain();
+        return;
+      }
+      Channel ch = (Channel) future.getNow();
+      upstreamReused = ch.pipeline().get(UpstreamHandler.class).attach(this);
+      upstream = ch;
+      state = State.FORWARDING;
+      ch.config().setAutoRead(true);
+      ch.write(upstreamRequest).addListener(ChannelFutureListener.FIRE_EXCEPTION_ON_FAILURE);
+      if (requestComplete) {
+        // A retry of a body-less request whose end was already forwarded once.
+        ch.write(LastHttpContent.EMPTY_LAST_CONTENT);
+      }
+      ch.flush();
+      sentNanos = System.nanoTime();
+      timeout = ch.eventLoop().schedule(this::timedOut, shared.upstreamTimeout().toNanos(), TimeUnit.NANOSECONDS);
+      drain();
+    }
+
+    void clientContent(HttpContent content) {
+      if (content.decoderResult().isFailure()) {
+        Throwable cause = content.decoderResult().cause();
+        content.release();
+        closeUpstream();
+        if (!responseStarted && !responseComplete) {
+          answerAndClose(malformed(cause));
+        } else {
+          closeClient();
+        }
+        return;
+      }
+      boolean last = content instanceof LastHttpContent;
+      if (state == State.FORWARDING && upstream != null) {
+        bodyForwarded |= content.content().isReadable();
+        upstream.writeAndFlush(content).addListener(ChannelFutureListener.FIRE_EXCEPTION_ON_FAILURE);
+      } else {
+        discarded += content.content().readableBytes();
+        content.release();
+        if (discarded > DRAIN_LIMIT) {
+          closeClient();
+          return;
+        }
+      }
+      if (last) {
+        requestComplete = true;
+        if (responseComplete && !closing) {
+          finished(this);
+        }
+      }
+    }
+
+    /** Answers the request locally (429, 503, 502, 504); the upstream has not answered. */
+    private void reject(FullHttpResponse response) {
+      cancelTimeout();
+      state = State.DISCARDING;
+      responseComplete = true;
+      if (head) {
+        FullHttpResponse bodyless = response.replace(Unpooled.EMPTY_BUFFER);
+        response.release();
+        response = bodyless;
+      }
+      long length = HttpUtil.getContentLength(request, -1L);
+      boolean close =
+          !keepAlive
+              || (!requestComplete && hasBody && (expectsContinue || length > DRAIN_LIMIT));
+      if (close) {
+        answerAndClose(response);
+        return;
+      }
+      ctx.writeAndFlush(response);
+      if (requestComplete) {
+        finished(this);
+      }
+    }
+
+    void upstreamHead(HttpResponse response) {
+      if (response.decoderResult().isFailure()) {
+        Throwable cause = response.decoderResult().cause();
+        closeUpstream();
+        reject(Problems.badGateway("the upstream sent an invalid response: " + cause.getMessage()));
+        drain();
+        return;
+      }
+      int status = response.status().code();
+      if (status >= 100 && status < 200) {
+        skipInterim = true; // interim responses (100, 103) are not relayed
+        return;
+      }
+      cancelTimeout();
+      if (shared.metrics() != null) {
+        shared.metrics().upstreamResponse(status, System.nanoTime() - sentNanos);
+      }
+      upstreamKeepAlive = HttpUtil.isKeepAlive(response);
+      HttpHeaders headers = ForwardingHeaders.clientResponse(response.headers());
+      RateLimitHeaders.apply(shared.headerStyle(), decision, headers);
+      HttpResponse out = new DefaultHttpResponse(HttpVersion.HTTP_1_1, response.status(), headers);
+      boolean bodyless = head || status == 204 || status == 304;
+      if (!bodyless && !headers.contains(HttpHeaderNames.CONTENT_LENGTH)) {
+        if (request.protocolVersion().equals(HttpVersion.HTTP_1_1)) {
+          HttpUtil.setTransferEncodingChunked(out, true);
+        } else {
+          closeAfterResponse = true; // an HTTP/1.0 client learns the end of the body from the close
+        }
+      }
+      if (!keepAlive || closeAfterResponse) {
+        closeAfterResponse = true;
+        headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+      } else if (!request.protocolVersion().equals(HttpVersion.HTTP_1_1)) {
+        headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
+      }
+      responseStarted = true;
+      ctx.write(out);
+    }
+
+    void upstreamContent(HttpContent content) {
+      if (skipInterim) {
+        content.release();
+        if (content instanceof LastHttpContent) {
+          skipInterim = false;
+        }
+        return;
+      }
+      if (content.decoderResult().isFailure() || !responseStarted) {
+        // The upstream closed or broke framing mid-response: the client cannot get a whole
+        // response any more, so its connection is closed too.
+        content.release();
+        closeClient();
+        return;
+      }
+      boolean last = content instanceof LastHttpContent;
+      HttpContent out = content;
+      if (head && !last) {
+        content.release();
+        return;
+      }
+      if (head) {
+        content.release();
+        out = LastHttpContent.EMPTY_LAST_CONTENT;
+      }
+      ChannelFuture written = ctx.writeAndFlush(out);
+      if (!last) {
+        if (!ctx.channel().isWritable() && upstream != null) {
+          upstream.config().setAutoRead(false);
+        }
+        return;
+      }
+      responseComplete = true;
+      Channel up = upstream;
+      upstream = null;
+      detach(up);
+      if (requestComplete && upstreamKeepAlive) {
+        up.config().setAutoRead(true);
+        pool.release(up);
+      } else {
+        up.close();
+      }
+      if (closeAfterResponse) {
+        closing = true;
+        releaseBacklog();
+        written.addListener(ChannelFutureListener.CLOSE);
+        return;
+      }
+      if (requestComplete) {
+        finished(this);
+      } else {
+        state = State.DISCARDING;
+        drain();
+      }
+    }
+
+    void upstreamWritabilityChanged() {
+      updateRead();
+    }
+
+    void upstreamClosed() {
+      upstream = null;
+      if (responseComplete || current != this || closing) {
+        return;
+      }
+      if (responseStarted) {
+        closeClient();
+        return;
+      }
+      cancelTimeout();
+      if (upstreamReused && !retried && !bodyForwarded && !hasBody) {
+        // The upstream closed an idle keep-alive connection just as it was reused; nothing of the
+        // request was executed, so it is sent once more on a new connection.
+        retried = true;
+        connect(true);
+        return;
+      }
+      reject(Problems.badGateway("the upstream " + shared.upstreamText() + " closed the connection before responding"));
+      drain();
+    }
+
+    private void timedOut() {
+      if (current != this || responseStarted || responseComplete || closing) {
+        return;
+      }
+      closeUpstream(); // a late answer must not be read as the response to the next request
+      reject(Problems.gatewayTimeout(
+          "the upstream " + shared.upstreamText() + " did not respond within " + shared.upstreamTimeoutText()));
+      drain();
+    }
+
+    private void cancelTimeout() {
+      if (timeout != null) {
+        timeout.cancel(false);
+        timeout = null;
+      }
+    }
+
+    void closeUpstream() {
+      cancelTimeout();
+      Channel up = upstream;
+      upstream = null;
+      if (up != null) {
+        detach(up);
+        up.close();
+      }
+    }
+
+    /** The client went away: an unfinished upstream exchange cannot be reused. */
+    void abandon() {
+      closeUpstream();
+    }
+  }
+}

@@ -1,0 +1,96 @@
+package dev.sluice.gateway.proxy;
+
+import dev.sluice.config.HeaderStyle;
+import dev.sluice.engine.Engine;
+import dev.sluice.gateway.metrics.GatewayMetrics;
+import io.netty.channel.EventLoop;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/** What every connection of one proxy shares: the engine, settings and the per-loop pools. */
+final class ProxyContext {
+  private final Engine engine;
+  private final HeaderStyle headerStyle;
+  private final Duration upstreamTimeout;
+  private final GatewayMetrics metrics;
+  private final InetSocketAddress upstream;
+  private final String upstreamText;
+  private final int maxIdlePerLoop;
+  private final Map<EventLoop, UpstreamPool> pools = new ConcurrentHashMap<>();
+
+  ProxyContext(
+      Engine engine,
+      HeaderStyle headerStyle,
+      Duration upstreamTimeout,
+      GatewayMetrics metrics,
+      InetSocketAddress upstream,
+      String upstreamText,
+      int maxIdlePerLoop) {
+    this.engine = engine;
+    this.headerStyle = headerStyle;
+    this.upstreamTimeout = upstreamTimeout;
+    this.metrics = metrics;
+    this.upstream = upstream;
+    this.upstreamText = upstreamText;
+    this.maxIdlePerLoop = maxIdlePerLoop;
+  }
+
+  Engine engine() {
+    return engine;
+  }
+
+  HeaderStyle headerStyle() {
+    return headerStyle;
+  }
+
+  Duration upstreamTimeout() {
+    return upstreamTimeout;
+  }
+
+  String upstreamTimeoutText() {
+    long millis = upstreamTimeout.toMillis();
+    return millis % 1000 == 0 ? (millis / 1000) + "s" : millis + "ms";
+  }
+
+  /** May be {@code null} (no metrics). */
+  GatewayMetrics metrics() {
+    return metrics;
+  }
+
+  String upstreamText() {
+    return upstreamText;
+  }
+
+  UpstreamPool pool(EventLoop loop) {
+    return pools.computeIfAbsent(
+        loop, l -> new UpstreamPool(l, upstream, connectTimeout(), maxIdlePerLoop));
+  }
+
+  /** Connecting gets at most the upstream timeout, and never more than 10 seconds. */
+  private Duration connectTimeout() {
+    Duration cap = Duration.ofSeconds(10);
+    return upstreamTimeout.compareTo(cap) < 0 ? upstreamTimeout : cap;
+  }
+
+  /** Closes the idle connections of every loop (each on its own loop). */
+  void closePools() {
+    for (UpstreamPool pool : pools.values()) {
+      if (pool.loop().inEventLoop()) {
+        pool.close();
+      } else if (!pool.loop().isShuttingDown()) {
+        pool.loop().execute(pool::close);
+      }
+    }
+  }
+
+  /** Idle upstream connections over all loops (diagnostics and tests; racy by nature). */
+  int idleConnections() {
+    int total = 0;
+    for (UpstreamPool pool : pools.values()) {
+      total += pool.idleCount();
+    }
+    return total;
+  }
+}

@@ -1,0 +1,172 @@
+package dev.sluice.gateway.proxy;
+
+import dev.sluice.config.HeaderStyle;
+import dev.sluice.engine.Engine;
+import dev.sluice.gateway.metrics.GatewayMetrics;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http.HttpResponseEncoder;
+import io.netty.handler.timeout.IdleStateHandler;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The client-facing listener of the reverse proxy.
+ *
+ * <p>Parsing limits (fixed, see {@code docs/limitations.md}): request line at most {@value
+ * #MAX_INITIAL_LINE} bytes (longer: 400), header section at most {@value #MAX_HEADER_SIZE} bytes
+ * (larger: 431), body chunks handed on in pieces of at most {@value #MAX_CHUNK} bytes. A client
+ * connection idle for {@value #CLIENT_IDLE_SECONDS} seconds between requests is closed.
+ *
+ * <p>The upstream's host name is resolved once, at start. The client's {@code Host} header is
+ * forwarded unchanged (so the app sees the public host), with {@code X-Forwarded-For},
+ * {@code X-Forwarded-Proto} and {@code X-Forwarded-Host} set as SPEC §4 describes.
+ *
+ * <p>Thread-safe; the server runs on the event loop group it is given, which the caller owns.
+ */
+public final class ProxyServer implements AutoCloseable {
+  static final int MAX_INITIAL_LINE = 8192;
+  static final int MAX_HEADER_SIZE = 16384;
+  static final int MAX_CHUNK = 65536;
+  /** A client connection with no request in progress and no traffic for this long is closed. */
+  static final int CLIENT_IDLE_SECONDS = 75;
+  /** Idle upstream connections kept per event loop. */
+  static final int MAX_IDLE_PER_LOOP = 64;
+
+  private final Channel serverChannel;
+  private final ProxyContext context;
+
+  private ProxyServer(Channel serverChannel, ProxyContext context) {
+    this.serverChannel = serverChannel;
+    this.context = context;
+  }
+
+  /**
+   * Binds the listener and starts proxying.
+   *
+   * @param listen where clients connect; port 0 picks a free port (see {@link #address()})
+   * @param upstream {@code http://host[:port]} of the protected app
+   * @param upstreamTimeout longest wait for the upstream's response head (then 504)
+   * @param headerStyle which rate-limit fields responses carry
+   * @param engine decides every request
+   * @param metrics upstream latency observations; {@code null} for none
+   * @param group the event loops (NIO transport) for the listener and upstream connections
+   * @throws IllegalArgumentException when the upstream URI is not {@code http://host[:port]} or
+   *     its host does not resolve
+   * @throws IllegalStateException when the address cannot be bound (the cause is the
+   *     {@link java.net.BindException})
+   */
+  public static ProxyServer start(
+      InetSocketAddress listen,
+      URI upstream,
+      Duration upstreamTimeout,
+      HeaderStyle headerStyle,
+      Engine engine,
+      GatewayMetrics metrics,
+      EventLoopGroup group) {
+    Objects.requireNonNull(listen, "listen");
+    Objects.requireNonNull(engine, "engine");
+    Objects.requireNonNull(group, "group");
+    if (upstreamTimeout == null || upstreamTimeout.isNegative() || upstreamTimeout.isZero()) {
+      throw new IllegalArgumentException("upstream timeout must be positive, got " + upstreamTimeout);
+    }
+    InetSocketAddress upstreamAddress = upstreamAddress(upstream);
+    ProxyContext context =
+        new ProxyContext(
+            engine,
+            headerStyle == null ? HeaderStyle.IETF : headerStyle,
+            upstreamTimeout,
+            metrics,
+            upstreamAddress,
+            upstream.toString(),
+            MAX_IDLE_PER_LOOP);
+    HttpDecoderConfig decoderConfig =
+        new HttpDecoderConfig()
+            .setMaxInitialLineLength(MAX_INITIAL_LINE)
+            .setMaxHeaderSize(MAX_HEADER_SIZE)
+            .setMaxChunkSize(MAX_CHUNK)
+            .setAllowDuplicateContentLengths(false)
+            .setStrictLineParsing(true)
+            .setValidateHeaders(true);
+    ServerBootstrap bootstrap =
+        new ServerBootstrap()
+            .group(group)
+            .channel(NioServerSocketChannel.class)
+            .option(ChannelOption.SO_BACKLOG, 1024)
+            .childOption(ChannelOption.TCP_NODELAY, true)
+            .childHandler(
+                new ChannelInitializer<Channel>() {
+                  @Override
+                  protected void initChannel(Channel ch) {
+                    ch.pipeline()
+                        .addLast("idle", new IdleStateHandler(0, 0, CLIENT_IDLE_SECONDS, TimeUnit.SECONDS))
+                        .addLast("decoder", new StrictRequestDecoder(decoderConfig.clone()))
+                        .addLast("encoder", new HttpResponseEncoder())
+                        .addLast("proxy", new ClientHandler(context));
+                  }
+                });
+    ChannelFuture bound = bootstrap.bind(listen).awaitUninterruptibly();
+    if (!bound.isSuccess()) {
+      Throwable cause = bound.cause();
+      throw new IllegalStateException(
+          "cannot listen on " + text(listen) + ": " + (cause == null ? "unknown error" : cause.getMessage()),
+          cause);
+    }
+    return new ProxyServer(bound.channel(), context);
+  }
+
+  private static InetSocketAddress upstreamAddress(URI upstream) {
+    Objects.requireNonNull(upstream, "upstream");
+    String scheme = upstream.getScheme() == null ? "" : upstream.getScheme().toLowerCase(Locale.ROOT);
+    if (!scheme.equals("http") || upstream.getHost() == null) {
+      throw new IllegalArgumentException(
+          "upstream '" + upstream + "' is not supported; expected http://host[:port]");
+    }
+    String path = upstream.getRawPath();
+    if ((path != null && !path.isEmpty() && !path.equals("/")) || upstream.getRawQuery() != null) {
+      throw new IllegalArgumentException(
+          "upstream '" + upstream + "' has a path or query; expected http://host[:port] (requests keep their own path)");
+    }
+    int port = upstream.getPort() < 0 ? 80 : upstream.getPort();
+    InetSocketAddress address = new InetSocketAddress(upstream.getHost(), port);
+    if (address.isUnresolved()) {
+      throw new IllegalArgumentException(
+          "upstream host '" + upstream.getHost() + "' does not resolve; expected a resolvable host name or an IP address");
+    }
+    return address;
+  }
+
+  private static String text(InetSocketAddress address) {
+    return address.getHostString() + ":" + address.getPort();
+  }
+
+  /** The bound address (the real port when started with port 0). */
+  public InetSocketAddress address() {
+    return (InetSocketAddress) serverChannel.localAddress();
+  }
+
+  /** Idle keep-alive connections to the upstream, summed over event loops (racy; for tests). */
+  public int idleUpstreamConnections() {
+    return context.idleConnections();
+  }
+
+  /**
+   * Stops accepting connections and closes idle upstream connections. Connections in progress
+   * end when the event loop group shuts down. Idempotent.
+   */
+  @Override
+  public void close() {
+    serverChannel.close().awaitUninterruptibly();
+    context.closePools();
+  }
+}

@@ -1,0 +1,59 @@
+package dev.sluice.gateway.proxy;
+
+import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpMessage;
+import io.netty.handler.codec.http.HttpRequestDecoder;
+import io.netty.util.AsciiString;
+
+/**
+ * Netty's request decoder with the one leniency a rate-limiting gateway cannot afford removed.
+ *
+ * <p>Netty resolves a request carrying both {@code Content-Length} and {@code Transfer-Encoding}
+ * by dropping {@code Content-Length} (RFC 9112 §6.3 allows that). A gateway in front of another
+ * parser must instead refuse it: if the upstream framed the body differently, the rest of the body
+ * would become a request the gateway never decided (request smuggling). Throwing here makes the
+ * decoder emit an invalid message, which {@link ClientHandler} answers with 400 and a close.
+ */
+final class StrictRequestDecoder extends HttpRequestDecoder {
+
+  /** Message of the decoder failure; {@link ClientHandler} shows it in the 400 body. */
+  static final String BOTH_LENGTHS =
+      "the request has both Content-Length and Transfer-Encoding; send exactly one of them";
+
+  /** Message of the decoder failure for a repeated {@code Content-Length} field. */
+  static final String DUPLICATE_LENGTH =
+      "the request has more than one Content-Length header; send exactly one";
+
+  /** Content-Length fields seen in the current message's header section. */
+  private int contentLengthFields;
+
+  StrictRequestDecoder(HttpDecoderConfig config) {
+    super(config);
+  }
+
+  @Override
+  protected HttpMessage createMessage(String[] initialLine) throws Exception {
+    contentLengthFields = 0;
+    return super.createMessage(initialLine);
+  }
+
+  /**
+   * Netty rejects repeated {@code Content-Length} only for HTTP/1.1 and silently merges equal
+   * repeats for HTTP/1.0; counting the fields as they are parsed rejects every repeat, in every
+   * version (SPEC §4).
+   */
+  @Override
+  protected AsciiString splitHeaderName(byte[] sb, int start, int length) {
+    AsciiString name = super.splitHeaderName(sb, start, length);
+    if (HttpHeaderNames.CONTENT_LENGTH.contentEqualsIgnoreCase(name) && ++contentLengthFields > 1) {
+      throw new IllegalArgumentException(DUPLICATE_LENGTH);
+    }
+    return name;
+  }
+
+  @Override
+  protected void handleTransferEncodingChunkedWithContentLength(HttpMessage message) {
+    throw new IllegalArgumentException(BOTH_LENGTHS);
+  }
+}

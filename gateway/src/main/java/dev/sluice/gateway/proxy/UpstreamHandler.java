@@ -1,0 +1,78 @@
+package dev.sluice.gateway.proxy;
+
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.util.ReferenceCountUtil;
+
+/**
+ * The last handler of an upstream connection: hands what the upstream sends to the exchange that
+ * currently owns the connection. An idle connection owns nothing; anything it receives is a
+ * protocol error and closes it.
+ */
+final class UpstreamHandler extends ChannelInboundHandlerAdapter {
+  private final UpstreamPool pool;
+  private ClientHandler.Exchange owner;
+  private int uses;
+
+  UpstreamHandler(UpstreamPool pool) {
+    this.pool = pool;
+  }
+
+  /** Binds the connection to an exchange; returns whether it served an exchange before. */
+  boolean attach(ClientHandler.Exchange exchange) {
+    owner = exchange;
+    return uses++ > 0;
+  }
+
+  void detach() {
+    owner = null;
+  }
+
+  @Override
+  public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    ClientHandler.Exchange exchange = owner;
+    if (exchange == null) {
+      ReferenceCountUtil.release(msg);
+      ctx.close();
+      return;
+    }
+    if (msg instanceof HttpResponse response) {
+      exchange.upstreamHead(response);
+    }
+    if (msg instanceof HttpContent content) {
+      if (owner == exchange) {
+        exchange.upstreamContent(content);
+      } else {
+        content.release();
+      }
+    } else if (!(msg instanceof HttpResponse)) {
+      ReferenceCountUtil.release(msg);
+    }
+  }
+
+  @Override
+  public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+    if (owner != null) {
+      owner.upstreamWritabilityChanged();
+    }
+    ctx.fireChannelWritabilityChanged();
+  }
+
+  @Override
+  public void channelInactive(ChannelHandlerContext ctx) {
+    pool.remove(ctx.channel());
+    ClientHandler.Exchange exchange = owner;
+    owner = null;
+    if (exchange != null) {
+      exchange.upstreamClosed();
+    }
+  }
+
+  @Override
+  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    // An I/O error on the upstream connection: closing it reports to the owner via channelInactive.
+    ctx.close();
+  }
+}

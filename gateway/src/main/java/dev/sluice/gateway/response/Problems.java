@@ -1,0 +1,173 @@
+package dev.sluice.gateway.response;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.sluice.config.HeaderStyle;
+import dev.sluice.engine.Decision;
+import dev.sluice.engine.PolicyDecision;
+import io.netty.buffer.Unpooled;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
+import java.util.Optional;
+
+/**
+ * The responses Sluice answers itself, all {@code application/problem+json} (RFC 9457) with
+ * {@code type}, {@code title}, {@code status} and {@code detail}, a {@code Content-Length} and
+ * {@code Cache-Control: no-store} (a rate-limit answer is about this moment and this client; no
+ * cache may replay it to anyone).
+ *
+ * <p>Bodies never contain a secret: they are built only from policy names, limit texts and
+ * numbers, never from identities or request headers. Details passed in by callers must follow the
+ * same rule.
+ *
+ * <p>Each call returns a new response the caller owns (and releases by writing it). Thread-safe.
+ */
+public final class Problems {
+
+  /** The media type of every body built here. */
+  public static final String PROBLEM_JSON = "application/problem+json";
+  /** The problem type of a 429 (IANA HTTP problem types registry). */
+  public static final String QUOTA_EXCEEDED = "https://iana.org/assignments/http-problem-types#quota-exceeded";
+
+  // ObjectMapper is thread-safe once configured; one instance avoids per-response setup.
+  private static final ObjectMapper MAPPER = new ObjectMapper();
+
+  private Problems() {}
+
+  /**
+   * The {@code 429 Too Many Requests} for a limited decision: {@code Retry-After}, the rate-limit
+   * fields of the denying policy and limit in {@code style}, and a body with {@code type} =
+   * {@link #QUOTA_EXCEEDED}, {@code title}, {@code status}, {@code detail}, {@code
+   * violated-policies} (the item names of every enforced policy that denied), {@code policy},
+   * {@code limit} (as written in the policy file) and {@code retry_after} (seconds).
+   *
+   * @param decision a decision with outcome {@code LIMITED}
+   * @param style which rate-limit fields to add ({@code Retry-After} is always sent)
+   */
+  public static FullHttpResponse tooManyRequests(Decision decision, HeaderStyle style) {
+    long retryAfter = Math.max(1, decision.retryAfterSeconds());
+    ObjectNode body = base(HttpResponseStatus.TOO_MANY_REQUESTS, QUOTA_EXCEEDED, "Too Many Requests", null);
+    // A store failure (UNAVAILABLE) is not a quota answer; it names no limit.
+    Optional<PolicyDecision> denying = decision.denying().filter(pd -> !pd.storeError());
+    ArrayNode violated = MAPPER.createArrayNode();
+    for (PolicyDecision pd : decision.policies()) {
+      if (!pd.shadow() && !pd.allowed() && !pd.storeError()) {
+        RateLimitHeaders.itemName(pd).ifPresent(violated::add);
+      }
+    }
+    if (denying.isPresent()) {
+      PolicyDecision pd = denying.get();
+      String policy = pd.policy().name();
+      String limit = limitText(pd);
+      body.put("detail", "Rate limit \"" + limit + "\" of policy \"" + policy + "\" exceeded; retry in "
+          + retryAfter + (retryAfter == 1 ? " second." : " seconds."));
+      body.set("violated-policies", violated);
+      body.put("policy", policy);
+      body.put("limit", limit);
+    } else {
+      body.put("detail", "Rate limit exceeded; retry in " + retryAfter + (retryAfter == 1 ? " second." : " seconds."));
+      body.set("violated-policies", violated);
+    }
+    body.put("retry_after", retryAfter);
+    FullHttpResponse response = respond(HttpResponseStatus.TOO_MANY_REQUESTS, body);
+    HttpHeaders headers = response.headers();
+    headers.set(HttpHeaderNames.RETRY_AFTER, Long.toString(retryAfter));
+    denying.ifPresent(pd -> RateLimitHeaders.writeDenied(style, pd, retryAfter, headers));
+    return response;
+  }
+
+  /** {@code 503 Service Unavailable} with {@code Retry-After: 1} (store failure under {@code on_error: deny}). */
+  public static FullHttpResponse serviceUnavailable(String detail) {
+    FullHttpResponse response = simple(HttpResponseStatus.SERVICE_UNAVAILABLE, detail);
+    response.headers().set(HttpHeaderNames.RETRY_AFTER, "1");
+    return response;
+  }
+
+  /** {@code 502 Bad Gateway}: the upstream could not be reached or answered malformed HTTP. */
+  public static FullHttpResponse badGateway(String detail) {
+    return simple(HttpResponseStatus.BAD_GATEWAY, detail);
+  }
+
+  /** {@code 504 Gateway Timeout}: the upstream did not answer within {@code upstream_timeout}. */
+  public static FullHttpResponse gatewayTimeout(String detail) {
+    return simple(HttpResponseStatus.GATEWAY_TIMEOUT, detail);
+  }
+
+  /** {@code 400 Bad Request}: a request the gateway refuses to parse or normalise. */
+  public static FullHttpResponse badRequest(String detail) {
+    return simple(HttpResponseStatus.BAD_REQUEST, detail);
+  }
+
+  /** {@code 431 Request Header Fields Too Large}. */
+  public static FullHttpResponse headersTooLarge() {
+    return simple(HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE,
+        "The request's header section is larger than the gateway accepts.");
+  }
+
+  /** {@code 403 Forbidden}: a request refused by a {@code block:} rule. */
+  public static FullHttpResponse forbidden(String detail) {
+    return simple(HttpResponseStatus.FORBIDDEN, detail);
+  }
+
+  /** {@code 404 Not Found} (admin listener). */
+  public static FullHttpResponse notFound(String detail) {
+    return simple(HttpResponseStatus.NOT_FOUND, detail);
+  }
+
+  /** {@code 405 Method Not Allowed} with the {@code Allow} field set to {@code allow}. */
+  public static FullHttpResponse methodNotAllowed(String detail, String allow) {
+    FullHttpResponse response = simple(HttpResponseStatus.METHOD_NOT_ALLOWED, detail);
+    response.headers().set(HttpHeaderNames.ALLOW, allow);
+    return response;
+  }
+
+  /**
+   * A problem with {@code type} = {@code about:blank} (RFC 9457 §4.2.1: the title is then the
+   * reason phrase) and the given status and detail.
+   */
+  public static FullHttpResponse simple(HttpResponseStatus status, String detail) {
+    return respond(status, base(status, "about:blank", status.reasonPhrase(), detail));
+  }
+
+  private static ObjectNode base(HttpResponseStatus status, String type, String title, String detail) {
+    ObjectNode body = MAPPER.createObjectNode();
+    body.put("type", type);
+    body.put("title", title);
+    body.put("status", status.code());
+    if (detail != null) {
+      body.put("detail", detail);
+    }
+    return body;
+  }
+
+  private static FullHttpResponse respond(HttpResponseStatus status, ObjectNode body) {
+    byte[] bytes;
+    try {
+      bytes = MAPPER.writeValueAsBytes(body);
+    } catch (JsonProcessingException e) {
+      // An ObjectNode of strings and numbers always serialises; this is a bug, not a runtime state.
+      throw new IllegalStateException("cannot serialise problem body " + body, e);
+    }
+    FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.wrappedBuffer(bytes));
+    HttpHeaders headers = response.headers();
+    headers.set(HttpHeaderNames.CONTENT_TYPE, PROBLEM_JSON);
+    headers.setInt(HttpHeaderNames.CONTENT_LENGTH, bytes.length);
+    headers.set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_STORE);
+    return response;
+  }
+
+  private static String limitText(PolicyDecision pd) {
+    int index = pd.limitIndex();
+    if (index < 0 || index >= pd.policy().limits().size()) {
+      return "";
+    }
+    return pd.policy().limits().get(index).text();
+  }
+}
