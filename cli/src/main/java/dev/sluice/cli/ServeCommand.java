@@ -4,10 +4,13 @@ import dev.sluice.config.ConfigError;
 import dev.sluice.config.ConfigException;
 import dev.sluice.config.ConfigLoader;
 import dev.sluice.config.SluiceConfig;
-import dev.sluice.config.StoreType;
+import dev.sluice.config.StoreSettings;
 import dev.sluice.gateway.Gateway;
 import dev.sluice.store.MemoryStore;
 import dev.sluice.store.Store;
+import dev.sluice.store.StoreException;
+import dev.sluice.store.redis.RedisStore;
+import dev.sluice.store.redis.RedisStoreOptions;
 import dev.sluice.time.Clock;
 import java.io.PrintWriter;
 import java.net.InetSocketAddress;
@@ -62,12 +65,15 @@ public final class ServeCommand implements Callable<Integer> {
       err.flush();
       return INVALID;
     }
-    if (loaded.store().type() == StoreType.REDIS) {
-      err.println(config + ": redis store not available yet; use store.type: memory");
+    Store store;
+    try {
+      store = openStore(loaded.store());
+    } catch (StoreException e) {
+      // The message names the URL with its password masked.
+      err.println("sluice serve: cannot reach the store: " + e.getMessage());
       err.flush();
-      return INVALID;
+      return FAILED;
     }
-    Store store = new MemoryStore(Clock.system(), loaded.store().maxKeys());
     Gateway gateway;
     try {
       gateway = Gateway.start(loaded, store, Clock.system());
@@ -117,6 +123,14 @@ public final class ServeCommand implements Callable<Integer> {
     } catch (Exception e) {
       log.warn("error while stopping {}", closeable.getClass().getSimpleName(), e);
     }
+  }
+
+  /** The store the file asks for; a Redis store must answer at start (it recovers by itself later). */
+  static Store openStore(StoreSettings settings) {
+    return switch (settings.type()) {
+      case MEMORY -> new MemoryStore(Clock.system(), settings.maxKeys());
+      case REDIS -> RedisStore.connect(RedisStoreOptions.of(settings.urls(), settings.timeout()));
+    };
   }
 
   static String text(InetSocketAddress address) {

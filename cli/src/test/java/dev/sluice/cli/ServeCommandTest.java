@@ -34,17 +34,19 @@ class ServeCommandTest {
   }
 
   @Test
-  void serve_redisStore_isNotAvailableYetAndExits2() throws Exception {
+  void serve_redisStoreUnreachable_exits1NamingTheStoreWithoutPassword() throws Exception {
+    int closedPort = dev.sluice.testkit.FreePort.find();
     Path file = dir.resolve("redis.yaml");
     Files.writeString(
         file,
-        "version: 1\ngateway:\n  upstream: http://127.0.0.1:5000\nstore:\n  type: redis\n  url: redis://127.0.0.1:6379\n");
+        "version: 1\ngateway:\n  upstream: http://127.0.0.1:5000\nstore:\n  type: redis\n"
+            + "  url: redis://sluice:s3cret@127.0.0.1:" + closedPort + "\n");
     StringWriter err = new StringWriter();
 
     int status = run(err, "serve", "-c", file.toString());
 
-    assertThat(status).isEqualTo(2);
-    assertThat(err.toString()).contains("redis store not available yet");
+    assertThat(status).isEqualTo(1);
+    assertThat(err.toString()).contains("cannot reach the store").doesNotContain("s3cret");
   }
 
   @Test
