@@ -4,6 +4,7 @@ import java.net.InetSocketAddress;
 import java.net.URI;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * The {@code gateway:} section.
@@ -12,9 +13,19 @@ import java.util.Objects;
  * @param upstream the protected app, an {@code http://} or {@code https://} URL (required)
  * @param admin the admin listener for metrics, health and admin API (default {@code 127.0.0.1:9090})
  * @param upstreamTimeout how long to wait for the upstream's response (default 30s)
+ * @param maxInflight the most requests in flight to the upstream at once ({@code max_inflight});
+ *     beyond it the gateway sheds by priority; {@link #NO_INFLIGHT_LIMIT} (0, the default) = no cap
+ * @param adminToken the bearer token the admin API requires, read at load time from the
+ *     environment variable named by {@code admin_token_env}; empty (the default) = the admin API
+ *     needs no token. Never printed: {@link #toString()} redacts it
  */
 public record GatewaySettings(
-    InetSocketAddress listen, URI upstream, InetSocketAddress admin, Duration upstreamTimeout) {
+    InetSocketAddress listen,
+    URI upstream,
+    InetSocketAddress admin,
+    Duration upstreamTimeout,
+    int maxInflight,
+    Optional<String> adminToken) {
 
   /** Default {@code gateway.listen}. */
   public static final InetSocketAddress DEFAULT_LISTEN = new InetSocketAddress("127.0.0.1", 8080);
@@ -22,14 +33,48 @@ public record GatewaySettings(
   public static final InetSocketAddress DEFAULT_ADMIN = new InetSocketAddress("127.0.0.1", 9090);
   /** Default {@code gateway.upstream_timeout}. */
   public static final Duration DEFAULT_UPSTREAM_TIMEOUT = Duration.ofSeconds(30);
+  /** {@link #maxInflight()} when {@code gateway.max_inflight} is not set: no global cap. */
+  public static final int NO_INFLIGHT_LIMIT = 0;
 
+  /**
+   * Validates the settings.
+   *
+   * @throws IllegalArgumentException when the timeout is not positive, {@code maxInflight} is
+   *     negative, or the admin token is blank
+   */
   public GatewaySettings {
     Objects.requireNonNull(listen, "listen");
     Objects.requireNonNull(upstream, "upstream");
     Objects.requireNonNull(admin, "admin");
     Objects.requireNonNull(upstreamTimeout, "upstreamTimeout");
+    Objects.requireNonNull(adminToken, "adminToken");
     if (upstreamTimeout.isNegative() || upstreamTimeout.isZero()) {
       throw new IllegalArgumentException("upstream timeout must be positive, got " + upstreamTimeout);
     }
+    if (maxInflight < 0) {
+      throw new IllegalArgumentException("max_inflight must be at least 1 (or 0 for no cap), got " + maxInflight);
+    }
+    if (adminToken.isPresent() && adminToken.get().isBlank()) {
+      throw new IllegalArgumentException("the admin token is blank; expected a secret token");
+    }
+  }
+
+  /** Settings without abuse control: no in-flight cap, an admin API without a token. */
+  public GatewaySettings(
+      InetSocketAddress listen, URI upstream, InetSocketAddress admin, Duration upstreamTimeout) {
+    this(listen, upstream, admin, upstreamTimeout, NO_INFLIGHT_LIMIT, Optional.empty());
+  }
+
+  /** Whether {@code max_inflight} caps the requests in flight to the upstream. */
+  public boolean limitsInflight() {
+    return maxInflight != NO_INFLIGHT_LIMIT;
+  }
+
+  /** The settings with the admin token redacted, so logging a config never leaks it. */
+  @Override
+  public String toString() {
+    return "GatewaySettings[listen=" + listen + ", upstream=" + upstream + ", admin=" + admin
+        + ", upstreamTimeout=" + upstreamTimeout + ", maxInflight=" + maxInflight
+        + ", adminToken=" + (adminToken.isPresent() ? "(set)" : "(none)") + "]";
   }
 }

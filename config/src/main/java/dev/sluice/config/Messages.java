@@ -26,8 +26,8 @@ final class Messages {
 
   static String unsupportedIdentity(String path, String value) {
     return path + ": identity " + quote(value) + " is not available in this version of Sluice"
-        + " (body and composite identities, SPEC §7, are not implemented yet); expected ip,"
-        + " api_key, user, session, header:<Name> or global";
+        + " (body identities, SPEC §7, are not implemented yet); expected ip, api_key, user,"
+        + " session, header:<Name>, global, or several of those joined with +";
   }
 
   static String duplicateKey(String parent, String key, int firstLine) {
@@ -108,14 +108,23 @@ final class Messages {
     return path + ": cannot read " + quote(file) + ": " + problem;
   }
 
-  static String envNotSet(String path, String variable) {
-    return path + ": environment variable " + variable
-        + " is not set; expected it to hold the HS256 secret";
+  static String envNotSet(String path, String variable, String what) {
+    return path + ": environment variable " + variable + " is not set; expected it to hold " + what;
   }
 
-  static String envEmpty(String path, String variable) {
-    return path + ": environment variable " + variable
-        + " is empty; expected it to hold the HS256 secret";
+  static String envEmpty(String path, String variable, String what) {
+    return path + ": environment variable " + variable + " is empty; expected it to hold " + what;
+  }
+
+  static String weakAdminToken(String path, String variable, int length, int min) {
+    return path + ": environment variable " + variable + " holds a token of " + length
+        + " characters or with spaces or control characters; expected at least " + min
+        + " printable ASCII characters without spaces (e.g. the output of openssl rand -hex 32)";
+  }
+
+  static String badEscalate(String path, String value) {
+    return path + ": bad factor " + quote(value) + "; expected a whole number followed by x, e.g."
+        + " 2x (each offence doubles the ban) or 1x (no escalation)";
   }
 
   static String badEnvName(String path, String value) {

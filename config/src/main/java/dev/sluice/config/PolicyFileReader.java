@@ -12,6 +12,9 @@ import dev.sluice.limit.LimitParser;
 import dev.sluice.limit.LimitSyntaxException;
 import dev.sluice.match.PathPattern;
 import dev.sluice.policy.Mode;
+import dev.sluice.policy.Penalty;
+import dev.sluice.policy.Priority;
+import dev.sluice.policy.StatusRange;
 import dev.sluice.policy.OnError;
 import dev.sluice.policy.Policy;
 import dev.sluice.policy.PolicyConfigException;
@@ -29,6 +32,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -36,6 +40,8 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.function.Function;
 import java.util.function.Supplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
 import org.yaml.snakeyaml.error.Mark;
@@ -55,22 +61,29 @@ import org.yaml.snakeyaml.nodes.SequenceNode;
  */
 final class PolicyFileReader {
   private static final List<String> TOP_LEVEL = List.of(
-      "version", "gateway", "clients", "store", "headers", "audit_log", "exempt", "defaults", "policies");
-  private static final Set<String> TOP_LEVEL_UNSUPPORTED = Set.of("block");
-  private static final List<String> GATEWAY = List.of("listen", "upstream", "admin", "upstream_timeout");
-  private static final Set<String> GATEWAY_UNSUPPORTED = Set.of("max_inflight", "admin_token_env");
+      "version", "gateway", "clients", "store", "headers", "audit_log", "exempt", "block", "defaults", "policies");
+  private static final List<String> GATEWAY =
+      List.of("listen", "upstream", "admin", "upstream_timeout", "max_inflight", "admin_token_env");
   private static final List<String> CLIENTS =
       List.of("trusted_proxies", "ip_header", "ipv6_prefix", "api_key", "user", "session");
   private static final List<String> API_KEY = List.of("header", "query", "keys_file");
   private static final List<String> USER = List.of("jwt");
   private static final List<String> JWT = List.of("header", "claim", "hs256_secret_env", "jwks_file");
-  private static final List<String> SESSION = List.of("cookie");
+  private static final List<String> SESSION = List.of("cookie", "keys_file");
   private static final List<String> STORE = List.of("type", "url", "on_error", "timeout", "max_keys");
   private static final List<String> EXEMPT = List.of("ips", "api_keys");
+  private static final List<String> BLOCK = List.of("ips", "api_keys");
   private static final List<String> DEFAULTS = List.of("by", "limits");
-  private static final List<String> POLICY =
-      List.of("name", "match", "by", "limits", "algorithm", "cost", "mode", "on_error");
-  private static final Set<String> POLICY_UNSUPPORTED = Set.of("count", "penalty", "priority", "concurrency");
+  private static final List<String> POLICY = List.of("name", "match", "by", "limits", "algorithm", "cost",
+      "mode", "on_error", "count", "penalty", "concurrency", "priority");
+  private static final List<String> COUNT = List.of("status");
+  private static final List<String> PENALTY = List.of("ban", "escalate", "max", "scope");
+  /** {@code penalty.max} when not given (and the ban is shorter). */
+  static final Duration DEFAULT_MAX_BAN = Duration.ofHours(24);
+  /** Upper bound of {@code concurrency} and {@code gateway.max_inflight}: beyond it is a typo. */
+  static final long MAX_CONCURRENCY = 1_000_000;
+  /** Shortest admin token accepted: a guessable token is worse than none, it looks safe. */
+  static final int MIN_ADMIN_TOKEN = 16;
   private static final List<String> MATCH = List.of("methods", "paths");
 
   private static final Map<String, IpHeader> IP_HEADERS = byName(IpHeader.values(), IpHeader::configName);
@@ -79,30 +92,59 @@ final class PolicyFileReader {
   private static final Map<String, HeaderStyle> HEADER_STYLES = byName(HeaderStyle.values(), HeaderStyle::configName);
   private static final Map<String, Algorithm> ALGORITHMS = byName(Algorithm.values(), Algorithm::configName);
   private static final Map<String, Mode> MODES = byName(Mode.values(), Mode::configName);
+  private static final Map<String, Priority> PRIORITIES = byName(Priority.values(), Priority::configName);
+  private static final Map<String, Penalty.Scope> SCOPES = byName(Penalty.Scope.values(), Penalty.Scope::configName);
 
   private static final IdentitySpec IP = new IdentitySpec(IdentityKind.IP, null);
+  /** {@code 2x}: a whole factor of at least 1, written with its x so nobody reads it as minutes. */
+  private static final Pattern ESCALATE = Pattern.compile("([0-9]{1,6})[xX]");
 
   private final String fileName;
   private final Path source;
   private final Path baseDir;
   private final Function<String, String> env;
   private final Walker w;
+  private final Set<AbuseFeature> features;
+  // Keys of §7 features not enabled in this build: refused as "not available in this version".
+  private final Set<String> topLevelUnsupported;
+  private final Set<String> gatewayUnsupported;
+  private final Set<String> policyUnsupported;
 
-  // Which identity sources the clients section configured, to reject a `by` that could never match.
+  // Whether clients configured an API key source (for exempt/block api_keys) and which keys files
+  // were given (for warnings); `by` entries are checked against IdentityResolver.supports.
   private boolean apiKeySource;
   private boolean apiKeysChecked;
-  private boolean userSource;
-  private boolean sessionSource;
+  private boolean sessionsChecked;
   private final List<Node> identityNodes = new ArrayList<>();
   private final List<IdentitySpec> identitySpecs = new ArrayList<>();
   private final List<String> identityPaths = new ArrayList<>();
 
-  PolicyFileReader(String fileName, Path source, Path baseDir, Function<String, String> env) {
+  PolicyFileReader(String fileName, Path source, Path baseDir, Function<String, String> env,
+      Set<AbuseFeature> features) {
     this.fileName = fileName;
     this.source = source;
     this.baseDir = baseDir;
     this.env = env;
     this.w = new Walker(fileName);
+    this.features = AbuseFeature.copyOf(features);
+    this.topLevelUnsupported = unless(AbuseFeature.BLOCK, "block");
+    Set<String> gw = new HashSet<>(unless(AbuseFeature.SHEDDING, "max_inflight"));
+    gw.addAll(unless(AbuseFeature.ADMIN_TOKEN, "admin_token_env"));
+    this.gatewayUnsupported = Set.copyOf(gw);
+    Set<String> policy = new HashSet<>(unless(AbuseFeature.COUNT, "count"));
+    policy.addAll(unless(AbuseFeature.PENALTY, "penalty"));
+    policy.addAll(unless(AbuseFeature.CONCURRENCY, "concurrency"));
+    policy.addAll(unless(AbuseFeature.SHEDDING, "priority"));
+    this.policyUnsupported = Set.copyOf(policy);
+  }
+
+  /** The known keys of a section minus those of features not enabled (not listed as valid). */
+  private static List<String> without(List<String> keys, Set<String> unsupported) {
+    return unsupported.isEmpty() ? keys : keys.stream().filter(k -> !unsupported.contains(k)).toList();
+  }
+
+  private Set<String> unless(AbuseFeature feature, String key) {
+    return features.contains(feature) ? Set.of() : Set.of(key);
   }
 
   SluiceConfig read(String yaml) throws ConfigException {
@@ -144,7 +186,7 @@ final class PolicyFileReader {
   }
 
   private SluiceConfig walk(Node root) {
-    Walker.Fields top = w.fields(root, "", TOP_LEVEL, TOP_LEVEL_UNSUPPORTED);
+    Walker.Fields top = w.fields(root, "", without(TOP_LEVEL, topLevelUnsupported), topLevelUnsupported);
     if (top == null) {
       return null;
     }
@@ -175,10 +217,11 @@ final class PolicyFileReader {
       set.onError(store.onError());
     }
     exempt(top.get("exempt"), set);
+    block(top.get("block"), set);
     defaults(top.get("defaults"), set);
     policies(top.get("policies"), set);
     if (identity != null) {
-      checkIdentitySources(top);
+      checkIdentitySources(top, identity);
     }
 
     if (w.hasErrors()) {
@@ -189,32 +232,40 @@ final class PolicyFileReader {
       return null;
     }
     return new SluiceConfig(source, gateway, store, headers, auditLog, policies,
-        Warnings.of(policies, apiKeysChecked));
+        Warnings.of(policies, apiKeysChecked, sessionsChecked));
   }
 
   /**
    * A {@code by} entry whose source is not configured would silently never identify anyone (the
    * chain would always move on), so it is an error, as are exempt API keys nobody can send.
    */
-  private void checkIdentitySources(Walker.Fields top) {
+  private void checkIdentitySources(Walker.Fields top, IdentityResolver identity) {
     for (int i = 0; i < identitySpecs.size(); i++) {
-      IdentityKind kind = identitySpecs.get(i).kind();
-      String needed = switch (kind) {
-        case API_KEY -> apiKeySource ? null : "clients.api_key (e.g. api_key: { header: X-API-Key })";
-        case USER -> userSource ? null : "clients.user.jwt (e.g. user: { jwt: { hs256_secret_env: SLUICE_JWT_SECRET } })";
-        case SESSION -> sessionSource ? null : "clients.session (e.g. session: { cookie: session })";
-        default -> null;
-      };
-      if (needed != null) {
+      IdentitySpec spec = identitySpecs.get(i);
+      List<IdentitySpec> parts = spec.kind() == IdentityKind.COMPOSITE ? spec.parts() : List.of(spec);
+      for (IdentitySpec part : parts) {
+        if (identity.supports(part)) {
+          continue;
+        }
+        IdentityKind kind = part.kind();
+        String needed = switch (kind) {
+          case API_KEY -> "clients.api_key (e.g. api_key: { header: X-API-Key })";
+          case USER -> "clients.user.jwt (e.g. user: { jwt: { hs256_secret_env: SLUICE_JWT_SECRET } })";
+          case SESSION -> "clients.session (e.g. session: { cookie: session })";
+          default -> "clients." + kind.configName();
+        };
         w.error(identityNodes.get(i), Messages.identityNotConfigured(identityPaths.get(i), kind.configName(), needed));
+        break;
       }
     }
-    Node exempt = top.get("exempt");
-    if (!apiKeySource && exempt instanceof MappingNode) {
-      Node keys = w.nodeFor("exempt.api_keys", null);
-      if (keys instanceof SequenceNode seq && !seq.getValue().isEmpty()) {
-        w.error(keys, Messages.identityNotConfigured("exempt.api_keys", "api_key",
-            "clients.api_key (e.g. api_key: { header: X-API-Key })"));
+    for (String section : List.of("exempt", "block")) {
+      Node parent = top.get(section);
+      if (!apiKeySource && parent instanceof MappingNode) {
+        Node keys = w.nodeFor(section + ".api_keys", null);
+        if (keys instanceof SequenceNode seq && !seq.getValue().isEmpty()) {
+          w.error(keys, Messages.identityNotConfigured(section + ".api_keys", "api_key",
+              "clients.api_key (e.g. api_key: { header: X-API-Key })"));
+        }
       }
     }
   }
@@ -227,7 +278,7 @@ final class PolicyFileReader {
       w.error(top.node(), Messages.missing("gateway.upstream", "gateway: { upstream: http://127.0.0.1:5000 }"));
       return null;
     }
-    Walker.Fields f = w.fields(node, "gateway", GATEWAY, GATEWAY_UNSUPPORTED);
+    Walker.Fields f = w.fields(node, "gateway", without(GATEWAY, gatewayUnsupported), gatewayUnsupported);
     if (f == null) {
       return null;
     }
@@ -243,10 +294,31 @@ final class PolicyFileReader {
       upstream = w.url(f.get("upstream"), "gateway.upstream", Set.of("http", "https"),
           "an http:// or https:// URL such as http://127.0.0.1:5000", true);
     }
-    if (listen == null || admin == null || timeout == null || upstream == null) {
+    int maxInflight = GatewaySettings.NO_INFLIGHT_LIMIT;
+    boolean ok = true;
+    if (f.has("max_inflight")) {
+      Long n = w.integer(f.get("max_inflight"), "gateway.max_inflight", 1, MAX_CONCURRENCY);
+      ok = n != null;
+      maxInflight = n == null ? maxInflight : n.intValue();
+    }
+    Optional<String> adminToken = Optional.empty();
+    if (f.has("admin_token_env")) {
+      String token = secretFromEnv(f.get("admin_token_env"), "gateway.admin_token_env", "the admin API bearer token");
+      if (token == null) {
+        ok = false;
+      } else if (token.length() < MIN_ADMIN_TOKEN || !token.chars().allMatch(c -> c > 0x20 && c < 0x7F)) {
+        w.error(f.get("admin_token_env"), Messages.weakAdminToken(
+            "gateway.admin_token_env", w.string(f.get("admin_token_env"), "gateway.admin_token_env"),
+            token.length(), MIN_ADMIN_TOKEN));
+        ok = false;
+      } else {
+        adminToken = Optional.of(token);
+      }
+    }
+    if (listen == null || admin == null || timeout == null || upstream == null || !ok) {
       return null;
     }
-    return new GatewaySettings(listen, upstream, admin, timeout);
+    return new GatewaySettings(listen, upstream, admin, timeout, maxInflight, adminToken);
   }
 
   // ---- clients ----
@@ -291,10 +363,17 @@ final class PolicyFileReader {
         w.error(s.node(), Messages.missing("clients.session.cookie", "cookie: session"));
       }
       if (s != null && s.has("cookie")) {
-        sessionSource = true;
         String cookie = w.nonBlank(s.get("cookie"), "clients.session.cookie");
         if (cookie != null) {
           coreRun(s.get("cookie"), "clients.session.cookie", () -> b.sessionCookie(cookie));
+        }
+        if (s.has("keys_file")) {
+          List<String> sessions = keysFile(s.get("keys_file"), "clients.session.keys_file", "sessions",
+              "one session cookie value a line (raw or lowercase sha256 hex)");
+          if (sessions != null) {
+            coreRun(s.get("keys_file"), "clients.session.keys_file", () -> b.knownSessions(sessions));
+            sessionsChecked = true;
+          }
         }
       }
     }
@@ -329,19 +408,27 @@ final class PolicyFileReader {
     }
     if (f.has("keys_file")) {
       String path = "clients.api_key.keys_file";
-      String text = readReferenced(f.get("keys_file"), path);
-      if (text != null) {
-        List<String> keys = text.lines().map(String::strip)
-            .filter(l -> !l.isEmpty() && !l.startsWith("#")).toList();
-        if (keys.isEmpty()) {
-          w.error(f.get("keys_file"), Messages.prefixed(path,
-              "the keys file lists no keys; expected one key a line (raw or lowercase sha256 hex)"));
-        } else {
-          coreRun(f.get("keys_file"), path, () -> b.knownApiKeys(keys));
-          apiKeysChecked = true;
-        }
+      List<String> keys = keysFile(f.get("keys_file"), path, "keys", "one key a line (raw or lowercase sha256 hex)");
+      if (keys != null) {
+        coreRun(f.get("keys_file"), path, () -> b.knownApiKeys(keys));
+        apiKeysChecked = true;
       }
     }
+  }
+
+  /** The entries of a keys file (blank and {@code #} lines skipped), or {@code null} (reported). */
+  private List<String> keysFile(Node node, String path, String what, String expected) {
+    String text = readReferenced(node, path);
+    if (text == null) {
+      return null;
+    }
+    List<String> keys = text.lines().map(String::strip)
+        .filter(l -> !l.isEmpty() && !l.startsWith("#")).toList();
+    if (keys.isEmpty()) {
+      w.error(node, Messages.prefixed(path, "the keys file lists no " + what + "; expected " + expected));
+      return null;
+    }
+    return keys;
   }
 
   private void user(Node node, IdentityResolver.Builder b) {
@@ -364,27 +451,14 @@ final class PolicyFileReader {
       w.error(jwtNode, Messages.exactlyOne("clients.user.jwt", "hs256_secret_env", "jwks_file"));
       return;
     }
-    userSource = true;
     if (header == null || claim == null) {
       return;
     }
     if (f.has("hs256_secret_env")) {
       String path = "clients.user.jwt.hs256_secret_env";
       Node envNode = f.get("hs256_secret_env");
-      String name = w.nonBlank(envNode, path);
-      if (name == null) {
-        return;
-      }
-      if (!name.matches("[A-Za-z_][A-Za-z0-9_]*")) {
-        w.error(envNode, Messages.badEnvName(path, name));
-        return;
-      }
-      String secret = env.apply(name);
-      if (secret == null) {
-        w.error(envNode, Messages.envNotSet(path, name));
-      } else if (secret.isEmpty()) {
-        w.error(envNode, Messages.envEmpty(path, name));
-      } else {
+      String secret = secretFromEnv(envNode, path, "the HS256 secret");
+      if (secret != null) {
         byte[] bytes = secret.getBytes(StandardCharsets.UTF_8);
         coreRun(envNode, path, () -> b.jwtHs256(header, claim, bytes));
       }
@@ -395,6 +469,30 @@ final class PolicyFileReader {
         coreRun(f.get("jwks_file"), path, () -> b.jwtJwks(header, claim, json));
       }
     }
+  }
+
+  /**
+   * The value of the environment variable named at {@code node}, or {@code null} after reporting a
+   * bad name, an unset or an empty variable.
+   */
+  private String secretFromEnv(Node node, String path, String what) {
+    String name = w.nonBlank(node, path);
+    if (name == null) {
+      return null;
+    }
+    if (!name.matches("[A-Za-z_][A-Za-z0-9_]*")) {
+      w.error(node, Messages.badEnvName(path, name));
+      return null;
+    }
+    String secret = env.apply(name);
+    if (secret == null) {
+      w.error(node, Messages.envNotSet(path, name, what));
+    } else if (secret.isEmpty()) {
+      w.error(node, Messages.envEmpty(path, name, what));
+    } else {
+      return secret;
+    }
+    return null;
   }
 
   /** Reads a file named relative to the policy file's folder. */
@@ -518,6 +616,28 @@ final class PolicyFileReader {
     }
   }
 
+  private void block(Node node, PolicySet.Builder set) {
+    if (node == null) {
+      return;
+    }
+    Walker.Fields f = w.fields(node, "block", BLOCK, Set.of());
+    if (f == null) {
+      return;
+    }
+    if (f.has("ips")) {
+      CidrSet ips = cidrs(f.get("ips"), "block.ips");
+      if (ips != null) {
+        coreRun(f.get("ips"), "block.ips", () -> set.blockIps(ips));
+      }
+    }
+    if (f.has("api_keys")) {
+      List<String> keys = strings(f.get("api_keys"), "block.api_keys");
+      if (keys != null) {
+        coreRun(f.get("api_keys"), "block.api_keys", () -> set.blockApiKeys(keys));
+      }
+    }
+  }
+
   private void defaults(Node node, PolicySet.Builder set) {
     if (node == null) {
       return;
@@ -557,7 +677,7 @@ final class PolicyFileReader {
   }
 
   private Policy policy(Node node, String path) {
-    Walker.Fields f = w.fields(node, path, POLICY, POLICY_UNSUPPORTED);
+    Walker.Fields f = w.fields(node, path, without(POLICY, policyUnsupported), policyUnsupported);
     if (f == null) {
       return null;
     }
@@ -596,6 +716,11 @@ final class PolicyFileReader {
     Long cost = f.has("cost") ? w.integer(f.get("cost"), path + ".cost", 1, Long.MAX_VALUE) : null;
     Mode mode = f.has("mode") ? w.choice(f.get("mode"), path + ".mode", MODES) : null;
     OnError onError = f.has("on_error") ? w.choice(f.get("on_error"), path + ".on_error", ON_ERRORS) : null;
+    List<StatusRange> count = f.has("count") ? count(f.get("count"), path + ".count") : null;
+    Penalty penalty = f.has("penalty") ? penalty(f.get("penalty"), path + ".penalty") : null;
+    Long concurrency = f.has("concurrency")
+        ? w.integer(f.get("concurrency"), path + ".concurrency", 1, MAX_CONCURRENCY) : null;
+    Priority priority = f.has("priority") ? w.choice(f.get("priority"), path + ".priority", PRIORITIES) : null;
     if (w.errors().size() != before) {
       return null;
     }
@@ -626,8 +751,106 @@ final class PolicyFileReader {
       if (onError != null) {
         b.onError(onError);
       }
+      if (count != null) {
+        b.count(count);
+      }
+      if (penalty != null) {
+        b.penalty(penalty);
+      }
+      if (concurrency != null) {
+        b.concurrency(concurrency.intValue());
+      }
+      if (priority != null) {
+        b.priority(priority);
+      }
       return b.build();
     });
+  }
+
+  /** {@code count: { status: [401, 403, "4xx"] }}. */
+  private List<StatusRange> count(Node node, String path) {
+    Walker.Fields f = w.fields(node, path, COUNT, Set.of());
+    if (f == null) {
+      return null;
+    }
+    if (!f.has("status")) {
+      w.error(node, Messages.missing(path + ".status", "status: [401, 403]"));
+      return null;
+    }
+    String listPath = path + ".status";
+    List<Node> items = w.oneOrMany(f.get("status"), listPath);
+    if (items == null) {
+      return null;
+    }
+    if (items.isEmpty()) {
+      w.error(f.get("status"), Messages.emptyList(listPath, "[401, 403] or [4xx]"));
+      return null;
+    }
+    List<StatusRange> out = new ArrayList<>();
+    Map<StatusRange, Node> seen = new HashMap<>();
+    boolean ok = true;
+    for (int i = 0; i < items.size(); i++) {
+      String itemPath = listPath + "[" + i + "]";
+      String text = w.string(items.get(i), itemPath);
+      if (text == null) {
+        ok = false;
+        continue;
+      }
+      try {
+        StatusRange range = StatusRange.parse(text.strip());
+        if (seen.containsKey(range)) {
+          w.error(items.get(i), Messages.duplicateEntry(itemPath, text, seen.get(range).getStartMark().getLine() + 1));
+          ok = false;
+        } else {
+          seen.put(range, items.get(i));
+          out.add(range);
+        }
+      } catch (IllegalArgumentException e) {
+        w.error(items.get(i), Messages.prefixed(itemPath, e.getMessage()));
+        ok = false;
+      }
+    }
+    return ok ? out : null;
+  }
+
+  /** {@code penalty: { ban: 15m, escalate: 2x, max: 24h, scope: policy }}; only {@code ban} is required. */
+  private Penalty penalty(Node node, String path) {
+    Walker.Fields f = w.fields(node, path, PENALTY, Set.of());
+    if (f == null) {
+      return null;
+    }
+    int before = w.errors().size();
+    Duration ban = null;
+    if (!f.has("ban")) {
+      w.error(node, Messages.missing(path + ".ban", "ban: 15m"));
+    } else {
+      ban = w.duration(f.get("ban"), path + ".ban");
+    }
+    long escalate = 1;
+    if (f.has("escalate")) {
+      String text = w.string(f.get("escalate"), path + ".escalate");
+      Matcher m = text == null ? null : ESCALATE.matcher(text.strip());
+      if (m != null && m.matches()) {
+        escalate = Long.parseLong(m.group(1));
+      } else if (text != null) {
+        w.error(f.get("escalate"), Messages.badEscalate(path + ".escalate", text));
+      }
+    }
+    Duration max = f.has("max") ? w.duration(f.get("max"), path + ".max") : null;
+    Penalty.Scope scope = f.has("scope") ? w.choice(f.get("scope"), path + ".scope", SCOPES) : Penalty.Scope.POLICY;
+    if (w.errors().size() != before) {
+      return null;
+    }
+    Duration b = ban;
+    Duration m = max != null ? max : (ban.compareTo(DEFAULT_MAX_BAN) > 0 ? ban : DEFAULT_MAX_BAN);
+    try {
+      return new Penalty(b, escalate, m, scope);
+    } catch (PolicyConfigException e) {
+      // The record names its field relative to the policy (penalty.max).
+      String full = path.substring(0, path.length() - "penalty".length()) + e.path();
+      w.error(w.nodeFor(full, node), Messages.prefixed(full, e.getMessage()));
+      return null;
+    }
   }
 
   private List<String> strings(Node node, String path) {
@@ -693,7 +916,7 @@ final class PolicyFileReader {
         ok = false;
         continue;
       }
-      if (text.startsWith("body:") || text.contains("+")) {
+      if (!features.contains(AbuseFeature.BODY_IDENTITY) && (text.startsWith("body:") || text.contains("+body:"))) {
         w.error(items.get(i), Messages.unsupportedIdentity(itemPath, text));
         ok = false;
         continue;
@@ -757,7 +980,7 @@ final class PolicyFileReader {
       return step.get();
     } catch (PolicyConfigException e) {
       String full = e.path().startsWith("policies[") || e.path().startsWith("defaults")
-          || e.path().startsWith("exempt") || e.path().startsWith("clients") || e.path().startsWith("store")
+          || e.path().startsWith("exempt") || e.path().startsWith("block") || e.path().startsWith("clients") || e.path().startsWith("store")
           || base.isEmpty()
           ? e.path()
           : (e.path().isEmpty() ? base : base + "." + e.path());

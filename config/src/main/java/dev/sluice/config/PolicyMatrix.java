@@ -7,14 +7,17 @@ import dev.sluice.limit.Limit;
 import dev.sluice.limit.LimitParser;
 import dev.sluice.policy.Policy;
 import dev.sluice.policy.PolicySet;
+import dev.sluice.policy.Priority;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Collectors;
 
 /**
  * The effective policy matrix that {@code sluice check} prints: one row per policy (route,
- * methods, identity chain, limits with their burst, algorithm, cost, mode and on_error), then the
- * defaults and exemptions, then warnings about risky but valid set-ups.
+ * methods, identity chain, limits with their burst, algorithm, cost, mode and on_error), then one
+ * line per policy using abuse control (count, penalty, concurrency, priority), then the defaults,
+ * exemptions and blocks, then warnings about risky but valid set-ups.
  *
  * <p>Plain fixed-width text (no colours, no box characters) so it reads the same in a terminal, a
  * CI log and a diff.
@@ -51,6 +54,9 @@ public final class PolicyMatrix {
         .append("gateway: listen ").append(hostPort(config.gateway().listen()))
         .append(" -> upstream ").append(config.gateway().upstream())
         .append("; admin ").append(hostPort(config.gateway().admin()))
+        .append(config.gateway().adminToken().isPresent() ? " (admin API token required)" : "")
+        .append(config.gateway().limitsInflight()
+            ? "; max_inflight " + config.gateway().maxInflight() + " (shed low first, critical last)" : "")
         .append('\n').append('\n');
     table(out, rows);
     if (rows.isEmpty()) {
@@ -65,7 +71,25 @@ public final class PolicyMatrix {
       int n = set.exemptApiKeys().size();
       exempt.add(n + (n == 1 ? " api key" : " api keys"));
     }
+    List<String> abuse = abuseNotes(set);
+    if (!abuse.isEmpty()) {
+      out.append('\n');
+      for (String note : abuse) {
+        out.append(note).append('\n');
+      }
+    }
     out.append('\n').append("exempt: ").append(exempt.isEmpty() ? "none" : String.join("; ", exempt)).append('\n');
+    List<String> block = new ArrayList<>();
+    if (!set.blockIps().isEmpty()) {
+      block.add("ips " + set.blockIps().cidrs().stream().map(Object::toString).collect(Collectors.joining(", ")));
+    }
+    if (!set.blockApiKeys().isEmpty()) {
+      int n = set.blockApiKeys().size();
+      block.add(n + (n == 1 ? " api key" : " api keys"));
+    }
+    if (!block.isEmpty()) {
+      out.append("block (403): ").append(String.join("; ", block)).append('\n');
+    }
     if (set.defaults().isEmpty()) {
       out.append("defaults: none (requests that match no policy are not limited)\n");
     }
@@ -73,6 +97,56 @@ public final class PolicyMatrix {
       out.append("warning: ").append(warning).append('\n');
     }
     return out.toString();
+  }
+
+  /**
+   * One line per policy that uses abuse control (SPEC §7), e.g. {@code login-failures: counts
+   * 401, 4xx; penalty ban 15m, escalate 2x, max 24h, scope policy; priority critical}. Kept out of
+   * the table so the common case stays narrow.
+   */
+  static List<String> abuseNotes(PolicySet set) {
+    List<Policy> all = new ArrayList<>(set.policies());
+    set.defaults().ifPresent(all::add);
+    List<String> notes = new ArrayList<>();
+    for (Policy p : all) {
+      List<String> parts = new ArrayList<>();
+      if (!p.count().isEmpty()) {
+        parts.add("counts only upstream statuses "
+            + p.count().stream().map(Object::toString).collect(Collectors.joining(", ")));
+      }
+      p.penalty().ifPresent(penalty -> parts.add("penalty ban " + duration(penalty.ban())
+          + ", escalate " + penalty.escalate() + "x, max " + duration(penalty.max())
+          + ", scope " + penalty.scope().configName()));
+      if (p.concurrency() > 0) {
+        parts.add("concurrency " + p.concurrency() + " in flight per identity");
+      }
+      if (p.priority() != Priority.NORMAL) {
+        parts.add("priority " + p.priority().configName());
+      }
+      if (!parts.isEmpty()) {
+        notes.add(p.name() + ": " + String.join("; ", parts));
+      }
+    }
+    return notes;
+  }
+
+  /**
+   * A duration as a policy file would write it: the largest whole unit of h, m, s, ms; days only
+   * beyond 48h (people write 24h, not 1d).
+   */
+  static String duration(Duration d) {
+    long ms = d.toMillis();
+    if (ms > 172_800_000L && ms % 86_400_000L == 0) {
+      return ms / 86_400_000L + "d";
+    }
+    long[] sizes = {3_600_000L, 60_000L, 1_000L};
+    String[] units = {"h", "m", "s"};
+    for (int i = 0; i < sizes.length; i++) {
+      if (ms % sizes[i] == 0) {
+        return ms / sizes[i] + units[i];
+      }
+    }
+    return ms + "ms";
   }
 
   private static List<String> paths(Policy p) {

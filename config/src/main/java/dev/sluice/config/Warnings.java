@@ -12,26 +12,35 @@ import java.util.List;
  * Risky but valid set-ups, found at load time where the facts are known (whether a keys file was
  * given). SPEC §2: a route identified by {@code api_key} or {@code session} whose values are not
  * checked against a keys file lets clients invent identities, each with fresh buckets, unless an
- * {@code ip} limit covers the same route.
+ * {@code ip} limit covers the same route. The same holds for {@code body:} fields (SPEC §7), which
+ * no keys file can check.
  */
 final class Warnings {
   private Warnings() {}
 
-  static List<String> of(PolicySet set, boolean apiKeysChecked) {
+  static List<String> of(PolicySet set, boolean apiKeysChecked, boolean sessionsChecked) {
     List<String> warnings = new ArrayList<>();
     List<Policy> all = new ArrayList<>(set.policies());
     set.defaults().ifPresent(all::add);
     for (Policy p : all) {
       for (IdentitySpec spec : p.by()) {
-        boolean unchecked = spec.kind() == IdentityKind.SESSION
+        boolean unchecked = (spec.kind() == IdentityKind.SESSION && !sessionsChecked)
             || (spec.kind() == IdentityKind.API_KEY && !apiKeysChecked);
-        if (!unchecked || hasIpLimit(p, set)) {
+        boolean chosen = spec.kind() == IdentityKind.BODY;
+        if ((!unchecked && !chosen) || hasIpLimit(p, set)) {
           continue;
         }
         String subject = p.name().equals(PolicySet.DEFAULTS_NAME) ? "defaults" : "policy \"" + p.name() + "\"";
+        if (chosen) {
+          // A body field is whatever the client writes: no keys file can vouch for it.
+          warnings.add(subject + " identifies clients by " + spec + ", a value clients choose, and no ip"
+              + " limit covers " + String.join(", ", p.paths())
+              + ": any invented value gets fresh buckets; add an ip limit on the same route");
+          continue;
+        }
         String fix = spec.kind() == IdentityKind.API_KEY
             ? "add clients.api_key.keys_file or an ip limit on the same route"
-            : "add an ip limit on the same route";
+            : "add clients.session.keys_file or an ip limit on the same route";
         warnings.add(subject + " identifies clients by " + spec.kind().configName()
             + " without a keys_file and no ip limit covers " + String.join(", ", p.paths())
             + ": any invented value gets fresh buckets; " + fix);

@@ -7,5 +7,8 @@
  * capacity, duplicate names, limit grammar, path patterns) live in the core; this package only maps
  * their errors back to {@code file:line:column}. {@link dev.sluice.config.PolicyMatrix} renders the
  * effective policies as the table {@code sluice check} prints.
+ *
+ * <p>Abuse-control keys (SPEC §7) are accepted per feature, only once the gateway enforces them:
+ * {@link dev.sluice.config.AbuseFeature} holds the switch.
  */
 package dev.sluice.config;

@@ -26,6 +26,15 @@ class ConfigErrorsTest {
     return e.errors().stream().map(ConfigError::toString).toList();
   }
 
+  /** The errors of a broken file loaded with every abuse-control feature (SPEC §7) switched on. */
+  static List<String> errorsWithAllFeatures(String resource) {
+    String yaml = resource(resource);
+    ConfigException e = catchThrowableOfType(ConfigException.class, () -> ConfigLoader.parse(
+        yaml, resource.substring(resource.indexOf('/') + 1), ENV::get, AbuseFeature.all()));
+    assertThat(e).as("expected %s to be rejected", resource).isNotNull();
+    return e.errors().stream().map(ConfigError::toString).toList();
+  }
+
   static String resource(String name) {
     try (InputStream in = ConfigErrorsTest.class.getResourceAsStream("/" + name)) {
       assertThat(in).as("test resource %s", name).isNotNull();
@@ -116,7 +125,8 @@ class ConfigErrorsTest {
   void by_unknownIdentityKind_isRejectedAtThatEntry() {
     assertThat(errorsOf("broken/bad-identity-kind.yaml")).containsExactly(
         "bad-identity-kind.yaml:7:10: policies[0].by[0]: unknown identity \"apikey\"; expected one"
-            + " of ip, api_key, user, session, header:<Name>, global");
+            + " of ip, api_key, user, session, header:<Name>, global, body:<field>, or several joined"
+            + " with + (e.g. ip+body:username)");
   }
 
   @Test
@@ -207,8 +217,8 @@ class ConfigErrorsTest {
     ConfigException e = catchThrowableOfType(ConfigException.class, () -> ConfigLoader.parse(yaml, "b.yaml", ENV::get));
     assertThat(e.errors()).extracting(ConfigError::toString).containsExactly(
         "b.yaml:6:9: policies[0].by: identity \"ip+body:username\" is not available in this version"
-            + " of Sluice (body and composite identities, SPEC §7, are not implemented yet); expected"
-            + " ip, api_key, user, session, header:<Name> or global");
+            + " of Sluice (body identities, SPEC §7, are not implemented yet); expected ip, api_key,"
+            + " user, session, header:<Name>, global, or several of those joined with +");
   }
 
   @Test
@@ -246,5 +256,142 @@ class ConfigErrorsTest {
     ConfigException e = catchThrowableOfType(ConfigException.class, () -> ConfigLoader.parse(yaml, "n.yaml", ENV::get));
     assertThat(e.errors()).extracting(ConfigError::toString).containsExactly(
         "n.yaml:4:11: policy name \"default\" is reserved for the defaults section; choose another name");
+  }
+
+  // ------------------------------------------------------------------ abuse control (SPEC §7)
+
+  private static final String NOT_AVAILABLE =
+      " is not available in this version of Sluice (abuse control, SPEC §7, is not implemented yet); remove it";
+
+  @Test
+  void penalty_escalateWithoutX_isRejectedAtTheFactor() {
+    assertThat(errorsWithAllFeatures("broken/bad-penalty-escalate.yaml")).containsExactly(
+        "bad-penalty-escalate.yaml:8:36: policies[0].penalty.escalate: bad factor \"3\"; expected a whole"
+            + " number followed by x, e.g. 2x (each offence doubles the ban) or 1x (no escalation)");
+  }
+
+  @Test
+  void penalty_badFields_areAllRejectedAtTheirValues() {
+    assertThat(errorsWithAllFeatures("broken/bad-penalty.yaml")).containsExactly(
+        "bad-penalty.yaml:8:30: policies[0].penalty.max: penalty max PT1H is not allowed; expected a"
+            + " duration from the ban (PT2H) to 365 days (use block: for permanent refusals)",
+        "bad-penalty.yaml:12:14: policies[1].penalty.ban is required; e.g. ban: 15m",
+        "bad-penalty.yaml:12:37: policies[1].penalty.scope: unknown value \"global\"; expected one of"
+            + " policy, all",
+        "bad-penalty.yaml:16:21: policies[2].penalty.ban: bad duration \"15 minutes\"; expected a positive"
+            + " whole number with a unit ms, s, m, h or d (e.g. 50ms, 30s, 15m, 24h)",
+        "bad-penalty.yaml:16:43: policies[2].penalty.escalate: bad factor \"1.5x\"; expected a whole number"
+            + " followed by x, e.g. 2x (each offence doubles the ban) or 1x (no escalation)");
+  }
+
+  @Test
+  void count_statusBelow100_isRejectedAtThatEntry() {
+    assertThat(errorsWithAllFeatures("broken/bad-count-status.yaml")).containsExactly(
+        "bad-count-status.yaml:7:28: policies[0].count.status[1]: status \"99\" is not allowed; expected a"
+            + " status code from 100 to 599 such as 401, or a class such as 4xx");
+  }
+
+  @Test
+  void count_class6xx_isRejectedAtThatEntry() {
+    assertThat(errorsWithAllFeatures("broken/bad-count-range.yaml")).containsExactly(
+        "bad-count-range.yaml:8:23: policies[0].count.status[1]: status \"6xx\" is not allowed; expected a"
+            + " status code from 100 to 599 such as 401, or a class such as 4xx");
+  }
+
+  @Test
+  void concurrency_zero_isRejected() {
+    assertThat(errorsWithAllFeatures("broken/zero-concurrency.yaml")).containsExactly(
+        "zero-concurrency.yaml:7:18: policies[0].concurrency: 0 is out of range; expected a whole number"
+            + " from 1 to 1000000");
+  }
+
+  @Test
+  void priority_misspelt_isRejectedWithSuggestion() {
+    assertThat(errorsWithAllFeatures("broken/unknown-priority.yaml")).containsExactly(
+        "unknown-priority.yaml:8:15: policies[0].priority: unknown value \"critcal\"; expected one of"
+            + " critical, normal, low (did you mean \"critical\"?)");
+  }
+
+  @Test
+  void by_bodyFieldWithDot_isRejectedAtThatEntry() {
+    assertThat(errorsWithAllFeatures("broken/bad-body-field.yaml")).containsExactly(
+        "bad-body-field.yaml:7:10: policies[0].by[0]: invalid identity \"body:user.name\": \"user.name\" is"
+            + " not a supported field name; expected body:<field> naming a top-level JSON or form field"
+            + " with letters, digits and _-[] (nested fields are not supported), e.g. body:username");
+  }
+
+  @Test
+  void gateway_zeroMaxInflightAndUnsetAdminTokenEnv_areBothRejected() {
+    assertThat(errorsWithAllFeatures("broken/missing-admin-token-env.yaml")).containsExactly(
+        "missing-admin-token-env.yaml:4:17: gateway.max_inflight: 0 is out of range; expected a whole"
+            + " number from 1 to 1000000",
+        "missing-admin-token-env.yaml:5:20: gateway.admin_token_env: environment variable"
+            + " SLUICE_TEST_UNSET_ADMIN_TOKEN is not set; expected it to hold the admin API bearer token");
+  }
+
+  @Test
+  void gateway_shortAdminToken_isRejected() {
+    String yaml = "version: 1\ngateway: { upstream: http://h:1, admin_token_env: T }\n";
+    ConfigException e = catchThrowableOfType(ConfigException.class,
+        () -> ConfigLoader.parse(yaml, "t.yaml", Map.of("T", "short")::get, AbuseFeature.all()));
+    assertThat(e.errors()).extracting(ConfigError::toString).containsExactly(
+        "t.yaml:2:51: gateway.admin_token_env: environment variable T holds a token of 5 characters or"
+            + " with spaces or control characters; expected at least 16 printable ASCII characters without"
+            + " spaces (e.g. the output of openssl rand -hex 32)");
+  }
+
+  @Test
+  void abuseControl_crossChecks_areAllReported() {
+    assertThat(errorsWithAllFeatures("broken/abuse-misc.yaml")).containsExactly(
+        "abuse-misc.yaml:5:9: block.ips[0]: invalid CIDR \"203.0.113.0/33\": prefix length 33 is out of"
+            + " range 0..32",
+        "abuse-misc.yaml:6:13: block.api_keys: identity api_key is not configured, so it would never"
+            + " identify a request; expected clients.api_key (e.g. api_key: { header: X-API-Key })",
+        "abuse-misc.yaml:10:9: policies[0].by: identity api_key is not configured, so it would never"
+            + " identify a request; expected clients.api_key (e.g. api_key: { header: X-API-Key })",
+        "abuse-misc.yaml:11:18: policy \"exports\": concurrency cannot be used with mode shadow (a"
+            + " concurrency cap has no shadow form: a request over it would have to be both run and"
+            + " refused); expected mode enforce, or no concurrency",
+        "abuse-misc.yaml:16:22: policies[1].count.status is empty; expected at least one entry, e.g."
+            + " [401, 403] or [4xx]");
+  }
+
+  @Test
+  void abuseControl_notEnabled_everyKeyIsRejectedAsNotAvailable() {
+    assertThat(errorsOf("broken/unsupported-count.yaml")).containsExactly(
+        "unsupported-count.yaml:4:3: gateway.admin_token_env" + NOT_AVAILABLE,
+        "unsupported-count.yaml:8:9: policies[0].by: identity \"body:username\" is not available in this"
+            + " version of Sluice (body identities, SPEC §7, are not implemented yet); expected ip, api_key,"
+            + " user, session, header:<Name>, global, or several of those joined with +",
+        "unsupported-count.yaml:9:5: policies[0].count" + NOT_AVAILABLE,
+        "unsupported-count.yaml:10:5: policies[0].concurrency" + NOT_AVAILABLE,
+        "unsupported-count.yaml:11:5: policies[0].priority" + NOT_AVAILABLE);
+  }
+
+  @Test
+  void abuseControl_notEnabled_validFieldsDoNotListGatedKeys() {
+    String yaml = "version: 1\ngateway: { upstream: http://h:1, max_inflite: 3 }\n";
+    ConfigException e = catchThrowableOfType(ConfigException.class, () -> ConfigLoader.parse(yaml, "g.yaml", ENV::get));
+    assertThat(e.errors()).extracting(ConfigError::toString).containsExactly(
+        "g.yaml:2:34: unknown field \"max_inflite\" in gateway (valid fields: listen, upstream, admin,"
+            + " upstream_timeout)");
+  }
+
+  @Test
+  void abuseControl_eachFeatureSwitchesOnlyItsOwnKeys() {
+    String yaml = resource("broken/unsupported-count.yaml");
+    ConfigException e = catchThrowableOfType(ConfigException.class, () -> ConfigLoader.parse(yaml,
+        "u.yaml", Map.of("SLUICE_ADMIN_TOKEN", "0123456789abcdef0123")::get,
+        java.util.EnumSet.of(AbuseFeature.COUNT, AbuseFeature.BODY_IDENTITY)));
+    assertThat(e.errors()).extracting(ConfigError::toString).containsExactly(
+        "u.yaml:4:3: gateway.admin_token_env" + NOT_AVAILABLE,
+        "u.yaml:10:5: policies[0].concurrency" + NOT_AVAILABLE,
+        "u.yaml:11:5: policies[0].priority" + NOT_AVAILABLE);
+  }
+
+  @Test
+  void abuseControl_productionSwitch_isOffUntilTheGatewayEnforces() {
+    // Flip AbuseFeature.ENABLED feature by feature, in the change that makes the gateway enforce it.
+    assertThat(AbuseFeature.enabled()).isEmpty();
   }
 }

@@ -21,8 +21,11 @@ import net.jqwik.api.statistics.StatisticsReport;
  * ConfigException}, never another exception: a bad policy file must never crash a reload.
  */
 class ConfigLoaderProperties {
-  private static final Map<String, String> ENV = Map.of("SLUICE_JWT_SECRET", "0123456789abcdef0123456789abcdef");
+  private static final Map<String, String> ENV = Map.of("SLUICE_JWT_SECRET", "0123456789abcdef0123456789abcdef",
+      "SLUICE_ADMIN_TOKEN", "0123456789abcdef0123");
   private static final String VALID = resource("valid/spec-example.yaml");
+  /** Every §7 key; the keys file is left out so the text stands alone. */
+  private static final String VALID_ABUSE = resource("valid/abuse.yaml").replace(", keys_file: sessions.txt", "");
 
   @Property(tries = 300)
   void arbitraryText_givesConfigOrPositionedErrors(@ForAll("yamlish") String text) {
@@ -40,10 +43,26 @@ class ConfigLoaderProperties {
     });
   }
 
-  /** @return whether the text loaded */
+  /** The same for abuse-control keys, with every feature switched on and with none. */
+  @Property(tries = 500)
+  @StatisticsReport(onFailureOnly = true)
+  void mutatedAbuseFile_givesConfigOrPositionedErrors(@ForAll("mutatedAbuse") String text) {
+    Statistics.collect(assertLoadsOrFailsCleanly(text, AbuseFeature.all()) ? "valid" : "invalid");
+    assertLoadsOrFailsCleanly(text, AbuseFeature.enabled());
+    Statistics.coverage(coverage -> {
+      coverage.check("valid").percentage(p -> p >= 5);
+      coverage.check("invalid").percentage(p -> p >= 5);
+    });
+  }
+
   private static boolean assertLoadsOrFailsCleanly(String text) {
+    return assertLoadsOrFailsCleanly(text, AbuseFeature.enabled());
+  }
+
+  /** @return whether the text loaded */
+  private static boolean assertLoadsOrFailsCleanly(String text, java.util.Set<AbuseFeature> features) {
     try {
-      SluiceConfig config = ConfigLoader.parse(text, "p.yaml", ENV::get);
+      SluiceConfig config = ConfigLoader.parse(text, "p.yaml", ENV::get, features);
       assertThat(config.policies()).isNotNull();
       assertThat(PolicyMatrix.render(config)).isNotBlank();
       return true;
@@ -81,12 +100,22 @@ class ConfigLoaderProperties {
   /** The SPEC example with a few characters deleted, replaced or inserted. */
   @Provide
   Arbitrary<String> mutatedValid() {
-    Arbitrary<Integer> position = Arbitraries.integers().between(0, VALID.length() - 1);
+    return mutated(VALID);
+  }
+
+  /** The abuse-control example with a few characters deleted, replaced or inserted. */
+  @Provide
+  Arbitrary<String> mutatedAbuse() {
+    return mutated(VALID_ABUSE);
+  }
+
+  private static Arbitrary<String> mutated(String valid) {
+    Arbitrary<Integer> position = Arbitraries.integers().between(0, valid.length() - 1);
     Arbitrary<String> insert = Arbitraries.of("", " ", "\n", ":", "-", "[", "]", "{", "}", "x", "0", "*", "/", "\t", "'", "  ");
     Arbitrary<Integer> deleteLength = Arbitraries.integers().between(0, 12);
     Arbitrary<Mutation> mutation = Combinators.combine(position, deleteLength, insert).as(Mutation::new);
     return mutation.list().ofMinSize(1).ofMaxSize(4).map(list -> {
-      String text = VALID;
+      String text = valid;
       for (Mutation m : list) {
         text = m.apply(text);
       }

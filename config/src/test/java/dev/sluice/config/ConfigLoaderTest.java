@@ -37,7 +37,7 @@ class ConfigLoaderTest {
   }
 
   /** docs/ sits two folders above the test classes' module: config/src/test/resources → ../docs. */
-  private static Path referenceFile() {
+  static Path referenceFile() {
     Path module = Path.of("").toAbsolutePath();
     Path candidate = module.resolve("../docs/sluice.reference.yaml").normalize();
     assertThat(candidate).as("reference policy file").exists();

@@ -74,7 +74,7 @@ class PolicyMatrixTest {
 
     assertThat(ConfigLoader.parse(yaml, "w.yaml", ENV::get).warnings()).containsExactly(
         "policy \"cart\" identifies clients by session without a keys_file and no ip limit covers"
-            + " /cart/**: any invented value gets fresh buckets; add an ip limit on the same route");
+            + " /cart/**: any invented value gets fresh buckets; add clients.session.keys_file or an ip limit on the same route");
   }
 
   @Test

@@ -97,6 +97,14 @@ public final class SlidingWindow {
       }
     }
 
+    /**
+     * Removes the newest {@code count} entries (all of them when fewer are held): undoes the
+     * latest admissions, for refunds. Added for the store's {@code refund}.
+     */
+    public void removeNewest(long count) {
+      size = (int) Math.max(0, size - Math.max(0, count));
+    }
+
     private void grow() {
       long[] bigger = new long[(int) Math.min(quantity, 2L * ring.length)];
       for (int i = 0; i < size; i++) {

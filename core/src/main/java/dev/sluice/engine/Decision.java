@@ -1,6 +1,7 @@
 package dev.sluice.engine;
 
 import dev.sluice.identity.ClientAddress;
+import dev.sluice.policy.Priority;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
@@ -25,6 +26,16 @@ import java.util.Optional;
  * {@link Outcome#LIMITED} when an enforced policy's store denied (a definite answer with a real
  * {@code Retry-After}), then {@link Outcome#UNAVAILABLE} when an enforced policy's store failed
  * under {@code on_error: deny}, else {@link Outcome#ALLOWED}.
+ * With abuse control: {@link Outcome#FORBIDDEN} ({@code block:}) comes before everything, and
+ * {@link Outcome#BLOCKED} (a ban, enforced or shadow policy alike, because bans are explicit) comes
+ * before {@link Outcome#LIMITED}.
+ *
+ * <p><b>Settling an exchange</b> ({@code count:} and {@code concurrency:}). An {@link
+ * Outcome#ALLOWED} decision may hold count reservations and concurrency permits. The gateway calls
+ * {@link #onResponse(int)} when the upstream's response head arrives and {@link #release()} when
+ * the exchange ends for any reason. Both are idempotent, thread-safe and never throw; they cost
+ * nothing for decisions that hold nothing. A decision the gateway does not forward (any other
+ * outcome) was already settled by the engine.
  */
 public final class Decision {
   private static final long NANOS_PER_SECOND = 1_000_000_000L;
@@ -35,17 +46,37 @@ public final class Decision {
   private final List<PolicyDecision> policies;
   private final PolicyDecision denying;
   private final PolicyDecision mostRestrictive;
+  private final Priority priority;
+  private final Settlement settlement;
 
   private Decision(ClientAddress client, PolicyDecision[] decisions, Outcome forced) {
+    this(client, decisions, forced, null);
+  }
+
+  private Decision(
+      ClientAddress client, PolicyDecision[] decisions, Outcome forced, Settlement settlement) {
     this.client = Objects.requireNonNull(client, "client");
+    this.settlement = settlement;
     this.policies = decisions.length == 0
         ? List.of()
         : Collections.unmodifiableList(Arrays.asList(decisions));
     PolicyDecision limiting = null;
     PolicyDecision failing = null;
     PolicyDecision restrictive = null;
+    PolicyDecision blocking = null;
+    Priority highest = Priority.NORMAL;
+    boolean anyPolicy = false;
     // One pass, no streams: this runs for every request.
     for (PolicyDecision d : decisions) {
+      Priority p = d.policy().priority();
+      highest = !anyPolicy || p.higherThan(highest) ? p : highest;
+      anyPolicy = true;
+      if (d.blocked()) {
+        if (blocking == null || d.retryAfterNanos() > blocking.retryAfterNanos()) {
+          blocking = d;
+        }
+        continue;
+      }
       if (d.shadow()) {
         continue;
       }
@@ -59,16 +90,20 @@ public final class Decision {
           limiting = d;
         }
       }
-      if (!d.storeError()
+      if (d.consumption() != null
           && (restrictive == null || PolicyDecision.tighter(d.limitStatus(), restrictive.limitStatus()))) {
         restrictive = d;
       }
     }
     this.mostRestrictive = restrictive;
+    this.priority = anyPolicy ? highest : Priority.NORMAL;
     if (forced != null) {
       // Exempt requests were not decided; an internal failure refuses without a policy to name.
       this.outcome = forced;
       this.denying = null;
+    } else if (blocking != null) {
+      this.outcome = Outcome.BLOCKED;
+      this.denying = blocking;
     } else if (limiting != null) {
       this.outcome = Outcome.LIMITED;
       this.denying = limiting;
@@ -92,6 +127,16 @@ public final class Decision {
   /** A request that bypasses limiting because its address or API key is exempt. */
   public static Decision exempt(ClientAddress client) {
     return new Decision(client, NONE, Outcome.EXEMPT);
+  }
+
+  /** A request from a client address or API key listed in {@code block:}. */
+  public static Decision forbidden(ClientAddress client) {
+    return new Decision(client, NONE, Outcome.FORBIDDEN);
+  }
+
+  /** Takes ownership of {@code decisions}; the settlement (may be null) is what the exchange holds. */
+  static Decision settled(ClientAddress client, PolicyDecision[] decisions, Settlement settlement) {
+    return new Decision(client, decisions, null, settlement);
   }
 
   /** Takes ownership of {@code decisions}; for the engine's hot path. */
@@ -143,7 +188,8 @@ public final class Decision {
 
   /**
    * The {@code Retry-After} value in whole seconds, rounded up: at least 1 when
-   * {@link Outcome#LIMITED} or {@link Outcome#UNAVAILABLE} (1 for the latter), else 0.
+   * {@link Outcome#LIMITED}, {@link Outcome#BLOCKED} (the remaining ban) or
+   * {@link Outcome#UNAVAILABLE} (1 for the latter), 1 for a concurrency refusal, else 0.
    */
   public long retryAfterSeconds() {
     if (denying == null) {
@@ -152,6 +198,55 @@ public final class Decision {
     long nanos = denying.retryAfterNanos();
     long seconds = nanos / NANOS_PER_SECOND + (nanos % NANOS_PER_SECOND == 0 ? 0 : 1);
     return Math.max(1, seconds);
+  }
+
+  /**
+   * Whether the request was refused by a {@code concurrency} cap (a {@link Outcome#LIMITED}
+   * decision whose {@link #denying()} policy is {@link PolicyDecision#concurrencyLimited()}).
+   */
+  public boolean concurrencyLimited() {
+    return denying != null && denying.concurrencyLimited();
+  }
+
+  /**
+   * The highest {@code priority} of the applied policies (shadow ones included), or {@link
+   * Priority#NORMAL} when none applied; the gateway sheds low-priority requests first.
+   */
+  public Priority priority() {
+    return priority;
+  }
+
+  /**
+   * Tells the decision the upstream's response status (call when the response head arrives):
+   * every {@code count} policy whose statuses do not include {@code status} gets its tokens back;
+   * those whose statuses match keep them (the attempt counts). Only the first call has an effect;
+   * thread-safe; never throws; a no-op for decisions without {@code count} policies.
+   */
+  public void onResponse(int status) {
+    if (settlement != null) {
+      settlement.onResponse(status);
+    }
+  }
+
+  /**
+   * Ends the exchange (call exactly when it ends, for any reason: response complete, client gone,
+   * upstream error or timeout): returns concurrency permits and refunds every {@code count}
+   * reservation not settled by {@link #onResponse(int)} — an attempt that got no upstream answer
+   * does not count. Exactly-once: later calls do nothing. Thread-safe; never throws.
+   *
+   * <p>Bound: tokens are reserved before the request is forwarded and only given back after, so
+   * the attempts that reached the upstream and still count, plus those in flight, never exceed
+   * the policy's limits.
+   */
+  public void release() {
+    if (settlement != null) {
+      settlement.release();
+    }
+  }
+
+  /** Whether this decision holds reservations or permits that {@link #release()} gives back. */
+  public boolean holdsResources() {
+    return settlement != null && !settlement.released();
   }
 
   /** Whether the request bypassed limiting ({@code exempt.ips} or {@code exempt.api_keys}). */

@@ -7,10 +7,13 @@ import dev.sluice.identity.IdentityKind;
 import dev.sluice.identity.IdentityResolver;
 import dev.sluice.identity.IdentitySpec;
 import dev.sluice.match.RequestMatcher;
+import dev.sluice.policy.Mode;
 import dev.sluice.policy.OnError;
+import dev.sluice.policy.Penalty;
 import dev.sluice.policy.Policy;
 import dev.sluice.policy.PolicySet;
 import dev.sluice.request.RequestView;
+import dev.sluice.store.Ban;
 import dev.sluice.store.BucketKey;
 import dev.sluice.store.BucketSpec;
 import dev.sluice.store.Consumption;
@@ -23,6 +26,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
+import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -54,6 +58,36 @@ import java.util.concurrent.atomic.AtomicInteger;
  * and its stage never completes exceptionally: a failing store becomes a per-policy
  * {@code on_error} result, and an unexpected failure inside the engine applies the policy set's
  * {@code on_error} to the whole request.
+ *
+ * <h2>Abuse control (SPEC §7)</h2>
+ *
+ * <pre>
+ * block: ip/api key listed → FORBIDDEN (before exemptions, no store call)
+ * bans:  a policy's identity (or the client ip) banned in the local {@link BanList} → BLOCKED,
+ *        no store call
+ * then the rate limits as above, and after them, only for policies that use these features:
+ *   refused + penalty   → recordOffence → putBan for min(ban × escalate^(n−1), max) → BLOCKED
+ *   admitted + concurrency → acquirePermit; a full cap → LIMITED (concurrency), the policy's
+ *        tokens refunded (the request never ran: treated like a refusal by its own limit,
+ *        which consumes nothing)
+ *   count → the tokens stay reserved; the Decision refunds them on a non-matching status or
+ *        when the exchange ends without an answer
+ * </pre>
+ *
+ * <p>Rate limits are decided before the permit is taken so that a request the limits refuse
+ * never holds (and never has to return) a permit, and the common path stays one round trip; the
+ * price is one refund when the cap is full. A request that is not forwarded (any outcome but
+ * ALLOWED) gets its count reservations refunded here at once: it never reached the upstream.
+ *
+ * <p>Store keys: offences and permits are keyed {@code <policy>|<identity key>} (policy names
+ * never contain {@code |}); a shared store should add its own prefix and hash tag.
+ *
+ * <p>Offence memory: offences are counted per policy and identity over a sliding window of
+ * {@code max(24h, penalty.max)}: a day without offences (or a whole maximal ban) forgives.
+ *
+ * <p>Policy sets that use none of these features (no block list, no ban in the replica, no
+ * count/penalty/concurrency on the matched policies) take exactly the path above the heading:
+ * no extra allocation and exactly one store call per applied policy.
  */
 public final class Engine {
   private static final Object ABSENT = new Object();
@@ -73,6 +107,13 @@ public final class Engine {
   /** SHA-256 digests (hex) of the exempt API keys; see {@link #digest(String)}. */
   private final Set<String> exemptKeyDigests;
   private final int ipSlot;
+  private final Set<String> blockKeyDigests;
+  private final BanList bans;
+  private final InstantSource wallClock;
+  private final long permitLeaseNanos;
+
+  /** The shortest offence memory; see the class comment. */
+  static final Duration MIN_OFFENCE_WINDOW = Duration.ofHours(24);
 
   private Engine(Builder b) {
     this.policySet = b.policies;
@@ -98,6 +139,22 @@ public final class Engine {
       digests.add(digest(key));
     }
     this.exemptKeyDigests = Set.copyOf(digests);
+    Set<String> blocked = new HashSet<>();
+    for (String key : policySet.blockApiKeys()) {
+      blocked.add(digest(key));
+    }
+    this.blockKeyDigests = Set.copyOf(blocked);
+    this.wallClock = b.wallClock;
+    this.bans = b.bans != null ? b.bans : new BanList(b.store, b.wallClock);
+    this.permitLeaseNanos = b.permitLease.toNanos();
+  }
+
+  /**
+   * The local replica of the store's bans: the gateway calls {@link BanList#refresh()} on a
+   * schedule and writes admin-API bans through {@link BanList#put} / {@link BanList#remove}.
+   */
+  public BanList bans() {
+    return bans;
   }
 
   /** Starts an engine; {@link Builder#policies} and {@link Builder#store} are required. */
@@ -124,6 +181,9 @@ public final class Engine {
     ClientAddress client = null;
     try {
       client = resolver.clientAddress(request);
+      if (isBlocked(request, client)) {
+        return CompletableFuture.completedFuture(finish(request, Decision.forbidden(client), start));
+      }
       if (isExempt(request, client)) {
         return CompletableFuture.completedFuture(finish(request, Decision.exempt(client), start));
       }
@@ -156,8 +216,18 @@ public final class Engine {
         count = 1;
       }
       Object[] resolved = new Object[specs.length];
+      boolean abuse = !bans.isEmpty();
       if (count == 1) {
+        if (abuse || first.abuse) {
+          return decideFull(request, client, new Applied[] {first}, 1, resolved, start);
+        }
         return decideOne(request, client, first, resolved, start);
+      }
+      for (int i = 0; i < count && !abuse; i++) {
+        abuse = matched[i].abuse;
+      }
+      if (abuse) {
+        return decideFull(request, client, matched, count, resolved, start);
       }
       return decideMany(request, client, matched, count, resolved, start);
     } catch (RuntimeException e) {
@@ -207,6 +277,286 @@ public final class Engine {
       });
     }
     return result;
+  }
+
+  /**
+   * The path for requests where abuse control applies: bans checked first (no store call when
+   * banned), then every policy consumed concurrently as in {@link #decideMany}, then
+   * {@link #afterConsume} for penalties, permits and count reservations.
+   */
+  private CompletionStage<Decision> decideFull(
+      RequestView request, ClientAddress client, Applied[] matched, int count, Object[] resolved,
+      long start) {
+    Identity[] ids = new Identity[count];
+    for (int i = 0; i < count; i++) {
+      ids[i] = identityOf(matched[i], request, client, resolved);
+    }
+    if (!bans.isEmpty()) {
+      PolicyDecision[] banned = checkBans(request, client, matched, ids, count, resolved);
+      if (banned != null) {
+        return CompletableFuture.completedFuture(finish(request, Decision.ofArray(client, banned), start));
+      }
+    }
+    PolicyDecision[] decisions = new PolicyDecision[count];
+    CompletableFuture<Decision> result = new CompletableFuture<>();
+    AtomicInteger pending = new AtomicInteger(count);
+    for (int i = 0; i < count; i++) {
+      Applied policy = matched[i];
+      Identity identity = ids[i];
+      int slot = i;
+      consume(policy, identity).whenComplete((consumption, error) -> {
+        try {
+          decisions[slot] = decision(policy, identity, consumption, error);
+        } catch (RuntimeException e) {
+          decisions[slot] = PolicyDecision.storeError(policy.policy, identity, policy.onError);
+        }
+        if (pending.decrementAndGet() == 0) {
+          CompletionStage<Decision> after;
+          try {
+            after = afterConsume(client, matched, ids, decisions);
+          } catch (RuntimeException e) {
+            after = CompletableFuture.failedFuture(e);
+          }
+          after.whenComplete((decision, failure) -> {
+            Decision done;
+            try {
+              done = failure == null ? finish(request, decision, start) : failed(request, client, start);
+            } catch (RuntimeException e) {
+              done = failed(request, client, start);
+            }
+            result.complete(done);
+          });
+        }
+      });
+    }
+    return result;
+  }
+
+  /** Banned policies of this request as decisions, or null when no ban applies. */
+  private PolicyDecision[] checkBans(
+      RequestView request, ClientAddress client, Applied[] matched, Identity[] ids, int count,
+      Object[] resolved) {
+    long nowMillis = wallClock.millis();
+    Identity ip = null;
+    List<PolicyDecision> banned = null;
+    for (int i = 0; i < count; i++) {
+      String name = matched[i].policy.name();
+      Identity who = ids[i];
+      Ban ban = bans.find(name, who.key(), nowMillis);
+      if (ban == null) {
+        // A ban on the client's address applies whatever identity the policy counts by.
+        if (ip == null) {
+          ip = resolve(ipSlot, request, client, resolved);
+          if (ip == null) {
+            ip = new Identity(IP, resolver.ipValue(client.client()));
+          }
+        }
+        if (!ip.equals(who)) {
+          ban = bans.find(name, ip.key(), nowMillis);
+          who = ip;
+        }
+      }
+      if (ban != null) {
+        if (banned == null) {
+          banned = new ArrayList<>(count);
+        }
+        long remaining = Math.multiplyExact(ban.expiresAtEpochMillis() - nowMillis, 1_000_000L);
+        banned.add(PolicyDecision.banned(matched[i].policy, who, null, ban, remaining));
+      }
+    }
+    return banned == null ? null : banned.toArray(NO_DECISIONS);
+  }
+
+  /** Penalties, permits and count reservations once every policy's store answer is in. */
+  private CompletionStage<Decision> afterConsume(
+      ClientAddress client, Applied[] matched, Identity[] ids, PolicyDecision[] decisions) {
+    int count = decisions.length;
+    boolean refused = false;
+    for (PolicyDecision d : decisions) {
+      refused |= !d.shadow() && !d.allowed();
+    }
+    if (refused) {
+      refundReservations(matched, ids, decisions, null);
+      List<CompletableFuture<Void>> penalties = null;
+      for (int i = 0; i < count; i++) {
+        Applied a = matched[i];
+        PolicyDecision d = decisions[i];
+        // A trip is a refusal by the policy's own limit; shadow policies never ban.
+        if (a.policy.penalty().isPresent() && a.policy.mode() == Mode.ENFORCE
+            && d.consumption() != null && !d.allowed()) {
+          if (penalties == null) {
+            penalties = new ArrayList<>();
+          }
+          int slot = i;
+          penalties.add(penalize(a, ids[i], d).thenAccept(banned -> {
+            if (banned != null) {
+              decisions[slot] = banned;
+            }
+          }).toCompletableFuture());
+        }
+      }
+      if (penalties == null) {
+        return CompletableFuture.completedFuture(Decision.ofArray(client, decisions));
+      }
+      return CompletableFuture.allOf(penalties.toArray(new CompletableFuture<?>[0]))
+          .thenApply(v -> Decision.ofArray(client, decisions));
+    }
+    // Admitted: take the permits of concurrency policies.
+    List<CompletableFuture<Boolean>> permits = null;
+    String[] permitKeys = new String[count];
+    for (int i = 0; i < count; i++) {
+      Applied a = matched[i];
+      if (a.policy.concurrency() > 0) {
+        if (permits == null) {
+          permits = new ArrayList<>();
+        }
+        permitKeys[i] = a.policy.name() + "|" + ids[i].key();
+        permits.add(acquire(permitKeys[i], a).toCompletableFuture());
+      }
+    }
+    if (permits == null) {
+      return CompletableFuture.completedFuture(
+          Decision.settled(client, decisions, settlement(matched, ids, decisions, List.of())));
+    }
+    List<CompletableFuture<Boolean>> taken = permits;
+    return CompletableFuture.allOf(taken.toArray(new CompletableFuture<?>[0])).thenApply(v -> {
+      List<String> held = new ArrayList<>();
+      boolean[] refunded = new boolean[count];
+      boolean full = false;
+      int k = 0;
+      for (int i = 0; i < count; i++) {
+        if (permitKeys[i] == null) {
+          continue;
+        }
+        Boolean answer = taken.get(k++).join();
+        if (answer == null) {
+          // The store failed and the policy's on_error is allow: proceed without a permit.
+          continue;
+        }
+        if (answer) {
+          held.add(permitKeys[i]);
+        } else {
+          full = true;
+          PolicyDecision d = decisions[i];
+          if (d.consumption() != null && d.consumption().allowed()) {
+            Applied a = matched[i];
+            Settlement.refund(store, bucketKey(a, ids[i]), a.spec, a.policy.cost());
+            refunded[i] = true;
+          }
+          decisions[i] = PolicyDecision.concurrencyLimited(matched[i].policy, ids[i], d.consumption());
+        }
+      }
+      if (full) {
+        for (String key : held) {
+          releasePermit(key);
+        }
+        refundReservations(matched, ids, decisions, refunded);
+        return Decision.ofArray(client, decisions);
+      }
+      return Decision.settled(client, decisions, settlement(matched, ids, decisions, held));
+    });
+  }
+
+  /**
+   * One permit: completes with true (taken) or false (cap full), or null when the store failed
+   * under {@code on_error: allow}. Never completes exceptionally.
+   */
+  private CompletionStage<Boolean> acquire(String key, Applied a) {
+    CompletionStage<Boolean> stage;
+    try {
+      stage = bounded(store.acquirePermit(key, a.policy.concurrency(), permitLeaseNanos));
+    } catch (RuntimeException e) {
+      stage = CompletableFuture.failedFuture(e);
+    }
+    return stage.handle((acquired, error) -> {
+      if (error == null && acquired != null) {
+        return acquired;
+      }
+      // A store that cannot count permits follows on_error: allow proceeds uncapped, deny
+      // refuses as if the cap were full (a 429 with Retry-After: 1 the client can retry).
+      return a.onError == OnError.ALLOW ? null : Boolean.FALSE;
+    });
+  }
+
+  private void releasePermit(String key) {
+    try {
+      store.releasePermit(key);
+    } catch (RuntimeException e) {
+      // the lease ends it
+    }
+  }
+
+  /** Refunds the count reservations of a request that is not forwarded. */
+  private void refundReservations(
+      Applied[] matched, Identity[] ids, PolicyDecision[] decisions, boolean[] alreadyRefunded) {
+    for (int i = 0; i < decisions.length; i++) {
+      Applied a = matched[i];
+      PolicyDecision d = decisions[i];
+      if (!a.policy.count().isEmpty() && d.consumption() != null && d.consumption().allowed()
+          && (alreadyRefunded == null || !alreadyRefunded[i])) {
+        Settlement.refund(store, bucketKey(a, ids[i]), a.spec, a.policy.cost());
+      }
+    }
+  }
+
+  /** What a forwarded request holds; null when nothing (no extra object for plain policies). */
+  private Settlement settlement(
+      Applied[] matched, Identity[] ids, PolicyDecision[] decisions, List<String> permits) {
+    List<Settlement.Reservation> reservations = null;
+    for (int i = 0; i < decisions.length; i++) {
+      Applied a = matched[i];
+      PolicyDecision d = decisions[i];
+      if (!a.policy.count().isEmpty() && d.consumption() != null && d.consumption().allowed()) {
+        if (reservations == null) {
+          reservations = new ArrayList<>();
+        }
+        reservations.add(new Settlement.Reservation(a.policy, bucketKey(a, ids[i]), a.spec));
+      }
+    }
+    if (reservations == null && permits.isEmpty()) {
+      return null;
+    }
+    return new Settlement(store, reservations == null ? List.of() : reservations, permits);
+  }
+
+  /**
+   * Records the offence and bans the identity; completes with the banned decision, or null when
+   * the store could not (the request then stays an ordinary 429).
+   */
+  private CompletionStage<PolicyDecision> penalize(Applied a, Identity identity, PolicyDecision tripped) {
+    Penalty penalty = a.policy.penalty().orElseThrow();
+    long window = Math.max(MIN_OFFENCE_WINDOW.toNanos(), penalty.max().toNanos());
+    String scope = penalty.scope() == Penalty.Scope.ALL ? Ban.ALL_POLICIES : a.policy.name();
+    CompletionStage<PolicyDecision> stage;
+    try {
+      stage = bounded(store.recordOffence(a.policy.name() + "|" + identity.key(), window))
+          .thenCompose(n -> {
+            Duration length = penalty.banFor(n);
+            Ban ban = Ban.of(scope, identity.key(), wallClock.millis() + length.toMillis(),
+                EngineMessages.banReason(a.policy, tripped.itemName(), n, length));
+            return bounded(bans.put(ban))
+                .thenApply(v -> PolicyDecision.banned(
+                    a.policy, identity, tripped.consumption(), ban, length.toNanos()));
+          });
+    } catch (RuntimeException e) {
+      return CompletableFuture.completedFuture(null);
+    }
+    return stage.exceptionally(e -> null);
+  }
+
+  private static BucketKey bucketKey(Applied a, Identity identity) {
+    return new BucketKey(a.policy.name(), identity.key());
+  }
+
+  private boolean isBlocked(RequestView request, ClientAddress client) {
+    if (!policySet.blockIps().isEmpty() && policySet.blockIps().contains(client.client())) {
+      return true;
+    }
+    if (blockKeyDigests.isEmpty()) {
+      return false;
+    }
+    Optional<String> key = resolver.rawApiKey(request);
+    return key.isPresent() && blockKeyDigests.contains(digest(key.get()));
   }
 
   private boolean isExempt(RequestView request, ClientAddress client) {
@@ -274,17 +624,22 @@ public final class Engine {
     } catch (RuntimeException e) {
       return CompletableFuture.failedFuture(e);
     }
+    return bounded(stage);
+  }
+
+  /** The store's stage, failed after the engine's store timeout when one is set. */
+  private <T> CompletionStage<T> bounded(CompletionStage<T> stage) {
     if (stage == null) {
       return CompletableFuture.failedFuture(new StoreException(EngineMessages.nullStage()));
     }
     if (storeTimeoutNanos > 0
         && !(stage instanceof CompletableFuture<?> done && done.isDone())) {
-      CompletableFuture<Consumption> bounded = new CompletableFuture<>();
-      stage.whenComplete((consumption, error) -> {
+      CompletableFuture<T> bounded = new CompletableFuture<>();
+      stage.whenComplete((value, error) -> {
         if (error != null) {
           bounded.completeExceptionally(error);
         } else {
-          bounded.complete(consumption);
+          bounded.complete(value);
         }
       });
       return bounded.orTimeout(storeTimeoutNanos, TimeUnit.NANOSECONDS);
@@ -353,12 +708,15 @@ public final class Engine {
     final OnError onError;
     /** Slots of the policy's by chain in the engine's distinct-spec table. */
     final int[] chain;
+    /** Whether count, penalty or concurrency apply (the slower path). */
+    final boolean abuse;
 
     Applied(Policy policy, OnError onError, List<IdentitySpec> distinct) {
       this.policy = policy;
       this.matcher = policy.matcher();
       this.spec = new BucketSpec(policy.algorithm(), policy.limits());
       this.onError = onError;
+      this.abuse = policy.usesAbuseControl();
       List<IdentitySpec> by = policy.by();
       this.chain = new int[by.size()];
       for (int i = 0; i < chain.length; i++) {
@@ -376,13 +734,54 @@ public final class Engine {
    * Collects an engine's collaborators. Not thread-safe.
    */
   public static final class Builder {
+    /** The default {@link #permitLease(Duration)}: 5 minutes. */
+    public static final Duration DEFAULT_PERMIT_LEASE = Duration.ofMinutes(5);
+
     private PolicySet policies;
     private Store store;
     private Clock clock = Clock.system();
     private DecisionListener listener = DecisionListener.none();
     private Duration storeTimeout;
+    private InstantSource wallClock = InstantSource.system();
+    private BanList bans;
+    private Duration permitLease = DEFAULT_PERMIT_LEASE;
 
     private Builder() {}
+
+    /**
+     * The wall clock bans expire by (epoch milliseconds, shared between instances); default
+     * {@link InstantSource#system()}.
+     */
+    public Builder wallClock(InstantSource wallClock) {
+      this.wallClock = Objects.requireNonNull(wallClock, "wallClock");
+      return this;
+    }
+
+    /**
+     * The ban replica to use; default a new one over the store. Pass the previous engine's
+     * {@link Engine#bans()} on a policy reload so the replica carries over.
+     */
+    public Builder bans(BanList bans) {
+      this.bans = Objects.requireNonNull(bans, "bans");
+      return this;
+    }
+
+    /**
+     * How long a concurrency permit survives without being released (a safety net for an
+     * instance that dies mid-request); default {@link #DEFAULT_PERMIT_LEASE}. Make it longer
+     * than the longest exchange (upstream timeout plus body transfer), or a slow request's
+     * permit lapses while it still runs.
+     *
+     * @throws IllegalArgumentException when {@code lease} is zero or negative
+     */
+    public Builder permitLease(Duration lease) {
+      Objects.requireNonNull(lease, "lease");
+      if (lease.isNegative() || lease.isZero()) {
+        throw new IllegalArgumentException(EngineMessages.badLease(lease));
+      }
+      this.permitLease = lease;
+      return this;
+    }
 
     /** The policies to decide with. Required. */
     public Builder policies(PolicySet policies) {

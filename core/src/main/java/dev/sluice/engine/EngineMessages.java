@@ -14,6 +14,16 @@ final class EngineMessages {
     return "store timeout " + timeout + " is not allowed; expected a positive duration such as 50ms";
   }
 
+  static String badLease(Duration lease) {
+    return "permit lease " + lease + " is not allowed; expected a positive duration longer than"
+        + " the longest exchange, such as 5m";
+  }
+
+  static String banReason(dev.sluice.policy.Policy policy, String item, long offence, Duration length) {
+    return "policy \"" + policy.name() + "\" refused the identity (limit " + item + "); offence "
+        + offence + ", banned for " + length;
+  }
+
   static String nullStage() {
     return "the store returned no answer (a null stage) instead of a CompletionStage";
   }

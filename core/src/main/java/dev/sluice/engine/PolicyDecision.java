@@ -4,10 +4,12 @@ import dev.sluice.identity.Identity;
 import dev.sluice.policy.OnError;
 import dev.sluice.policy.Mode;
 import dev.sluice.policy.Policy;
+import dev.sluice.store.Ban;
 import dev.sluice.store.Consumption;
 import dev.sluice.store.LimitStatus;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * What one policy decided for one request: which bucket it counted (policy and identity), what
@@ -25,13 +27,45 @@ public final class PolicyDecision {
   private final Consumption consumption;
   private final boolean allowed;
   private final int limitIndex;
+  private final Ban ban;
+  private final long banNanos;
+  private final boolean concurrencyLimited;
 
   private PolicyDecision(Policy policy, Identity identity, Consumption consumption, boolean allowed) {
+    this(policy, identity, consumption, allowed, null, 0, false);
+  }
+
+  private PolicyDecision(
+      Policy policy, Identity identity, Consumption consumption, boolean allowed, Ban ban,
+      long banNanos, boolean concurrencyLimited) {
     this.policy = Objects.requireNonNull(policy, "policy");
     this.identity = Objects.requireNonNull(identity, "identity");
     this.consumption = consumption;
     this.allowed = allowed;
     this.limitIndex = consumption == null ? 0 : limitIndexOf(consumption);
+    this.ban = ban;
+    this.banNanos = banNanos;
+    this.concurrencyLimited = concurrencyLimited;
+  }
+
+  /**
+   * The decision of a policy whose identity is banned.
+   *
+   * @param identity the banned identity (the policy's own, or the client's ip for a ban on it)
+   * @param consumption the tripping request's denial when this request caused the ban; null when
+   *     an existing ban refused the request before it was counted
+   * @param ban the ban
+   * @param remainingNanos how long the ban still runs (the {@code Retry-After}), at least 1
+   */
+  public static PolicyDecision banned(
+      Policy policy, Identity identity, Consumption consumption, Ban ban, long remainingNanos) {
+    Objects.requireNonNull(ban, "ban");
+    return new PolicyDecision(policy, identity, consumption, false, ban, Math.max(1, remainingNanos), false);
+  }
+
+  /** The decision of a policy whose rate limits admitted the request but whose concurrency cap is full. */
+  public static PolicyDecision concurrencyLimited(Policy policy, Identity identity, Consumption consumption) {
+    return new PolicyDecision(policy, identity, consumption, false, null, 0, true);
   }
 
   /** The decision of a policy whose store answered. */
@@ -67,7 +101,26 @@ public final class PolicyDecision {
 
   /** Whether the store failed and {@code on_error} decided instead. */
   public boolean storeError() {
-    return consumption == null;
+    return consumption == null && ban == null && !concurrencyLimited;
+  }
+
+  /** Whether the identity is banned (outcome {@code blocked}). */
+  public boolean blocked() {
+    return ban != null;
+  }
+
+  /** The ban that refused the request, when {@link #blocked()}. */
+  public Optional<Ban> ban() {
+    return Optional.ofNullable(ban);
+  }
+
+  /**
+   * Whether the policy's {@code concurrency} cap refused the request (429, {@code Retry-After: 1},
+   * {@code qu="concurrent-requests"}). The policy's tokens were given back: such a request never
+   * ran, and is treated like one its own limit refused, which consumes nothing.
+   */
+  public boolean concurrencyLimited() {
+    return concurrencyLimited;
   }
 
   /**
@@ -79,12 +132,15 @@ public final class PolicyDecision {
   }
 
   /**
-   * The metric outcome of this policy: {@code allowed}, {@code limited}, or
-   * {@code shadow_limited} for a shadow policy that would have refused. A store failure under
+   * The metric outcome of this policy: {@code allowed}, {@code limited}, {@code blocked} for a
+   * banned identity, or {@code shadow_limited} for a shadow policy that would have refused. A store failure under
    * {@code on_error: deny} reads {@code limited} (the request was refused; the failure itself is
    * counted by {@link #storeError()}).
    */
   public String outcomeLabel() {
+    if (ban != null) {
+      return "blocked";
+    }
     if (allowed) {
       return "allowed";
     }
@@ -107,11 +163,18 @@ public final class PolicyDecision {
 
   /**
    * Nanoseconds until the same request would be admitted by this policy: the store's retry-after
-   * when it denied, one second after a store failure under {@code on_error: deny}, else 0.
+   * when it denied, the remaining ban when banned, one second when over the concurrency cap or
+   * after a store failure under {@code on_error: deny}, else 0.
    */
   public long retryAfterNanos() {
     if (allowed) {
       return 0;
+    }
+    if (ban != null) {
+      return banNanos;
+    }
+    if (concurrencyLimited) {
+      return NANOS_PER_SECOND;
     }
     return consumption == null ? NANOS_PER_SECOND : consumption.retryAfterNanos();
   }
@@ -144,6 +207,7 @@ public final class PolicyDecision {
   @Override
   public String toString() {
     return "PolicyDecision[" + policy.name() + " " + identity.key() + " " + outcomeLabel()
+        + (concurrencyLimited ? " concurrency" : "") + (ban != null ? " ban " + ban.id() : "")
         + (storeError() ? " store-error" : " " + consumption) + "]";
   }
 }

@@ -4,8 +4,10 @@ package dev.sluice.identity;
  * A resolved identity of one request.
  *
  * @param spec which {@code by:} entry produced it
- * @param value the value; secrets (API keys, sessions, header values) are already a short hash,
- *     never the raw secret; IPv6 addresses are already grouped by prefix
+ * @param value the value; secrets and personal data (API keys, sessions, header values, body
+ *     fields) are already a short hash, never the raw value; IPv6 addresses are already grouped by
+ *     prefix; a composite's value is its parts' values joined with {@code +} (each part's {@code %}
+ *     and {@code +} percent-escaped)
  */
 public record Identity(IdentitySpec spec, String value) {
 

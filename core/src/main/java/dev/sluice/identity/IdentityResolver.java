@@ -1,5 +1,6 @@
 package dev.sluice.identity;
 
+import dev.sluice.request.HttpToken;
 import dev.sluice.request.RequestView;
 import java.io.ByteArrayOutputStream;
 import java.math.BigDecimal;
@@ -31,7 +32,8 @@ import java.util.regex.Pattern;
  * is malformed, {@code unknown} or obfuscated ends the walk at the last good address, because
  * nothing to its left can be attributed to a trusted hop.
  *
- * <p><b>Secrets</b> (API keys, session cookies, {@code header:} values) never leave this class raw
+ * <p><b>Secrets and personal data</b> (API keys, session cookies, {@code header:} values, {@code
+ * body:} fields such as a username) never leave this class raw
  * inside an {@link Identity}: the value is the first 16 hex digits of their SHA-256, so buckets,
  * metrics and audit logs never hold a credential. The same digest prefix appears at the start of a
  * {@code keys_file} sha256 entry, so operators can find which key an audit line is about.
@@ -55,6 +57,7 @@ public final class IdentityResolver {
   private final String jwtClaim;
   private final Jwt jwt;
   private final String sessionCookie;
+  private final Set<String> knownSessionDigests;
   private final InstantSource wallClock;
 
   private IdentityResolver(Builder b) {
@@ -68,6 +71,7 @@ public final class IdentityResolver {
     this.jwtClaim = b.jwtClaim;
     this.jwt = b.jwtHeader == null ? null : new Jwt(b.hs256Secret, b.jwks);
     this.sessionCookie = b.sessionCookie;
+    this.knownSessionDigests = b.knownSessionDigests == null ? null : Set.copyOf(b.knownSessionDigests);
     this.wallClock = b.wallClock;
   }
 
@@ -274,8 +278,15 @@ public final class IdentityResolver {
 
   /**
    * The identity of the request for one {@code by:} entry, or empty when the request does not have
-   * it (no API key or an unknown one, no valid token, no cookie, no header), so a fallback chain
-   * moves on. {@code ip} and {@code global} are always present. Never throws for client input.
+   * it (no API key or an unknown one, no valid token, no cookie or an unknown session, no header,
+   * no usable body field, a composite missing a part), so a fallback chain moves on. {@code ip} and
+   * {@code global} are always present. Never throws for client input.
+   *
+   * <p>Values: {@code ip} the grouped address text ({@link #ipValue}); {@code global} {@code *};
+   * {@code user} the verified claim; API keys, sessions, header values and body fields (the
+   * username in {@code body:username} is personal data) the first 16 hex digits of their SHA-256;
+   * a composite its parts' values joined with {@code +}, each with {@code %} and {@code +}
+   * percent-escaped, so distinct part values never join to the same text.
    *
    * @param client the result of {@link #clientAddress(RequestView)} for this request
    */
@@ -287,11 +298,65 @@ public final class IdentityResolver {
       case IP -> ipValue(client.client());
       case GLOBAL -> GLOBAL_VALUE;
       case API_KEY -> rawApiKey(request).filter(this::isKnownKey).map(IdentityResolver::shortHash).orElse(null);
-      case SESSION -> sessionCookie == null ? null : hashOrNull(cookie(request, sessionCookie));
+      case SESSION -> session(request);
       case HEADER -> hashOrNull(headerValue(request, spec.parameter()));
       case USER -> user(request);
+      case BODY -> hashOrNull(BodyField.read(request, spec.parameter()));
+      case COMPOSITE -> composite(spec, request, client);
     };
     return value == null ? Optional.empty() : Optional.of(new Identity(spec, value));
+  }
+
+  private String session(RequestView request) {
+    if (sessionCookie == null) {
+      return null;
+    }
+    String value = cookie(request, sessionCookie);
+    if (value == null || (knownSessionDigests != null && !knownSessionDigests.contains(sha256Hex(value)))) {
+      return null;
+    }
+    return shortHash(value);
+  }
+
+  private String composite(IdentitySpec spec, RequestView request, ClientAddress client) {
+    StringBuilder joined = new StringBuilder();
+    for (IdentitySpec part : spec.parts()) {
+      Optional<Identity> identity = identify(part, request, client);
+      if (identity.isEmpty()) {
+        return null;
+      }
+      if (joined.length() > 0) {
+        joined.append('+');
+      }
+      String value = identity.get().value();
+      for (int i = 0; i < value.length(); i++) {
+        char c = value.charAt(i);
+        switch (c) {
+          case '%' -> joined.append("%25");
+          case '+' -> joined.append("%2B");
+          default -> joined.append(c);
+        }
+      }
+    }
+    return joined.toString();
+  }
+
+  /**
+   * Whether this resolver is configured to ever produce identities of {@code spec}: {@code
+   * api_key} needs a header or query parameter, {@code user} a JWT source, {@code session} a
+   * cookie; a composite needs every part. {@code ip}, {@code global}, {@code header:} and {@code
+   * body:} need no configuration (a {@code body:} identity also needs a gateway that buffers bodies,
+   * which the resolver cannot know). Lets the config layer reject a {@code by} that could never
+   * identify anyone.
+   */
+  public boolean supports(IdentitySpec spec) {
+    return switch (Objects.requireNonNull(spec, "spec").kind()) {
+      case IP, GLOBAL, HEADER, BODY -> true;
+      case API_KEY -> apiKeyHeader != null || apiKeyQuery != null;
+      case USER -> jwt != null;
+      case SESSION -> sessionCookie != null;
+      case COMPOSITE -> spec.parts().stream().allMatch(this::supports);
+    };
   }
 
   /**
@@ -476,6 +541,7 @@ public final class IdentityResolver {
     private byte[] hs256Secret;
     private List<Jwt.Key> jwks = List.of();
     private String sessionCookie;
+    private List<String> knownSessionDigests;
     private InstantSource wallClock = InstantSource.system();
 
     private Builder() {}
@@ -546,22 +612,38 @@ public final class IdentityResolver {
      * @throws IllegalArgumentException when an entry is empty
      */
     public Builder knownApiKeys(Collection<String> keys) {
-      if (keys == null) {
-        this.knownKeyDigests = null;
-        return this;
-      }
-      List<String> digests = new ArrayList<>(keys.size());
-      int line = 0;
-      for (String key : keys) {
-        line++;
-        if (key == null || key.isBlank()) {
-          throw new IllegalArgumentException("known API key #" + line + " is empty");
-        }
-        String k = key.strip();
-        digests.add(SHA256_HEX.matcher(k).matches() ? k : sha256Hex(k));
-      }
-      this.knownKeyDigests = digests;
+      this.knownKeyDigests = digests(keys, "known API key");
       return this;
+    }
+
+    /**
+     * The known session cookie values ({@code clients.session.keys_file}), with the same rules as
+     * {@link #knownApiKeys}: raw values or lowercase hex SHA-256; when set, a session not listed is
+     * no identity, so invented cookies never get fresh buckets. {@code null} = any value identifies
+     * (the default). Requires {@link #sessionCookie} (checked by {@link #build()}).
+     *
+     * @throws IllegalArgumentException when an entry is empty
+     */
+    public Builder knownSessions(Collection<String> sessions) {
+      this.knownSessionDigests = digests(sessions, "known session");
+      return this;
+    }
+
+    private static List<String> digests(Collection<String> values, String what) {
+      if (values == null) {
+        return null;
+      }
+      List<String> digests = new ArrayList<>(values.size());
+      int line = 0;
+      for (String value : values) {
+        line++;
+        if (value == null || value.isBlank()) {
+          throw new IllegalArgumentException(what + " #" + line + " is empty");
+        }
+        String v = value.strip();
+        digests.add(SHA256_HEX.matcher(v).matches() ? v : sha256Hex(v));
+      }
+      return digests;
     }
 
     /**
@@ -613,7 +695,7 @@ public final class IdentityResolver {
      * @throws IllegalArgumentException when the name is not a valid cookie name
      */
     public Builder sessionCookie(String cookie) {
-      if (cookie == null || !IdentitySpec.isHeaderName(cookie)) {
+      if (cookie == null || !HttpToken.isToken(cookie)) {
         throw new IllegalArgumentException("session.cookie \"" + cookie
             + "\" is not a valid cookie name; expected letters, digits and !#$%&'*+-.^_`|~");
       }
@@ -627,13 +709,21 @@ public final class IdentityResolver {
       return this;
     }
 
-    /** The immutable resolver. */
+    /**
+     * The immutable resolver.
+     *
+     * @throws IllegalArgumentException when known sessions are given without a session cookie
+     */
     public IdentityResolver build() {
+      if (knownSessionDigests != null && sessionCookie == null) {
+        throw new IllegalArgumentException(
+            "known sessions are given but no session cookie; expected session: { cookie: <name>, keys_file: ... }");
+      }
       return new IdentityResolver(this);
     }
 
     private static void requireHeaderName(String header, String what) {
-      if (!IdentitySpec.isHeaderName(header)) {
+      if (!HttpToken.isToken(header)) {
         throw new IllegalArgumentException(what + " \"" + header
             + "\" is not a valid HTTP header name; expected letters, digits and !#$%&'*+-.^_`|~");
       }

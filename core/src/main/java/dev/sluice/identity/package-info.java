@@ -6,7 +6,8 @@
  * by {@link dev.sluice.identity.IdentityResolver}.
  *
  * <p>Rules that hold everywhere here: client-supplied text is never resolved through DNS; secrets
- * (API keys, cookies, header values) only ever appear hashed in an {@code Identity}; a {@code user}
- * identity exists only for a verified, time-valid JWT. See {@code docs/identity.md}.
+ * and personal data (API keys, cookies, header values, body fields) only ever appear hashed in an {@code Identity}; a {@code user}
+ * identity exists only for a verified, time-valid JWT; a {@code body:} identity only for a body
+ * known to be complete and unambiguous. See {@code docs/identity.md}.
  */
 package dev.sluice.identity;

@@ -1,5 +1,6 @@
 package dev.sluice.match;
 
+import dev.sluice.request.HttpToken;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
@@ -35,7 +36,7 @@ public final class RequestMatcher {
     Objects.requireNonNull(paths, "paths");
     Set<String> upper = new LinkedHashSet<>();
     for (String method : methods) {
-      if (method == null || method.isEmpty() || !isToken(method)) {
+      if (method == null || method.isEmpty() || !HttpToken.isToken(method)) {
         throw new IllegalArgumentException(
             "invalid HTTP method " + (method == null ? "null" : PathNormalizer.quote(method))
                 + ": expected a method name such as GET or POST");
@@ -88,18 +89,5 @@ public final class RequestMatcher {
   @Override
   public String toString() {
     return (methods.isEmpty() ? "*" : String.join(",", methods)) + " " + paths;
-  }
-
-  /** RFC 9110 token characters. */
-  static boolean isToken(String s) {
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      boolean ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-          || "!#$%&'*+-.^_`|~".indexOf(c) >= 0;
-      if (!ok) {
-        return false;
-      }
-    }
-    return true;
   }
 }

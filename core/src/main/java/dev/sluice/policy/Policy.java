@@ -7,6 +7,7 @@ import dev.sluice.identity.IdentitySpec;
 import dev.sluice.limit.Limit;
 import dev.sluice.match.PathPattern;
 import dev.sluice.match.RequestMatcher;
+import dev.sluice.request.HttpToken;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashSet;
@@ -40,6 +41,10 @@ public final class Policy {
   private final Mode mode;
   private final Optional<OnError> onError;
   private final String[] itemNames;
+  private final List<StatusRange> count;
+  private final Optional<Penalty> penalty;
+  private final int concurrency;
+  private final Priority priority;
 
   private Policy(Builder b) {
     this.name = b.name;
@@ -52,6 +57,10 @@ public final class Policy {
     this.cost = b.cost;
     this.mode = b.mode;
     this.onError = Optional.ofNullable(b.onError);
+    this.count = b.count;
+    this.penalty = Optional.ofNullable(b.penalty);
+    this.concurrency = b.concurrency;
+    this.priority = b.priority;
     this.itemNames = new String[limits.size()];
     for (int i = 0; i < itemNames.length; i++) {
       itemNames[i] = itemNames.length == 1 ? name : name + "/" + (i + 1);
@@ -125,6 +134,49 @@ public final class Policy {
   }
 
   /**
+   * The upstream statuses that consume tokens ({@code count.status}); empty (the default) = every
+   * admitted request consumes. When set, tokens are reserved when the request is admitted and
+   * refunded when the upstream answers with a status not listed, or the exchange ends without an
+   * answer.
+   */
+  public List<StatusRange> count() {
+    return count;
+  }
+
+  /** Whether an upstream answer with {@code status} consumes tokens (true for every status without {@code count}). */
+  public boolean counts(int status) {
+    if (count.isEmpty()) {
+      return true;
+    }
+    for (StatusRange range : count) {
+      if (range.matches(status)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** The ban imposed on identities this policy refuses ({@code penalty}); empty = none. */
+  public Optional<Penalty> penalty() {
+    return penalty;
+  }
+
+  /** The most in-flight requests per identity ({@code concurrency}); 0 = no cap (the default). */
+  public int concurrency() {
+    return concurrency;
+  }
+
+  /** How the gateway sheds this policy's requests under overload; {@link Priority#NORMAL} by default. */
+  public Priority priority() {
+    return priority;
+  }
+
+  /** Whether the policy uses count, penalty or concurrency (the engine's slower path). */
+  public boolean usesAbuseControl() {
+    return !count.isEmpty() || penalty.isPresent() || concurrency > 0;
+  }
+
+  /**
    * The header item name of a limit (SPEC §5): {@code "name"} when the policy has one limit,
    * {@code "name/n"} (n = index + 1) when it has several.
    *
@@ -162,6 +214,10 @@ public final class Policy {
     private long cost = 1;
     private Mode mode = Mode.ENFORCE;
     private OnError onError;
+    private List<StatusRange> count = List.of();
+    private Penalty penalty;
+    private int concurrency;
+    private Priority priority = Priority.NORMAL;
 
     private Builder(String name, String subject) {
       this.subject = subject;
@@ -180,7 +236,7 @@ public final class Policy {
       Set<String> upper = new LinkedHashSet<>();
       int i = 0;
       for (String method : methods) {
-        if (!isToken(method)) {
+        if (!HttpToken.isToken(method)) {
           throw new PolicyConfigException(
               "match.methods[" + i + "]", PolicyMessages.badMethod(subject, method));
         }
@@ -317,14 +373,65 @@ public final class Policy {
     }
 
     /**
+     * Only upstream responses with these statuses consume tokens ({@code count.status}); see
+     * {@link Policy#count()}. Duplicates are dropped, order kept.
+     *
+     * @throws PolicyConfigException (path {@code count.status} or {@code count.status[i]}) when
+     *     the collection is empty or holds a null
+     */
+    public Builder count(Collection<StatusRange> statuses) {
+      require(statuses, "count.status");
+      if (statuses.isEmpty()) {
+        throw new PolicyConfigException("count.status", PolicyMessages.noCountStatuses(subject));
+      }
+      Set<StatusRange> copy = new LinkedHashSet<>();
+      int i = 0;
+      for (StatusRange range : statuses) {
+        copy.add(require(range, "count.status[" + i + "]"));
+        i++;
+      }
+      this.count = List.copyOf(copy);
+      return this;
+    }
+
+    /** Bans identities this policy refuses ({@code penalty}); validated by {@link Penalty}. */
+    public Builder penalty(Penalty penalty) {
+      this.penalty = require(penalty, "penalty");
+      return this;
+    }
+
+    /**
+     * Caps in-flight requests per identity ({@code concurrency}).
+     *
+     * @throws PolicyConfigException (path {@code concurrency}) when below 1
+     */
+    public Builder concurrency(int concurrency) {
+      if (concurrency < 1) {
+        throw new PolicyConfigException("concurrency", PolicyMessages.badConcurrency(subject, concurrency));
+      }
+      this.concurrency = concurrency;
+      return this;
+    }
+
+    /** Load-shedding priority ({@code priority}); default {@link Priority#NORMAL}. */
+    public Builder priority(Priority priority) {
+      this.priority = require(priority, "priority");
+      return this;
+    }
+
+    /**
      * Builds the policy.
      *
      * @throws PolicyConfigException when {@code match.paths} or {@code limits} was never set, when
      *     the cost exceeds a limit's capacity (path {@code cost}), or when a
      *     {@code sliding_window} limit sets a burst or allows more than
-     *     {@link SlidingWindow#MAX_QUANTITY} per window (path {@code limits[i]})
+     *     {@link SlidingWindow#MAX_QUANTITY} per window (path {@code limits[i]}), or when
+     *     {@code concurrency} is combined with {@code mode: shadow} (path {@code concurrency})
      */
     public Policy build() {
+      if (concurrency > 0 && mode == Mode.SHADOW) {
+        throw new PolicyConfigException("concurrency", PolicyMessages.concurrencyInShadow(subject));
+      }
       if (paths == null) {
         throw new PolicyConfigException("match.paths", PolicyMessages.noPaths(subject));
       }
@@ -374,22 +481,6 @@ public final class Policy {
         throw new PolicyConfigException(path, PolicyMessages.nullValue(subject, path));
       }
       return value;
-    }
-
-    /** RFC 9110 {@code token}: the characters a method name may have. */
-    private static boolean isToken(String s) {
-      if (s == null || s.isEmpty()) {
-        return false;
-      }
-      for (int i = 0; i < s.length(); i++) {
-        char c = s.charAt(i);
-        boolean ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-            || "!#$%&'*+-.^_`|~".indexOf(c) >= 0;
-        if (!ok) {
-          return false;
-        }
-      }
-      return true;
     }
   }
 }

@@ -115,6 +115,57 @@ final class PolicyMessages {
         + "; limit index " + index + " is out of range";
   }
 
+  static String badStatus(String text) {
+    return "status " + quote(text) + " is not allowed; expected a status code from 100 to 599 such as 401,"
+        + " or a class such as 4xx";
+  }
+
+  static String badStatusRange(int from, int to) {
+    return "status range " + from + ".." + to + " is not allowed; expected statuses from 100 to 599,"
+        + " lowest first";
+  }
+
+  static String noCountStatuses(String subject) {
+    return subject + ": count.status is empty; expected at least one status such as 401 or 4xx";
+  }
+
+  static String unknownPriority(String name) {
+    return "unknown priority " + quote(name) + "; expected critical, normal or low";
+  }
+
+  static String unknownPenaltyScope(String name) {
+    return "unknown penalty scope " + quote(name) + "; expected policy or all";
+  }
+
+  static String badBan(java.time.Duration ban) {
+    return "penalty ban " + ban + " is not allowed; expected a positive duration such as 15m";
+  }
+
+  static String badEscalate(long escalate) {
+    return "penalty escalate " + escalate + "x is not allowed; expected a factor of at least 1x"
+        + " (1x = every ban as long as the first, 2x = each offence doubles it)";
+  }
+
+  static String badMaxBan(java.time.Duration ban, java.time.Duration max) {
+    return "penalty max " + max + " is not allowed; expected a duration from the ban (" + ban
+        + ") to " + Penalty.MAX_BAN.toDays() + " days (use block: for permanent refusals)";
+  }
+
+  static String badConcurrency(String subject, long concurrency) {
+    return subject + ": concurrency " + concurrency
+        + " is not allowed; expected at least 1 in-flight request per identity";
+  }
+
+  static String concurrencyInShadow(String subject) {
+    return subject + ": concurrency cannot be used with mode shadow (a concurrency cap has no"
+        + " shadow form: a request over it would have to be both run and refused); expected mode"
+        + " enforce, or no concurrency";
+  }
+
+  static String blankBlockedKey(int index) {
+    return "blocked api key at index " + index + " is blank; expected the raw key";
+  }
+
   static String quote(String value) {
     return value == null ? "null" : "\"" + value + "\"";
   }

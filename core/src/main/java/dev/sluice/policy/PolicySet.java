@@ -1,6 +1,7 @@
 package dev.sluice.policy;
 
 import dev.sluice.identity.CidrSet;
+import dev.sluice.identity.IdentityKind;
 import dev.sluice.identity.IdentityResolver;
 import dev.sluice.identity.IdentitySpec;
 import dev.sluice.limit.Limit;
@@ -28,6 +29,12 @@ public final class PolicySet {
   private final Optional<Policy> defaults;
   private final List<Policy> policies;
   private final OnError onError;
+  private final CidrSet blockIps;
+  private final Set<String> blockApiKeys;
+  /** Per policy (same order), whether its by chain reads the request body. */
+  private final boolean[] readsBody;
+  private final boolean defaultsReadBody;
+  private final boolean anyBody;
 
   private PolicySet(Builder b) {
     this.identity = b.identity != null ? b.identity : IdentityResolver.builder().build();
@@ -36,6 +43,41 @@ public final class PolicySet {
     this.defaults = Optional.ofNullable(b.defaults);
     this.policies = List.copyOf(b.policies);
     this.onError = b.onError;
+    this.blockIps = b.blockIps;
+    this.blockApiKeys = b.blockApiKeys;
+    this.readsBody = new boolean[policies.size()];
+    boolean any = false;
+    for (int i = 0; i < readsBody.length; i++) {
+      readsBody[i] = readsBody(policies.get(i));
+      any |= readsBody[i];
+    }
+    this.defaultsReadBody = defaults.map(PolicySet::readsBody).orElse(false);
+    this.anyBody = any || defaultsReadBody;
+  }
+
+  /**
+   * Whether an identity spec is derived from the request body ({@code body:<field>}, alone or as
+   * a part of a composite such as {@code ip+body:username}).
+   */
+  static boolean usesBody(IdentitySpec spec) {
+    if (spec.kind() == IdentityKind.BODY) {
+      return true;
+    }
+    for (IdentitySpec part : spec.parts()) {
+      if (part.kind() == IdentityKind.BODY) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static boolean readsBody(Policy policy) {
+    for (IdentitySpec spec : policy.by()) {
+      if (usesBody(spec)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** Starts an empty policy set: no policies, no defaults, nothing exempt, {@code on_error: allow}. */
@@ -56,6 +98,38 @@ public final class PolicySet {
   /** Raw API keys that are never limited ({@code exempt.api_keys}). */
   public Set<String> exemptApiKeys() {
     return exemptApiKeys;
+  }
+
+  /** Client addresses always refused with 403 ({@code block.ips}); checked before exemptions. */
+  public CidrSet blockIps() {
+    return blockIps;
+  }
+
+  /** Raw API keys always refused with 403 ({@code block.api_keys}); checked before exemptions. */
+  public Set<String> blockApiKeys() {
+    return blockApiKeys;
+  }
+
+  /**
+   * Whether a request with this method and normalised path must have its body buffered (up to
+   * the gateway's bound) before it is decided: true when a policy that would apply to it (a
+   * matching policy, or the defaults when none matches) identifies by a {@code body:} field.
+   * Cheap: false at once for policy sets without body identities.
+   */
+  public boolean needsBody(String method, String path) {
+    if (!anyBody) {
+      return false;
+    }
+    boolean matched = false;
+    for (int i = 0; i < readsBody.length; i++) {
+      if (policies.get(i).matcher().matches(method, path)) {
+        if (readsBody[i]) {
+          return true;
+        }
+        matched = true;
+      }
+    }
+    return !matched && defaultsReadBody;
   }
 
   /** The {@code default} policy, applied only to requests no policy matched; may be absent. */
@@ -89,8 +163,36 @@ public final class PolicySet {
     private Policy defaults;
     private final List<Policy> policies = new ArrayList<>();
     private OnError onError = OnError.ALLOW;
+    private CidrSet blockIps = CidrSet.empty();
+    private Set<String> blockApiKeys = Set.of();
 
     private Builder() {}
+
+    /** Client addresses always refused with 403 ({@code block.ips}); default none. */
+    public Builder blockIps(CidrSet blockIps) {
+      this.blockIps = require(blockIps, "block.ips");
+      return this;
+    }
+
+    /**
+     * Raw API keys always refused with 403 ({@code block.api_keys}), e.g. leaked keys.
+     *
+     * @throws PolicyConfigException (path {@code block.api_keys[i]}) for a blank key
+     */
+    public Builder blockApiKeys(Collection<String> keys) {
+      require(keys, "block.api_keys");
+      Set<String> copy = new LinkedHashSet<>();
+      int i = 0;
+      for (String key : keys) {
+        if (key == null || key.isBlank()) {
+          throw new PolicyConfigException("block.api_keys[" + i + "]", PolicyMessages.blankBlockedKey(i));
+        }
+        copy.add(key);
+        i++;
+      }
+      this.blockApiKeys = Set.copyOf(copy);
+      return this;
+    }
 
     /** How identities are derived; default: a resolver with default settings (trust no proxy). */
     public Builder identity(IdentityResolver identity) {

@@ -10,6 +10,12 @@ import java.util.List;
  */
 public interface RequestView {
 
+  /**
+   * The most body bytes a gateway buffers for {@code body:} identities (16 KiB). {@link
+   * #bodyPrefix()} returns at most this many bytes.
+   */
+  int BODY_PREFIX_LIMIT = 16 * 1024;
+
   /** The request method in upper case, e.g. {@code GET}. */
   String method();
 
@@ -35,5 +41,20 @@ public interface RequestView {
   default String header(String name) {
     List<String> values = headers(name);
     return values.isEmpty() ? null : values.get(0);
+  }
+
+  /**
+   * The start of the request body, for {@code body:<field>} identities; {@code null} when the body
+   * was not buffered (the default: only routes whose policies read the body are buffered, see
+   * {@code PolicySet.needsBody}). An empty array means an empty body.
+   *
+   * <p>Contract for implementations: the whole body when it has at most {@link
+   * #BODY_PREFIX_LIMIT} bytes, otherwise exactly its first {@link #BODY_PREFIX_LIMIT} bytes, as
+   * received (still content-encoded, de-chunked). Readers treat a prefix as complete only when its
+   * length equals the request's {@code Content-Length}, or, without one (chunked), when it is
+   * shorter than the limit; a possibly truncated body gives no body identity. The returned array must not be modified by readers.
+   */
+  default byte[] bodyPrefix() {
+    return null;
   }
 }

@@ -6,9 +6,13 @@ import dev.sluice.algorithm.Gcra;
 import dev.sluice.algorithm.SlidingWindow;
 import dev.sluice.limit.Limit;
 import dev.sluice.time.Clock;
+import java.time.InstantSource;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.PriorityQueue;
 import java.util.concurrent.CompletableFuture;
@@ -27,6 +31,13 @@ import java.util.concurrent.atomic.LongAdder;
  * each bucket sees a non-decreasing clock.
  *
  * <p>Bound: the store never holds more than {@code maxKeys} buckets (SPEC §3).
+ *
+ * <p>Abuse control: refunds run under the bucket's lock like decisions. Offence counts, bans and
+ * concurrency permits live in their own maps, each updated atomically per key with
+ * {@link ConcurrentHashMap#compute}. Offence records and bans are bounded by {@code maxKeys} too
+ * (expired ones are dropped first, then the oldest); permits exist only while requests are in
+ * flight (or until their lease ends). Ban expiry is wall-clock time from the injected
+ * {@link InstantSource}; everything else uses the {@link Clock}.
  */
 /*
  * Design of the bound. A counter of reserved slots is incremented (CAS, never above maxKeys)
@@ -67,6 +78,13 @@ public final class MemoryStore implements Store {
   private final AtomicLong reserved = new AtomicLong();
   private final LongAdder evictions = new LongAdder();
   private final Object sweepLock = new Object();
+  private final InstantSource wallClock;
+  private final ConcurrentHashMap<String, Offences> offences = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, Ban> bans = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, Permits> permits = new ConcurrentHashMap<>();
+
+  /** Offence timestamps kept per key; the count saturates here (escalation has long reached max). */
+  static final int MAX_OFFENCES_PER_KEY = 1024;
 
   /** A store bounded to {@link #DEFAULT_MAX_KEYS} buckets. */
   public MemoryStore(Clock clock) {
@@ -79,7 +97,18 @@ public final class MemoryStore implements Store {
    * @throws IllegalArgumentException when {@code maxKeys < 1}
    */
   public MemoryStore(Clock clock, long maxKeys) {
+    this(clock, maxKeys, InstantSource.system());
+  }
+
+  /**
+   * @param clock the time source of every decision, offence window and permit lease
+   * @param maxKeys the most buckets ever held (at least 1); also bounds offence records and bans
+   * @param wallClock the wall clock ban expiry ({@link Ban#expiresAtEpochMillis()}) is compared to
+   * @throws IllegalArgumentException when {@code maxKeys < 1}
+   */
+  public MemoryStore(Clock clock, long maxKeys, InstantSource wallClock) {
     this.clock = Objects.requireNonNull(clock, "clock");
+    this.wallClock = Objects.requireNonNull(wallClock, "wallClock");
     if (maxKeys < 1) {
       throw new IllegalArgumentException("store max_keys must be at least 1, got " + maxKeys);
     }
@@ -115,6 +144,153 @@ public final class MemoryStore implements Store {
         return CompletableFuture.completedFuture(bucket.consume(spec, cost, now()));
       }
     }
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>Exact: a refund right after the admission it undoes restores the bucket's previous state
+   * (GCRA: {@code tat - cost × T}, floored at now, which is what the old state has decayed to; the
+   * sliding window: the entries just appended). When other admissions came in between, GCRA is
+   * still exact (its state is a sum); the sliding window removes the newest entries, which are the
+   * later request's timestamps, so the entries left are a little older than the ones truly
+   * counted and free up that much sooner (at most the time between the two admissions).
+   */
+  @Override
+  public CompletionStage<Void> refund(BucketKey key, BucketSpec spec, long cost) {
+    Objects.requireNonNull(key, "key");
+    Objects.requireNonNull(spec, "spec");
+    checkCost(spec, cost);
+    Bucket bucket = buckets.get(key);
+    if (bucket != null) {
+      synchronized (bucket) {
+        if (!bucket.removed) {
+          bucket.refund(spec, cost, now());
+        }
+      }
+    }
+    return PING;
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>At most {@value #MAX_OFFENCES_PER_KEY} offences are remembered per key, so the count
+   * saturates there.
+   */
+  @Override
+  public CompletionStage<Long> recordOffence(String offenceKey, long windowNanos) {
+    Objects.requireNonNull(offenceKey, "offenceKey");
+    if (windowNanos < 1) {
+      throw new IllegalArgumentException("offence window must be positive, got " + windowNanos + "ns");
+    }
+    long now = now();
+    if (!offences.containsKey(offenceKey) && offences.size() >= maxKeys) {
+      trimOffences(now);
+    }
+    long[] count = new long[1];
+    offences.compute(offenceKey, (k, record) -> {
+      Offences r = record != null ? record : new Offences();
+      count[0] = r.record(now, windowNanos);
+      return r;
+    });
+    return CompletableFuture.completedFuture(count[0]);
+  }
+
+  /** Drops expired offence records, then (still full) the one whose last offence is oldest. */
+  private void trimOffences(long now) {
+    offences.entrySet().removeIf(e -> e.getValue().expired(now));
+    if (offences.size() >= maxKeys) {
+      offences.entrySet().stream()
+          .min(Comparator.comparingLong((Map.Entry<String, Offences> e) -> e.getValue().newest()))
+          .ifPresent(e -> offences.remove(e.getKey(), e.getValue()));
+    }
+  }
+
+  /** {@inheritDoc} Expired bans are dropped first when {@code maxKeys} bans are held. */
+  @Override
+  public CompletionStage<Void> putBan(Ban ban) {
+    Objects.requireNonNull(ban, "ban");
+    if (!bans.containsKey(ban.id()) && bans.size() >= maxKeys) {
+      long nowMillis = wallClock.millis();
+      bans.values().removeIf(b -> !b.activeAt(nowMillis));
+      if (bans.size() >= maxKeys) {
+        // Still full of live bans: the one ending soonest gives way.
+        bans.values().stream()
+            .min(Comparator.comparingLong(Ban::expiresAtEpochMillis))
+            .ifPresent(b -> bans.remove(b.id(), b));
+      }
+    }
+    bans.put(ban.id(), ban);
+    return PING;
+  }
+
+  @Override
+  public CompletionStage<Boolean> removeBan(String id) {
+    Objects.requireNonNull(id, "id");
+    Ban removed = bans.remove(id);
+    return CompletableFuture.completedFuture(removed != null && removed.activeAt(wallClock.millis()));
+  }
+
+  @Override
+  public CompletionStage<List<Ban>> listBans() {
+    long nowMillis = wallClock.millis();
+    List<Ban> live = new ArrayList<>();
+    for (Ban ban : bans.values()) {
+      if (ban.activeAt(nowMillis)) {
+        live.add(ban);
+      } else {
+        bans.remove(ban.id(), ban);
+      }
+    }
+    return CompletableFuture.completedFuture(List.copyOf(live));
+  }
+
+  @Override
+  public CompletionStage<Boolean> acquirePermit(String key, int max, long leaseNanos) {
+    Objects.requireNonNull(key, "key");
+    if (max < 1 || leaseNanos < 1) {
+      throw new IllegalArgumentException(
+          "a permit needs max >= 1 and a positive lease, got max " + max + " and lease " + leaseNanos + "ns");
+    }
+    long now = now();
+    boolean[] acquired = new boolean[1];
+    permits.compute(key, (k, held) -> {
+      Permits p = held != null ? held : new Permits();
+      acquired[0] = p.acquire(now, max, leaseNanos);
+      return p.isEmpty() ? null : p;
+    });
+    return CompletableFuture.completedFuture(acquired[0]);
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>Permits carry no owner, so the lease ending soonest is the one returned; a release after
+   * the caller's own lease already ended therefore frees another holder's permit early (only
+   * after a request outlived its lease, which the lease length is chosen to prevent).
+   */
+  @Override
+  public CompletionStage<Void> releasePermit(String key) {
+    Objects.requireNonNull(key, "key");
+    permits.computeIfPresent(key, (k, p) -> p.release() ? p : null);
+    return PING;
+  }
+
+  /** Permits currently held for {@code key} (expired leases excluded); for tests and diagnostics. */
+  public int permitsHeld(String key) {
+    Permits p = permits.get(key);
+    if (p == null) {
+      return 0;
+    }
+    synchronized (p) {
+      return p.live(now());
+    }
+  }
+
+  /** Keys with permits held or leased; drops to 0 when every permit was released. */
+  public int permitKeys() {
+    return permits.size();
   }
 
   /** Completes normally: the memory store always answers. */
@@ -243,6 +419,84 @@ public final class MemoryStore implements Store {
 
   private record Candidate(long fullAt, Bucket bucket) {}
 
+  /** One key's recent offences (store time), oldest first; guarded by the map's compute. */
+  private static final class Offences {
+    private final ArrayDeque<Long> times = new ArrayDeque<>();
+    private long window;
+
+    long record(long now, long windowNanos) {
+      window = windowNanos;
+      while (!times.isEmpty() && now - times.peekFirst() >= windowNanos) {
+        times.pollFirst();
+      }
+      if (times.size() == MAX_OFFENCES_PER_KEY) {
+        times.pollFirst();
+      }
+      times.addLast(now);
+      return times.size();
+    }
+
+    long newest() {
+      Long last = times.peekLast();
+      return last == null ? Long.MIN_VALUE : last;
+    }
+
+    boolean expired(long now) {
+      return times.isEmpty() || now - newest() >= window;
+    }
+  }
+
+  /** Lease ends of the permits held for one key; guarded by the map's compute. */
+  private static final class Permits {
+    private long[] leaseEnds = new long[4];
+    private int count;
+
+    synchronized boolean acquire(long now, int max, long leaseNanos) {
+      purge(now);
+      if (count >= max) {
+        return false;
+      }
+      if (count == leaseEnds.length) {
+        leaseEnds = Arrays.copyOf(leaseEnds, count * 2);
+      }
+      leaseEnds[count++] = now + leaseNanos;
+      return true;
+    }
+
+    /** Returns the permit whose lease ends soonest; false when none is left. */
+    synchronized boolean release() {
+      if (count > 0) {
+        int soonest = 0;
+        for (int i = 1; i < count; i++) {
+          if (leaseEnds[i] < leaseEnds[soonest]) {
+            soonest = i;
+          }
+        }
+        leaseEnds[soonest] = leaseEnds[--count];
+      }
+      return count > 0;
+    }
+
+    synchronized int live(long now) {
+      purge(now);
+      return count;
+    }
+
+    synchronized boolean isEmpty() {
+      return count == 0;
+    }
+
+    private void purge(long now) {
+      for (int i = 0; i < count; ) {
+        if (leaseEnds[i] <= now) {
+          leaseEnds[i] = leaseEnds[--count];
+        } else {
+          i++;
+        }
+      }
+    }
+  }
+
   /** One key's state; every field except {@code fullAt} is guarded by the bucket's monitor. */
   private static final class Bucket {
     final BucketKey key;
@@ -253,6 +507,47 @@ public final class MemoryStore implements Store {
 
     Bucket(BucketKey key) {
       this.key = key;
+    }
+
+    /** Undoes an admitted consumption of {@code cost}; see {@link MemoryStore#refund}. */
+    void refund(BucketSpec spec, long cost, long now) {
+      List<Limit> limits = spec.limits();
+      int n = limits.size();
+      long full = Long.MIN_VALUE;
+      if (spec.algorithm() == Algorithm.GCRA) {
+        if (tats == null || tats.length != n) {
+          return; // the spec changed since the admission: nothing of it is left to give back
+        }
+        for (int i = 0; i < n; i++) {
+          if (tats[i] > now) {
+            tats[i] = Math.max(tats[i] - gcraCostNanos(cost, limits.get(i)), now);
+          }
+          full = Math.max(full, tats[i]);
+        }
+      } else {
+        if (logs == null || logs.length != n) {
+          return;
+        }
+        for (int i = 0; i < n; i++) {
+          SlidingWindow.Log log = logs[i];
+          if (log == null || log.quantity() != limits.get(i).quantity()) {
+            continue;
+          }
+          log.removeNewest(cost);
+          full = Math.max(full, now + SlidingWindow.nanosToFull(log, now, limits.get(i)));
+        }
+      }
+      fullAt = full;
+    }
+
+    /** {@code cost × T}, saturated and capped at the capacity exactly as {@link Gcra} charges it. */
+    private static long gcraCostNanos(long cost, Limit limit) {
+      long interval = Math.min(limit.emissionIntervalNanos(), Gcra.MAX_CAPACITY_NANOS);
+      long high = Math.multiplyHigh(cost, interval);
+      long product = cost * interval;
+      long charged = high != 0 || product < 0 || product > Gcra.MAX_CAPACITY_NANOS
+          ? Gcra.MAX_CAPACITY_NANOS : product;
+      return Math.min(charged, Gcra.capacityNanos(limit));
     }
 
     Consumption consume(BucketSpec spec, long cost, long now) {

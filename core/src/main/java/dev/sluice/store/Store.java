@@ -1,5 +1,7 @@
 package dev.sluice.store;
 
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
 /**
@@ -12,6 +14,13 @@ import java.util.concurrent.CompletionStage;
  *
  * <p>Failure: a store that cannot decide completes the stage exceptionally with a
  * {@link StoreException}; the engine then applies the policy's {@code on_error}.
+ *
+ * <p>Abuse control (SPEC §7) adds refunds, offence counting, bans and concurrency permits. Both
+ * built-in stores ({@link MemoryStore} and the Redis store) implement them all. They are optional
+ * for a store written by a library user who needs only rate limits: the {@code default}s fail
+ * with a {@link StoreException} ("… is not supported by …"), which the engine treats like any
+ * store failure ({@code on_error}); the engine calls them only for policy sets that use the
+ * matching feature, so a plain policy set works with a minimal store.
  */
 public interface Store extends AutoCloseable {
 
@@ -27,6 +36,63 @@ public interface Store extends AutoCloseable {
 
   /** Completes normally while the store answers; exceptionally with a {@link StoreException} otherwise. */
   CompletionStage<Void> ping();
+
+  /**
+   * Gives back {@code cost} tokens taken by an earlier <em>admitted</em> {@link #tryConsume} on the
+   * same bucket, as if that request had not happened: GCRA moves every limit's {@code tat} back by
+   * {@code cost × T} but never below "full" (now); the sliding window removes the newest
+   * {@code cost} entries of every limit. A bucket that no longer exists (evicted, expired, or its
+   * spec changed) is left alone. Used by {@code count:} (reserve before forwarding, refund when the
+   * upstream's status does not match) and by refused concurrency permits.
+   *
+   * @param cost the cost of the admitted request being undone
+   */
+  default CompletionStage<Void> refund(BucketKey key, BucketSpec spec, long cost) {
+    return unsupported("refund");
+  }
+
+  /**
+   * Atomically records one offence for {@code offenceKey} and returns how many offences the key
+   * has within the last {@code windowNanos} (store time), this one included: 1 for the first.
+   */
+  default CompletionStage<Long> recordOffence(String offenceKey, long windowNanos) {
+    return unsupported("recordOffence");
+  }
+
+  /** Stores {@code ban}, replacing any ban with the same id. Visible to every instance. */
+  default CompletionStage<Void> putBan(Ban ban) {
+    return unsupported("putBan");
+  }
+
+  /** Removes the ban with {@code id}; completes with whether an unexpired ban was removed. */
+  default CompletionStage<Boolean> removeBan(String id) {
+    return unsupported("removeBan");
+  }
+
+  /** Every unexpired ban (any order). */
+  default CompletionStage<List<Ban>> listBans() {
+    return unsupported("listBans");
+  }
+
+  /**
+   * Takes one of at most {@code max} concurrent permits for {@code key}; completes with false when
+   * all are taken. A permit not released within {@code leaseNanos} is dropped, so an instance that
+   * crashes mid-request cannot hold a permit forever.
+   */
+  default CompletionStage<Boolean> acquirePermit(String key, int max, long leaseNanos) {
+    return unsupported("acquirePermit");
+  }
+
+  /** Returns one permit of {@code key} taken by {@link #acquirePermit}. */
+  default CompletionStage<Void> releasePermit(String key) {
+    return unsupported("releasePermit");
+  }
+
+  /** A stage failed because this store does not implement {@code operation} yet. */
+  private <T> CompletionStage<T> unsupported(String operation) {
+    return CompletableFuture.failedFuture(
+        new StoreException(operation + " is not supported by " + getClass().getName()));
+  }
 
   /** Releases connections and threads. Idempotent. */
   @Override

@@ -6,5 +6,8 @@
  * {@link dev.sluice.store.MemoryStore} runs the algorithm steps in-process under a per-bucket lock
  * and never holds more than {@code max_keys} buckets; shared backends (Redis) implement the same
  * SPI and pass the same contract test suite ({@code StoreContractTest} in the core test-jar).
+ *
+ * <p>For abuse control the SPI also refunds tokens, counts offences, keeps {@link
+ * dev.sluice.store.Ban}s shared by every instance, and hands out concurrency permits with a lease.
  */
 package dev.sluice.store;

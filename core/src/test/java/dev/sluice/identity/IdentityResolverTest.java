@@ -40,11 +40,11 @@ class IdentityResolverTest {
 
   @ParameterizedTest(name = "[{index}] {0}")
   @CsvSource(delimiterString = " => ", value = {
-      "cookie => unknown identity \"cookie\"; expected one of ip, api_key, user, session, header:<Name>, global",
-      "IP => unknown identity \"IP\"; expected one of ip, api_key, user, session, header:<Name>, global",
-      "header: => invalid identity \"header:\": the header name is missing; expected header:<Name> with a name of letters, digits and !#$%&'*+-.^_`|~, e.g. header:X-Tenant",
-      "header:X Tenant => invalid identity \"header:X Tenant\": \"X Tenant\" is not a valid HTTP header name; expected header:<Name> with a name of letters, digits and !#$%&'*+-.^_`|~, e.g. header:X-Tenant",
-      "ip:foo => invalid identity \"ip:foo\": \"ip\" takes no parameter; only header:<Name> does",
+      "cookie => unknown identity \"cookie\"; expected one of ip, api_key, user, session, header:<Name>, global, body:<field>, or several joined with + (e.g. ip+body:username)",
+      "IP => unknown identity \"IP\"; expected one of ip, api_key, user, session, header:<Name>, global, body:<field>, or several joined with + (e.g. ip+body:username)",
+      "header: => invalid identity \"header:\": the header name is missing; expected header:<Name> with a name of letters, digits and !#$%&'*-.^_`|~, e.g. header:X-Tenant",
+      "header:X Tenant => invalid identity \"header:X Tenant\": \"X Tenant\" is not a valid HTTP header name; expected header:<Name> with a name of letters, digits and !#$%&'*-.^_`|~, e.g. header:X-Tenant",
+      "ip:foo => invalid identity \"ip:foo\": \"ip\" takes no parameter; only header:<Name> and body:<field> do",
   })
   void parse_invalidSpec_hasDesignedMessage(String text, String message) {
     assertThatThrownBy(() -> IdentitySpec.parse(text)).isInstanceOf(IllegalArgumentException.class).hasMessage(message);
@@ -53,7 +53,7 @@ class IdentityResolverTest {
   @Test
   void parse_empty_listsValidKinds() {
     assertThatThrownBy(() -> IdentitySpec.parse(""))
-        .hasMessage("invalid identity \"\": it is empty; expected one of ip, api_key, user, session, header:<Name>, global");
+        .hasMessage("invalid identity \"\": it is empty; expected one of ip, api_key, user, session, header:<Name>, global, body:<field>, or several joined with + (e.g. ip+body:username)");
   }
 
   // ------------------------------------------------------------------ ip and global

@@ -16,6 +16,7 @@ final class TestRequest implements RequestView {
   private String method = "GET";
   private String path = "/";
   private String rawQuery;
+  private byte[] body;
 
   private TestRequest(InetAddress peer) {
     this.peer = peer;
@@ -43,6 +44,23 @@ final class TestRequest implements RequestView {
   TestRequest header(String name, String value) {
     headers.computeIfAbsent(name, n -> new ArrayList<>()).add(value);
     return this;
+  }
+
+  /** The buffered body prefix ({@link RequestView#bodyPrefix()}); {@code null} = not buffered. */
+  TestRequest body(byte[] body) {
+    this.body = body;
+    return this;
+  }
+
+  /** A complete UTF-8 body with this Content-Type and a matching Content-Length. */
+  TestRequest body(String contentType, String text) {
+    byte[] bytes = text.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    return header("Content-Type", contentType).header("Content-Length", Integer.toString(bytes.length)).body(bytes);
+  }
+
+  @Override
+  public byte[] bodyPrefix() {
+    return body;
   }
 
   TestRequest query(String rawQuery) {

@@ -5,7 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.sluice.algorithm.Algorithm;
 import dev.sluice.limit.LimitParser;
 import java.time.Duration;
+import java.time.InstantSource;
+import java.util.List;
 import java.util.Queue;
+import java.util.concurrent.CompletionStage;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CyclicBarrier;
@@ -39,7 +42,13 @@ import org.junit.jupiter.api.Test;
  *       the nanosecond; a Redis backend might return 50–100 ms. Timing assertions are written so
  *       that a tolerance widens them but never lets an over-admission pass.
  *   <li>{@link #timeout()} — how long to wait for one decision's stage.
+ *   <li>{@link #wallClock()} — the wall clock the store compares ban expiry with; {@link
+ *       #advance(Duration)} must move it too (the memory store derives both from one
+ *       {@code ManualClock}; a Redis backend uses real time for both).
  * </ul>
+ *
+ * <p>The abuse-control methods (refund, offences, bans, permits) are tested here too; keys are
+ * unique per test so a shared server needs no flush.
  *
  * <p>The concurrency test (10 rounds of 16 threads × 50 decisions) uses a long period (one token
  * per 172.8 seconds) so that time passing during the test, frozen or not, adds no token: exactly
@@ -65,6 +74,11 @@ public abstract class StoreContractTest {
   /** How long one decision may take. */
   protected Duration timeout() {
     return Duration.ofSeconds(10);
+  }
+
+  /** The wall clock ban expiry is measured with; see the class javadoc. */
+  protected InstantSource wallClock() {
+    return InstantSource.system();
   }
 
   @BeforeEach
@@ -312,6 +326,201 @@ public abstract class StoreContractTest {
     AssertionError error = new AssertionError("a worker thread failed", first);
     failures.forEach(error::addSuppressed);
     throw error;
+  }
+
+  /** Waits for any store stage; a failed stage fails the test with its cause. */
+  protected <T> T await(CompletionStage<T> stage) {
+    try {
+      return stage.toCompletableFuture().get(timeout().toNanos(), TimeUnit.NANOSECONDS);
+    } catch (ExecutionException e) {
+      throw new AssertionError("the store failed", e.getCause());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError("interrupted", e);
+    } catch (TimeoutException e) {
+      throw new AssertionError("no answer within " + timeout(), e);
+    }
+  }
+
+  private String uniqueName(String name) {
+    return "contract-" + name + "-" + UUID.randomUUID();
+  }
+
+  @Test
+  void refund_gcraRightAfterAdmission_restoresTheBucketExactly() {
+    BucketKey key = uniqueKey("refund-gcra");
+    BucketSpec spec = gcra("5/minute", "100/hour");
+    consume(key, spec, 2);
+    Consumption before = consume(key, spec, 1);
+
+    await(store.refund(key, spec, 1));
+    await(store.refund(key, spec, 2));
+
+    Consumption after = consume(key, spec, 3);
+    assertThat(after.allowed()).isTrue();
+    assertThat(after.limits().get(0).remaining()).isEqualTo(2);
+    assertThat(after.limits().get(1).remaining()).isEqualTo(97);
+    assertThat(before.limits().get(0).remaining()).isEqualTo(2);
+  }
+
+  @Test
+  void refund_gcraAfterTimePassed_neverRaisesTheBucketAboveFull() {
+    BucketKey key = uniqueKey("refund-gcra-full");
+    BucketSpec spec = gcra("4/second");
+    consume(key, spec, 1);
+    advance(Duration.ofMillis(500));
+
+    await(store.refund(key, spec, 1));
+
+    // A full bucket stays full (4), never 5.
+    assertThat(consume(key, spec, 4).allowed()).isTrue();
+    assertThat(consume(key, spec, 1).allowed()).isFalse();
+  }
+
+  @Test
+  void refund_gcraBetweenOtherAdmissions_givesBackExactlyTheCost() {
+    BucketKey key = uniqueKey("refund-gcra-between");
+    BucketSpec spec = gcra("10/hour");
+    consume(key, spec, 3); // the reservation to undo
+    consume(key, spec, 4); // another request, kept
+
+    await(store.refund(key, spec, 3));
+
+    Consumption next = consume(key, spec, 1);
+    assertThat(next.limits().get(0).remaining()).isEqualTo(5);
+  }
+
+  @Test
+  void refund_slidingWindow_removesTheNewestEntries() {
+    BucketKey key = uniqueKey("refund-sliding");
+    BucketSpec spec = slidingWindow("3/second");
+    consume(key, spec, 1);
+    advance(Duration.ofMillis(300));
+    consume(key, spec, 2);
+
+    await(store.refund(key, spec, 2));
+
+    Consumption next = consume(key, spec, 2);
+    assertThat(next.allowed()).isTrue();
+    assertThat(next.limits().get(0).remaining()).isZero();
+    // The first entry (300ms older) is the one that frees a token first.
+    Consumption denied = consume(key, spec, 1);
+    assertThat(denied.allowed()).isFalse();
+    assertNanosAbout(denied.retryAfterNanos(), Duration.ofMillis(700));
+  }
+
+  @Test
+  void refund_unknownBucket_isANoOp() {
+    BucketKey key = uniqueKey("refund-unknown");
+    BucketSpec spec = gcra("2/minute");
+
+    await(store.refund(key, spec, 1));
+
+    assertThat(consume(key, spec, 2).allowed()).isTrue();
+    assertThat(consume(key, spec, 1).allowed()).isFalse();
+  }
+
+  @Test
+  void recordOffence_countsWithinTheWindowOnly() {
+    // Sub-second steps so a backend that really waits stays near a second; the second offence
+    // stays 200ms inside the window, more than any tolerance a backend declares.
+    String key = uniqueName("offence");
+    long window = Duration.ofMillis(600).toNanos();
+    assertThat(await(store.recordOffence(key, window))).isEqualTo(1);
+    advance(Duration.ofMillis(200));
+    assertThat(await(store.recordOffence(key, window))).isEqualTo(2);
+    assertThat(await(store.recordOffence(uniqueName("other"), window))).as("another key").isEqualTo(1);
+
+    advance(Duration.ofMillis(400).plus(timingTolerance()));
+
+    // The first offence (600ms old) left the window; the second (400ms old) and this one remain.
+    assertThat(await(store.recordOffence(key, window))).isEqualTo(2);
+    advance(Duration.ofMillis(600).plus(timingTolerance()));
+    assertThat(await(store.recordOffence(key, window))).isEqualTo(1);
+  }
+
+  @Test
+  void bans_putListRemove_roundTrip() {
+    String scope = uniqueName("ban");
+    long expires = wallClock().millis() + 60_000;
+    Ban ban = Ban.of(scope, "ip:192.0.2.1", expires, "test ban");
+    Ban other = Ban.of(Ban.ALL_POLICIES, "ip:" + scope, expires, "test ban");
+
+    await(store.putBan(ban));
+    await(store.putBan(other));
+
+    assertThat(await(store.listBans())).contains(ban, other);
+    assertThat(await(store.removeBan(ban.id()))).isTrue();
+    assertThat(await(store.removeBan(ban.id()))).as("already removed").isFalse();
+    List<Ban> left = await(store.listBans());
+    assertThat(left).contains(other).doesNotContain(ban);
+    await(store.removeBan(other.id()));
+  }
+
+  @Test
+  void putBan_sameScopeAndIdentity_replacesTheBan() {
+    String scope = uniqueName("reban");
+    long now = wallClock().millis();
+    Ban first = Ban.of(scope, "ip:192.0.2.1", now + 60_000, "first");
+    Ban second = Ban.of(scope, "ip:192.0.2.1", now + 120_000, "second");
+    await(store.putBan(first));
+
+    await(store.putBan(second));
+
+    List<Ban> mine = await(store.listBans()).stream().filter(b -> b.scope().equals(scope)).toList();
+    assertThat(mine).containsExactly(second);
+    await(store.removeBan(second.id()));
+  }
+
+  @Test
+  void listBans_expiredBan_isNotListed() {
+    String scope = uniqueName("expiry");
+    Ban ban = Ban.of(scope, "ip:192.0.2.1", wallClock().millis() + 1_000, "short");
+    await(store.putBan(ban));
+    assertThat(await(store.listBans())).contains(ban);
+
+    advance(Duration.ofMillis(1_000).plus(timingTolerance()));
+
+    assertThat(await(store.listBans())).doesNotContain(ban);
+    assertThat(await(store.removeBan(ban.id()))).as("an expired ban is not removed").isFalse();
+  }
+
+  @Test
+  void acquirePermit_upToMax_thenRefusedUntilReleased() {
+    String key = uniqueName("permit");
+    long lease = Duration.ofMinutes(5).toNanos();
+    assertThat(await(store.acquirePermit(key, 2, lease))).isTrue();
+    assertThat(await(store.acquirePermit(key, 2, lease))).isTrue();
+    assertThat(await(store.acquirePermit(key, 2, lease))).isFalse();
+    assertThat(await(store.acquirePermit(uniqueName("other"), 2, lease))).as("another key").isTrue();
+
+    await(store.releasePermit(key));
+
+    assertThat(await(store.acquirePermit(key, 2, lease))).isTrue();
+    assertThat(await(store.acquirePermit(key, 2, lease))).isFalse();
+  }
+
+  @Test
+  void acquirePermit_leaseEnded_permitIsFreed() {
+    String key = uniqueName("lease");
+    long lease = Duration.ofMillis(500).toNanos();
+    assertThat(await(store.acquirePermit(key, 1, lease))).isTrue();
+    assertThat(await(store.acquirePermit(key, 1, lease))).isFalse();
+
+    advance(Duration.ofMillis(500).plus(timingTolerance()));
+
+    assertThat(await(store.acquirePermit(key, 1, lease))).isTrue();
+  }
+
+  @Test
+  void releasePermit_withNoneHeld_doesNotCreditExtraPermits() {
+    String key = uniqueName("over-release");
+    long lease = Duration.ofMinutes(5).toNanos();
+    await(store.releasePermit(key));
+    await(store.releasePermit(key));
+
+    assertThat(await(store.acquirePermit(key, 1, lease))).isTrue();
+    assertThat(await(store.acquirePermit(key, 1, lease))).isFalse();
   }
 
   @Test

@@ -30,7 +30,7 @@ final class DecisionScript {
    */
   static final long MAX_HORIZON_NANOS = 1L << 53;
 
-  static final DecisionScript INSTANCE = new DecisionScript(readSource());
+  static final DecisionScript INSTANCE = new DecisionScript(readSource("decide.lua"));
 
   private final String source;
   private final String sha;
@@ -62,14 +62,9 @@ final class DecisionScript {
     boolean gcra = spec.algorithm() == Algorithm.GCRA;
     args[0] = gcra ? "gcra" : "window";
     args[1] = Long.toString(cost);
-    if (testTime == null) {
-      args[2] = "";
-      args[3] = "";
-    } else {
-      long nanos = testTime.clock().nanoTime();
-      args[2] = testTime.offset() ? "plus" : "at";
-      args[3] = Math.floorDiv(nanos, 1_000_000_000L) + ":" + Math.floorMod(nanos, 1_000_000_000L);
-    }
+    String[] time = timeArgs(testTime);
+    args[2] = time[0];
+    args[3] = time[1];
     for (int i = 0; i < limits.size(); i++) {
       Limit limit = limits.get(i);
       int at = 4 + 3 * i;
@@ -94,6 +89,20 @@ final class DecisionScript {
       }
     }
     return args;
+  }
+
+  /**
+   * The two time arguments every script takes: {@code ["", ""]} in production (the server's
+   * TIME), else the test seam's mode ({@code plus} or {@code at}) and reading
+   * ({@code seconds:nanoseconds}).
+   */
+  static String[] timeArgs(TestTime testTime) {
+    if (testTime == null) {
+      return new String[] {"", ""};
+    }
+    long nanos = testTime.clock().nanoTime();
+    return new String[] {testTime.offset() ? "plus" : "at",
+        Math.floorDiv(nanos, 1_000_000_000L) + ":" + Math.floorMod(nanos, 1_000_000_000L)};
   }
 
   /**
@@ -131,18 +140,20 @@ final class DecisionScript {
         List.copyOf(statuses));
   }
 
-  private static String readSource() {
-    try (InputStream in = DecisionScript.class.getResourceAsStream("decide.lua")) {
+  /** A script of this package's resources, as text. */
+  static String readSource(String resource) {
+    try (InputStream in = DecisionScript.class.getResourceAsStream(resource)) {
       if (in == null) {
-        throw new IllegalStateException("decide.lua is missing from the sluice-redis jar");
+        throw new IllegalStateException(resource + " is missing from the sluice-redis jar");
       }
       return new String(in.readAllBytes(), StandardCharsets.UTF_8);
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot read decide.lua from the sluice-redis jar", e);
+      throw new UncheckedIOException("cannot read " + resource + " from the sluice-redis jar", e);
     }
   }
 
-  private static String sha1(String text) {
+  /** The SHA-1 Redis names a script by (EVALSHA). */
+  static String sha1(String text) {
     try {
       byte[] digest = MessageDigest.getInstance("SHA-1").digest(text.getBytes(StandardCharsets.UTF_8));
       return HexFormat.of().formatHex(digest);

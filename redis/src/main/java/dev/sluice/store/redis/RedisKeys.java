@@ -17,6 +17,14 @@ import dev.sluice.store.BucketSpec;
  * {@code kind:value}). The limit itself is part of the key, so a reloaded policy with different
  * limits starts from fresh buckets instead of misreading old state; the algorithm too, since the
  * two keep different data types. {@code v1} changes whenever the stored format does.
+ *
+ * <p>Abuse control (SPEC §7) adds three namespaces, none of which can collide with a bucket key
+ * (those have the brace right after {@code sluice:v1:} and a colon inside it):
+ * {@code sluice:v1:offence:{<key>}} (LIST of offence times), {@code sluice:v1:permit:{<key>}}
+ * (ZSET of permit leases) — the whole escaped key is the hash tag, so each is one slot of its own
+ * — and the ban registry {@code sluice:v1:{bans}} (HASH id → ban) with its expiry index
+ * {@code sluice:v1:{bans}:expiry} (ZSET id → epoch ms) and version {@code sluice:v1:{bans}:version},
+ * all in the one {@code {bans}} slot so one script updates them together.
  */
 final class RedisKeys {
   static final String PREFIX = "sluice:v1:";
@@ -32,6 +40,25 @@ final class RedisKeys {
       keys[i] = base + limit.quantity() + "/" + limit.periodNanos() + "/" + limit.burst();
     }
     return keys;
+  }
+
+  /** The registry of bans: HASH id → encoded ban. Same slot as {@link #BAN_EXPIRY}. */
+  static final String BANS = PREFIX + "{bans}";
+
+  /** The bans' expiry index: ZSET id → expiry in epoch milliseconds. */
+  static final String BAN_EXPIRY = PREFIX + "{bans}:expiry";
+
+  /** The bans' version: changes with every change of the registry. */
+  static final String BAN_VERSION = PREFIX + "{bans}:version";
+
+  /** The LIST of recent offences of {@code offenceKey}. */
+  static String offence(String offenceKey) {
+    return PREFIX + "offence:{" + escape(offenceKey, false) + "}";
+  }
+
+  /** The ZSET of permit leases of {@code permitKey}. */
+  static String permit(String permitKey) {
+    return PREFIX + "permit:{" + escape(permitKey, false) + "}";
   }
 
   static String escape(String name, boolean escapeColon) {

@@ -41,6 +41,11 @@ final class RedisMessages {
         + "; expected [allowed, deniedIndex, retryAfterNanos, (remaining, nextNanos, fullNanos)...]";
   }
 
+  static String unexpectedAbuseReply(String operation, Object reply, String expected) {
+    return "redis store script returned an unexpected reply " + reply + " to " + operation
+        + "; expected " + expected;
+  }
+
   static String horizonTooLong(String limitText, long horizonNanos) {
     return "limit '" + limitText + "' needs the redis store to track " + horizonNanos
         + "ns ahead, more than the " + DecisionScript.MAX_HORIZON_NANOS

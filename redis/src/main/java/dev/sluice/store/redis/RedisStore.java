@@ -1,5 +1,6 @@
 package dev.sluice.store.redis;
 
+import dev.sluice.store.Ban;
 import dev.sluice.store.BucketKey;
 import dev.sluice.store.BucketSpec;
 import dev.sluice.store.Consumption;
@@ -33,12 +34,16 @@ import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * A {@link Store} in Redis (6+/7, Valkey) or Redis Cluster, shared by any number of gateway
@@ -59,6 +64,11 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *
  * <p>Sharing: buckets are named by {@code sluice:v1:{policy:identity}:…} keys that expire exactly
  * when the bucket is full again. See {@code docs/distributed.md}.
+ *
+ * <p>Abuse control (SPEC §7): refunds, offence counts, bans and concurrency permits are one
+ * round trip each too, through a second script ({@code abuse.lua}) with the same server clock,
+ * timeout and circuit breaker, and mirror {@link dev.sluice.store.MemoryStore}'s semantics. Every
+ * key they write has a TTL; bans live in one hash shared by all instances (one cluster slot).
  */
 public final class RedisStore implements Store {
 
@@ -74,6 +84,9 @@ public final class RedisStore implements Store {
    */
   private static final java.util.function.Predicate<RedisCommand<?, ?, ?>> NEVER_REPLAY = command -> true;
 
+  /** The bans hash, its expiry index and version: one slot ({@code {bans}}), updated together. */
+  private static final String[] BAN_KEYS = {RedisKeys.BANS, RedisKeys.BAN_EXPIRY, RedisKeys.BAN_VERSION};
+
   /** The least time allowed for connecting and the handshake (commands use the store timeout). */
   static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(5);
 
@@ -84,6 +97,12 @@ public final class RedisStore implements Store {
   private final RedisScriptingAsyncCommands<String, String> scripting;
   private final BaseRedisAsyncCommands<String, String> base;
   private final DecisionScript script;
+  private final AbuseScript abuse;
+  /** Names this store's permits apart from other instances' (permit members must be unique). */
+  private final String permitPrefix = Long.toHexString(ThreadLocalRandom.current().nextLong()) + ":";
+  private final AtomicLong permitCounter = new AtomicLong();
+  /** The last ban list read, reused while the registry's version is unchanged. */
+  private final AtomicReference<AbuseScript.BanList> bans = new AtomicReference<>(AbuseScript.BanList.NONE);
   private final CircuitBreaker breaker;
   /** Test seam: null = the server's TIME (production). */
   private final DecisionScript.TestTime testTime;
@@ -104,6 +123,7 @@ public final class RedisStore implements Store {
     this.scripting = scripting;
     this.base = base;
     this.script = DecisionScript.INSTANCE;
+    this.abuse = AbuseScript.INSTANCE;
     this.breaker = new CircuitBreaker(Clock.system(), options.probeInterval().toNanos());
     this.testTime = testTime;
   }
@@ -244,18 +264,19 @@ public final class RedisStore implements Store {
     }
   }
 
-  /** Loads the script at startup so a broken deployment shows at once, not on the first request. */
+  /** Loads the scripts at startup so a broken deployment shows at once, not on the first request. */
   private void loadScript() {
     try {
       // Lettuce times the command out (setup timeout); the margin only guards against a lost one.
       long waitMillis = Math.max(options.timeout().toMillis(), CONNECT_TIMEOUT.toMillis()) + 1000;
       scripting.scriptLoad(script.source()).get(waitMillis, TimeUnit.MILLISECONDS);
+      scripting.scriptLoad(abuse.source()).get(waitMillis, TimeUnit.MILLISECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new StoreException(RedisMessages.failed("loading the decision script", e), e);
+      throw new StoreException(RedisMessages.failed("loading its scripts", e), e);
     } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
       Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
-      throw new StoreException(RedisMessages.failed("loading the decision script", cause), cause);
+      throw new StoreException(RedisMessages.failed("loading its scripts", cause), cause);
     }
   }
 
@@ -296,8 +317,148 @@ public final class RedisStore implements Store {
     return breaker.isOpen();
   }
 
+  /**
+   * {@inheritDoc}
+   *
+   * <p>One script call on the bucket's keys, mirroring the memory store exactly (a differential
+   * test checks it to the nanosecond): GCRA moves each limit's stored TAT back by
+   * {@code cost × T}, deleting the key when that makes the bucket full; the sliding window drops
+   * the newest {@code cost} entries of each limit's list and shortens its TTL to match. A missing
+   * key (bucket full or expired) is left alone.
+   *
+   * @throws IllegalArgumentException (synchronously, like the memory store) when {@code cost} is
+   *     below 1 or above a limit's capacity
+   */
+  @Override
+  public CompletionStage<Void> refund(BucketKey key, BucketSpec spec, long cost) {
+    Objects.requireNonNull(key, "key");
+    Objects.requireNonNull(spec, "spec");
+    String[] keys;
+    String[] args;
+    try {
+      keys = RedisKeys.keys(key, spec);
+      args = abuse.refund(spec, cost, testTime);
+    } catch (StoreException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+    return call("refunding policy '" + key.policy() + "'",
+        () -> evalAbuse(keys, args, "refund").thenApply(reply -> (Void) null));
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>A list of offence times per key ({@code sluice:v1:offence:{key}}) trimmed to the window
+   * (server clock) and to {@value AbuseScript#MAX_OFFENCES_PER_KEY} entries, so the count
+   * saturates there like the memory store's; TTL = the window.
+   *
+   * @throws IllegalArgumentException (synchronously) when {@code windowNanos < 1}
+   */
+  @Override
+  public CompletionStage<Long> recordOffence(String offenceKey, long windowNanos) {
+    Objects.requireNonNull(offenceKey, "offenceKey");
+    if (windowNanos < 1) {
+      throw new IllegalArgumentException("offence window must be positive, got " + windowNanos + "ns");
+    }
+    String[] keys = {RedisKeys.offence(offenceKey)};
+    String[] args = abuse.offence(windowNanos, testTime);
+    return call("recording an offence", () -> evalAbuse(keys, args, "offence"));
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>Bans are one hash ({@code sluice:v1:{bans}}) plus an expiry index and a version, shared
+   * by every instance; expired bans are pruned by the server's clock on every ban call, and all
+   * three keys expire with the longest ban. A ban whose expiry has already passed only removes an earlier
+   * ban with its id. At most {@value AbuseScript#MAX_BANS} bans are held; beyond that the one
+   * ending soonest gives way (as in the memory store).
+   */
+  @Override
+  public CompletionStage<Void> putBan(Ban ban) {
+    Objects.requireNonNull(ban, "ban");
+    String[] args = abuse.putBan(ban, testTime);
+    return call("storing a ban", () -> evalAbuse(BAN_KEYS, args, "ban_put").thenApply(reply -> (Void) null));
+  }
+
+  @Override
+  public CompletionStage<Boolean> removeBan(String id) {
+    Objects.requireNonNull(id, "id");
+    String[] args = abuse.removeBan(id, testTime);
+    return call("removing a ban", () -> evalAbuse(BAN_KEYS, args, "ban_remove").thenApply(n -> n == 1));
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>One script call: prunes expired bans, then returns the rest — or, when nothing changed
+   * since this store's previous list (the registry carries a version that every change renews),
+   * only that version, and the previous list is returned again. So the engine's refresh every
+   * 250 ms costs Redis O(1), not O(bans), while no ban changes.
+   */
+  @Override
+  public CompletionStage<List<Ban>> listBans() {
+    AbuseScript.BanList copy = bans.get();
+    String[] args = abuse.listBans(copy.version(), testTime);
+    return call("listing bans", () -> evalsha(abuse.sha(), abuse.source(), ScriptOutputType.MULTI,
+        BAN_KEYS, args).thenApply(reply -> {
+          AbuseScript.BanList current = abuse.bans(reply, copy);
+          bans.set(current); // concurrent lists may store an older one: the next call renews it
+          return current.bans();
+        }));
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>A sorted set per key ({@code sluice:v1:permit:{key}}) with one member per permit held,
+   * scored by its own lease end (microseconds, server clock): ended leases are dropped before
+   * counting, so a permit leaked by a crashed instance frees itself after its lease even while
+   * others keep acquiring. Leases above ~104 days are cut to that. TTL = the longest lease held.
+   *
+   * @throws IllegalArgumentException (synchronously) when {@code max < 1} or {@code leaseNanos < 1}
+   */
+  @Override
+  public CompletionStage<Boolean> acquirePermit(String key, int max, long leaseNanos) {
+    Objects.requireNonNull(key, "key");
+    if (max < 1 || leaseNanos < 1) {
+      throw new IllegalArgumentException(
+          "a permit needs max >= 1 and a positive lease, got max " + max + " and lease " + leaseNanos + "ns");
+    }
+    String[] keys = {RedisKeys.permit(key)};
+    String[] args = abuse.acquirePermit(max, leaseNanos,
+        permitPrefix + Long.toHexString(permitCounter.incrementAndGet()), testTime);
+    return call("acquiring a permit", () -> evalAbuse(keys, args, "permit_acquire").thenApply(n -> n == 1));
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>Permits carry no owner: the one whose lease ends soonest is removed (as in the memory
+   * store), without dropping ended leases first, so a caller whose own lease already ended
+   * removes that entry rather than a live permit. Releasing with no permit held does nothing.
+   */
+  @Override
+  public CompletionStage<Void> releasePermit(String key) {
+    Objects.requireNonNull(key, "key");
+    String[] keys = {RedisKeys.permit(key)};
+    String[] args = abuse.releasePermit(testTime);
+    return call("releasing a permit", () -> evalAbuse(keys, args, "permit_release").thenApply(n -> (Void) null));
+  }
+
+  /** The abuse script with an integer reply. */
+  private CompletionStage<Long> evalAbuse(String[] keys, String[] args, String operation) {
+    return evalsha(abuse.sha(), abuse.source(), ScriptOutputType.INTEGER, keys, args)
+        .thenApply(reply -> abuse.integer(reply, operation));
+  }
+
   private CompletionStage<Object> evalsha(String[] keys, String[] args) {
-    CompletionStage<Object> first = scripting.evalsha(script.sha(), ScriptOutputType.MULTI, keys, args);
+    return evalsha(script.sha(), script.source(), ScriptOutputType.MULTI, keys, args);
+  }
+
+  private CompletionStage<Object> evalsha(String sha, String source, ScriptOutputType type,
+      String[] keys, String[] args) {
+    CompletionStage<Object> first = scripting.evalsha(sha, type, keys, args);
     return first.handle((reply, error) -> {
       if (error == null) {
         return CompletableFuture.completedStage(reply);
@@ -305,7 +466,7 @@ public final class RedisStore implements Store {
       if (unwrap(error) instanceof RedisNoScriptException) {
         // SCRIPT FLUSH, a restart without persistence or a failover to a node that never saw the
         // script: EVAL sends the source once, which also caches it on that node for EVALSHA.
-        return scripting.<Object>eval(script.source(), ScriptOutputType.MULTI, keys, args);
+        return scripting.<Object>eval(source, type, keys, args);
       }
       return CompletableFuture.<Object>failedStage(error);
     }).thenCompose(stage -> stage);

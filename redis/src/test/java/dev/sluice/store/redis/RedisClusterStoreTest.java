@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.sluice.algorithm.Algorithm;
 import dev.sluice.limit.Limit;
+import dev.sluice.store.Ban;
 import dev.sluice.store.BucketKey;
 import dev.sluice.store.BucketSpec;
 import dev.sluice.store.Consumption;
@@ -65,6 +66,48 @@ class RedisClusterStoreTest {
       long keys = Long.parseLong(cluster.cli(port, "DBSIZE").trim());
       assertThat(keys).as("keys on master %d", port).isGreaterThan(200);
     }
+  }
+
+  @Test
+  void abuseOperations_manyKeys_workOnEveryMasterWithoutCrossSlot() {
+    List<CompletableFuture<?>> calls = new ArrayList<>();
+    List<Ban> bans = new ArrayList<>();
+    long minute = Duration.ofMinutes(1).toNanos();
+    for (int id = 0; id < 90; id++) {
+      BucketKey key = new BucketKey("abuse", "ip:10.3.0." + id);
+      calls.add(store.tryConsume(key, GCRA, 2).toCompletableFuture());
+      calls.add(store.refund(key, GCRA, 1).toCompletableFuture());
+      calls.add(store.tryConsume(new BucketKey("abuse-w", key.identity()), WINDOW, 2).toCompletableFuture());
+      calls.add(store.refund(new BucketKey("abuse-w", key.identity()), WINDOW, 1).toCompletableFuture());
+      calls.add(store.recordOffence("abuse:" + key.identity(), minute).toCompletableFuture());
+      calls.add(store.acquirePermit("abuse:" + key.identity(), 2, minute).toCompletableFuture());
+      Ban ban = Ban.of("abuse", key.identity(), System.currentTimeMillis() + 600_000, "cluster test");
+      bans.add(ban);
+      calls.add(store.putBan(ban).toCompletableFuture());
+    }
+    // Any CROSSSLOT (or other error) fails its join.
+    calls.forEach(f -> f.orTimeout(10, TimeUnit.SECONDS).join());
+
+    RedisStoreOptions oneSeed = RedisStoreOptions.of(cluster.uris().subList(2, 3), Duration.ofSeconds(2));
+    try (RedisStore otherInstance = RedisStore.connect(oneSeed)) {
+      assertThat(otherInstance.listBans().toCompletableFuture().orTimeout(10, TimeUnit.SECONDS).join())
+          .containsAll(bans);
+      assertThat(otherInstance.removeBan(bans.get(0).id()).toCompletableFuture().orTimeout(10, TimeUnit.SECONDS).join())
+          .isTrue();
+    }
+    assertThat(store.listBans().toCompletableFuture().orTimeout(10, TimeUnit.SECONDS).join())
+        .doesNotContain(bans.get(0)).hasSizeGreaterThanOrEqualTo(89);
+    // Offence and permit keys spread by their own hash tags; the two ban keys share one slot.
+    int mastersWithBans = 0;
+    for (int port : cluster.ports()) {
+      String keys = cluster.cli(port, "KEYS", "sluice:v1:*");
+      assertThat(keys).as("master %d", port).contains("sluice:v1:offence:{").contains("sluice:v1:permit:{");
+      if (keys.contains("sluice:v1:{bans}")) {
+        assertThat(keys).contains("sluice:v1:{bans}:expiry");
+        mastersWithBans++;
+      }
+    }
+    assertThat(mastersWithBans).isEqualTo(1);
   }
 
   @Test

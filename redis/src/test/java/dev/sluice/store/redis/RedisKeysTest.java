@@ -60,4 +60,26 @@ class RedisKeysTest {
     }
     assertThat(escaped).hasSize(names.size());
   }
+
+  @Test
+  void abuseKeys_wholeEscapedKeyIsTheTag_andNamespacesNeverMeetBucketKeys() {
+    String offence = RedisKeys.offence("login:ip:1.2.3.4");
+    String permit = RedisKeys.permit("exports:api_key:a}b{");
+
+    assertThat(offence).isEqualTo("sluice:v1:offence:{login:ip:1.2.3.4}");
+    assertThat(permit).isEqualTo("sluice:v1:permit:{exports:api_key:a%7Db%7B}");
+    assertThat(hashTag(permit)).isEqualTo("exports:api_key:a%7Db%7B");
+    // Bucket keys have their brace right after the prefix; these have a namespace word there.
+    assertThat(RedisKeys.keys(new BucketKey("offence", "x"), TWO_LIMITS)[0])
+        .startsWith("sluice:v1:{").doesNotStartWith("sluice:v1:offence:");
+  }
+
+  @Test
+  void banKeys_shareTheBansSlot() {
+    assertThat(RedisKeys.BANS).isEqualTo("sluice:v1:{bans}");
+    assertThat(RedisKeys.BAN_EXPIRY).isEqualTo("sluice:v1:{bans}:expiry");
+    assertThat(RedisKeys.BAN_VERSION).isEqualTo("sluice:v1:{bans}:version");
+    assertThat(hashTag(RedisKeys.BANS)).isEqualTo(hashTag(RedisKeys.BAN_EXPIRY)).isEqualTo("bans");
+    assertThat(hashTag(RedisKeys.BAN_VERSION)).isEqualTo("bans");
+  }
 }

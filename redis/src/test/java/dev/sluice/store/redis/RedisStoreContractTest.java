@@ -4,6 +4,8 @@ import dev.sluice.store.Store;
 import dev.sluice.store.StoreContractTest;
 import dev.sluice.testkit.RedisServer;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.InstantSource;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterAll;
@@ -17,7 +19,8 @@ import org.junit.jupiter.api.BeforeAll;
  * the suite needs no sleeping and stays fast. Because the shifted clock still runs at real speed,
  * the store sees a little more time than the test asked for (the test's own steps, ~ms); the
  * {@link #timingTolerance()} covers that, and key expiry (real time) can only ever happen after
- * the shifted clock says the bucket is full.
+ * the shifted clock says the bucket is full. Ban expiry is compared with the same shifted server
+ * clock, so the suite's wall clock is this machine's (the server's) plus the same offset.
  */
 class RedisStoreContractTest extends StoreContractTest {
 
@@ -47,6 +50,12 @@ class RedisStoreContractTest extends StoreContractTest {
     // The suite may ask for "retry-after minus tolerance", below zero for short retries; the
     // server clock cannot go back, and real time already moved forward anyway.
     offsetNanos.addAndGet(Math.max(0, duration.toNanos()));
+  }
+
+  /** Real wall time plus the offset {@link #advance(Duration)} adds: what the scripts see. */
+  @Override
+  protected InstantSource wallClock() {
+    return () -> Instant.now().plusNanos(offsetNanos.get());
   }
 
   /**

@@ -129,6 +129,84 @@ class RedisStoreDifferentialTest {
     }
   }
 
+  /**
+   * Refunds (SPEC §7 {@code count:}) and offence counts on the shared clock: every refund the
+   * engine could issue — right after its admission, after later admissions of the same bucket,
+   * after time passed, of a bucket that expired or never existed — must leave Redis in the state
+   * the memory store reaches, so every later decision is equal to the nanosecond.
+   */
+  @Test
+  void randomSchedulesWithRefunds_sharedClock_memoryAndRedisDecideIdentically() {
+    record Admitted(BucketKey key, BucketSpec spec, long cost) {}
+    for (long seed = 11; seed <= 13; seed++) {
+      redis.flushAll();
+      Random random = new Random(seed);
+      SteppedClock clock = new SteppedClock();
+      long offset = 1_000_000_000_000L - System.nanoTime();
+      clock.now = System.nanoTime() + offset;
+      MemoryStore memory = new MemoryStore(clock, 1000);
+      RedisStore redisStore = RedisStore.connect(
+          RedisStoreOptions.of(List.of(redis.uri()), Duration.ofSeconds(2)),
+          new DecisionScript.TestTime(clock, false));
+      try {
+        List<Admitted> admitted = new java.util.ArrayList<>();
+        int refunds = 0;
+        for (int step = 0; step < 250; step++) {
+          int which = random.nextInt(SPECS.size());
+          BucketSpec spec = SPECS.get(which);
+          // Few buckets and short steps, so refunds meet live state with entries of distinct ages.
+          BucketKey key = new BucketKey(POLICIES.get(which % POLICIES.size()) + which,
+              IDENTITIES.get(random.nextInt(2)));
+          long cost = 1 + random.nextInt((int) Math.min(3, capacity(spec)));
+          int kind = random.nextInt(10);
+          if (kind < 5) {
+            offset += random.nextInt(1_000_000);
+          } else if (kind < 9) {
+            offset += (long) (random.nextDouble() * Duration.ofMillis(40).toNanos());
+          } else {
+            offset += (long) (random.nextDouble() * Duration.ofMillis(800).toNanos());
+          }
+          clock.now = Math.max(clock.now, System.nanoTime() + offset);
+          String context = "seed " + seed + " step " + step;
+
+          int action = random.nextInt(10);
+          if (action < 3 && !admitted.isEmpty()) {
+            // Mostly the latest admissions (the engine refunds soon), sometimes an old one.
+            int index = random.nextInt(4) == 0 ? random.nextInt(admitted.size())
+                : Math.max(0, admitted.size() - 1 - random.nextInt(3));
+            Admitted undo = admitted.remove(index);
+            memory.refund(undo.key(), undo.spec(), undo.cost()).toCompletableFuture().join();
+            redisStore.refund(undo.key(), undo.spec(), undo.cost()).toCompletableFuture()
+                .orTimeout(5, TimeUnit.SECONDS).join();
+            refunds++;
+          } else if (action == 3) {
+            // A refund of a bucket that may never have admitted anything.
+            memory.refund(key, spec, cost).toCompletableFuture().join();
+            redisStore.refund(key, spec, cost).toCompletableFuture().orTimeout(5, TimeUnit.SECONDS).join();
+          } else if (action == 4) {
+            String offenceKey = key.policy() + ":" + key.identity();
+            long window = Duration.ofMillis(50 + random.nextInt(3000)).toNanos();
+            Long expected = memory.recordOffence(offenceKey, window).toCompletableFuture().join();
+            Long actual = redisStore.recordOffence(offenceKey, window).toCompletableFuture()
+                .orTimeout(5, TimeUnit.SECONDS).join();
+            assertThat(actual).as(context + ": offences of " + offenceKey).isEqualTo(expected);
+          } else {
+            Consumption expected = memory.tryConsume(key, spec, cost).toCompletableFuture().join();
+            Consumption actual = redisStore.tryConsume(key, spec, cost).toCompletableFuture()
+                .orTimeout(5, TimeUnit.SECONDS).join();
+            assertThat(actual).as("%s: %s %s cost %d", context, key, spec, cost).isEqualTo(expected);
+            if (expected.allowed()) {
+              admitted.add(new Admitted(key, spec, cost));
+            }
+          }
+        }
+        assertThat(refunds).as("seed %d: refunds exercised", seed).isGreaterThan(30);
+      } finally {
+        redisStore.close();
+      }
+    }
+  }
+
   @Test
   void randomSchedule_serverTime_sameVerdictsAndRemainingWithinElapsedTime() {
     List<BucketSpec> specs = List.of(

@@ -225,7 +225,9 @@ class RedisStoreTest {
       // The ACL docs/distributed.md recommends; INFO (cluster detection) is deliberately denied.
       secured.call("ACL", "SETUSER", "sluice", "on", ">gate-pw", "~sluice:*", "resetchannels",
           "-@all", "+hello", "+auth", "+ping", "+evalsha", "+eval", "+script|load",
-          "+time", "+get", "+set", "+lindex", "+lpop", "+llen", "+rpush", "+ltrim", "+pexpire");
+          "+time", "+get", "+set", "+lindex", "+lpop", "+llen", "+rpush", "+ltrim", "+pexpire",
+          "+del", "+zadd", "+zcard", "+zrange", "+zrangebyscore", "+zremrangebyscore", "+zrem",
+          "+zscore", "+zpopmin", "+hset", "+hexists", "+hdel", "+hvals");
       URI url = URI.create("redis://sluice:gate-pw@127.0.0.1:" + secured.port());
 
       try (RedisStore limited = RedisStore.connect(RedisStoreOptions.of(List.of(url), Duration.ofSeconds(1)))) {
@@ -235,6 +237,18 @@ class RedisStoreTest {
         assertThat(decide(limited, new BucketKey("p", "ip:1.2.3.4"), gcra, 1).allowed()).isFalse();
         assertThat(decide(limited, new BucketKey("w", "ip:1.2.3.4"), window, 2).allowed()).isTrue();
         assertThat(decide(limited, new BucketKey("w", "ip:1.2.3.4"), window, 1).allowed()).isFalse();
+        // Abuse control (SPEC §7) with the same user: every script operation.
+        limited.refund(new BucketKey("p", "ip:1.2.3.4"), gcra, 1).toCompletableFuture().orTimeout(5, TimeUnit.SECONDS).join();
+        limited.refund(new BucketKey("w", "ip:1.2.3.4"), window, 1).toCompletableFuture().orTimeout(5, TimeUnit.SECONDS).join();
+        assertThat(decide(limited, new BucketKey("p", "ip:1.2.3.4"), gcra, 1).allowed()).isTrue();
+        assertThat(decide(limited, new BucketKey("w", "ip:1.2.3.4"), window, 1).allowed()).isTrue();
+        assertThat(limited.recordOffence("p:ip:1.2.3.4", 60_000_000_000L).toCompletableFuture().orTimeout(5, TimeUnit.SECONDS).join()).isEqualTo(1);
+        assertThat(limited.acquirePermit("p:ip:1.2.3.4", 1, 60_000_000_000L).toCompletableFuture().orTimeout(5, TimeUnit.SECONDS).join()).isTrue();
+        limited.releasePermit("p:ip:1.2.3.4").toCompletableFuture().orTimeout(5, TimeUnit.SECONDS).join();
+        dev.sluice.store.Ban ban = dev.sluice.store.Ban.of("p", "ip:1.2.3.4", System.currentTimeMillis() + 60_000, "acl");
+        limited.putBan(ban).toCompletableFuture().orTimeout(5, TimeUnit.SECONDS).join();
+        assertThat(limited.listBans().toCompletableFuture().orTimeout(5, TimeUnit.SECONDS).join()).containsExactly(ban);
+        assertThat(limited.removeBan(ban.id()).toCompletableFuture().orTimeout(5, TimeUnit.SECONDS).join()).isTrue();
       }
     }
   }
