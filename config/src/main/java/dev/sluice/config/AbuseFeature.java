@@ -41,7 +41,7 @@ public enum AbuseFeature {
    * THE SWITCH: the §7 features production loading accepts. Empty until the gateway enforces them;
    * e.g. {@code EnumSet.of(BLOCK, PENALTY)} once it answers FORBIDDEN and BLOCKED.
    */
-  static final Set<AbuseFeature> ENABLED = Collections.unmodifiableSet(EnumSet.noneOf(AbuseFeature.class));
+  static final Set<AbuseFeature> ENABLED = Collections.unmodifiableSet(EnumSet.allOf(AbuseFeature.class));
 
   private final String keys;
 

@@ -35,6 +35,15 @@ class ConfigErrorsTest {
     return e.errors().stream().map(ConfigError::toString).toList();
   }
 
+  /** The errors of a file loaded with the abuse-control features (SPEC §7) switched off. */
+  static List<String> errorsWithoutFeatures(String resource) {
+    String yaml = resource(resource);
+    ConfigException e = catchThrowableOfType(ConfigException.class, () -> ConfigLoader.parse(
+        yaml, resource.substring(resource.indexOf('/') + 1), ENV::get, java.util.EnumSet.noneOf(AbuseFeature.class)));
+    assertThat(e).as("expected %s to be rejected", resource).isNotNull();
+    return e.errors().stream().map(ConfigError::toString).toList();
+  }
+
   static String resource(String name) {
     try (InputStream in = ConfigErrorsTest.class.getResourceAsStream("/" + name)) {
       assertThat(in).as("test resource %s", name).isNotNull();
@@ -48,7 +57,7 @@ class ConfigErrorsTest {
   void unknownField_nearMiss_isRejectedWithSuggestionAndValidFields() {
     assertThat(errorsOf("broken/unknown-field.yaml")).containsExactly(
         "unknown-field.yaml:4:3: unknown field \"listn\" in gateway; did you mean \"listen\"?"
-            + " (valid fields: listen, upstream, admin, upstream_timeout)");
+            + " (valid fields: listen, upstream, admin, upstream_timeout, max_inflight, admin_token_env)");
   }
 
   @Test
@@ -145,14 +154,14 @@ class ConfigErrorsTest {
 
   @Test
   void abuseControl_penalty_isRejectedAsNotAvailable() {
-    assertThat(errorsOf("broken/unsupported-penalty.yaml")).containsExactly(
+    assertThat(errorsWithoutFeatures("broken/unsupported-penalty.yaml")).containsExactly(
         "unsupported-penalty.yaml:8:5: policies[0].penalty is not available in this version of"
             + " Sluice (abuse control, SPEC §7, is not implemented yet); remove it");
   }
 
   @Test
   void abuseControl_blockAndMaxInflight_areBothRejected() {
-    assertThat(errorsOf("broken/unsupported-block.yaml")).containsExactly(
+    assertThat(errorsWithoutFeatures("broken/unsupported-block.yaml")).containsExactly(
         "unsupported-block.yaml:4:3: gateway.max_inflight is not available in this version of"
             + " Sluice (abuse control, SPEC §7, is not implemented yet); remove it",
         "unsupported-block.yaml:5:1: block is not available in this version of Sluice (abuse"
@@ -211,10 +220,11 @@ class ConfigErrorsTest {
   }
 
   @Test
-  void bodyIdentity_fromSection7_isRejectedAsNotAvailable() {
+  void bodyIdentity_featureSwitchedOff_isRejectedAsNotAvailable() {
     String yaml = "version: 1\ngateway: { upstream: http://h:1 }\npolicies:\n"
         + "  - name: a\n    match: { paths: [/a] }\n    by: ip+body:username\n    limits: [1/second]\n";
-    ConfigException e = catchThrowableOfType(ConfigException.class, () -> ConfigLoader.parse(yaml, "b.yaml", ENV::get));
+    ConfigException e = catchThrowableOfType(ConfigException.class,
+        () -> ConfigLoader.parse(yaml, "b.yaml", ENV::get, java.util.EnumSet.noneOf(AbuseFeature.class)));
     assertThat(e.errors()).extracting(ConfigError::toString).containsExactly(
         "b.yaml:6:9: policies[0].by: identity \"ip+body:username\" is not available in this version"
             + " of Sluice (body identities, SPEC §7, are not implemented yet); expected ip, api_key,"
@@ -358,7 +368,7 @@ class ConfigErrorsTest {
 
   @Test
   void abuseControl_notEnabled_everyKeyIsRejectedAsNotAvailable() {
-    assertThat(errorsOf("broken/unsupported-count.yaml")).containsExactly(
+    assertThat(errorsWithoutFeatures("broken/unsupported-count.yaml")).containsExactly(
         "unsupported-count.yaml:4:3: gateway.admin_token_env" + NOT_AVAILABLE,
         "unsupported-count.yaml:8:9: policies[0].by: identity \"body:username\" is not available in this"
             + " version of Sluice (body identities, SPEC §7, are not implemented yet); expected ip, api_key,"
@@ -371,7 +381,8 @@ class ConfigErrorsTest {
   @Test
   void abuseControl_notEnabled_validFieldsDoNotListGatedKeys() {
     String yaml = "version: 1\ngateway: { upstream: http://h:1, max_inflite: 3 }\n";
-    ConfigException e = catchThrowableOfType(ConfigException.class, () -> ConfigLoader.parse(yaml, "g.yaml", ENV::get));
+    ConfigException e = catchThrowableOfType(ConfigException.class,
+        () -> ConfigLoader.parse(yaml, "g.yaml", ENV::get, java.util.EnumSet.noneOf(AbuseFeature.class)));
     assertThat(e.errors()).extracting(ConfigError::toString).containsExactly(
         "g.yaml:2:34: unknown field \"max_inflite\" in gateway (valid fields: listen, upstream, admin,"
             + " upstream_timeout)");
@@ -390,8 +401,8 @@ class ConfigErrorsTest {
   }
 
   @Test
-  void abuseControl_productionSwitch_isOffUntilTheGatewayEnforces() {
-    // Flip AbuseFeature.ENABLED feature by feature, in the change that makes the gateway enforce it.
-    assertThat(AbuseFeature.enabled()).isEmpty();
+  void abuseControl_productionSwitch_acceptsEveryFeatureTheGatewayEnforces() {
+    // The gateway enforces every SPEC §7 feature, so production loading accepts them all.
+    assertThat(AbuseFeature.enabled()).isEqualTo(AbuseFeature.all());
   }
 }

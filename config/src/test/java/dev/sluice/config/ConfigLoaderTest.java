@@ -50,12 +50,13 @@ class ConfigLoaderTest {
 
     assertThat(c.gateway()).isEqualTo(new GatewaySettings(
         new InetSocketAddress(InetAddress.getByName("127.0.0.1"), 8080), URI.create("http://127.0.0.1:5000"),
-        new InetSocketAddress(InetAddress.getByName("127.0.0.1"), 9090), Duration.ofSeconds(30)));
+        new InetSocketAddress(InetAddress.getByName("127.0.0.1"), 9090), Duration.ofSeconds(30),
+        200 /* the file's max_inflight example */, java.util.Optional.empty()));
     assertThat(c.store()).isEqualTo(StoreSettings.defaults());
     assertThat(c.headers()).isEqualTo(HeaderStyle.IETF);
     assertThat(c.auditLog()).isEmpty();
     assertThat(c.policies().policies()).extracting(Policy::name)
-        .containsExactly("login", "search", "reports", "api-per-ip");
+        .containsExactly("login", "search", "reports", "api-per-ip", "login-per-user");
     assertThat(c.policies().defaults()).isPresent();
   }
 

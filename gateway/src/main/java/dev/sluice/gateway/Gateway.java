@@ -15,14 +15,28 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
+import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.time.InstantSource;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A running Sluice gateway: the reverse proxy on {@code gateway.listen}, the admin listener on
  * {@code gateway.admin}, the engine built from the config's policies, and metrics plus the audit
  * log listening to every decision.
+ *
+ * <p>Abuse control (SPEC §7): the engine's ban replica is refreshed from the store every {@value
+ * #BAN_REFRESH_MILLIS} ms on the event loop group (non-blocking; a refresh still running is not
+ * started twice), so a ban added on another instance applies here within a second. Concurrency
+ * permits are leased for {@link #permitLease(Duration)}, longer than any exchange the upstream
+ * timeout allows. {@code gateway.max_inflight} sheds by priority (see the proxy's
+ * {@code InflightLimiter}); {@code gateway.admin_token_env} protects the admin API and
+ * {@code /metrics} (see {@link AdminServer}).
  *
  * <p>All listeners share one Netty event loop group (NIO transport, daemon threads). The
  * {@link Store} belongs to the caller: {@link #close()} does not close it, so the caller closes it
@@ -31,7 +45,14 @@ import java.util.concurrent.TimeUnit;
  * <p>Thread-safe.
  */
 public final class Gateway implements AutoCloseable {
+  /** How often the ban replica is refreshed from the store. */
+  public static final long BAN_REFRESH_MILLIS = 250;
+
+  private static final Logger log = LoggerFactory.getLogger(Gateway.class);
+
   private final EventLoopGroup group;
+  private final Engine engine;
+  private final ScheduledFuture<?> banRefresh;
   private final ProxyServer proxy;
   private final AdminServer admin;
   private final AuditLog audit;
@@ -39,7 +60,10 @@ public final class Gateway implements AutoCloseable {
   private boolean closed;
 
   private Gateway(
-      EventLoopGroup group, ProxyServer proxy, AdminServer admin, AuditLog audit, PrometheusMeterRegistry registry) {
+      EventLoopGroup group, Engine engine, ScheduledFuture<?> banRefresh, ProxyServer proxy, AdminServer admin,
+      AuditLog audit, PrometheusMeterRegistry registry) {
+    this.engine = engine;
+    this.banRefresh = banRefresh;
     this.group = group;
     this.proxy = proxy;
     this.admin = admin;
@@ -76,14 +100,19 @@ public final class Gateway implements AutoCloseable {
               .policies(config.policies())
               .store(store)
               .clock(clock)
+              .wallClock(InstantSource.system())
+              .permitLease(permitLease(settings.upstreamTimeout()))
               .listener(DecisionListeners.of(metrics, audit))
               .build();
       group = new MultiThreadIoEventLoopGroup(0, new DefaultThreadFactory("sluice", true), NioIoHandler.newFactory());
       proxy =
           ProxyServer.start(
-              settings.listen(), settings.upstream(), settings.upstreamTimeout(), config.headers(), engine, metrics, group);
-      AdminServer admin = AdminServer.start(settings.admin(), registry, store, group, config.store().onError());
-      return new Gateway(group, proxy, admin, audit, registry);
+              settings.listen(), settings.upstream(), settings.upstreamTimeout(), config.headers(), engine, metrics, group,
+              settings.maxInflight());
+      AdminServer admin = AdminServer.start(settings.admin(), registry, store, group, config.store().onError(),
+          engine, InstantSource.system(), settings.adminToken());
+      ScheduledFuture<?> refresh = scheduleBanRefresh(group, engine);
+      return new Gateway(group, engine, refresh, proxy, admin, audit, registry);
     } catch (RuntimeException e) {
       if (proxy != null) {
         proxy.close();
@@ -95,6 +124,55 @@ public final class Gateway implements AutoCloseable {
       registry.close();
       throw e;
     }
+  }
+
+  /**
+   * The lease of a concurrency permit: at least {@link Engine.Builder#DEFAULT_PERMIT_LEASE}, and
+   * at least twice the upstream timeout plus a minute, so a permit never lapses while its exchange
+   * can still run (the timeout bounds the wait for the response head; the body transfer follows).
+   */
+  static Duration permitLease(Duration upstreamTimeout) {
+    Duration floor = upstreamTimeout.multipliedBy(2).plusMinutes(1);
+    return floor.compareTo(Engine.Builder.DEFAULT_PERMIT_LEASE) > 0 ? floor : Engine.Builder.DEFAULT_PERMIT_LEASE;
+  }
+
+  /**
+   * Refreshes the engine's ban replica every {@link #BAN_REFRESH_MILLIS} ms on one event loop. The
+   * refresh is asynchronous (a remote store answers on its own thread); while one runs, the next
+   * tick is skipped, so a slow store never piles up refreshes.
+   */
+  private static ScheduledFuture<?> scheduleBanRefresh(EventLoopGroup group, Engine engine) {
+    AtomicBoolean running = new AtomicBoolean();
+    AtomicBoolean failing = new AtomicBoolean();
+    return group.next().scheduleWithFixedDelay(() -> {
+      if (!running.compareAndSet(false, true)) {
+        return;
+      }
+      try {
+        engine.bans().refresh().whenComplete((ok, error) -> {
+          running.set(false);
+          if (error != null && failing.compareAndSet(false, true)) {
+            // Logged once per failure streak: a down store must not flood the log four times a second.
+            log.warn("refreshing bans from the store failed; keeping the last known bans: {}", error.toString());
+          } else if (error == null && failing.compareAndSet(true, false)) {
+            log.info("refreshing bans from the store works again");
+          }
+        });
+      } catch (RuntimeException e) {
+        running.set(false);
+        log.warn("refreshing bans failed", e);
+      }
+    }, BAN_REFRESH_MILLIS, BAN_REFRESH_MILLIS, TimeUnit.MILLISECONDS);
+  }
+
+  /** The engine deciding this gateway's requests (its {@link Engine#bans()} is the ban replica). */
+  public Engine engine() {
+    return engine;
+  }
+
+  /** Requests in flight to the upstream as counted by {@code gateway.max_inflight} (0 without a cap; racy). */
+  public int inflight() {
+    return proxy.inflight();
   }
 
   /** Where clients connect (the real port when configured with port 0). */
@@ -118,6 +196,7 @@ public final class Gateway implements AutoCloseable {
       return;
     }
     closed = true;
+    banRefresh.cancel(false);
     proxy.close();
     admin.close();
     group.shutdownGracefully(100, 5_000, TimeUnit.MILLISECONDS).awaitUninterruptibly();

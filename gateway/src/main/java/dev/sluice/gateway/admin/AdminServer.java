@@ -1,5 +1,6 @@
 package dev.sluice.gateway.admin;
 
+import dev.sluice.engine.Engine;
 import dev.sluice.gateway.response.Problems;
 import dev.sluice.policy.OnError;
 import dev.sluice.store.Store;
@@ -34,6 +35,10 @@ import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.handler.timeout.IdleStateHandler;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.InstantSource;
+import java.util.Optional;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
@@ -50,8 +55,19 @@ import org.slf4j.LoggerFactory;
  *       when it answers, {@code 200 degraded} when it fails under {@code on_error: allow} (requests
  *       are still admitted), {@code 503 not ready} when it fails under {@code on_error: deny}.
  *   <li>{@code GET /metrics}: the Prometheus text exposition of the registry.
+ *   <li>{@code GET /v1/bans}, {@code POST /v1/bans}, {@code DELETE /v1/bans/{id}}: the ban API
+ *       (see {@link BanApi}), when started with an engine.
  *   <li>anything else: {@code 404} (or {@code 405} for a wrong method), problem+json.
  * </ul>
+ *
+ * <p>Authentication: when an admin token is configured ({@code gateway.admin_token_env}), the ban
+ * API <b>and {@code /metrics}</b> require {@code Authorization: Bearer <token>}; otherwise {@code
+ * 401} problem+json with {@code WWW-Authenticate: Bearer realm="sluice-admin"}. Metrics are
+ * protected too because they reveal policy names and per-policy traffic; Prometheus sends the
+ * token with {@code authorization: { credentials_file: ... }}. {@code /healthz} and {@code
+ * /readyz} stay open for load balancers and orchestrators. The token is compared in constant time
+ * (SHA-256 digests compared with {@link MessageDigest#isEqual}, so neither content nor length
+ * leaks through timing).
  *
  * <p>The store ping never blocks the event loop: its stage completes on the store's thread (or a
  * timeout thread) and the response is written from the channel's event loop.
@@ -95,7 +111,28 @@ public final class AdminServer implements AutoCloseable {
    */
   public static AdminServer start(InetSocketAddress address, PrometheusMeterRegistry registry, Store store,
       EventLoopGroup group, OnError storeOnError) {
+    return start(address, registry, store, group, storeOnError, null, InstantSource.system(), Optional.empty());
+  }
+
+  /**
+   * Binds the admin listener with the ban API and optional bearer-token authentication.
+   *
+   * @param engine whose {@link Engine#bans()} the ban API reads and writes, and whose policies
+   *     ({@link Engine#policies()}) name the valid scopes and resolve identities; null = no ban API
+   *     ({@code /v1/*} answers 404)
+   * @param wallClock ban expiry times ({@code expires_at}, {@code remaining_seconds})
+   * @param adminToken the bearer token the ban API and {@code /metrics} require; empty = none
+   * @throws IllegalStateException when the address cannot be bound (message names the address)
+   * @see #start(InetSocketAddress, PrometheusMeterRegistry, Store, EventLoopGroup, OnError)
+   */
+  public static AdminServer start(InetSocketAddress address, PrometheusMeterRegistry registry, Store store,
+      EventLoopGroup group, OnError storeOnError, Engine engine, InstantSource wallClock,
+      Optional<String> adminToken) {
     Objects.requireNonNull(registry, "registry");
+    Objects.requireNonNull(adminToken, "adminToken");
+    Objects.requireNonNull(wallClock, "wallClock");
+    BanApi bans = engine == null ? null : new BanApi(engine.bans(), engine.policies(), wallClock);
+    byte[] tokenDigest = adminToken.map(AdminServer::sha256).orElse(null);
     Objects.requireNonNull(store, "store");
     Objects.requireNonNull(storeOnError, "storeOnError");
     ServerBootstrap bootstrap = new ServerBootstrap()
@@ -115,7 +152,7 @@ public final class AdminServer implements AutoCloseable {
                 })
                 .addLast(new HttpServerCodec())
                 .addLast(new HttpObjectAggregator(MAX_REQUEST_BYTES))
-                .addLast(new Handler(registry, store, storeOnError));
+                .addLast(new Handler(registry, store, storeOnError, bans, tokenDigest));
           }
         });
     try {
@@ -140,6 +177,14 @@ public final class AdminServer implements AutoCloseable {
     channel.close().syncUninterruptibly();
   }
 
+  private static byte[] sha256(String text) {
+    try {
+      return MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));
+    } catch (NoSuchAlgorithmException e) {
+      throw new AssertionError("every JVM provides SHA-256", e);
+    }
+  }
+
   private static Class<? extends ServerChannel> serverChannelFor(EventLoopGroup group) {
     if (group instanceof IoEventLoopGroup io && io.isIoType(EpollIoHandler.class)) {
       return EpollServerSocketChannel.class;
@@ -152,10 +197,14 @@ public final class AdminServer implements AutoCloseable {
     private final PrometheusMeterRegistry registry;
     private final Store store;
     private final OnError storeOnError;
+    private final BanApi bans;
+    private final byte[] tokenDigest;
     /** Completes when every response queued so far is written; touched on the event loop only. */
     private CompletableFuture<Void> tail = CompletableFuture.completedFuture(null);
 
-    Handler(PrometheusMeterRegistry registry, Store store, OnError storeOnError) {
+    Handler(PrometheusMeterRegistry registry, Store store, OnError storeOnError, BanApi bans, byte[] tokenDigest) {
+      this.bans = bans;
+      this.tokenDigest = tokenDigest;
       this.registry = registry;
       this.store = store;
       this.storeOnError = storeOnError;
@@ -170,6 +219,16 @@ public final class AdminServer implements AutoCloseable {
         return;
       }
       String path = new QueryStringDecoder(request.uri()).path();
+      boolean banPath = bans != null && (path.equals("/v1/bans") || path.startsWith("/v1/bans/"));
+      if ((banPath || path.equals("/metrics")) && !authorized(request)) {
+        send(ctx, Problems.unauthorized("The admin API needs the header Authorization: Bearer <token> with the"
+            + " token from the environment variable named by gateway.admin_token_env."), keepAlive, head);
+        return;
+      }
+      if (banPath) {
+        bans(ctx, request, path, keepAlive, head);
+        return;
+      }
       boolean known = path.equals("/healthz") || path.equals("/readyz") || path.equals("/metrics");
       if (!known) {
         send(ctx, Problems.notFound("No admin resource at \"" + path + "\"; try /metrics, /healthz or /readyz."),
@@ -190,6 +249,41 @@ public final class AdminServer implements AutoCloseable {
           send(ctx, response, keepAlive, head);
         }
         default -> readyz(ctx, keepAlive, head);
+      }
+    }
+
+    private boolean authorized(FullHttpRequest request) {
+      if (tokenDigest == null) {
+        return true;
+      }
+      String header = request.headers().get(HttpHeaderNames.AUTHORIZATION);
+      // Scheme names are case-insensitive (RFC 9110 §11.1).
+      if (header == null || header.length() < 7 || !header.regionMatches(true, 0, "Bearer ", 0, 7)) {
+        return false;
+      }
+      return MessageDigest.isEqual(tokenDigest, sha256(header.substring(7).strip()));
+    }
+
+    private void bans(ChannelHandlerContext ctx, FullHttpRequest request, String path, boolean keepAlive,
+        boolean head) {
+      HttpMethod method = request.method();
+      if (path.equals("/v1/bans")) {
+        if (method.equals(HttpMethod.GET) || head) {
+          reply(ctx, bans.list(), keepAlive, head);
+        } else if (method.equals(HttpMethod.POST)) {
+          reply(ctx, bans.create(request.content()), keepAlive, false);
+        } else {
+          send(ctx, Problems.methodNotAllowed("Method " + method + " is not allowed on /v1/bans; expected GET or POST.",
+              "GET, HEAD, POST"), keepAlive, false);
+        }
+        return;
+      }
+      String id = path.substring("/v1/bans/".length());
+      if (method.equals(HttpMethod.DELETE)) {
+        reply(ctx, bans.delete(id), keepAlive, false);
+      } else {
+        send(ctx, Problems.methodNotAllowed("Method " + method + " is not allowed on " + path + "; expected DELETE.",
+            "DELETE"), keepAlive, false);
       }
     }
 
@@ -250,7 +344,10 @@ public final class AdminServer implements AutoCloseable {
     }
 
     private static void write(ChannelHandlerContext ctx, FullHttpResponse response, boolean keepAlive, boolean head) {
-      response.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, response.content().readableBytes());
+      if (response.status().code() != HttpResponseStatus.NO_CONTENT.code()) {
+        // RFC 9110 §8.6: a 204 carries no Content-Length.
+        response.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, response.content().readableBytes());
+      }
       if (head) {
         // HEAD: same headers, no body.
         response.content().clear();

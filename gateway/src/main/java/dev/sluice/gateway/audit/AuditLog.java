@@ -3,6 +3,7 @@ package dev.sluice.gateway.audit;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import dev.sluice.engine.Decision;
+import dev.sluice.engine.Outcome;
 import dev.sluice.engine.PolicyDecision;
 import dev.sluice.event.DecisionListener;
 import dev.sluice.identity.Identity;
@@ -35,7 +36,10 @@ import org.slf4j.LoggerFactory;
  * {@code header:X-Tenant}), {@code identity} (as the core resolved it: API keys, tokens, cookies
  * and header values are already a short hash, never raw), {@code client_ip}, {@code method},
  * {@code path} (normalised, without the query string, which may carry an API key) and
- * {@code retry_after} (seconds until that policy would admit the request).
+ * {@code retry_after} (seconds until that policy would admit the request; for a banned identity
+ * the remaining ban). A request refused by {@code block:} (403) is one line with {@code policy}
+ * {@code ""}, outcome {@code blocked}, no identity and {@code retry_after} 0 (the block does not
+ * expire).
  *
  * <p>Design: {@link #onDecision} runs on an event loop, so it only copies the few fields it needs
  * into an entry and offers it to a bounded queue; one daemon thread serialises and writes. When
@@ -119,6 +123,11 @@ public final class AuditLog implements DecisionListener, AutoCloseable {
     if (out == null || closed.get()) {
       return;
     }
+    if (decision.outcome() == Outcome.FORBIDDEN) {
+      offer(new Entry(wallClock.instant(), "", null, "blocked", null, null, clientIp(decision),
+          request.method(), request.path(), 0));
+      return;
+    }
     Instant now = null;
     for (PolicyDecision pd : decision.policies()) {
       String outcome = pd.outcomeLabel();
@@ -130,7 +139,7 @@ public final class AuditLog implements DecisionListener, AutoCloseable {
       }
       offer(new Entry(now, pd.policy().name(), limitText(pd), outcome, identityKind(pd.identity()),
           pd.identity() == null ? null : pd.identity().value(), clientIp(decision), request.method(),
-          request.path(), retryAfterSeconds(pd.consumption())));
+          request.path(), pd.blocked() ? ceilSeconds(pd.retryAfterNanos()) : retryAfterSeconds(pd.consumption())));
     }
   }
 
@@ -269,10 +278,11 @@ public final class AuditLog implements DecisionListener, AutoCloseable {
   }
 
   private static long retryAfterSeconds(Consumption consumption) {
-    if (consumption == null || consumption.retryAfterNanos() <= 0) {
-      return 0;
-    }
-    return (consumption.retryAfterNanos() - 1) / 1_000_000_000L + 1;
+    return consumption == null ? 0 : ceilSeconds(consumption.retryAfterNanos());
+  }
+
+  private static long ceilSeconds(long nanos) {
+    return nanos <= 0 ? 0 : (nanos - 1) / 1_000_000_000L + 1;
   }
 
   /** What one line needs, copied off the request so the writer never touches a live request. */

@@ -1,9 +1,11 @@
 package dev.sluice.gateway.metrics;
 
 import dev.sluice.engine.Decision;
+import dev.sluice.engine.Outcome;
 import dev.sluice.engine.PolicyDecision;
 import dev.sluice.event.DecisionListener;
 import dev.sluice.gateway.audit.AuditLog;
+import dev.sluice.policy.Priority;
 import dev.sluice.request.RequestView;
 import dev.sluice.store.MemoryStore;
 import dev.sluice.store.Store;
@@ -13,6 +15,8 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
+import java.util.EnumMap;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -26,7 +30,14 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  *       (a request matching two policies counts once under each), outcome {@code allowed},
  *       {@code limited}, {@code shadow_limited} or {@code blocked}. An exempt request applies no
  *       policy and is counted once with {@code policy=""} and {@code outcome="exempt"}; the empty
- *       value never collides with a policy name (names are never empty).
+ *       value never collides with a policy name (names are never empty). A request refused by
+ *       {@code block:} (403) applies no policy either and is counted once with {@code policy=""}
+ *       and {@code outcome="blocked"}; a banned identity (429) counts {@code blocked} under the
+ *       policy that applied, through {@link PolicyDecision#outcomeLabel()}.
+ *   <li>{@code sluice_shed_total{priority}}: requests answered {@code 503} because {@code
+ *       gateway.max_inflight} was reached for their priority ({@code low}, {@code normal},
+ *       {@code critical}). A shed request was decided (and counted in {@code
+ *       sluice_requests_total}, usually as {@code allowed}) before it was shed.
  *   <li>{@code sluice_decision_seconds}: histogram of the engine's decision time.
  *   <li>{@code sluice_store_errors_total}: failed store calls (one per policy whose store call
  *       failed, whatever its {@code on_error}).
@@ -62,6 +73,7 @@ public final class GatewayMetrics implements DecisionListener {
   private final ConcurrentHashMap<String, AtomicReferenceArray<Counter>> requests = new ConcurrentHashMap<>();
   /** Outcome labels the core may add later; slower (one map lookup) but never lost. */
   private final ConcurrentHashMap<String, Counter> otherOutcomes = new ConcurrentHashMap<>();
+  private final Map<Priority, Counter> shed = new EnumMap<>(Priority.class);
 
   /**
    * Registers the gateway's meters on {@code registry}.
@@ -77,6 +89,12 @@ public final class GatewayMetrics implements DecisionListener {
     this.storeErrors = Counter.builder("sluice.store.errors")
         .description("Store calls that failed (the policy's on_error then decided)")
         .register(registry);
+    for (Priority priority : Priority.values()) {
+      shed.put(priority, Counter.builder("sluice.shed")
+          .description("Requests refused with 503 because the gateway's in-flight cap was reached for their priority")
+          .tag("priority", priority.configName())
+          .register(registry));
+    }
     for (int i = 0; i < upstreamByClass.length; i++) {
       upstreamByClass[i] = Timer.builder("sluice.upstream")
           .description("Time from forwarding a request to the upstream's response head")
@@ -91,6 +109,10 @@ public final class GatewayMetrics implements DecisionListener {
     decisionSeconds.record(decisionNanos, TimeUnit.NANOSECONDS);
     if (decision.exempt()) {
       counter(NO_POLICY, EXEMPT).increment();
+      return;
+    }
+    if (decision.outcome() == Outcome.FORBIDDEN) {
+      counter(NO_POLICY, BLOCKED).increment();
       return;
     }
     for (PolicyDecision pd : decision.policies()) {
@@ -115,6 +137,11 @@ public final class GatewayMetrics implements DecisionListener {
    */
   public void blocked(String policy) {
     counter(policy, BLOCKED).increment();
+  }
+
+  /** Counts one request shed under {@code gateway.max_inflight} ({@code sluice_shed_total}). */
+  public void shed(Priority priority) {
+    shed.get(priority).increment();
   }
 
   /**

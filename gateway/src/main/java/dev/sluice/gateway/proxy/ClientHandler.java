@@ -1,6 +1,7 @@
 package dev.sluice.gateway.proxy;
 
 import dev.sluice.engine.Decision;
+import dev.sluice.request.RequestView;
 import dev.sluice.gateway.response.Problems;
 import dev.sluice.gateway.response.RateLimitHeaders;
 import io.netty.buffer.Unpooled;
@@ -34,6 +35,7 @@ import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
@@ -54,6 +56,20 @@ import org.slf4j.LoggerFactory;
  * writable (backpressure). A request the gateway answers itself has its body discarded up to
  * {@link #DRAIN_LIMIT} bytes, or the connection is closed: the decoder knows the body's framing,
  * so a body is never parsed as a next request.
+ *
+ * <p>Body identities ({@code body:<field>}): when {@code PolicySet.needsBody} says a route's
+ * policies read the body, the exchange first buffers the body's start ({@link
+ * RequestView#BODY_PREFIX_LIMIT}, 16 KiB, plus at most the rest of the decoder chunk that crossed
+ * it) before deciding, with reads on; the engine sees it through {@link RequestView#bodyPrefix()}.
+ * The buffered chunks are then forwarded first and the rest streams as usual. A longer body is
+ * decided on its prefix alone (the identity resolver treats a truncated prefix as no identity).
+ *
+ * <p>Lifecycle ({@code count:}, {@code concurrency:}, {@code max_inflight}): the upstream's
+ * response status goes to {@link Decision#onResponse(int)} when its head arrives, and {@link
+ * Exchange#end()} — {@link Decision#release()} plus the in-flight slot — runs exactly once when the
+ * exchange ends for any reason: the response fully written (or failed to write), a local answer
+ * (429/403/502/503/504), the client gone mid-request or mid-response, or a decision that arrives
+ * after the client left.
  *
  * <p>Threading: every method runs on the connection's event loop; the decision may complete on a
  * store thread and is handed back with {@code eventLoop().execute}.
@@ -116,8 +132,9 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
   @Override
   public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
     if (event instanceof IdleStateEvent) {
-      // Only between requests: an exchange in progress is bounded by the upstream timeout.
-      if (current == null) {
+      // Only between requests, or while the gateway waits for a body to decide on: an exchange in
+      // progress is bounded by the upstream timeout, a client that stalls its body is not.
+      if (current == null || current.state == State.BUFFERING) {
         closeClient();
       }
       return;
@@ -204,7 +221,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
     }
     Exchange exchange = new Exchange(request, target);
     current = exchange;
-    exchange.decide();
+    exchange.begin();
   }
 
   private static FullHttpResponse malformed(Throwable cause) {
@@ -280,6 +297,8 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
   }
 
   private enum State {
+    /** Reading the start of the body the policies identify by; reads stay on. */
+    BUFFERING,
     /** Waiting for the engine. */
     DECIDING,
     /** Allowed; waiting for an upstream connection. */
@@ -314,6 +333,13 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
     private long discarded;
     private long sentNanos;
     private ScheduledFuture<?> timeout;
+    /** Body chunks read before deciding (owned here until forwarded or released); null = none. */
+    private List<HttpContent> buffered;
+    private int bufferedBytes;
+    private boolean continueSent;
+    /** Whether the exchange holds a {@code max_inflight} slot. */
+    private boolean admitted;
+    private boolean ended;
 
     Exchange(HttpRequest request, RequestTarget target) {
       this.request = request;
@@ -330,15 +356,100 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
 
     boolean wantsClientInput() {
       return switch (state) {
+        case BUFFERING -> true;
         case DECIDING, CONNECTING -> false;
         case FORWARDING -> !requestComplete && upstream != null && upstream.isWritable();
         case DISCARDING -> !requestComplete;
       };
     }
 
-    void decide() {
+    /** Decides at once, or first buffers the body's start when the route's policies read it. */
+    void begin() {
+      boolean needsBody;
+      try {
+        needsBody = shared.engine().policies().needsBody(request.method().name(), target.path());
+      } catch (RuntimeException e) {
+        log.warn("needsBody failed for {} {}", request.method(), target.path(), e);
+        needsBody = false;
+      }
+      if (!needsBody) {
+        decide(null);
+      } else if (!hasBody) {
+        decide(new byte[0]);
+      } else {
+        state = State.BUFFERING;
+        buffered = new ArrayList<>(4);
+        if (expectsContinue) {
+          // The gateway must read the body to decide, so it invites the client to send it now.
+          continueSent = true;
+          ctx.writeAndFlush(
+              new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE, Unpooled.EMPTY_BUFFER));
+        }
+      }
+    }
+
+    /** One more body chunk while buffering; decides once the prefix is full or the body ended. */
+    private void buffer(HttpContent content, boolean last) {
+      buffered.add(content);
+      bufferedBytes += content.content().readableBytes();
+      if (last) {
+        requestComplete = true;
+      }
+      if (last || bufferedBytes >= RequestView.BODY_PREFIX_LIMIT) {
+        state = State.DECIDING;
+        decide(prefix());
+      }
+    }
+
+    /** The first {@link RequestView#BODY_PREFIX_LIMIT} buffered bytes (fewer when the body is shorter). */
+    private byte[] prefix() {
+      byte[] prefix = new byte[Math.min(bufferedBytes, RequestView.BODY_PREFIX_LIMIT)];
+      int offset = 0;
+      for (HttpContent chunk : buffered) {
+        if (offset == prefix.length) {
+          break;
+        }
+        int n = Math.min(chunk.content().readableBytes(), prefix.length - offset);
+        chunk.content().getBytes(chunk.content().readerIndex(), prefix, offset, n);
+        offset += n;
+      }
+      return prefix;
+    }
+
+    private void releaseBuffered() {
+      List<HttpContent> chunks = buffered;
+      buffered = null;
+      if (chunks != null) {
+        for (HttpContent chunk : chunks) {
+          ReferenceCountUtil.release(chunk);
+        }
+      }
+    }
+
+    /**
+     * The exchange is over for the engine and the in-flight cap: returns permits, refunds unsettled
+     * count reservations, frees the {@code max_inflight} slot and buffered chunks. Exactly once;
+     * later calls do nothing. Runs on the event loop.
+     */
+    void end() {
+      if (ended) {
+        return;
+      }
+      ended = true;
+      releaseBuffered();
+      if (admitted) {
+        admitted = false;
+        shared.inflight().release();
+      }
+      if (decision != null) {
+        decision.release();
+      }
+    }
+
+    void decide(byte[] bodyPrefix) {
       InetSocketAddress peer = (InetSocketAddress) ctx.channel().remoteAddress();
-      NettyRequestView view = new NettyRequestView(request, target.path(), target.rawQuery(), peer.getAddress());
+      NettyRequestView view =
+          new NettyRequestView(request, target.path(), target.rawQuery(), peer.getAddress(), bodyPrefix);
       CompletionStage<Decision> stage;
       try {
         stage = shared.engine().decide(view);
@@ -357,7 +468,11 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void decided(Decision d, Throwable error) {
-      if (current != this || closing) {
+      if (current != this || closing || ended) {
+        // The client left while the engine decided: nothing will be forwarded.
+        if (d != null) {
+          d.release();
+        }
         return;
       }
       if (error != null || d == null) {
@@ -366,14 +481,32 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
       } else {
         decision = d;
         switch (d.outcome()) {
-          case LIMITED -> reject(Problems.tooManyRequests(d, shared.headerStyle()));
+          case LIMITED -> reject(d.concurrencyLimited()
+              ? Problems.concurrencyLimited(d, shared.headerStyle())
+              : Problems.tooManyRequests(d, shared.headerStyle()));
+          case BLOCKED -> reject(Problems.blocked(d));
+          case FORBIDDEN -> reject(Problems.forbidden(
+              "Requests from this client address or API key are refused by the gateway's block list."));
           case UNAVAILABLE -> reject(
               Problems.serviceUnavailable(
                   "the rate-limit store is unavailable and this route is configured to fail closed"));
-          default -> connect(false);
+          default -> admit(d);
         }
       }
       drain();
+    }
+
+    /** Takes a {@code max_inflight} slot for the request's priority and forwards it, or sheds it. */
+    private void admit(Decision d) {
+      if (!shared.inflight().tryAcquire(d.priority())) {
+        if (shared.metrics() != null) {
+          shared.metrics().shed(d.priority());
+        }
+        reject(Problems.shed(d.priority().configName()));
+        return;
+      }
+      admitted = true;
+      connect(false);
     }
 
     private void connect(boolean fresh) {
@@ -387,7 +520,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
         }
         upstreamRequest =
             new DefaultHttpRequest(HttpVersion.HTTP_1_1, request.method(), target.originForm(), headers);
-        if (expectsContinue && hasBody) {
+        if (expectsContinue && hasBody && !continueSent) {
           // The gateway decided; the client may now send the body (the upstream never sees Expect).
           ctx.writeAndFlush(
               new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE, Unpooled.EMPTY_BUFFER));
@@ -418,7 +551,15 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
       state = State.FORWARDING;
       ch.config().setAutoRead(true);
       ch.write(upstreamRequest).addListener(ChannelFutureListener.FIRE_EXCEPTION_ON_FAILURE);
-      if (requestComplete) {
+      if (buffered != null) {
+        // The body's start, read to decide on; the upstream gets it first, then the rest streams.
+        List<HttpContent> chunks = buffered;
+        buffered = null;
+        for (HttpContent chunk : chunks) {
+          bodyForwarded |= chunk.content().isReadable();
+          ch.write(chunk).addListener(ChannelFutureListener.FIRE_EXCEPTION_ON_FAILURE);
+        }
+      } else if (requestComplete) {
         // A retry of a body-less request whose end was already forwarded once.
         ch.write(LastHttpContent.EMPTY_LAST_CONTENT);
       }
@@ -441,6 +582,10 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
         return;
       }
       boolean last = content instanceof LastHttpContent;
+      if (state == State.BUFFERING) {
+        buffer(content, last);
+        return;
+      }
       if (state == State.FORWARDING && upstream != null) {
         bodyForwarded |= content.content().isReadable();
         upstream.writeAndFlush(content).addListener(ChannelFutureListener.FIRE_EXCEPTION_ON_FAILURE);
@@ -463,6 +608,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
     /** Answers the request locally (429, 503, 502, 504); the upstream has not answered. */
     private void reject(FullHttpResponse response) {
       cancelTimeout();
+      end();
       state = State.DISCARDING;
       responseComplete = true;
       if (head) {
@@ -498,6 +644,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
         return;
       }
       cancelTimeout();
+      decision.onResponse(status);
       if (shared.metrics() != null) {
         shared.metrics().upstreamResponse(status, System.nanoTime() - sentNanos);
       }
@@ -556,6 +703,8 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
         return;
       }
       responseComplete = true;
+      // Settled once the last byte is handed to the socket (or the write failed: client gone).
+      written.addListener(f -> end());
       Channel up = upstream;
       upstream = null;
       detach(up);
@@ -634,6 +783,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
     /** The client went away: an unfinished upstream exchange cannot be reused. */
     void abandon() {
       closeUpstream();
+      end();
     }
   }
 }

@@ -11,8 +11,18 @@ final class NettyRequestView implements RequestView {
   private final String path;
   private final String rawQuery;
   private final InetAddress peer;
+  private final byte[] bodyPrefix;
 
   NettyRequestView(HttpRequest request, String normalisedPath, String rawQuery, InetAddress peer) {
+    this(request, normalisedPath, rawQuery, peer, null);
+  }
+
+  /**
+   * @param bodyPrefix the buffered start of the body (at most {@link RequestView#BODY_PREFIX_LIMIT}
+   *     bytes, de-chunked), or null when the body was not buffered
+   */
+  NettyRequestView(HttpRequest request, String normalisedPath, String rawQuery, InetAddress peer, byte[] bodyPrefix) {
+    this.bodyPrefix = bodyPrefix;
     this.request = request;
     this.path = normalisedPath;
     this.rawQuery = rawQuery;
@@ -42,6 +52,11 @@ final class NettyRequestView implements RequestView {
   @Override
   public List<String> headers(String name) {
     return request.headers().getAll(name);
+  }
+
+  @Override
+  public byte[] bodyPrefix() {
+    return bodyPrefix;
   }
 
   @Override

@@ -19,6 +19,7 @@ final class ProxyContext {
   private final String upstreamText;
   private final int maxIdlePerLoop;
   private final Map<EventLoop, UpstreamPool> pools = new ConcurrentHashMap<>();
+  private final InflightLimiter inflight;
 
   ProxyContext(
       Engine engine,
@@ -27,7 +28,9 @@ final class ProxyContext {
       GatewayMetrics metrics,
       InetSocketAddress upstream,
       String upstreamText,
-      int maxIdlePerLoop) {
+      int maxIdlePerLoop,
+      InflightLimiter inflight) {
+    this.inflight = inflight;
     this.engine = engine;
     this.headerStyle = headerStyle;
     this.upstreamTimeout = upstreamTimeout;
@@ -39,6 +42,11 @@ final class ProxyContext {
 
   Engine engine() {
     return engine;
+  }
+
+  /** The global in-flight cap ({@link InflightLimiter#UNLIMITED} when none). */
+  InflightLimiter inflight() {
+    return inflight;
   }
 
   HeaderStyle headerStyle() {

@@ -74,6 +74,26 @@ public final class ProxyServer implements AutoCloseable {
       Engine engine,
       GatewayMetrics metrics,
       EventLoopGroup group) {
+    return start(listen, upstream, upstreamTimeout, headerStyle, engine, metrics, group, 0);
+  }
+
+  /**
+   * Binds the listener and starts proxying, with a global in-flight cap that sheds requests by
+   * priority (see {@link InflightLimiter} for the thresholds).
+   *
+   * @param maxInflight {@code gateway.max_inflight}; 0 = no cap
+   * @throws IllegalArgumentException also when {@code maxInflight} is negative
+   * @see #start(InetSocketAddress, URI, Duration, HeaderStyle, Engine, GatewayMetrics, EventLoopGroup)
+   */
+  public static ProxyServer start(
+      InetSocketAddress listen,
+      URI upstream,
+      Duration upstreamTimeout,
+      HeaderStyle headerStyle,
+      Engine engine,
+      GatewayMetrics metrics,
+      EventLoopGroup group,
+      int maxInflight) {
     Objects.requireNonNull(listen, "listen");
     Objects.requireNonNull(engine, "engine");
     Objects.requireNonNull(group, "group");
@@ -89,7 +109,8 @@ public final class ProxyServer implements AutoCloseable {
             metrics,
             upstreamAddress,
             upstream.toString(),
-            MAX_IDLE_PER_LOOP);
+            MAX_IDLE_PER_LOOP,
+            maxInflight == 0 ? InflightLimiter.UNLIMITED : new InflightLimiter(maxInflight));
     HttpDecoderConfig decoderConfig =
         new HttpDecoderConfig()
             .setMaxInitialLineLength(MAX_INITIAL_LINE)
@@ -153,6 +174,11 @@ public final class ProxyServer implements AutoCloseable {
   /** The bound address (the real port when started with port 0). */
   public InetSocketAddress address() {
     return (InetSocketAddress) serverChannel.localAddress();
+  }
+
+  /** Requests in flight to the upstream counted by the {@code max_inflight} cap (0 without a cap; racy). */
+  public int inflight() {
+    return context.inflight().inflight();
   }
 
   /** Idle keep-alive connections to the upstream, summed over event loops (racy; for tests). */

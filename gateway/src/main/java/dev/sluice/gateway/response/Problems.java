@@ -36,6 +36,13 @@ public final class Problems {
   /** The problem type of a 429 (IANA HTTP problem types registry). */
   public static final String QUOTA_EXCEEDED = "https://iana.org/assignments/http-problem-types#quota-exceeded";
 
+  /** The problem type of a 429 for a banned identity (IANA HTTP problem types registry). */
+  public static final String ABNORMAL_USAGE =
+      "https://iana.org/assignments/http-problem-types#abnormal-usage-detected";
+  /** The problem type of a 503 for a request shed under load (IANA HTTP problem types registry). */
+  public static final String TEMPORARY_REDUCED_CAPACITY =
+      "https://iana.org/assignments/http-problem-types#temporary-reduced-capacity";
+
   // ObjectMapper is thread-safe once configured; one instance avoids per-response setup.
   private static final ObjectMapper MAPPER = new ObjectMapper();
 
@@ -80,6 +87,100 @@ public final class Problems {
     HttpHeaders headers = response.headers();
     headers.set(HttpHeaderNames.RETRY_AFTER, Long.toString(retryAfter));
     denying.ifPresent(pd -> RateLimitHeaders.writeDenied(style, pd, retryAfter, headers));
+    return response;
+  }
+
+  /**
+   * The {@code 429 Too Many Requests} for a banned identity (outcome {@code BLOCKED}, SPEC §7):
+   * {@code Retry-After} = the remaining ban, no rate-limit fields (a ban is not a quota a client
+   * can pace itself by), and a body with {@code type} = {@link #ABNORMAL_USAGE}, {@code
+   * violated-policies} (the banning policies), {@code policy} and {@code retry_after}. The body
+   * names neither the identity nor the ban reason's data: only the policy and the wait.
+   *
+   * @param decision a decision with outcome {@code BLOCKED}
+   */
+  public static FullHttpResponse blocked(Decision decision) {
+    long retryAfter = Math.max(1, decision.retryAfterSeconds());
+    ObjectNode body = base(HttpResponseStatus.TOO_MANY_REQUESTS, ABNORMAL_USAGE, "Too Many Requests", null);
+    ArrayNode violated = MAPPER.createArrayNode();
+    for (PolicyDecision pd : decision.policies()) {
+      if (pd.blocked() && !containsText(violated, pd.policy().name())) {
+        violated.add(pd.policy().name());
+      }
+    }
+    Optional<PolicyDecision> denying = decision.denying();
+    String wait = retryAfter + (retryAfter == 1 ? " second." : " seconds.");
+    if (denying.isPresent()) {
+      body.put("detail", "Requests from this client are blocked by policy \"" + denying.get().policy().name()
+          + "\" after abnormal usage; the block ends in " + wait);
+      body.set("violated-policies", violated);
+      body.put("policy", denying.get().policy().name());
+    } else {
+      body.put("detail", "Requests from this client are blocked after abnormal usage; the block ends in " + wait);
+      body.set("violated-policies", violated);
+    }
+    body.put("retry_after", retryAfter);
+    FullHttpResponse response = respond(HttpResponseStatus.TOO_MANY_REQUESTS, body);
+    response.headers().set(HttpHeaderNames.RETRY_AFTER, Long.toString(retryAfter));
+    return response;
+  }
+
+  /**
+   * The {@code 429 Too Many Requests} for a request over a policy's {@code concurrency} cap:
+   * {@code Retry-After: 1}, the rate-limit fields of the cap in {@code style} (IETF: item
+   * {@code "<policy>/concurrency"} with {@code q} = the cap and {@code qu="concurrent-requests"},
+   * {@code r=0;t=1}; legacy: limit = the cap, remaining 0, reset 1) and a body with {@code type} =
+   * {@link #QUOTA_EXCEEDED} whose detail says it is a concurrency limit, plus {@code
+   * violated-policies}, {@code policy}, {@code limit} ({@code "concurrency: N"}) and {@code
+   * retry_after}.
+   *
+   * @param decision a {@code LIMITED} decision with {@link Decision#concurrencyLimited()}
+   * @param style which rate-limit fields to add ({@code Retry-After} is always sent)
+   */
+  public static FullHttpResponse concurrencyLimited(Decision decision, HeaderStyle style) {
+    PolicyDecision pd = decision.denying().orElseThrow(
+        () -> new IllegalArgumentException("not a concurrency refusal: " + decision));
+    String policy = pd.policy().name();
+    int cap = pd.policy().concurrency();
+    String item = RateLimitHeaders.concurrencyItem(policy);
+    ObjectNode body = base(HttpResponseStatus.TOO_MANY_REQUESTS, QUOTA_EXCEEDED, "Too Many Requests", null);
+    body.put("detail", "Concurrency limit of policy \"" + policy + "\" reached: at most " + cap
+        + (cap == 1 ? " request" : " requests") + " from this client may be in progress at once; retry in 1 second.");
+    body.set("violated-policies", MAPPER.createArrayNode().add(item));
+    body.put("policy", policy);
+    body.put("limit", "concurrency: " + cap);
+    body.put("retry_after", 1);
+    FullHttpResponse response = respond(HttpResponseStatus.TOO_MANY_REQUESTS, body);
+    response.headers().set(HttpHeaderNames.RETRY_AFTER, "1");
+    RateLimitHeaders.writeConcurrency(style, policy, cap, response.headers());
+    return response;
+  }
+
+  /**
+   * The {@code 503 Service Unavailable} for a request shed because the gateway has too many
+   * requests in flight to the upstream ({@code gateway.max_inflight}): {@code Retry-After: 1} and a
+   * body with {@code type} = {@link #TEMPORARY_REDUCED_CAPACITY} and {@code priority}.
+   *
+   * @param priority the request's priority ({@code low}, {@code normal} or {@code critical})
+   */
+  public static FullHttpResponse shed(String priority) {
+    ObjectNode body = base(HttpResponseStatus.SERVICE_UNAVAILABLE, TEMPORARY_REDUCED_CAPACITY,
+        "Service Unavailable", "The gateway is at capacity and sheds " + priority
+            + "-priority requests first; retry in 1 second.");
+    body.put("priority", priority);
+    body.put("retry_after", 1);
+    FullHttpResponse response = respond(HttpResponseStatus.SERVICE_UNAVAILABLE, body);
+    response.headers().set(HttpHeaderNames.RETRY_AFTER, "1");
+    return response;
+  }
+
+  /**
+   * {@code 401 Unauthorized} with {@code WWW-Authenticate: Bearer realm="sluice-admin"}: an admin
+   * API request without the right bearer token.
+   */
+  public static FullHttpResponse unauthorized(String detail) {
+    FullHttpResponse response = simple(HttpResponseStatus.UNAUTHORIZED, detail);
+    response.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, "Bearer realm=\"sluice-admin\"");
     return response;
   }
 
@@ -161,6 +262,15 @@ public final class Problems {
     headers.setInt(HttpHeaderNames.CONTENT_LENGTH, bytes.length);
     headers.set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_STORE);
     return response;
+  }
+
+  private static boolean containsText(ArrayNode array, String text) {
+    for (int i = 0; i < array.size(); i++) {
+      if (array.get(i).asText().equals(text)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static String limitText(PolicyDecision pd) {

@@ -68,10 +68,42 @@ public final class RateLimitHeaders {
     if (decision.exempt()) {
       return;
     }
-    if (decision.outcome() == Outcome.LIMITED) {
+    if (decision.outcome() == Outcome.LIMITED && decision.concurrencyLimited()) {
+      decision.denying().ifPresent(d -> writeConcurrency(style, d.policy().name(), d.policy().concurrency(), headers));
+    } else if (decision.outcome() == Outcome.LIMITED) {
       decision.denying().ifPresent(denying -> writeDenied(style, denying, decision.retryAfterSeconds(), headers));
     } else if (decision.outcome() == Outcome.ALLOWED) {
       decision.mostRestrictive().ifPresent(pd -> writeAllowed(style, pd, headers));
+    }
+  }
+
+  /**
+   * The item name of a policy's concurrency cap: {@code "<policy>/concurrency"}, distinct from the
+   * names of its rate limits ({@code "<policy>"}, {@code "<policy>/n"}).
+   */
+  static String concurrencyItem(String policy) {
+    return policy + "/concurrency";
+  }
+
+  /**
+   * The fields of a 429 for a concurrency cap (draft-ietf-httpapi-ratelimit-headers-10 §3.1.2:
+   * quota unit {@code qu} is an sf-string, {@code "concurrent-requests"}; a concurrency quota has
+   * no window, so {@code w} is omitted): {@code RateLimit-Policy: "p/concurrency";q=N;qu="concurrent-requests"}
+   * and {@code RateLimit: "p/concurrency";r=0;t=1}. Legacy fields: limit N, remaining 0, reset 1.
+   */
+  static void writeConcurrency(HeaderStyle style, String policy, int cap, HttpHeaders headers) {
+    String item = concurrencyItem(policy);
+    if (style == HeaderStyle.IETF || style == HeaderStyle.BOTH) {
+      StringBuilder sb = new StringBuilder(item.length() + 40);
+      appendSfString(sb, item);
+      sb.append(";q=").append(cap).append(";qu=\"concurrent-requests\"");
+      headers.set(RATELIMIT_POLICY, sb.toString());
+      headers.set(RATELIMIT, rateLimitField(item, 0, 1));
+    }
+    if (style == HeaderStyle.LEGACY || style == HeaderStyle.BOTH) {
+      headers.set(X_RATELIMIT_LIMIT, Integer.toString(cap));
+      headers.set(X_RATELIMIT_REMAINING, "0");
+      headers.set(X_RATELIMIT_RESET, "1");
     }
   }
 
