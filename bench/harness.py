@@ -1,0 +1,599 @@
+#!/usr/bin/python3
+"""Gateway load harness: Sluice against nginx limit_req and Flask-Limiter, in ONE run.
+
+Started by bench/run.sh (which installs the tools and builds the jar). Everything binds
+127.0.0.1 on free ports; every process started here is stopped here, by PID.
+
+Scenarios (each repeated, repeats interleaved across targets so slow drift hits all alike):
+  a. flood   wrk floods /limited (limit 10/s per client, so ~99% must be refused):
+             rejections/s and limiter CPU per rejection (utime+stime of the limiter's
+             processes from /proc/<pid>/stat, before/after); the upstream's hit counter must
+             equal what the limiter admitted.
+  b. pass    wrk on /free (no limit): throughput and p50/p99, direct vs nginx vs Sluice.
+  c. legit   a well-behaved client (8 req/s from 127.0.0.2, under its own limit) measures its
+             latency while the flood runs (same time as a) and without flood.
+Reported numbers are medians over the repeats; ratios compare peers measured in this run.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import re
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+BENCH = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(BENCH)
+PY = "/usr/bin/python3"  # Debian's python has Flask and Flask-Limiter
+GUNICORN = "/usr/bin/gunicorn"
+LIMIT_PER_SECOND = 10
+LEGIT_SOURCE = "127.0.0.2"
+LEGIT_RATE = 8.0
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def log(msg):
+    print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", flush=True)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# ------------------------------------------------------------------ processes
+
+
+class Proc:
+    """A process this harness started; stop() signals that PID only."""
+
+    def __init__(self, name, cmd, workdir, env=None, stop_signal=signal.SIGTERM):
+        self.name = name
+        self.stop_signal = stop_signal
+        self.log_path = os.path.join(workdir, name + ".log")
+        self.log_file = open(self.log_path, "w")
+        full_env = dict(os.environ)
+        full_env.update(env or {})
+        self.popen = subprocess.Popen(cmd, stdout=self.log_file, stderr=subprocess.STDOUT,
+                                      env=full_env, cwd=workdir)
+        self.pid = self.popen.pid
+
+    def alive(self):
+        return self.popen.poll() is None
+
+    def tail(self, n=5):
+        self.log_file.flush()
+        with open(self.log_path, errors="replace") as f:
+            return " | ".join(line.strip() for line in f.readlines()[-n:])
+
+    def stop(self):
+        if self.alive():
+            os.kill(self.pid, self.stop_signal)
+            try:
+                self.popen.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.kill(self.pid, signal.SIGKILL)
+                self.popen.wait()
+        self.log_file.close()
+
+
+def descendants(pid):
+    found, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        found.append(p)
+        try:
+            for task in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{task}/children") as f:
+                    todo.extend(int(c) for c in f.read().split())
+        except OSError:
+            pass
+    return found
+
+
+def cpu_seconds(pids):
+    """utime+stime of the processes and all their descendants (threads included)."""
+    ticks = 0
+    for root in pids:
+        for p in descendants(root):
+            try:
+                with open(f"/proc/{p}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+                ticks += int(fields[11]) + int(fields[12])  # utime, stime (fields 14, 15)
+            except OSError:
+                pass
+    return ticks / CLK_TCK
+
+
+def http_get(url, timeout=5):
+    with urllib.request.urlopen(url, timeout=timeout) as r:
+        return r.status, r.read().decode()
+
+
+def wait_http(url, proc, seconds=60):
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        if proc is not None and not proc.alive():
+            return False
+        try:
+            http_get(url, timeout=2)
+            return True
+        except urllib.error.HTTPError:
+            return True
+        except OSError:
+            time.sleep(0.2)
+    return False
+
+
+# ------------------------------------------------------------------ load tools
+
+UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3}
+
+
+def to_ms(text):
+    m = re.match(r"([\d.]+)(us|ms|s|m)$", text)
+    return float(m.group(1)) * UNITS[m.group(2)]
+
+
+def wrk(url, seconds, conns, threads=1):
+    out = subprocess.run(["wrk", f"-t{threads}", f"-c{conns}", f"-d{seconds}s", "--latency", url],
+                         capture_output=True, text=True, timeout=seconds + 60).stdout
+    total = int(re.search(r"(\d+) requests in", out).group(1))
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    errors = re.search(r"Socket errors: (.*)", out)
+    lat = dict(re.findall(r"^\s+(50|75|90|99)%\s+(\S+)", out, re.M))
+    return {
+        "requests": total,
+        "non2xx": int(non2xx.group(1)) if non2xx else 0,
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+        "p50_ms": to_ms(lat["50"]) if "50" in lat else None,
+        "p99_ms": to_ms(lat["99"]) if "99" in lat else None,
+        "socket_errors": errors.group(1).strip() if errors else "",
+    }
+
+
+def legit_start(url, seconds):
+    return subprocess.Popen([PY, os.path.join(BENCH, "legit.py"), url, str(LEGIT_RATE),
+                             str(seconds), LEGIT_SOURCE], stdout=subprocess.PIPE, text=True)
+
+
+def legit_finish(popen):
+    out, _ = popen.communicate(timeout=120)
+    return json.loads(out)
+
+
+def app_hits(app_port):
+    return json.loads(http_get(f"http://127.0.0.1:{app_port}/__stats")[1])["limited"]
+
+
+def sluice_counts(admin_port, policy="flood"):
+    body = http_get(f"http://127.0.0.1:{admin_port}/metrics")[1]
+    counts = {}
+    for line in body.splitlines():
+        if line.startswith("sluice_requests_total{") and f'policy="{policy}"' in line:
+            outcome = re.search(r'outcome="([^"]+)"', line).group(1)
+            counts[outcome] = counts.get(outcome, 0) + float(line.rsplit(" ", 1)[1])
+    return counts
+
+
+def nginx_statuses(log_path):
+    counts = {}
+    try:
+        with open(log_path) as f:
+            for line in f:
+                status, path = line.split()[:2]
+                if path.startswith("/limited"):
+                    counts[status] = counts.get(status, 0) + 1
+    except FileNotFoundError:
+        pass
+    return counts
+
+
+# ------------------------------------------------------------------ the stack
+
+
+class Stack:
+    def __init__(self, workdir, sluice_jar, with_redis):
+        self.workdir = workdir
+        self.sluice_jar = sluice_jar
+        self.procs = []
+        self.targets = {}  # name -> dict(url_base, cpu_pids, admitted_fn, upstream_port)
+        self.skipped = {}  # name -> reason
+        self.with_redis = with_redis
+
+    def start(self, name, cmd, env=None, stop_signal=signal.SIGTERM):
+        p = Proc(name, cmd, self.workdir, env, stop_signal)
+        self.procs.append(p)
+        return p
+
+    def stop_all(self):
+        for p in reversed(self.procs):
+            try:
+                p.stop()
+            except Exception as e:  # keep stopping the others
+                log(f"stopping {p.name} (pid {p.pid}) failed: {e}")
+
+    def gunicorn(self, name, env):
+        port = free_port()
+        # One worker keeps the hit counter exact; threads as the example app is run.
+        p = self.start(name, [GUNICORN, "--workers", "1", "--threads", "16", "--worker-class",
+                              "gthread", "--bind", f"127.0.0.1:{port}", "--chdir", BENCH, "app:app"],
+                       env=env)
+        if not wait_http(f"http://127.0.0.1:{port}/__stats", p):
+            raise RuntimeError(f"{name} did not start: {p.tail()}")
+        return p, port
+
+    def up(self):
+        redis_port = None
+        if self.with_redis:
+            redis_port = free_port()
+            r = self.start("redis", ["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1",
+                                     "--save", "", "--appendonly", "no"])
+            deadline = time.time() + 10
+            while time.time() < deadline:
+                try:
+                    socket.create_connection(("127.0.0.1", redis_port), timeout=1).close()
+                    break
+                except OSError:
+                    time.sleep(0.1)
+            self.redis = r
+
+        app, app_port = self.gunicorn("flask", {"BENCH_LIMIT": f"{LIMIT_PER_SECOND} per second"})
+        self.app_port = app_port
+        self.targets["Flask alone (no limiter)"] = dict(
+            base=f"http://127.0.0.1:{app_port}", cpu=[app.pid], app_port=app_port, kind="none")
+
+        fl, fl_port = self.gunicorn("flask-limiter-memory", {
+            "BENCH_FLASK_LIMITER": "memory://", "BENCH_LIMIT": f"{LIMIT_PER_SECOND} per second"})
+        self.targets["Flask-Limiter (memory)"] = dict(
+            base=f"http://127.0.0.1:{fl_port}", cpu=[fl.pid], app_port=fl_port, kind="flask")
+        if redis_port:
+            flr, flr_port = self.gunicorn("flask-limiter-redis", {
+                "BENCH_FLASK_LIMITER": f"redis://127.0.0.1:{redis_port}",
+                "BENCH_LIMIT": f"{LIMIT_PER_SECOND} per second"})
+            self.targets["Flask-Limiter (redis)"] = dict(
+                base=f"http://127.0.0.1:{flr_port}", cpu=[flr.pid, self.redis.pid],
+                app_port=flr_port, kind="flask")
+
+        # nginx: same limit (rate=10r/s, burst 10 served at once, like Sluice's default burst = N).
+        ngx_port, static_port, ngx_static_port = free_port(), free_port(), free_port()
+        ngx_dir = os.path.join(self.workdir, "nginx")
+        os.makedirs(os.path.join(ngx_dir, "logs"), exist_ok=True)
+        self.nginx_log = os.path.join(ngx_dir, "logs", "access.log")
+        with open(os.path.join(ngx_dir, "nginx.conf"), "w") as f:
+            f.write(f"""
+worker_processes auto;
+pid {ngx_dir}/nginx.pid;
+error_log {ngx_dir}/logs/error.log warn;
+events {{ worker_connections 4096; }}
+http {{
+  client_body_temp_path {ngx_dir}/tmp_body;
+  proxy_temp_path {ngx_dir}/tmp_proxy;
+  fastcgi_temp_path {ngx_dir}/tmp_fcgi;
+  uwsgi_temp_path {ngx_dir}/tmp_uwsgi;
+  scgi_temp_path {ngx_dir}/tmp_scgi;
+  log_format st '$status $request_uri';
+  access_log {self.nginx_log} st buffer=64k flush=1s;
+  limit_req_zone $binary_remote_addr zone=flood:10m rate={LIMIT_PER_SECOND}r/s;
+  limit_req_status 429;
+  upstream app {{ server 127.0.0.1:{app_port}; keepalive 32; }}
+  upstream static {{ server 127.0.0.1:{static_port}; keepalive 32; }}
+  server {{
+    listen 127.0.0.1:{static_port};
+    access_log off;
+    location / {{ return 200 "ok\n"; }}
+  }}
+  server {{
+    listen 127.0.0.1:{ngx_static_port};
+    access_log off;
+    location / {{ proxy_pass http://static; proxy_http_version 1.1; proxy_set_header Connection ""; }}
+  }}
+  server {{
+    listen 127.0.0.1:{ngx_port};
+    location /limited {{
+      limit_req zone=flood burst={LIMIT_PER_SECOND} nodelay;
+      proxy_pass http://app; proxy_http_version 1.1; proxy_set_header Connection "";
+    }}
+    location / {{
+      access_log off;
+      proxy_pass http://app; proxy_http_version 1.1; proxy_set_header Connection "";
+    }}
+  }}
+}}
+""")
+        ngx = self.start("nginx", ["nginx", "-p", ngx_dir, "-c", os.path.join(ngx_dir, "nginx.conf"),
+                                   "-g", "daemon off;"], stop_signal=signal.SIGQUIT)
+        if not wait_http(f"http://127.0.0.1:{ngx_port}/free", ngx):
+            raise RuntimeError(f"nginx did not start: {ngx.tail()}")
+        self.targets["nginx limit_req"] = dict(
+            base=f"http://127.0.0.1:{ngx_port}", cpu=[ngx.pid], app_port=app_port, kind="nginx")
+        # A static upstream (nginx `return 200`) shows the proxies' own cost, which the
+        # one-worker Flask app hides.
+        self.targets["static upstream direct"] = dict(
+            base=f"http://127.0.0.1:{static_port}", cpu=[ngx.pid], kind="static")
+        self.targets["nginx proxy → static"] = dict(
+            base=f"http://127.0.0.1:{ngx_static_port}", cpu=[ngx.pid], kind="static")
+        self.static_port = static_port
+
+        self.sluice("Sluice (memory)", "store:\n  type: memory\n")
+        self.sluice("Sluice → static", "store:\n  type: memory\n", upstream_port=static_port,
+                    kind="static")
+        if redis_port:
+            self.sluice("Sluice (redis)",
+                        f"store:\n  type: redis\n  url: redis://127.0.0.1:{redis_port}\n",
+                        extra_cpu=[self.redis.pid])
+        else:
+            self.skipped["Sluice (redis)"] = "redis-server not started (--no-redis)"
+
+    def sluice(self, name, store_yaml, extra_cpu=(), upstream_port=None, kind="sluice"):
+        port, admin = free_port(), free_port()
+        slug = name.split("(")[1].rstrip(")") if "(" in name else "static"
+        cfg = os.path.join(self.workdir, f"sluice-{slug}.yaml")
+        with open(cfg, "w") as f:
+            f.write(f"""version: 1
+gateway:
+  listen: 127.0.0.1:{port}
+  upstream: http://127.0.0.1:{upstream_port or self.app_port}
+  admin: 127.0.0.1:{admin}
+{store_yaml}headers: ietf
+policies:
+  - name: flood
+    match: {{ paths: ["/limited"] }}
+    by: ip
+    limits: ["{LIMIT_PER_SECOND}/second"]
+""")
+        p = self.start(f"sluice-{slug}", ["java", "-jar", self.sluice_jar, "serve", "-c", cfg])
+        if not wait_http(f"http://127.0.0.1:{port}/free", p, seconds=60):
+            reason = f"did not start: {p.tail(3)}"
+            p.stop()
+            self.procs.remove(p)
+            self.skipped[name] = reason
+            log(f"SKIP {name}: {reason}")
+            return
+        self.targets[name] = dict(base=f"http://127.0.0.1:{port}", cpu=[p.pid, *extra_cpu],
+                                  app_port=self.app_port, kind=kind, admin=admin)
+
+
+# ------------------------------------------------------------------ scenarios
+
+
+def flood_once(stack, name, t, seconds, conns):
+    """Scenario a (+ c under flood): one flood run with the legit client alongside."""
+    if t["kind"] == "nginx":
+        time.sleep(1.5)  # nginx flushes its log buffer every 1 s: count the quiet run's lines first
+    app_before = app_hits(t["app_port"])
+    limiter_before = sluice_counts(t["admin"]) if t["kind"] == "sluice" else None
+    nginx_before = nginx_statuses(stack.nginx_log) if t["kind"] == "nginx" else None
+    cpu_before = cpu_seconds(t["cpu"])
+    legit = legit_start(t["base"] + "/limited", seconds)
+    w = wrk(t["base"] + "/limited", seconds, conns)
+    cpu = cpu_seconds(t["cpu"]) - cpu_before
+    lg = legit_finish(legit)
+    time.sleep(1.5)  # let in-flight forwards land and nginx flush its log buffer
+    upstream = app_hits(t["app_port"]) - app_before
+    legit_ok = lg["statuses"].get("200", 0)
+    wrk_ok = w["requests"] - w["non2xx"]
+    rejected = w["non2xx"]
+    res = {
+        "rps": w["rps"], "requests": w["requests"], "rejected": rejected,
+        "rejections_per_s": rejected / seconds, "reject_share": rejected / max(1, w["requests"]),
+        "cpu_s": cpu, "cpu_us_per_rejection": cpu / max(1, rejected) * 1e6,
+        "upstream": upstream, "admitted_seen_by_clients": wrk_ok + legit_ok,
+        "legit_flood": {k: lg[k] for k in ("n", "p50_ms", "p99_ms", "max_ms", "statuses")},
+        "legit_samples": lg["samples_ms"], "socket_errors": w["socket_errors"],
+    }
+    if t["kind"] == "sluice":
+        after = sluice_counts(t["admin"])
+        res["admitted_by_limiter"] = after.get("allowed", 0) - limiter_before.get("allowed", 0)
+        res["limited_by_limiter"] = after.get("limited", 0) - limiter_before.get("limited", 0)
+    elif t["kind"] == "nginx":
+        after = nginx_statuses(stack.nginx_log)
+        res["admitted_by_limiter"] = after.get("200", 0) - nginx_before.get("200", 0)
+        res["limited_by_limiter"] = after.get("429", 0) - nginx_before.get("429", 0)
+    return res
+
+
+def legit_quiet_once(t, seconds):
+    lg = legit_finish(legit_start(t["base"] + "/limited", seconds))
+    return lg
+
+
+def median(xs):
+    xs = [x for x in xs if x is not None]
+    return statistics.median(xs) if xs else None
+
+
+def pooled_p99(samples):
+    s = sorted(samples)
+    if not s:
+        return None
+    return s[min(len(s) - 1, int(round(0.99 * len(s) + 0.5)) - 1)]
+
+
+def fmt(x, digits=0):
+    if x is None:
+        return "n/a"
+    return f"{x:,.{digits}f}"
+
+
+def ratio(a, b, digits=2):
+    if a is None or b is None or b == 0:
+        return "n/a"
+    return f"{a / b:.{digits}f}×"
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sluice-jar", required=True)
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--flood-seconds", type=int, default=8)
+    ap.add_argument("--quiet-seconds", type=int, default=6)
+    ap.add_argument("--pass-seconds", type=int, default=6)
+    ap.add_argument("--conns", type=int, default=32)
+    ap.add_argument("--warmup-seconds", type=int, default=20)
+    ap.add_argument("--no-redis", action="store_true")
+    ap.add_argument("--out", default=os.path.join(BENCH, "results", "gateway.md"))
+    args = ap.parse_args()
+
+    started = time.time()
+    load_before = os.getloadavg()
+    workdir = tempfile.mkdtemp(prefix="sluice-bench-")
+    stack = Stack(workdir, args.sluice_jar, with_redis=not args.no_redis)
+    raw = {"flood": {}, "quiet": {}, "pass": {}}
+    try:
+        log(f"starting the stack in {workdir}")
+        stack.up()
+        flood_targets = [n for n in stack.targets if stack.targets[n]["kind"] not in ("none", "static")]
+        pass_targets = [n for n in ("Flask alone (no limiter)", "nginx limit_req", "Sluice (memory)",
+                                    "static upstream direct", "nginx proxy → static", "Sluice → static")
+                        if n in stack.targets]
+        log(f"warm-up: {args.warmup_seconds} s per route for the JVM (JIT), 3 s for the others")
+        for name, t in stack.targets.items():
+            # A freshly started JVM runs interpreted code for many seconds (longer on a loaded
+            # machine, where C2 compiler threads get little CPU); a gateway in production is warm.
+            jvm = "admin" in t
+            wrk(t["base"] + "/free", args.warmup_seconds if jvm else 3, 8)
+            if t["kind"] != "static":
+                wrk(t["base"] + "/limited", args.warmup_seconds if jvm else 3, 32)
+        time.sleep(1.2)  # let every limiter's buckets refill
+        for rep in range(args.repeats):
+            log(f"repeat {rep + 1}/{args.repeats}")
+            for name in flood_targets:
+                t = stack.targets[name]
+                raw["quiet"].setdefault(name, []).append(legit_quiet_once(t, args.quiet_seconds))
+                r = flood_once(stack, name, t, args.flood_seconds, args.conns)
+                raw["flood"].setdefault(name, []).append(r)
+                log(f"  flood {name}: {r['rejections_per_s']:,.0f} rejections/s, "
+                    f"{r['cpu_us_per_rejection']:.1f} µs CPU/rejection, upstream {r['upstream']} "
+                    f"(limiter admitted {r.get('admitted_by_limiter', 'n/a')}), legit p99 "
+                    f"{r['legit_flood']['p99_ms']:.2f} ms")
+                time.sleep(1.2)
+            for name in pass_targets:
+                w = wrk(stack.targets[name]["base"] + "/free", args.pass_seconds, 16)
+                raw["pass"].setdefault(name, []).append(w)
+                log(f"  pass {name}: {w['rps']:,.0f} req/s p50 {w['p50_ms']} ms p99 {w['p99_ms']} ms")
+    finally:
+        stack.stop_all()
+
+    load_after = os.getloadavg()
+    report = render(args, stack, raw, load_before, load_after, time.time() - started)
+    os.makedirs(os.path.dirname(args.out), exist_ok=True)
+    with open(args.out, "w") as f:
+        f.write(report)
+    summary = {name: [{k: v for k, v in r.items() if k != "legit_samples"} for r in runs]
+               for name, runs in raw["flood"].items()}
+    with open(os.path.splitext(args.out)[0] + ".json", "w") as f:
+        json.dump({"flood": summary, "pass": raw["pass"],
+                   "quiet": {n: [{k: v for k, v in q.items() if k != "samples_ms"} for q in qs]
+                             for n, qs in raw["quiet"].items()},
+                   "skipped": stack.skipped}, f, indent=1)
+    print(report)
+
+
+def render(args, stack, raw, load_before, load_after, elapsed):
+    def version(cmd):
+        try:
+            p = subprocess.run(cmd, capture_output=True, text=True, timeout=20)
+            return (p.stdout + p.stderr).strip().splitlines()[0]
+        except Exception as e:
+            return f"unknown ({e})"
+
+    fl_version = subprocess.run([PY, "-c", "import flask_limiter,flask;print(flask_limiter.__version__, flask.__version__)"],
+                                capture_output=True, text=True).stdout.split()
+    lines = [
+        f"# Gateway benchmark — {datetime.datetime.utcnow().strftime('%Y-%m-%d %H:%M UTC')}",
+        "",
+        f"Machine: {os.cpu_count()} cores; load average before {load_before[0]:.2f} / after "
+        f"{load_after[0]:.2f} (1 min) — shared machine, numbers are noisy. "
+        f"{version(['java', '-version'])}; {version(['nginx', '-v'])}; "
+        f"Flask {fl_version[1] if len(fl_version) > 1 else '?'}, Flask-Limiter "
+        f"{fl_version[0] if fl_version else '?'}, gunicorn 1 worker × 16 threads; "
+        f"{version(['wrk', '-v'])[:20]}.",
+        "",
+        f"Limit on `/limited`: {LIMIT_PER_SECOND}/s per client address everywhere (nginx "
+        f"`rate={LIMIT_PER_SECOND}r/s burst={LIMIT_PER_SECOND} nodelay`; Sluice "
+        f"`\"{LIMIT_PER_SECOND}/second\"` GCRA, burst {LIMIT_PER_SECOND}; Flask-Limiter "
+        f"`\"{LIMIT_PER_SECOND} per second\"` fixed window). Flood: `wrk -t1 -c{args.conns}` for "
+        f"{args.flood_seconds} s; legit client: {LEGIT_RATE:g} req/s from {LEGIT_SOURCE}. "
+        f"Warm-up: {args.warmup_seconds} s per route for Sluice's JVM, 3 s for the others. "
+        f"Medians of {args.repeats} interleaved repeats; whole run {elapsed:.0f} s.",
+        "",
+    ]
+    for name, reason in stack.skipped.items():
+        lines.append(f"**Skipped: {name}** — {reason}")
+        lines.append("")
+
+    flood = raw["flood"]
+    med = {n: {k: median([r[k] for r in runs]) for k in
+               ("rejections_per_s", "cpu_us_per_rejection", "reject_share", "rps")}
+           for n, runs in flood.items()}
+    ngx = med.get("nginx limit_req", {}).get("rejections_per_s")
+    flm = med.get("Flask-Limiter (memory)", {}).get("rejections_per_s")
+    lines += ["## a. Flood on a limited route", "",
+              "| limiter | rejections/s | refused share | CPU µs per rejection | vs nginx | vs Flask-Limiter (memory) | upstream hits = admitted |",
+              "|---|---:|---:|---:|---:|---:|---|"]
+    for n, m in med.items():
+        checks = []
+        for r in flood[n]:
+            limiter = r.get("admitted_by_limiter")
+            if limiter is not None:
+                checks.append("✔" if int(limiter) == r["upstream"] else f"✘ {r['upstream']}≠{int(limiter)}")
+            else:
+                d = r["upstream"] - r["admitted_seen_by_clients"]
+                checks.append(f"{r['upstream']} (clients saw {r['admitted_seen_by_clients']})" if d else "✔")
+        lines.append(f"| {n} | {fmt(m['rejections_per_s'])} | {m['reject_share'] * 100:.2f}% | "
+                     f"{fmt(m['cpu_us_per_rejection'], 1)} | {ratio(m['rejections_per_s'], ngx)} | "
+                     f"{ratio(m['rejections_per_s'], flm, 1)} | {', '.join(checks)} |")
+    lines += ["", "Upstream check: ✔ = the Flask app's hit counter grew by exactly what the limiter "
+              "admitted (Sluice: `sluice_requests_total{outcome=\"allowed\"}`; nginx: 200s in its access "
+              "log; Flask-Limiter: 200s seen by wrk + the legit client).", ""]
+
+    pmed = {n: {k: median([w[k] for w in ws]) for k in ("rps", "p50_ms", "p99_ms")}
+            for n, ws in raw["pass"].items()}
+    for title, names in (
+            ("b. Pass-through on an unlimited cheap route (`/free` of the Flask app, `wrk -t1 -c16`)",
+             ("Flask alone (no limiter)", "nginx limit_req", "Sluice (memory)")),
+            ("b2. Pass-through to a static upstream (nginx `return 200`, `wrk -t1 -c16`): the proxies' own cost",
+             ("static upstream direct", "nginx proxy → static", "Sluice → static"))):
+        direct = pmed.get(names[0], {}).get("rps")
+        ngx_rps = pmed.get(names[1], {}).get("rps")
+        lines += [f"## {title}", "",
+                  "| path | req/s | p50 ms | p99 ms | throughput vs direct | vs nginx |",
+                  "|---|---:|---:|---:|---:|---:|"]
+        for n in names:
+            if n not in pmed:
+                continue
+            m = pmed[n]
+            label = {"Flask alone (no limiter)": "direct (gunicorn)",
+                     "nginx limit_req": "nginx proxy"}.get(n, n)
+            lines.append(f"| {label} | {fmt(m['rps'])} | {fmt(m['p50_ms'], 2)} | {fmt(m['p99_ms'], 2)} | "
+                         f"{ratio(m['rps'], direct)} | {ratio(m['rps'], ngx_rps)} |")
+        lines.append("")
+
+    lines += ["## c. Well-behaved client latency, flood vs no flood", "",
+              "| limiter | p99 no flood ms | p99 under flood ms | ratio | pooled p99 no flood / flood ms | legit 200s under flood |",
+              "|---|---:|---:|---:|---:|---:|"]
+    for n in flood:
+        quiet = raw["quiet"].get(n, [])
+        q99 = median([q["p99_ms"] for q in quiet])
+        f99 = median([r["legit_flood"]["p99_ms"] for r in flood[n]])
+        pq = pooled_p99([s for q in quiet for s in q["samples_ms"]])
+        pf = pooled_p99([s for r in flood[n] for s in r["legit_samples"]])
+        ok = sum(r["legit_flood"]["statuses"].get("200", 0) for r in flood[n])
+        total = sum(r["legit_flood"]["n"] for r in flood[n])
+        lines.append(f"| {n} | {fmt(q99, 2)} | {fmt(f99, 2)} | {ratio(f99, q99, 1)} | "
+                     f"{fmt(pq, 2)} / {fmt(pf, 2)} | {ok}/{total} |")
+    lines.append("")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# One command, loopback only, about 6 minutes: Sluice vs nginx limit_req vs Flask-Limiter.
+#
+#   bench/run.sh                 # full run: 3 interleaved repeats, writes bench/results/gateway.md
+#   bench/run.sh --repeats 1     # quicker look (any harness.py option is passed through)
+#
+# Uses cli/target/sluice.jar (SLUICE_JAR=... to pick another; built here when missing).
+# Installs missing Debian packages (wrk nginx gunicorn python3-flask python3-flask-limiter
+# python3-redis redis-server) with apt-get. Every process it starts binds 127.0.0.1 and is
+# stopped by PID when the run ends.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+missing=()
+for bin_pkg in wrk:wrk nginx:nginx /usr/bin/gunicorn:gunicorn redis-server:redis-server; do
+  command -v "${bin_pkg%%:*}" >/dev/null 2>&1 || missing+=("${bin_pkg##*:}")
+done
+for mod_pkg in flask:python3-flask flask_limiter:python3-flask-limiter redis:python3-redis; do
+  /usr/bin/python3 -c "import ${mod_pkg%%:*}" 2>/dev/null || missing+=("${mod_pkg##*:}")
+done
+if ((${#missing[@]})); then
+  echo "[bench] installing: ${missing[*]}"
+  apt-get install -y -q "${missing[@]}" >/dev/null || { apt-get update -q >/dev/null && apt-get install -y -q "${missing[@]}" >/dev/null; }
+fi
+
+jar="${SLUICE_JAR:-cli/target/sluice.jar}"
+if [[ ! -f "$jar" ]]; then
+  echo "[bench] $jar missing: building it"
+  mvn -B -q -pl cli -am package -DskipTests
+fi
+
+exec /usr/bin/python3 bench/harness.py --sluice-jar "$jar" "$@"
