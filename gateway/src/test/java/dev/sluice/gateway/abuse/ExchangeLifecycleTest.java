@@ -132,7 +132,10 @@ class ExchangeLifecycleTest {
     // And the gateway itself admits exactly two again.
     CompletableFuture<HttpResponse<String>> a = getAsync("/hold/x");
     CompletableFuture<HttpResponse<String>> b = getAsync("/hold/y");
-    await().atMost(Duration.ofSeconds(10)).until(() -> upstream.inflight() == 2);
+    // Wait for these two exchanges' own permits, not just the upstream's count: requests of aborted
+    // clients may still be finishing at the upstream and would make it read 2 too early.
+    await().atMost(Duration.ofSeconds(10)).until(
+        () -> ((dev.sluice.store.MemoryStore) gateway.store).permitsHeld(PERMIT_KEY) == 2);
     assertThat(gateway.get("/status/200").statusCode()).isEqualTo(429);
     upstream.release(2);
     assertThat(a.get().statusCode()).isEqualTo(200);
