@@ -156,6 +156,9 @@ public final class PathNormalizer {
    * characters that would be ambiguous in the output.
    */
   private static String decodeSegment(String target, String raw, int offsetInPath) {
+    if (isPlainAscii(raw)) {
+      return raw; // the common case: nothing to decode, reject or escape, so no allocation
+    }
     ByteBuffer bytes = ByteBuffer.allocate(raw.length() * 4);
     for (int i = 0; i < raw.length(); ) {
       char c = raw.charAt(i);
@@ -220,6 +223,20 @@ public final class PathNormalizer {
       }
     }
     return out == null ? decoded : out.toString();
+  }
+
+  /**
+   * Whether the segment is printable ASCII without {@code %}, {@code ?} or {@code #}: then decoding
+   * and escaping both leave it unchanged and the slow path below would return an equal string.
+   */
+  private static boolean isPlainAscii(String raw) {
+    for (int i = 0; i < raw.length(); i++) {
+      char c = raw.charAt(i);
+      if (c < 0x20 || c > 0x7E || c == '%' || c == '?' || c == '#') {
+        return false;
+      }
+    }
+    return true;
   }
 
   private static boolean isAsciiHex(char c) {
