@@ -25,7 +25,7 @@ final class AbuseScript {
    */
   static final int MAX_BANS = 100_000;
 
-  static final AbuseScript INSTANCE = new AbuseScript(DecisionScript.readSource("abuse.lua"));
+  static final AbuseScript INSTANCE = new AbuseScript(DecisionScript.readScript("abuse.lua"));
 
   private final String source;
   private final String sha;

@@ -30,7 +30,7 @@ final class DecisionScript {
    */
   static final long MAX_HORIZON_NANOS = 1L << 53;
 
-  static final DecisionScript INSTANCE = new DecisionScript(readSource("decide.lua"));
+  static final DecisionScript INSTANCE = new DecisionScript(readScript("decide.lua"));
 
   private final String source;
   private final String sha;
@@ -140,8 +140,13 @@ final class DecisionScript {
         List.copyOf(statuses));
   }
 
-  /** A script of this package's resources, as text. */
-  static String readSource(String resource) {
+  /** A script of this package's resources with the shared {@code clock.lua} prelude in front. */
+  static String readScript(String resource) {
+    return readSource("clock.lua") + "\n" + readSource(resource);
+  }
+
+  /** A resource of this package, as text. */
+  private static String readSource(String resource) {
     try (InputStream in = DecisionScript.class.getResourceAsStream(resource)) {
       if (in == null) {
         throw new IllegalStateException(resource + " is missing from the sluice-redis jar");

@@ -16,26 +16,7 @@
 -- number-to-string conversion, which keeps only 14 significant digits.
 -- Every key written gets a TTL (SET PX, PEXPIRE) in the same call.
 
-if redis.replicate_commands then
-  pcall(redis.replicate_commands) -- Redis 5/6: replicate effects, needed after TIME; no-op on 7+
-end
-
-local sec, now
-if ARGV[2] == 'at' then
-  local s, ns = string.match(ARGV[3], '^(-?%d+):(%d+)$')
-  sec = tonumber(s)
-  now = tonumber(ns)
-else
-  local t = redis.call('TIME')
-  sec = tonumber(t[1])
-  now = tonumber(t[2]) * 1000
-  if ARGV[2] == 'plus' then
-    local s, ns = string.match(ARGV[3], '^(%d+):(%d+)$')
-    sec = sec + tonumber(s)
-    now = now + tonumber(ns)
-    if now >= 1000000000 then sec = sec + 1; now = now - 1000000000 end
-  end
-end
+local sec, now = server_clock(ARGV[2], ARGV[3]) -- clock.lua, prepended at load
 
 local BILLION = 1000000000
 -- The longest TTL ever set: ~317 years. Only a ban "forever" (expiry near Long.MAX_VALUE) or an

@@ -23,26 +23,7 @@
 -- (window) exceed 2^53 ns, and a key expires as soon as its bucket is full again.
 -- Every write sets a TTL (SET PX, PEXPIRE): no key ever lives without one.
 
-if redis.replicate_commands then
-  pcall(redis.replicate_commands) -- Redis 5/6: replicate effects, needed after TIME; no-op on 7+
-end
-
-local sec, now
-if ARGV[3] == 'at' then
-  local s, ns = string.match(ARGV[4], '^(-?%d+):(%d+)$')
-  sec = tonumber(s)
-  now = tonumber(ns)
-else
-  local t = redis.call('TIME')
-  sec = tonumber(t[1])
-  now = tonumber(t[2]) * 1000
-  if ARGV[3] == 'plus' then
-    local s, ns = string.match(ARGV[4], '^(%d+):(%d+)$')
-    sec = sec + tonumber(s)
-    now = now + tonumber(ns)
-    if now >= 1000000000 then sec = sec + 1; now = now - 1000000000 end
-  end
-end
+local sec, now = server_clock(ARGV[3], ARGV[4]) -- clock.lua, prepended at load
 
 local algorithm = ARGV[1]
 local cost = tonumber(ARGV[2])
