@@ -110,23 +110,33 @@ public final class PathPattern {
     if (!normalisedPath.startsWith("/")) {
       return false;
     }
-    String trimmed = normalisedPath.length() > 1 && normalisedPath.endsWith("/")
-        ? normalisedPath.substring(0, normalisedPath.length() - 1)
-        : normalisedPath; // trailing slash: not significant
-    String[] path = trimmed.length() == 1 ? new String[0] : trimmed.substring(1).split("/", -1);
-    for (int i = 0; i < segments.length; i++) {
-      String segment = segments[i];
+    // Walks the path's segments in place (this runs for every policy of every request).
+    int end = normalisedPath.length();
+    if (end > 1 && normalisedPath.charAt(end - 1) == '/') {
+      end--; // trailing slash: not significant
+    }
+    boolean consumed = end == 1; // "/" has no segments
+    int start = 1;
+    for (String segment : segments) {
       if (segment.equals(ANY_SEGMENTS)) {
         return true;
       }
-      if (i >= path.length) {
+      if (consumed) {
         return false;
       }
-      if (segment.equals(ANY_SEGMENT) ? path[i].isEmpty() : !segment.equals(path[i])) {
+      int slash = normalisedPath.indexOf('/', start);
+      int segmentEnd = slash < 0 || slash > end ? end : slash;
+      int length = segmentEnd - start;
+      boolean same = segment.equals(ANY_SEGMENT)
+          ? length > 0
+          : length == segment.length() && normalisedPath.regionMatches(start, segment, 0, length);
+      if (!same) {
         return false;
       }
+      consumed = segmentEnd == end;
+      start = segmentEnd + 1;
     }
-    return path.length == segments.length;
+    return consumed;
   }
 
   /** The pattern as written. */

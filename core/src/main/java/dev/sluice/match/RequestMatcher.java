@@ -22,6 +22,8 @@ import java.util.Set;
 public final class RequestMatcher {
   private final Set<String> methods;
   private final List<PathPattern> paths;
+  /** The same patterns as an array: iterated for every request without an iterator. */
+  private final PathPattern[] patterns;
 
   /**
    * Creates a matcher.
@@ -52,6 +54,7 @@ public final class RequestMatcher {
     }
     this.methods = Collections.unmodifiableSet(upper);
     this.paths = List.copyOf(new ArrayList<>(paths));
+    this.patterns = this.paths.toArray(new PathPattern[0]);
   }
 
   /**
@@ -68,7 +71,7 @@ public final class RequestMatcher {
         return false;
       }
     }
-    for (PathPattern pattern : paths) {
+    for (PathPattern pattern : patterns) {
       if (pattern.matches(normalisedPath)) {
         return true;
       }
