@@ -46,6 +46,9 @@ public final class IdentityResolver {
   private static final int HASH_HEX_DIGITS = 16;
   private static final Pattern SHA256_HEX = Pattern.compile("[0-9a-f]{64}");
   private static final String GLOBAL_VALUE = "*";
+  private static final IdentitySpec IP_SPEC = new IdentitySpec(IdentityKind.IP, null);
+  /** Slots of the address cache; a power of two. See {@link #known(InetAddress)}. */
+  private static final int KNOWN_SLOTS = 1024;
 
   private final CidrSet trustedProxies;
   private final IpHeader ipHeader;
@@ -59,6 +62,9 @@ public final class IdentityResolver {
   private final String sessionCookie;
   private final Set<String> knownSessionDigests;
   private final InstantSource wallClock;
+  private final boolean walksProxies;
+  /** Recently seen addresses, each formatted once; see {@link #known(InetAddress)}. */
+  private final Known[] known = new Known[KNOWN_SLOTS];
 
   private IdentityResolver(Builder b) {
     this.trustedProxies = b.trustedProxies;
@@ -73,6 +79,7 @@ public final class IdentityResolver {
     this.sessionCookie = b.sessionCookie;
     this.knownSessionDigests = b.knownSessionDigests == null ? null : Set.copyOf(b.knownSessionDigests);
     this.wallClock = b.wallClock;
+    this.walksProxies = b.ipHeader != IpHeader.NONE && !b.trustedProxies.isEmpty();
   }
 
   /** A builder with the defaults of the policy file: trust no proxy, {@code x-forwarded-for}, /64. */
@@ -88,10 +95,11 @@ public final class IdentityResolver {
    */
   public ClientAddress clientAddress(RequestView request) {
     InetAddress peer = IpLiteral.normalise(Objects.requireNonNull(request.peerAddress(), "peerAddress"));
-    String peerText = IpLiteral.format(peer);
-    if (ipHeader == IpHeader.NONE || !trustedProxies.contains(peer)) {
-      return new ClientAddress(peer, peerText);
+    Known peerKnown = known(peer);
+    if (!walksProxies || !trustedProxies.contains(peer)) {
+      return peerKnown.direct;
     }
+    String peerText = peerKnown.direct.forwardedFor();
     List<InetAddress> chain = chain(request);
     InetAddress client = peer;
     int clientIndex = chain.size();
@@ -291,9 +299,21 @@ public final class IdentityResolver {
    * @param client the result of {@link #clientAddress(RequestView)} for this request
    */
   public Optional<Identity> identify(IdentitySpec spec, RequestView request, ClientAddress client) {
+    return Optional.ofNullable(identifyOrNull(spec, request, client));
+  }
+
+  /**
+   * {@link #identify} without the {@link Optional}, for the engine's hot path: the identity, or
+   * {@code null} when the request does not have it. For {@code ip}, the same instance is returned
+   * for the same client address while it stays in the resolver's small address cache.
+   */
+  public Identity identifyOrNull(IdentitySpec spec, RequestView request, ClientAddress client) {
     Objects.requireNonNull(spec, "spec");
     Objects.requireNonNull(request, "request");
     Objects.requireNonNull(client, "client");
+    if (spec.kind() == IdentityKind.IP) {
+      return ipIdentity(client);
+    }
     String value = switch (spec.kind()) {
       case IP -> ipValue(client.client());
       case GLOBAL -> GLOBAL_VALUE;
@@ -304,8 +324,39 @@ public final class IdentityResolver {
       case BODY -> hashOrNull(BodyField.read(request, spec.parameter()));
       case COMPOSITE -> composite(spec, request, client);
     };
-    return value == null ? Optional.empty() : Optional.of(new Identity(spec, value));
+    return value == null ? null : new Identity(spec, value);
   }
+
+  /** The {@code ip} identity of {@code client}: its {@link #ipValue} under the {@code ip} spec. */
+  public Identity ipIdentity(ClientAddress client) {
+    return known(client.client()).ip;
+  }
+
+  /**
+   * What the resolver derives from an address alone, computed once per address while it stays
+   * cached: the client address of a direct (unproxied) peer and the {@code ip} identity.
+   *
+   * <p>Why: formatting an address and building its identity key cost more than the rest of a
+   * memory-store decision, and the clients that matter most (a flood, a busy partner) repeat.
+   * The cache is direct-mapped and racy on purpose: entries are immutable (final fields, so a
+   * reader sees them whole), a lost write only costs a recomputation, and there is no lock.
+   */
+  private Known known(InetAddress address) {
+    int h = address.hashCode();
+    int slot = (h ^ (h >>> 16)) & (KNOWN_SLOTS - 1);
+    Known k = known[slot];
+    if (k != null && k.address.equals(address)) {
+      return k;
+    }
+    String text = IpLiteral.format(address);
+    String ip = address.getAddress().length == 4 || ipv6Prefix == 128 ? text : ipValue(address);
+    k = new Known(address, new ClientAddress(address, text), new Identity(IP_SPEC, ip));
+    known[slot] = k;
+    return k;
+  }
+
+  /** One cached address; see {@link #known(InetAddress)}. */
+  private record Known(InetAddress address, ClientAddress direct, Identity ip) {}
 
   private String session(RequestView request) {
     if (sessionCookie == null) {

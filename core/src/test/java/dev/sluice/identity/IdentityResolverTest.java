@@ -92,6 +92,59 @@ class IdentityResolverTest {
         .contains("198.51.100.7");
   }
 
+  // ------------------------------------------------------------------ the address cache
+
+  @Test
+  void ipIdentity_sameAddressAgain_isTheSameInstance() {
+    IdentityResolver resolver = IdentityResolver.builder().build();
+    TestRequest request = TestRequest.from("203.0.113.5");
+
+    Identity first = resolver.ipIdentity(resolver.clientAddress(request));
+    Identity second = resolver.ipIdentity(resolver.clientAddress(TestRequest.from("203.0.113.5")));
+
+    assertThat(second).isSameAs(first);
+    assertThat(first.key()).isEqualTo("ip:203.0.113.5");
+    assertThat(resolver.clientAddress(request)).isSameAs(resolver.clientAddress(request));
+  }
+
+  @Test
+  void ipIdentity_addressesSharingACacheSlot_eachKeepTheirOwnValue() {
+    IdentityResolver resolver = IdentityResolver.builder().build();
+    // 0x0A000001 and 0x0A000401 fold to the same slot of the 1024-slot cache.
+    String[] addresses = {"10.0.0.1", "10.0.4.1", "10.0.0.1", "10.0.4.1"};
+    for (String address : addresses) {
+      ClientAddress client = resolver.clientAddress(TestRequest.from(address));
+      assertThat(client.forwardedFor()).isEqualTo(address);
+      assertThat(resolver.ipIdentity(client).value()).isEqualTo(address);
+      assertThat(value(resolver, IP, TestRequest.from(address))).contains(address);
+    }
+  }
+
+  @Test
+  void ipIdentity_ipv6ThroughTheCache_isGroupedButForwardedUngrouped() {
+    IdentityResolver resolver = IdentityResolver.builder().ipv6Prefix(64).build();
+    for (int round = 0; round < 2; round++) {
+      ClientAddress a = resolver.clientAddress(TestRequest.from("2001:db8:1:2::1"));
+      ClientAddress b = resolver.clientAddress(TestRequest.from("2001:db8:1:2::2"));
+      assertThat(a.forwardedFor()).isEqualTo("2001:db8:1:2::1");
+      assertThat(b.forwardedFor()).isEqualTo("2001:db8:1:2::2");
+      assertThat(resolver.ipIdentity(a)).isEqualTo(resolver.ipIdentity(b));
+      assertThat(resolver.ipIdentity(a).key()).isEqualTo("ip:2001:db8:1:2::/64");
+    }
+  }
+
+  @Test
+  void clientAddress_cachedPeerThenTrustedProxyResolver_stillWalksTheHeader() {
+    IdentityResolver resolver = IdentityResolver.builder()
+        .trustedProxies(CidrSet.of(List.of(Cidr.parse("10.0.0.0/8")))).build();
+    TestRequest direct = TestRequest.from("10.0.0.1");
+    TestRequest proxied = TestRequest.from("10.0.0.1").header("X-Forwarded-For", "198.51.100.7");
+
+    assertThat(resolver.clientAddress(direct).forwardedFor()).isEqualTo("10.0.0.1");
+    assertThat(resolver.clientAddress(proxied).forwardedFor()).isEqualTo("198.51.100.7, 10.0.0.1");
+    assertThat(resolver.ipIdentity(resolver.clientAddress(proxied)).value()).isEqualTo("198.51.100.7");
+  }
+
   @Test
   void identify_global_isStar() {
     IdentityResolver resolver = IdentityResolver.builder().build();
