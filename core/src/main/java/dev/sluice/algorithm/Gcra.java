@@ -58,7 +58,7 @@ public final class Gcra {
     if (retry > 0) {
       return new Step(tat, false, retry);
     }
-    return new Step(now + debt(tat, now) + costNanos(cost, limit), true, 0);
+    return new Step(admit(tat, now, cost, limit), true, 0);
   }
 
   /**
@@ -71,6 +71,15 @@ public final class Gcra {
     checkCost(cost, limit);
     long excess = debt(tat, now) + costNanos(cost, limit) - capacityNanos(limit);
     return Math.max(0, excess);
+  }
+
+  /**
+   * The {@code tat} after admitting {@code cost} tokens; only meaningful when {@link #retryAfter}
+   * is 0 for the same arguments. Split from {@link #step} for lock-free callers, which check,
+   * compute and then compare-and-set the state without allocating a {@link Step}.
+   */
+  public static long admit(long tat, long now, long cost, Limit limit) {
+    return now + debt(tat, now) + costNanos(cost, limit);
   }
 
   /**
@@ -100,7 +109,7 @@ public final class Gcra {
     }
     for (int i = 0; i < tats.length; i++) {
       Limit limit = limits.get(i);
-      tats[i] = now + debt(tats[i], now) + costNanos(cost, limit);
+      tats[i] = admit(tats[i], now, cost, limit);
     }
     return Admission.ADMITTED;
   }

@@ -1,14 +1,140 @@
 package dev.sluice.store;
 
 import java.util.List;
+import java.util.Objects;
 
 /**
  * The outcome of one attempt to consume tokens from a bucket, with everything the HTTP layer needs
- * (like Bucket4j's {@code ConsumptionProbe}).
+ * (like Bucket4j's {@code ConsumptionProbe}). Immutable; equality is that of its four components.
  *
- * @param allowed whether the tokens were consumed (from every limit) or not (from none)
- * @param deniedLimit index into the bucket's limits of the limit that denied, or -1 when allowed
- * @param retryAfterNanos when denied, nanoseconds until the same request would be admitted; else 0
- * @param limits the state of each limit after the decision, in the bucket's order
+ * <p>Not a record, only so that the commonest answer, a bucket of one limit, is one small object:
+ * {@link #ofOne} keeps that limit's state inline and makes its {@link LimitStatus} only when
+ * someone asks for it (one answer per request on the memory store's hot path).
  */
-public record Consumption(boolean allowed, int deniedLimit, long retryAfterNanos, List<LimitStatus> limits) {}
+public final class Consumption {
+  private final boolean allowed;
+  private final int deniedLimit;
+  private final long retryAfterNanos;
+  /** Whether this is an {@link #ofOne} answer (its one limit's state kept inline). */
+  private final boolean one;
+  /** Every limit's state; null for a one-limit answer until {@link #limits()} is asked. */
+  private List<LimitStatus> limits;
+  // The one limit of an ofOne answer.
+  private final long remaining;
+  private final long nanosToNextToken;
+  private final long nanosToFull;
+  /** Made on first request and then reused; a racing second one is equal, so no lock. */
+  private LimitStatus only;
+
+  /**
+   * @param allowed whether the tokens were consumed (from every limit) or not (from none)
+   * @param deniedLimit index into the bucket's limits of the limit that denied, or -1 when allowed
+   * @param retryAfterNanos when denied, nanoseconds until the same request would be admitted; else 0
+   * @param limits the state of each limit after the decision, in the bucket's order (may be null
+   *     only in a malformed answer of a custom store, which the engine treats as a store failure)
+   */
+  public Consumption(boolean allowed, int deniedLimit, long retryAfterNanos, List<LimitStatus> limits) {
+    this.allowed = allowed;
+    this.deniedLimit = deniedLimit;
+    this.retryAfterNanos = retryAfterNanos;
+    this.limits = limits;
+    this.one = false;
+    this.remaining = 0;
+    this.nanosToNextToken = 0;
+    this.nanosToFull = 0;
+  }
+
+  private Consumption(
+      boolean allowed, long retryAfterNanos, long remaining, long nanosToNextToken, long nanosToFull) {
+    this.allowed = allowed;
+    this.deniedLimit = allowed ? -1 : 0;
+    this.retryAfterNanos = retryAfterNanos;
+    this.one = true;
+    this.remaining = remaining;
+    this.nanosToNextToken = nanosToNextToken;
+    this.nanosToFull = nanosToFull;
+  }
+
+  /**
+   * The answer of a bucket with one limit, whose state after the decision is {@code (remaining,
+   * nanosToNextToken, nanosToFull)} (see {@link LimitStatus}).
+   */
+  public static Consumption ofOne(
+      boolean allowed, long retryAfterNanos, long remaining, long nanosToNextToken, long nanosToFull) {
+    return new Consumption(allowed, retryAfterNanos, remaining, nanosToNextToken, nanosToFull);
+  }
+
+  /** Whether the tokens were consumed (from every limit) or not (from none). */
+  public boolean allowed() {
+    return allowed;
+  }
+
+  /** Index into the bucket's limits of the limit that denied, or -1 when allowed. */
+  public int deniedLimit() {
+    return deniedLimit;
+  }
+
+  /** When denied, nanoseconds until the same request would be admitted; else 0. */
+  public long retryAfterNanos() {
+    return retryAfterNanos;
+  }
+
+  /** The state of each limit after the decision, in the bucket's order. */
+  public List<LimitStatus> limits() {
+    List<LimitStatus> all = limits;
+    if (all == null && one) {
+      all = List.of(limit(0));
+      limits = all;
+    }
+    return all;
+  }
+
+  /** How many limits {@link #limits()} holds; 0 for a malformed answer without limits. */
+  public int limitCount() {
+    if (one) {
+      return 1;
+    }
+    return limits == null ? 0 : limits.size();
+  }
+
+  /**
+   * The state of limit {@code index} after the decision.
+   *
+   * @throws IndexOutOfBoundsException when there is no such limit
+   */
+  public LimitStatus limit(int index) {
+    if (!one) {
+      if (limits == null) {
+        throw new IndexOutOfBoundsException("no limits in " + this);
+      }
+      return limits.get(index);
+    }
+    Objects.checkIndex(index, 1);
+    LimitStatus status = only;
+    if (status == null) {
+      status = new LimitStatus(remaining, nanosToNextToken, nanosToFull);
+      only = status;
+    }
+    return status;
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof Consumption c
+        && allowed == c.allowed
+        && deniedLimit == c.deniedLimit
+        && retryAfterNanos == c.retryAfterNanos
+        && Objects.equals(limits(), c.limits());
+  }
+
+  @Override
+  public int hashCode() {
+    return Objects.hash(allowed, deniedLimit, retryAfterNanos, limits());
+  }
+
+  @Override
+  public String toString() {
+    return "Consumption[allowed=" + allowed + ", deniedLimit=" + deniedLimit + ", retryAfterNanos="
+        + retryAfterNanos + ", limits=" + limits() + "]";
+  }
+}

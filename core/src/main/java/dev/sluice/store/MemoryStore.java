@@ -6,6 +6,8 @@ import dev.sluice.algorithm.Gcra;
 import dev.sluice.algorithm.SlidingWindow;
 import dev.sluice.limit.Limit;
 import dev.sluice.time.Clock;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.time.InstantSource;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -22,13 +24,18 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * The embedded, bounded store: buckets in a {@link ConcurrentHashMap}, each decided under its own
- * lock by the {@link Gcra} or {@link SlidingWindow} step. Every stage it returns is already
- * complete.
+ * The embedded, bounded store: buckets in a {@link ConcurrentHashMap} per policy, keyed by the
+ * identity text, each decided by the {@link Gcra} or {@link SlidingWindow} step. Every stage it
+ * returns is already complete.
  *
- * <p>Concurrency: a decision locks only its bucket, so decisions on one bucket are serialised
- * (never over-admit) and different buckets proceed in parallel. Time is read inside the lock, so
- * each bucket sees a non-decreasing clock.
+ * <p>Concurrency: decisions on one bucket are atomic (never over-admit) and different buckets
+ * proceed in parallel. A bucket of one GCRA limit (the commonest kind) is a single {@code tat}
+ * decided lock-free: an admission is one compare-and-set, a refusal only reads it, so a flood of
+ * refused requests on one key never contends. Other buckets (several limits, the sliding window)
+ * are decided under their own lock, with time read inside it so each sees a non-decreasing clock;
+ * a lock-free decision reads time just before its compare-and-set, and a retry after losing a race
+ * only ever sees an older {@code now} against a newer {@code tat}, which overstates the debt: it
+ * can refuse a hair early, never admit more.
  *
  * <p>Bound: the store never holds more than {@code maxKeys} buckets (SPEC §3).
  *
@@ -53,12 +60,17 @@ import java.util.concurrent.atomic.LongAdder;
  * 1,000,000 keys: one sweep per 7,812 new keys once full), and steady traffic on known keys never
  * sweeps at all. Under pressure up to `batch` near-full buckets may go in one sweep, slightly ahead
  * of need; that is the price of not scanning the map on every insert.
- * A bucket is removed under its own lock and marked `removed`; a decision that raced with the
- * removal sees the mark after locking and starts over with a new bucket, so no consumption is
- * ever applied to a bucket that has left the map.
- * Each bucket publishes `fullAt` (volatile, store time) after every decision so the sweep reads it
- * without locking; a bucket that has not decided yet has fullAt = MAX_VALUE (not full, evicted
- * last).
+ * A locked bucket is removed under its own lock and marked `removed`; a one-limit GCRA cell is
+ * removed by a compare-and-set of its tat to REMOVED. Either way a decision that raced with the
+ * removal sees the mark and starts over with a new bucket, so no consumption is ever applied to a
+ * bucket that has left the map; whoever marks a bucket removed frees its slot, exactly once.
+ * The sweep reads each bucket's fullAt without locking: a cell's tat is its fullAt, a locked bucket
+ * publishes `fullAt` (volatile, store time) after every decision; a bucket that has not decided yet
+ * counts as fullAt = MAX_VALUE (not full, evicted last).
+ *
+ * Memory: per identity one map node, the identity text (the key) and the bucket; a one-limit GCRA
+ * cell is a header and one long. Keying by identity text inside a per-policy map, rather than by a
+ * (policy, identity) object, saves that object per identity.
  */
 public final class MemoryStore implements Store {
 
@@ -74,7 +86,10 @@ public final class MemoryStore implements Store {
   private final long origin;
   private final long maxKeys;
   private final int batch;
-  private final ConcurrentHashMap<BucketKey, Bucket> buckets;
+  /** Policy name → identity text → bucket. */
+  private final ConcurrentHashMap<String, ConcurrentHashMap<String, Bucket>> byPolicy =
+      new ConcurrentHashMap<>();
+  private final int initialCapacity;
   private final AtomicLong reserved = new AtomicLong();
   private final LongAdder evictions = new LongAdder();
   private final Object sweepLock = new Object();
@@ -114,7 +129,7 @@ public final class MemoryStore implements Store {
     }
     this.maxKeys = maxKeys;
     this.batch = (int) Math.max(1, Math.min(maxKeys >>> 7, MAX_BATCH));
-    this.buckets = new ConcurrentHashMap<>((int) Math.min(maxKeys, 1 << 16));
+    this.initialCapacity = (int) Math.min(maxKeys, 1 << 16);
     // Measuring from our own origin keeps every store time small and non-negative, far inside
     // the bounds of the algorithms' arithmetic, whatever the clock's own origin.
     this.origin = clock.nanoTime();
@@ -130,19 +145,40 @@ public final class MemoryStore implements Store {
    */
   @Override
   public CompletionStage<Consumption> tryConsume(BucketKey key, BucketSpec spec, long cost) {
+    return CompletableFuture.completedFuture(tryConsumeNow(key, spec, cost));
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>Never null: the memory store always answers in the caller's thread.
+   *
+   * @throws IllegalArgumentException as {@link #tryConsume} does
+   */
+  @Override
+  public Consumption tryConsumeNow(BucketKey key, BucketSpec spec, long cost) {
     Objects.requireNonNull(key, "key");
     checkCost(spec, cost);
+    ConcurrentHashMap<String, Bucket> buckets = bucketsOf(key.policy());
+    String identity = key.identity();
+    boolean one = isOneGcraLimit(spec);
     while (true) {
-      Bucket bucket = buckets.get(key);
+      Bucket bucket = buckets.get(identity);
       if (bucket == null) {
-        bucket = insert(key);
+        bucket = insert(buckets, identity, one);
+      } else if ((bucket instanceof Cell) != one) {
+        // A reload changed the algorithm or the number of limits: start the bucket afresh.
+        remove(buckets, identity, bucket, now(), Removal.REPLACE);
+        buckets.remove(identity, bucket); // also when a sweep marked it first
+        continue;
       }
-      synchronized (bucket) {
-        if (bucket.removed) {
-          continue; // dropped by a sweep after we found it: decide on a new bucket
-        }
-        return CompletableFuture.completedFuture(bucket.consume(spec, cost, now()));
+      Consumption answer = one
+          ? ((Cell) bucket).consume(cost, spec.limits().get(0), this)
+          : ((Locked) bucket).consume(spec, cost, this);
+      if (answer != null) {
+        return answer;
       }
+      buckets.remove(identity, bucket); // dropped by a sweep after we found it: decide afresh
     }
   }
 
@@ -161,11 +197,16 @@ public final class MemoryStore implements Store {
     Objects.requireNonNull(key, "key");
     Objects.requireNonNull(spec, "spec");
     checkCost(spec, cost);
-    Bucket bucket = buckets.get(key);
-    if (bucket != null) {
-      synchronized (bucket) {
-        if (!bucket.removed) {
-          bucket.refund(spec, cost, now());
+    ConcurrentHashMap<String, Bucket> buckets = byPolicy.get(key.policy());
+    Bucket bucket = buckets == null ? null : buckets.get(key.identity());
+    if (bucket instanceof Cell cell) {
+      if (isOneGcraLimit(spec)) {
+        cell.refund(cost, spec.limits().get(0), now());
+      }
+    } else if (bucket instanceof Locked locked) {
+      synchronized (locked) {
+        if (!locked.removed) {
+          locked.refund(spec, cost, now());
         }
       }
     }
@@ -305,7 +346,11 @@ public final class MemoryStore implements Store {
 
   /** Buckets currently held (never more than {@code maxKeys}). */
   public long size() {
-    return buckets.mappingCount();
+    long size = 0;
+    for (ConcurrentHashMap<String, Bucket> buckets : byPolicy.values()) {
+      size += buckets.mappingCount();
+    }
+    return size;
   }
 
   /** Buckets dropped before they were full ({@code sluice_store_evictions_total}). */
@@ -322,8 +367,22 @@ public final class MemoryStore implements Store {
     return clock.nanoTime() - origin;
   }
 
+  private static boolean isOneGcraLimit(BucketSpec spec) {
+    return spec.algorithm() == Algorithm.GCRA && spec.limits().size() == 1;
+  }
+
+  private ConcurrentHashMap<String, Bucket> bucketsOf(String policy) {
+    ConcurrentHashMap<String, Bucket> buckets = byPolicy.get(policy);
+    if (buckets == null) {
+      buckets = byPolicy.computeIfAbsent(policy, p -> new ConcurrentHashMap<>(initialCapacity));
+    }
+    return buckets;
+  }
+
   private static void checkCost(BucketSpec spec, long cost) {
-    for (Limit limit : spec.limits()) {
+    List<Limit> limits = spec.limits();
+    for (int i = 0, n = limits.size(); i < n; i++) {
+      Limit limit = limits.get(i);
       long capacity = spec.algorithm() == Algorithm.GCRA ? limit.burst() : limit.quantity();
       if (cost < 1 || cost > capacity) {
         throw new IllegalArgumentException(
@@ -333,10 +392,10 @@ public final class MemoryStore implements Store {
     }
   }
 
-  private Bucket insert(BucketKey key) {
+  private Bucket insert(ConcurrentHashMap<String, Bucket> buckets, String identity, boolean one) {
     reserveSlot();
-    Bucket fresh = new Bucket(key);
-    Bucket existing = buckets.putIfAbsent(key, fresh);
+    Bucket fresh = one ? new Cell() : new Locked();
+    Bucket existing = buckets.putIfAbsent(identity, fresh);
     if (existing != null) {
       reserved.decrementAndGet();
       return existing;
@@ -369,17 +428,20 @@ public final class MemoryStore implements Store {
     int freed = 0;
     PriorityQueue<Candidate> closest =
         new PriorityQueue<>(batch, (a, b) -> Long.compare(b.fullAt, a.fullAt)); // max-heap
-    for (Bucket bucket : buckets.values()) {
-      long fullAt = bucket.fullAt;
-      if (fullAt <= now) {
-        if (remove(bucket, now, false)) {
-          freed++;
+    for (ConcurrentHashMap<String, Bucket> buckets : byPolicy.values()) {
+      for (Map.Entry<String, Bucket> entry : buckets.entrySet()) {
+        Bucket bucket = entry.getValue();
+        long fullAt = bucket.fullAt();
+        if (fullAt <= now) {
+          if (remove(buckets, entry.getKey(), bucket, now, Removal.IF_FULL)) {
+            freed++;
+          }
+        } else if (closest.size() < batch) {
+          closest.add(new Candidate(fullAt, buckets, entry.getKey(), bucket));
+        } else if (fullAt < closest.peek().fullAt) {
+          closest.poll();
+          closest.add(new Candidate(fullAt, buckets, entry.getKey(), bucket));
         }
-      } else if (closest.size() < batch) {
-        closest.add(new Candidate(fullAt, bucket));
-      } else if (fullAt < closest.peek().fullAt) {
-        closest.poll();
-        closest.add(new Candidate(fullAt, bucket));
       }
     }
     if (freed >= batch) {
@@ -387,37 +449,43 @@ public final class MemoryStore implements Store {
     }
     List<Candidate> nearest = new ArrayList<>(closest);
     nearest.sort((a, b) -> Long.compare(a.fullAt, b.fullAt));
-    for (Candidate candidate : nearest) {
+    for (Candidate c : nearest) {
       if (freed >= batch) {
         break;
       }
-      if (remove(candidate.bucket, now, true)) {
+      if (remove(c.buckets, c.identity, c.bucket, now, Removal.EVICT)) {
         freed++;
       }
     }
   }
 
-  /** Removes a bucket under its lock; counts an eviction when it was not full. */
-  private boolean remove(Bucket bucket, long now, boolean evictIfNotFull) {
-    synchronized (bucket) {
-      if (bucket.removed) {
-        return false;
-      }
-      boolean full = bucket.fullAt <= now;
-      if (!full && !evictIfNotFull) {
-        return false; // consumed since the sweep read it
-      }
-      bucket.removed = true;
-      buckets.remove(bucket.key, bucket);
-      reserved.decrementAndGet();
-      if (!full) {
-        evictions.increment();
-      }
-      return true;
-    }
+  /** Why a bucket leaves the map. */
+  private enum Removal {
+    /** The sweep drops a full bucket (no decision changes); skipped if it consumed meanwhile. */
+    IF_FULL,
+    /** The sweep drops a bucket that may not be full: counted as an eviction when it is not. */
+    EVICT,
+    /** A reload changed the bucket's kind; its state is discarded, not counted as an eviction. */
+    REPLACE
   }
 
-  private record Candidate(long fullAt, Bucket bucket) {}
+  /** Marks a bucket removed and frees its slot, unless someone else did; see the design note. */
+  private boolean remove(
+      ConcurrentHashMap<String, Bucket> buckets, String identity, Bucket bucket, long now, Removal why) {
+    Boolean wasFull = bucket.markRemoved(now, why != Removal.IF_FULL);
+    if (wasFull == null) {
+      return false;
+    }
+    buckets.remove(identity, bucket);
+    reserved.decrementAndGet();
+    if (!wasFull && why == Removal.EVICT) {
+      evictions.increment();
+    }
+    return true;
+  }
+
+  private record Candidate(
+      long fullAt, ConcurrentHashMap<String, Bucket> buckets, String identity, Bucket bucket) {}
 
   /** One key's recent offences (store time), oldest first; guarded by the map's compute. */
   private static final class Offences {
@@ -497,16 +565,127 @@ public final class MemoryStore implements Store {
     }
   }
 
-  /** One key's state; every field except {@code fullAt} is guarded by the bucket's monitor. */
-  private static final class Bucket {
-    final BucketKey key;
+  /** One identity's state under one policy. */
+  private abstract static class Bucket {
+    /** When the bucket is full again (store time); MAX_VALUE before its first decision. */
+    abstract long fullAt();
+
+    /**
+     * Marks the bucket removed if it is full at {@code now}, or whatever its state when {@code
+     * evenIfNotFull}: whether it was full, or null when it was not removed (already removed, or
+     * not full and not to be evicted).
+     */
+    abstract Boolean markRemoved(long now, boolean evenIfNotFull);
+  }
+
+  /**
+   * A bucket of one GCRA limit: its {@code tat}, decided lock-free (see the class comment).
+   * {@link Gcra#FRESH} means never decided; {@link #REMOVED} means dropped from the map (no real
+   * tat reaches it: store time stays below 2^62 and a capacity below 2^61).
+   */
+  private static final class Cell extends Bucket {
+    static final long REMOVED = Long.MAX_VALUE;
+    private static final VarHandle TAT;
+
+    static {
+      try {
+        TAT = MethodHandles.lookup().findVarHandle(Cell.class, "tat", long.class);
+      } catch (ReflectiveOperationException e) {
+        throw new ExceptionInInitializerError(e);
+      }
+    }
+
+    volatile long tat = Gcra.FRESH;
+
+    /** The decision, or null when the cell was removed (the caller starts over). */
+    Consumption consume(long cost, Limit limit, MemoryStore store) {
+      long now = store.now();
+      while (true) {
+        long tat = this.tat;
+        if (tat == REMOVED) {
+          return null;
+        }
+        long retry = Gcra.retryAfter(tat, now, cost, limit);
+        if (retry > 0) {
+          return status(false, retry, tat, now, limit); // refused: nothing to write
+        }
+        long next = Gcra.admit(tat, now, cost, limit);
+        if (TAT.compareAndSet(this, tat, next)) {
+          return status(true, 0, next, now, limit);
+        }
+        now = store.now();
+      }
+    }
+
+    private static Consumption status(boolean allowed, long retry, long tat, long now, Limit limit) {
+      return Consumption.ofOne(allowed, retry, Gcra.remaining(tat, now, limit),
+          Gcra.nanosToNextToken(tat, now, limit), Gcra.nanosToFull(tat, now));
+    }
+
+    void refund(long cost, Limit limit, long now) {
+      while (true) {
+        long tat = this.tat;
+        if (tat == REMOVED || tat <= now) {
+          return; // gone, or already full: nothing to give back
+        }
+        if (TAT.compareAndSet(this, tat, Math.max(tat - gcraCostNanos(cost, limit), now))) {
+          return;
+        }
+      }
+    }
+
+    @Override
+    long fullAt() {
+      long tat = this.tat;
+      return tat == Gcra.FRESH ? Long.MAX_VALUE : tat;
+    }
+
+    @Override
+    Boolean markRemoved(long now, boolean evenIfNotFull) {
+      while (true) {
+        long tat = this.tat;
+        if (tat == REMOVED) {
+          return null;
+        }
+        boolean full = tat != Gcra.FRESH && tat <= now;
+        if (!full && !evenIfNotFull) {
+          return null; // consumed since the sweep read it
+        }
+        if (TAT.compareAndSet(this, tat, REMOVED)) {
+          return full;
+        }
+      }
+    }
+  }
+
+  /** A bucket of several limits or of the sliding window; every field but fullAt under its lock. */
+  private static final class Locked extends Bucket {
     volatile long fullAt = Long.MAX_VALUE;
     boolean removed;
     long[] tats; // GCRA state, one per limit
     SlidingWindow.Log[] logs; // sliding-window state, one per limit
 
-    Bucket(BucketKey key) {
-      this.key = key;
+    @Override
+    long fullAt() {
+      return fullAt;
+    }
+
+    @Override
+    synchronized Boolean markRemoved(long now, boolean evenIfNotFull) {
+      if (removed) {
+        return null;
+      }
+      boolean full = fullAt <= now;
+      if (!full && !evenIfNotFull) {
+        return null; // consumed since the sweep read it
+      }
+      removed = true;
+      return full;
+    }
+
+    /** The decision, or null when the bucket was removed (the caller starts over). */
+    synchronized Consumption consume(BucketSpec spec, long cost, MemoryStore store) {
+      return removed ? null : consume(spec, cost, store.now());
     }
 
     /** Undoes an admitted consumption of {@code cost}; see {@link MemoryStore#refund}. */
@@ -540,24 +719,14 @@ public final class MemoryStore implements Store {
       fullAt = full;
     }
 
-    /** {@code cost × T}, saturated and capped at the capacity exactly as {@link Gcra} charges it. */
-    private static long gcraCostNanos(long cost, Limit limit) {
-      long interval = Math.min(limit.emissionIntervalNanos(), Gcra.MAX_CAPACITY_NANOS);
-      long high = Math.multiplyHigh(cost, interval);
-      long product = cost * interval;
-      long charged = high != 0 || product < 0 || product > Gcra.MAX_CAPACITY_NANOS
-          ? Gcra.MAX_CAPACITY_NANOS : product;
-      return Math.min(charged, Gcra.capacityNanos(limit));
-    }
-
-    Consumption consume(BucketSpec spec, long cost, long now) {
+    private Consumption consume(BucketSpec spec, long cost, long now) {
       List<Limit> limits = spec.limits();
       int n = limits.size();
       LimitStatus[] statuses = new LimitStatus[n];
       Admission admission;
       long full = Long.MIN_VALUE;
       if (spec.algorithm() == Algorithm.GCRA) {
-        // A reload that changes the number of limits or the algorithm starts the bucket afresh.
+        // A reload that changes the number of limits starts the bucket afresh.
         if (tats == null || tats.length != n) {
           tats = new long[n];
           Arrays.fill(tats, Gcra.FRESH);
@@ -604,5 +773,15 @@ public final class MemoryStore implements Store {
           admission.retryAfterNanos(),
           List.of(statuses));
     }
+  }
+
+  /** {@code cost × T}, saturated and capped at the capacity exactly as {@link Gcra} charges it. */
+  private static long gcraCostNanos(long cost, Limit limit) {
+    long interval = Math.min(limit.emissionIntervalNanos(), Gcra.MAX_CAPACITY_NANOS);
+    long high = Math.multiplyHigh(cost, interval);
+    long product = cost * interval;
+    long charged = high != 0 || product < 0 || product > Gcra.MAX_CAPACITY_NANOS
+        ? Gcra.MAX_CAPACITY_NANOS : product;
+    return Math.min(charged, Gcra.capacityNanos(limit));
   }
 }

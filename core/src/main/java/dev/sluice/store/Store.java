@@ -34,6 +34,18 @@ public interface Store extends AutoCloseable {
    */
   CompletionStage<Consumption> tryConsume(BucketKey key, BucketSpec spec, long cost);
 
+  /**
+   * {@link #tryConsume} for a store that decides in the caller's thread: the answer itself, with
+   * no stage to allocate and complete (the engine's hot path tries this first). A store that does
+   * I/O returns {@code null} (the default), and the caller then uses {@link #tryConsume}.
+   *
+   * @return the answer, or {@code null} when this store only answers asynchronously
+   * @throws RuntimeException whatever {@link #tryConsume} would have failed its stage with
+   */
+  default Consumption tryConsumeNow(BucketKey key, BucketSpec spec, long cost) {
+    return null;
+  }
+
   /** Completes normally while the store answers; exceptionally with a {@link StoreException} otherwise. */
   CompletionStage<Void> ping();
 

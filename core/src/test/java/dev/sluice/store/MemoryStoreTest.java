@@ -7,6 +7,7 @@ import dev.sluice.algorithm.Algorithm;
 import dev.sluice.limit.LimitParser;
 import dev.sluice.time.ManualClock;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
@@ -16,6 +17,8 @@ import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class MemoryStoreTest {
   private static final BucketSpec TEN_PER_SECOND =
@@ -33,13 +36,111 @@ class MemoryStoreTest {
     return new BucketKey("test", identity);
   }
 
+  /** A spec of {@code |}-separated limits. */
+  private static BucketSpec spec(Algorithm algorithm, String limits) {
+    return new BucketSpec(algorithm, Arrays.stream(limits.split("\\|")).map(LimitParser::parse).toList());
+  }
+
   @Test
-  void tryConsume_sixteenThreadsFrozenTime_admitExactlyBurst() throws Exception {
+  void tryConsume_oneLimitThenTwoThenOneAgain_startsAfreshEachTimeWithoutLeakingSlots() {
+    MemoryStore store = new MemoryStore(clock, 1);
+    BucketSpec two = spec(Algorithm.GCRA, "10/second|100/hour");
+    assertThat(consume(store, key("x"), TEN_PER_SECOND, 10).allowed()).isTrue();
+    assertThat(consume(store, key("x"), TEN_PER_SECOND, 1).allowed()).isFalse();
+
+    Consumption asTwo = consume(store, key("x"), two, 10);
+    assertThat(asTwo.allowed()).as("a new bucket of two limits").isTrue();
+    assertThat(asTwo.limits()).hasSize(2);
+    Consumption asOne = consume(store, key("x"), TEN_PER_SECOND, 10);
+    assertThat(asOne.allowed()).as("a new bucket of one limit").isTrue();
+
+    assertThat(store.size()).isOne();
+    assertThat(store.evictions()).as("a reload is not an eviction").isZero();
+    assertThat(consume(store, key("y"), TEN_PER_SECOND, 1).allowed())
+        .as("the bound of 1 makes room for another key only by dropping x").isTrue();
+    assertThat(store.size()).isOne();
+  }
+
+  @Test
+  void tryConsume_gcraThenSlidingWindow_startsAfresh() {
+    MemoryStore store = new MemoryStore(clock, 10);
+    BucketSpec window = spec(Algorithm.SLIDING_WINDOW, "10/second");
+    consume(store, key("x"), TEN_PER_SECOND, 10);
+
+    assertThat(consume(store, key("x"), window, 10).allowed()).isTrue();
+    assertThat(consume(store, key("x"), window, 1).allowed()).isFalse();
+    assertThat(consume(store, key("x"), TEN_PER_SECOND, 10).allowed()).as("GCRA again, afresh").isTrue();
+  }
+
+  @Test
+  void refund_oneLimitBucket_givesBackExactlyTheCost() {
+    MemoryStore store = new MemoryStore(clock, 10);
+    consume(store, key("x"), TEN_PER_SECOND, 10);
+
+    store.refund(key("x"), TEN_PER_SECOND, 3);
+
+    assertThat(consume(store, key("x"), TEN_PER_SECOND, 3).allowed()).isTrue();
+    assertThat(consume(store, key("x"), TEN_PER_SECOND, 1).allowed()).isFalse();
+  }
+
+  @Test
+  void refund_afterTheBucketChangedKind_leavesTheNewBucketAlone() {
+    MemoryStore store = new MemoryStore(clock, 10);
+    BucketSpec two = spec(Algorithm.GCRA, "10/second|100/hour");
+    consume(store, key("x"), two, 10);
+
+    store.refund(key("x"), TEN_PER_SECOND, 5); // a refund of the old, one-limit spec
+
+    assertThat(consume(store, key("x"), two, 1).allowed()).as("still drained").isFalse();
+  }
+
+  @Test
+  void tryConsume_racingSweepsOnLockFreeBuckets_keepBoundAndCountEverySlotOnce() throws Exception {
+    MemoryStore store = new MemoryStore(clock, 8);
+    Queue<Throwable> failures = new ConcurrentLinkedQueue<>();
+    CountDownLatch start = new CountDownLatch(1);
+    Thread[] workers = new Thread[8];
+    for (int t = 0; t < workers.length; t++) {
+      workers[t] =
+          new Thread(
+              () -> {
+                try {
+                  start.await();
+                  for (int i = 0; i < 2_000; i++) {
+                    // 12 keys over 8 slots: sweeps drop buckets other threads are deciding.
+                    consume(store, key("ip:" + (i % 12)), TEN_PER_SECOND, 1);
+                    assertThat(store.size()).isLessThanOrEqualTo(8);
+                  }
+                } catch (Throwable e) {
+                  failures.add(e);
+                }
+              });
+      workers[t].start();
+    }
+    start.countDown();
+    for (Thread worker : workers) {
+      worker.join(60_000);
+      assertThat(worker.isAlive()).isFalse();
+    }
+    StoreContractTest.rethrow(failures);
+
+    assertThat(store.size()).isLessThanOrEqualTo(8);
+    clock.advance(Duration.ofHours(1)); // everything full again: a sweep may drop all of it
+    for (int i = 0; i < 8; i++) {
+      assertThat(consume(store, key("fresh" + i), TEN_PER_SECOND, 1).allowed()).isTrue();
+    }
+    assertThat(store.size()).as("no slot was lost or freed twice").isEqualTo(8);
+  }
+
+  /** The one-limit GCRA bucket is decided lock-free, the others under a lock: both must hold. */
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"10/second burst 2000", "10/second burst 2000|100000/hour"})
+  void tryConsume_sixteenThreadsFrozenTime_admitExactlyBurst(String limits) throws Exception {
     MemoryStore store = new MemoryStore(clock, 1_000);
     int rounds = 20;
     int threads = 16;
     int attempts = 200; // 3,200 attempts per round against a burst of 2,000: a long contended phase
-    BucketSpec spec = new BucketSpec(Algorithm.GCRA, List.of(LimitParser.parse("10/second burst 2000")));
+    BucketSpec spec = spec(Algorithm.GCRA, limits);
     AtomicInteger[] admitted = new AtomicInteger[rounds];
     for (int r = 0; r < rounds; r++) {
       admitted[r] = new AtomicInteger();
