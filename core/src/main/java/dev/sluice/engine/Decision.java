@@ -2,8 +2,6 @@ package dev.sluice.engine;
 
 import dev.sluice.identity.ClientAddress;
 import dev.sluice.policy.Priority;
-import java.util.Arrays;
-import java.util.Collections;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -50,24 +48,24 @@ public final class Decision {
   private final Settlement settlement;
 
   private Decision(ClientAddress client, PolicyDecision[] decisions, Outcome forced) {
-    this(client, decisions, forced, null);
+    this(client, List.of(decisions), forced, null);
   }
 
+  /** @param decisions immutable, no nulls */
   private Decision(
-      ClientAddress client, PolicyDecision[] decisions, Outcome forced, Settlement settlement) {
+      ClientAddress client, List<PolicyDecision> decisions, Outcome forced, Settlement settlement) {
     this.client = Objects.requireNonNull(client, "client");
     this.settlement = settlement;
-    this.policies = decisions.length == 0
-        ? List.of()
-        : Collections.unmodifiableList(Arrays.asList(decisions));
+    this.policies = decisions;
     PolicyDecision limiting = null;
     PolicyDecision failing = null;
     PolicyDecision restrictive = null;
     PolicyDecision blocking = null;
     Priority highest = Priority.NORMAL;
     boolean anyPolicy = false;
-    // One pass, no streams: this runs for every request.
-    for (PolicyDecision d : decisions) {
+    // One pass, no streams or iterators: this runs for every request.
+    for (int i = 0, n = decisions.size(); i < n; i++) {
+      PolicyDecision d = decisions.get(i);
       Priority p = d.policy().priority();
       highest = !anyPolicy || p.higherThan(highest) ? p : highest;
       anyPolicy = true;
@@ -136,12 +134,17 @@ public final class Decision {
 
   /** Takes ownership of {@code decisions}; the settlement (may be null) is what the exchange holds. */
   static Decision settled(ClientAddress client, PolicyDecision[] decisions, Settlement settlement) {
-    return new Decision(client, decisions, null, settlement);
+    return new Decision(client, List.of(decisions), null, settlement);
   }
 
-  /** Takes ownership of {@code decisions}; for the engine's hot path. */
+  /** The decision made of {@code decisions} (applied policies, file order). */
   static Decision ofArray(ClientAddress client, PolicyDecision[] decisions) {
     return new Decision(client, decisions, null);
+  }
+
+  /** The decision of a request that one policy decided; for the engine's hot path. */
+  static Decision ofOne(ClientAddress client, PolicyDecision decision) {
+    return new Decision(client, List.of(decision), null, null);
   }
 
   /** The engine itself failed unexpectedly under {@code on_error: deny}: refuse with 503. */

@@ -100,13 +100,14 @@ public final class Engine {
   private final Store store;
   private final Clock clock;
   private final DecisionListener listener;
+  /** Whether a listener was given: without one, no clock is read to time decisions. */
+  private final boolean timed;
   private final long storeTimeoutNanos;
   private final Applied[] applied;
   private final Applied defaults;
   private final IdentitySpec[] specs;
   /** SHA-256 digests (hex) of the exempt API keys; see {@link #digest(String)}. */
   private final Set<String> exemptKeyDigests;
-  private final int ipSlot;
   private final Set<String> blockKeyDigests;
   private final BanList bans;
   private final InstantSource wallClock;
@@ -120,10 +121,10 @@ public final class Engine {
     this.resolver = b.policies.identity();
     this.store = b.store;
     this.clock = b.clock;
-    this.listener = b.listener;
+    this.listener = b.listener != null ? b.listener : DecisionListener.none();
+    this.timed = b.listener != null;
     this.storeTimeoutNanos = b.storeTimeout == null ? 0 : b.storeTimeout.toNanos();
     List<IdentitySpec> distinct = new ArrayList<>();
-    distinct.add(IP);
     List<Policy> list = policySet.policies();
     this.applied = new Applied[list.size()];
     for (int i = 0; i < applied.length; i++) {
@@ -133,7 +134,6 @@ public final class Engine {
         .map(p -> new Applied(p, policySet.onErrorOf(p), distinct))
         .orElse(null);
     this.specs = distinct.toArray(new IdentitySpec[0]);
-    this.ipSlot = 0;
     Set<String> digests = new HashSet<>();
     for (String key : policySet.exemptApiKeys()) {
       digests.add(digest(key));
@@ -177,7 +177,7 @@ public final class Engine {
    * @param request the request; read on the calling thread only, and by the listener
    */
   public CompletionStage<Decision> decide(RequestView request) {
-    long start = clock.nanoTime();
+    long start = timed ? clock.nanoTime() : 0;
     ClientAddress client = null;
     try {
       client = resolver.clientAddress(request);
@@ -215,13 +215,13 @@ public final class Engine {
         first = defaults;
         count = 1;
       }
-      Object[] resolved = new Object[specs.length];
       boolean abuse = !bans.isEmpty();
+      if (count == 1 && !abuse && !first.abuse) {
+        return decideOne(request, client, first, start);
+      }
+      Object[] resolved = new Object[specs.length];
       if (count == 1) {
-        if (abuse || first.abuse) {
-          return decideFull(request, client, new Applied[] {first}, 1, resolved, start);
-        }
-        return decideOne(request, client, first, resolved, start);
+        return decideFull(request, client, new Applied[] {first}, 1, resolved, start);
       }
       for (int i = 0; i < count && !abuse; i++) {
         abuse = matched[i].abuse;
@@ -235,17 +235,35 @@ public final class Engine {
     }
   }
 
+  /**
+   * The commonest request: one policy, no abuse control. A store that answers in the caller's
+   * thread ({@link Store#tryConsumeNow}) is decided without any intermediate stage.
+   */
   private CompletionStage<Decision> decideOne(
-      RequestView request, ClientAddress client, Applied policy, Object[] resolved, long start) {
-    Identity identity = identityOf(policy, request, client, resolved);
-    return consume(policy, identity).handle((consumption, error) -> {
-      try {
-        PolicyDecision[] one = {decision(policy, identity, consumption, error)};
-        return finish(request, Decision.ofArray(client, one), start);
-      } catch (RuntimeException e) {
-        return failed(request, client, start);
-      }
-    });
+      RequestView request, ClientAddress client, Applied policy, long start) {
+    Identity identity = identityOf(policy, request, client, null);
+    Consumption now;
+    try {
+      now = store.tryConsumeNow(bucketKey(policy, identity), policy.spec, policy.policy.cost());
+    } catch (RuntimeException e) {
+      return CompletableFuture.completedFuture(decided(request, client, policy, identity, null, e, start));
+    }
+    if (now != null) {
+      return CompletableFuture.completedFuture(decided(request, client, policy, identity, now, null, start));
+    }
+    return consume(policy, identity).handle(
+        (consumption, error) -> decided(request, client, policy, identity, consumption, error, start));
+  }
+
+  /** The decision of {@link #decideOne} once the store answered (or failed). */
+  private Decision decided(
+      RequestView request, ClientAddress client, Applied policy, Identity identity,
+      Consumption consumption, Throwable error, long start) {
+    try {
+      return finish(request, Decision.ofOne(client, decision(policy, identity, consumption, error)), start);
+    } catch (RuntimeException e) {
+      return failed(request, client, start);
+    }
   }
 
   private CompletionStage<Decision> decideMany(
@@ -346,10 +364,7 @@ public final class Engine {
       if (ban == null) {
         // A ban on the client's address applies whatever identity the policy counts by.
         if (ip == null) {
-          ip = resolve(ipSlot, request, client, resolved);
-          if (ip == null) {
-            ip = new Identity(IP, resolver.ipValue(client.client()));
-          }
+          ip = resolver.ipIdentity(client);
         }
         if (!ip.equals(who)) {
           ban = bans.find(name, ip.key(), nowMillis);
@@ -587,7 +602,10 @@ public final class Engine {
     }
   }
 
-  /** The first identity of the policy's chain the request has, else its ip; each spec resolved once. */
+  /**
+   * The first identity of the policy's chain the request has, else its ip; each spec resolved once
+   * per request when {@code resolved} (a cache shared by the request's policies) is given.
+   */
   private Identity identityOf(Applied policy, RequestView request, ClientAddress client, Object[] resolved) {
     for (int slot : policy.chain) {
       Identity identity = resolve(slot, request, client, resolved);
@@ -595,22 +613,24 @@ public final class Engine {
         return identity;
       }
     }
-    Identity ip = resolve(ipSlot, request, client, resolved);
-    return ip != null ? ip : new Identity(IP, resolver.ipValue(client.client()));
+    return resolver.ipIdentity(client);
   }
 
   private Identity resolve(int slot, RequestView request, ClientAddress client, Object[] resolved) {
-    Object cached = resolved[slot];
+    Object cached = resolved == null ? null : resolved[slot];
     if (cached == null) {
-      Optional<Identity> identity;
+      Identity identity;
       try {
-        identity = resolver.identify(specs[slot], request, client);
+        identity = resolver.identifyOrNull(specs[slot], request, client);
       } catch (RuntimeException e) {
         // A resolver failure (e.g. a malformed token) means the request does not have this
         // identity; the chain moves on, as for an unverified JWT.
-        identity = Optional.empty();
+        identity = null;
       }
-      cached = identity.isPresent() ? identity.get() : ABSENT;
+      if (resolved == null) {
+        return identity;
+      }
+      cached = identity != null ? identity : ABSENT;
       resolved[slot] = cached;
     }
     return cached == ABSENT ? null : (Identity) cached;
@@ -619,8 +639,7 @@ public final class Engine {
   private CompletionStage<Consumption> consume(Applied policy, Identity identity) {
     CompletionStage<Consumption> stage;
     try {
-      stage = store.tryConsume(
-          new BucketKey(policy.policy.name(), identity.key()), policy.spec, policy.policy.cost());
+      stage = store.tryConsume(bucketKey(policy, identity), policy.spec, policy.policy.cost());
     } catch (RuntimeException e) {
       return CompletableFuture.failedFuture(e);
     }
@@ -658,12 +677,14 @@ public final class Engine {
   /** A store answer that does not fit its bucket is treated like no answer at all. */
   private static boolean wellFormed(Consumption consumption, BucketSpec spec) {
     int limits = spec.limits().size();
-    return consumption.limits() != null
-        && consumption.limits().size() == limits
+    return consumption.limitCount() == limits
         && (consumption.allowed() || (consumption.deniedLimit() >= 0 && consumption.deniedLimit() < limits));
   }
 
   private Decision finish(RequestView request, Decision decision, long start) {
+    if (!timed) {
+      return decision;
+    }
     try {
       listener.onDecision(request, decision, clock.nanoTime() - start);
     } catch (RuntimeException e) {
@@ -740,7 +761,7 @@ public final class Engine {
     private PolicySet policies;
     private Store store;
     private Clock clock = Clock.system();
-    private DecisionListener listener = DecisionListener.none();
+    private DecisionListener listener;
     private Duration storeTimeout;
     private InstantSource wallClock = InstantSource.system();
     private BanList bans;

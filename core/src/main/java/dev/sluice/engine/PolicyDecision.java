@@ -7,7 +7,6 @@ import dev.sluice.policy.Policy;
 import dev.sluice.store.Ban;
 import dev.sluice.store.Consumption;
 import dev.sluice.store.LimitStatus;
-import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 
@@ -181,17 +180,16 @@ public final class PolicyDecision {
 
   /** The state of {@link #limitIndex()} after the decision, or {@code null} after a store failure. */
   public LimitStatus limitStatus() {
-    return consumption == null ? null : consumption.limits().get(limitIndex);
+    return consumption == null ? null : consumption.limit(limitIndex);
   }
 
   private static int limitIndexOf(Consumption consumption) {
     if (!consumption.allowed() && consumption.deniedLimit() >= 0) {
       return consumption.deniedLimit();
     }
-    List<LimitStatus> limits = consumption.limits();
     int best = 0;
-    for (int i = 1; i < limits.size(); i++) {
-      if (tighter(limits.get(i), limits.get(best))) {
+    for (int i = 1, n = consumption.limitCount(); i < n; i++) {
+      if (tighter(consumption.limit(i), consumption.limit(best))) {
         best = i;
       }
     }
