@@ -15,6 +15,7 @@ import sys
 
 LIMITERS = [
     ("sluiceEngine", "Sluice engine (full decision)"),
+    ("sluiceStore", "Sluice memory store (map + bucket)"),
     ("sluiceGcraStep", "Sluice bare GCRA step"),
     ("bucket4j", "Bucket4j (lock-free, map)"),
     ("guava", "Guava RateLimiter (map)"),

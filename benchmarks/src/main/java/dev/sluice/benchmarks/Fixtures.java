@@ -1,6 +1,7 @@
 package dev.sluice.benchmarks;
 
 import com.google.common.util.concurrent.RateLimiter;
+import dev.sluice.algorithm.Algorithm;
 import dev.sluice.engine.Engine;
 import dev.sluice.engine.Outcome;
 import dev.sluice.identity.IdentityKind;
@@ -10,6 +11,8 @@ import dev.sluice.limit.Limit;
 import dev.sluice.policy.Policy;
 import dev.sluice.policy.PolicySet;
 import dev.sluice.request.RequestView;
+import dev.sluice.store.BucketKey;
+import dev.sluice.store.BucketSpec;
 import dev.sluice.store.MemoryStore;
 import dev.sluice.time.Clock;
 import io.github.bucket4j.Bucket;
@@ -102,9 +105,31 @@ final class Fixtures {
         .build();
     return Engine.builder()
         .policies(policies)
-        .store(new MemoryStore(Clock.system(), MemoryStore.DEFAULT_MAX_KEYS))
+        .store(store())
         .clock(Clock.system())
         .build();
+  }
+
+  /** The memory store every Sluice fixture uses: default bound, system clock. */
+  static MemoryStore store() {
+    return new MemoryStore(Clock.system(), MemoryStore.DEFAULT_MAX_KEYS);
+  }
+
+  /** The bucket of the engine's policy: one GCRA limit. */
+  static BucketSpec spec(boolean allowed, long perSecond) {
+    return new BucketSpec(Algorithm.GCRA, List.of(sluiceLimit(allowed, perSecond)));
+  }
+
+  /** The bucket key the engine uses for key {@code i}: policy {@code api}, identity text. */
+  static BucketKey bucketKey(int i) {
+    return new BucketKey("api", identityKey(i));
+  }
+
+  /** Creates the bucket and, on the rejected path, drains it: the first call must be admitted. */
+  static void consumeFirst(MemoryStore store, BucketKey key, BucketSpec spec) {
+    if (!store.tryConsumeNow(key, spec, 1).allowed()) {
+      throw new IllegalStateException("the first decision on a fresh key must be allowed: " + key);
+    }
   }
 
   /** Decides synchronously (the memory store completes before returning). */

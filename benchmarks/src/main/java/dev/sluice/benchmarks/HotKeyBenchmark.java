@@ -6,6 +6,9 @@ import dev.sluice.engine.Engine;
 import dev.sluice.engine.Outcome;
 import dev.sluice.limit.Limit;
 import dev.sluice.request.RequestView;
+import dev.sluice.store.BucketKey;
+import dev.sluice.store.BucketSpec;
+import dev.sluice.store.MemoryStore;
 import io.github.bucket4j.Bucket;
 import io.github.resilience4j.ratelimiter.internal.AtomicRateLimiter;
 import java.util.concurrent.TimeUnit;
@@ -64,6 +67,23 @@ public abstract class HotKeyBenchmark {
     }
   }
 
+  /** The memory store alone with one key: the map-plus-bucket primitive the peers are. */
+  @State(Scope.Benchmark)
+  public static class SluiceStore {
+    MemoryStore store;
+    BucketKey key;
+    BucketSpec spec;
+
+    @Setup
+    public void setUp(BenchmarkParams params) {
+      boolean allowed = Fixtures.allowedPath(params.getParam("path"));
+      store = Fixtures.store();
+      spec = Fixtures.spec(allowed, Fixtures.HOT_PER_SECOND);
+      key = Fixtures.bucketKey(1);
+      Fixtures.consumeFirst(store, key, spec);
+    }
+  }
+
   /** Per-thread GCRA state: the bare step is not thread-safe by design. */
   @State(Scope.Thread)
   public static class GcraState {
@@ -112,6 +132,11 @@ public abstract class HotKeyBenchmark {
   @Benchmark
   public Outcome sluiceEngine(SluiceEngine s) {
     return Fixtures.decide(s.engine, s.request);
+  }
+
+  @Benchmark
+  public boolean sluiceStore(SluiceStore s) {
+    return s.store.tryConsumeNow(s.key, s.spec, 1).allowed();
   }
 
   @Benchmark

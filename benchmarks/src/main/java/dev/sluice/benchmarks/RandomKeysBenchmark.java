@@ -6,6 +6,9 @@ import dev.sluice.engine.Engine;
 import dev.sluice.engine.Outcome;
 import dev.sluice.limit.Limit;
 import dev.sluice.request.RequestView;
+import dev.sluice.store.BucketKey;
+import dev.sluice.store.BucketSpec;
+import dev.sluice.store.MemoryStore;
 import io.github.bucket4j.Bucket;
 import io.github.resilience4j.ratelimiter.internal.AtomicRateLimiter;
 import java.util.Arrays;
@@ -61,6 +64,26 @@ public class RandomKeysBenchmark {
         if (first != Outcome.ALLOWED) {
           throw new IllegalStateException("first decision of key " + i + " must be allowed, got " + first);
         }
+      }
+    }
+  }
+
+  /** The memory store alone: the map-plus-bucket primitive the peers are, keyed like them. */
+  @State(Scope.Benchmark)
+  public static class SluiceStore {
+    MemoryStore store;
+    BucketSpec spec;
+    BucketKey[] keys;
+
+    @Setup
+    public void setUp(BenchmarkParams params) {
+      boolean allowed = Fixtures.allowedPath(params.getParam("path"));
+      store = Fixtures.store();
+      spec = Fixtures.spec(allowed, Fixtures.RANDOM_PER_SECOND);
+      keys = new BucketKey[Fixtures.RANDOM_KEYS];
+      for (int i = 0; i < keys.length; i++) {
+        keys[i] = Fixtures.bucketKey(i);
+        Fixtures.consumeFirst(store, keys[i], spec);
       }
     }
   }
@@ -133,6 +156,11 @@ public class RandomKeysBenchmark {
   @Benchmark
   public Outcome sluiceEngine(SluiceEngine s) {
     return Fixtures.decide(s.engine, s.requests[randomKey()]);
+  }
+
+  @Benchmark
+  public boolean sluiceStore(SluiceStore s) {
+    return s.store.tryConsumeNow(s.keys[randomKey()], s.spec, 1).allowed();
   }
 
   @Benchmark

@@ -8,6 +8,8 @@ import dev.sluice.engine.Engine;
 import dev.sluice.engine.Outcome;
 import dev.sluice.limit.Limit;
 import dev.sluice.request.RequestView;
+import dev.sluice.store.BucketSpec;
+import dev.sluice.store.MemoryStore;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -43,6 +45,33 @@ class FixturesTest {
     for (int i = 0; i < 1_000; i++) {
       assertThat(Fixtures.decide(engine, request)).isEqualTo(Outcome.LIMITED);
     }
+  }
+
+  @Test
+  void store_eachPath_matchesItsName() {
+    MemoryStore store = Fixtures.store();
+    BucketSpec allowed = Fixtures.spec(true, Fixtures.HOT_PER_SECOND);
+    BucketSpec rejected = Fixtures.spec(false, Fixtures.HOT_PER_SECOND);
+    Fixtures.consumeFirst(store, Fixtures.bucketKey(1), allowed);
+    Fixtures.consumeFirst(store, Fixtures.bucketKey(2), rejected);
+    for (int i = 0; i < 1_000; i++) {
+      assertThat(store.tryConsumeNow(Fixtures.bucketKey(1), allowed, 1).allowed()).isTrue();
+      assertThat(store.tryConsumeNow(Fixtures.bucketKey(2), rejected, 1).allowed()).isFalse();
+    }
+  }
+
+  @Test
+  void store_bucketKey_isTheOneTheEngineUses() {
+    MemoryStore store = Fixtures.store();
+    BucketSpec rejected = Fixtures.spec(false, Fixtures.RANDOM_PER_SECOND);
+    Fixtures.consumeFirst(store, Fixtures.bucketKey(7), rejected);
+    Engine engine = Engine.builder()
+        .policies(Fixtures.engine(false, Fixtures.RANDOM_PER_SECOND).policies())
+        .store(store)
+        .build();
+
+    assertThat(Fixtures.decide(engine, Fixtures.request(Fixtures.address(7))))
+        .as("the engine finds the bucket the store fixture drained").isEqualTo(Outcome.LIMITED);
   }
 
   @Test
