@@ -10,7 +10,6 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Objects;
-import java.util.Set;
 import java.util.function.Function;
 
 /**
@@ -21,9 +20,6 @@ import java.util.function.Function;
  * once, sorted by position. Semantic rules (cost versus capacity, duplicate names, limit grammar,
  * path patterns, identity names) are the core builders'; their errors are placed on the node they
  * concern.
- *
- * <p>Abuse-control keys (SPEC §7) are accepted only for the features in {@link
- * AbuseFeature#enabled()}; the others are refused as "not available in this version".
  *
  * <p>Side inputs: {@code clients.user.jwt.hs256_secret_env} and {@code gateway.admin_token_env}
  * name environment variables read at load time; {@code keys_file} and {@code jwks_file} are read relative to the policy file's folder.
@@ -50,20 +46,7 @@ public final class ConfigLoader {
    * @throws ConfigException when the file cannot be read or is invalid
    */
   public static SluiceConfig load(Path file, Function<String, String> env) throws ConfigException {
-    return load(file, env, AbuseFeature.ENABLED);
-  }
-
-  /**
-   * Loads the policy file at {@code file} accepting the abuse-control keys of {@code features}
-   * (SPEC §7) instead of {@link AbuseFeature#enabled()}. For tests of features whose gateway side
-   * is not switched on yet; production code uses {@link #load(Path)}.
-   *
-   * @throws ConfigException when the file cannot be read or is invalid
-   */
-  public static SluiceConfig load(Path file, Function<String, String> env, Set<AbuseFeature> features)
-      throws ConfigException {
     Objects.requireNonNull(file, "file");
-    Objects.requireNonNull(features, "features");
     Objects.requireNonNull(env, "env");
     String name = file.toString();
     String text;
@@ -81,7 +64,7 @@ public final class ConfigLoader {
     }
     Path absolute = file.toAbsolutePath();
     Path dir = absolute.getParent() != null ? absolute.getParent() : absolute;
-    return new PolicyFileReader(name, file, dir, env, features).read(text);
+    return new PolicyFileReader(name, file, dir, env).read(text);
   }
 
   /**
@@ -102,19 +85,6 @@ public final class ConfigLoader {
    */
   public static SluiceConfig parse(String yaml, String fileName, Function<String, String> env)
       throws ConfigException {
-    return parse(yaml, fileName, env, AbuseFeature.ENABLED);
-  }
-
-  /**
-   * Parses policy-file text accepting the abuse-control keys of {@code features} (SPEC §7) instead
-   * of {@link AbuseFeature#enabled()}. For tests; see {@link #load(Path, Function, Set)}.
-   *
-   * @throws ConfigException when the text is not a valid policy file
-   */
-  public static SluiceConfig parse(
-      String yaml, String fileName, Function<String, String> env, Set<AbuseFeature> features)
-      throws ConfigException {
-    Objects.requireNonNull(features, "features");
     Objects.requireNonNull(yaml, "yaml");
     Objects.requireNonNull(fileName, "fileName");
     Objects.requireNonNull(env, "env");
@@ -126,7 +96,7 @@ public final class ConfigLoader {
     }
     Path absolute = source.toAbsolutePath();
     Path dir = absolute.getParent() != null ? absolute.getParent() : absolute;
-    return new PolicyFileReader(fileName, source, dir, env, features).read(yaml);
+    return new PolicyFileReader(fileName, source, dir, env).read(yaml);
   }
 
   private static ConfigException unreadable(String name, String problem) {

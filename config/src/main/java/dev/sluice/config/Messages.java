@@ -19,17 +19,6 @@ final class Messages {
         + " (valid fields: " + String.join(", ", valid) + ")";
   }
 
-  static String unsupported(String path) {
-    return path + " is not available in this version of Sluice (abuse control, SPEC §7, is not"
-        + " implemented yet); remove it";
-  }
-
-  static String unsupportedIdentity(String path, String value) {
-    return path + ": identity " + quote(value) + " is not available in this version of Sluice"
-        + " (body identities, SPEC §7, are not implemented yet); expected ip, api_key, user,"
-        + " session, header:<Name>, global, or several of those joined with +";
-  }
-
   static String duplicateKey(String parent, String key, int firstLine) {
     String where = parent.isEmpty() ? "at the top level" : "in " + parent;
     return "duplicate field " + quote(key) + " " + where + " (first set at line " + firstLine

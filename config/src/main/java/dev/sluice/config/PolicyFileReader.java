@@ -32,7 +32,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -104,11 +103,6 @@ final class PolicyFileReader {
   private final Path baseDir;
   private final Function<String, String> env;
   private final Walker w;
-  private final Set<AbuseFeature> features;
-  // Keys of §7 features not enabled in this build: refused as "not available in this version".
-  private final Set<String> topLevelUnsupported;
-  private final Set<String> gatewayUnsupported;
-  private final Set<String> policyUnsupported;
 
   // Whether clients configured an API key source (for exempt/block api_keys) and which keys files
   // were given (for warnings); `by` entries are checked against IdentityResolver.supports.
@@ -119,32 +113,12 @@ final class PolicyFileReader {
   private final List<IdentitySpec> identitySpecs = new ArrayList<>();
   private final List<String> identityPaths = new ArrayList<>();
 
-  PolicyFileReader(String fileName, Path source, Path baseDir, Function<String, String> env,
-      Set<AbuseFeature> features) {
+  PolicyFileReader(String fileName, Path source, Path baseDir, Function<String, String> env) {
     this.fileName = fileName;
     this.source = source;
     this.baseDir = baseDir;
     this.env = env;
     this.w = new Walker(fileName);
-    this.features = AbuseFeature.copyOf(features);
-    this.topLevelUnsupported = unless(AbuseFeature.BLOCK, "block");
-    Set<String> gw = new HashSet<>(unless(AbuseFeature.SHEDDING, "max_inflight"));
-    gw.addAll(unless(AbuseFeature.ADMIN_TOKEN, "admin_token_env"));
-    this.gatewayUnsupported = Set.copyOf(gw);
-    Set<String> policy = new HashSet<>(unless(AbuseFeature.COUNT, "count"));
-    policy.addAll(unless(AbuseFeature.PENALTY, "penalty"));
-    policy.addAll(unless(AbuseFeature.CONCURRENCY, "concurrency"));
-    policy.addAll(unless(AbuseFeature.SHEDDING, "priority"));
-    this.policyUnsupported = Set.copyOf(policy);
-  }
-
-  /** The known keys of a section minus those of features not enabled (not listed as valid). */
-  private static List<String> without(List<String> keys, Set<String> unsupported) {
-    return unsupported.isEmpty() ? keys : keys.stream().filter(k -> !unsupported.contains(k)).toList();
-  }
-
-  private Set<String> unless(AbuseFeature feature, String key) {
-    return features.contains(feature) ? Set.of() : Set.of(key);
   }
 
   SluiceConfig read(String yaml) throws ConfigException {
@@ -186,7 +160,7 @@ final class PolicyFileReader {
   }
 
   private SluiceConfig walk(Node root) {
-    Walker.Fields top = w.fields(root, "", without(TOP_LEVEL, topLevelUnsupported), topLevelUnsupported);
+    Walker.Fields top = w.fields(root, "", TOP_LEVEL);
     if (top == null) {
       return null;
     }
@@ -278,7 +252,7 @@ final class PolicyFileReader {
       w.error(top.node(), Messages.missing("gateway.upstream", "gateway: { upstream: http://127.0.0.1:5000 }"));
       return null;
     }
-    Walker.Fields f = w.fields(node, "gateway", without(GATEWAY, gatewayUnsupported), gatewayUnsupported);
+    Walker.Fields f = w.fields(node, "gateway", GATEWAY);
     if (f == null) {
       return null;
     }
@@ -328,7 +302,7 @@ final class PolicyFileReader {
     if (node == null) {
       return b.build();
     }
-    Walker.Fields f = w.fields(node, "clients", CLIENTS, Set.of());
+    Walker.Fields f = w.fields(node, "clients", CLIENTS);
     if (f == null) {
       return null;
     }
@@ -358,7 +332,7 @@ final class PolicyFileReader {
       user(f.get("user"), b);
     }
     if (f.has("session")) {
-      Walker.Fields s = w.fields(f.get("session"), "clients.session", SESSION, Set.of());
+      Walker.Fields s = w.fields(f.get("session"), "clients.session", SESSION);
       if (s != null && !s.has("cookie")) {
         w.error(s.node(), Messages.missing("clients.session.cookie", "cookie: session"));
       }
@@ -384,7 +358,7 @@ final class PolicyFileReader {
   }
 
   private void apiKey(Node node, IdentityResolver.Builder b) {
-    Walker.Fields f = w.fields(node, "clients.api_key", API_KEY, Set.of());
+    Walker.Fields f = w.fields(node, "clients.api_key", API_KEY);
     if (f == null) {
       return;
     }
@@ -432,7 +406,7 @@ final class PolicyFileReader {
   }
 
   private void user(Node node, IdentityResolver.Builder b) {
-    Walker.Fields u = w.fields(node, "clients.user", USER, Set.of());
+    Walker.Fields u = w.fields(node, "clients.user", USER);
     if (u == null) {
       return;
     }
@@ -441,7 +415,7 @@ final class PolicyFileReader {
       return;
     }
     Node jwtNode = u.get("jwt");
-    Walker.Fields f = w.fields(jwtNode, "clients.user.jwt", JWT, Set.of());
+    Walker.Fields f = w.fields(jwtNode, "clients.user.jwt", JWT);
     if (f == null) {
       return;
     }
@@ -548,7 +522,7 @@ final class PolicyFileReader {
     if (node == null) {
       return StoreSettings.defaults();
     }
-    Walker.Fields f = w.fields(node, "store", STORE, Set.of());
+    Walker.Fields f = w.fields(node, "store", STORE);
     if (f == null) {
       return null;
     }
@@ -598,7 +572,7 @@ final class PolicyFileReader {
     if (node == null) {
       return;
     }
-    Walker.Fields f = w.fields(node, "exempt", EXEMPT, Set.of());
+    Walker.Fields f = w.fields(node, "exempt", EXEMPT);
     if (f == null) {
       return;
     }
@@ -620,7 +594,7 @@ final class PolicyFileReader {
     if (node == null) {
       return;
     }
-    Walker.Fields f = w.fields(node, "block", BLOCK, Set.of());
+    Walker.Fields f = w.fields(node, "block", BLOCK);
     if (f == null) {
       return;
     }
@@ -642,7 +616,7 @@ final class PolicyFileReader {
     if (node == null) {
       return;
     }
-    Walker.Fields f = w.fields(node, "defaults", DEFAULTS, Set.of());
+    Walker.Fields f = w.fields(node, "defaults", DEFAULTS);
     if (f == null) {
       return;
     }
@@ -677,7 +651,7 @@ final class PolicyFileReader {
   }
 
   private Policy policy(Node node, String path) {
-    Walker.Fields f = w.fields(node, path, without(POLICY, policyUnsupported), policyUnsupported);
+    Walker.Fields f = w.fields(node, path, POLICY);
     if (f == null) {
       return null;
     }
@@ -693,7 +667,7 @@ final class PolicyFileReader {
     if (!f.has("match")) {
       w.error(node, Messages.missing(path + ".match.paths", "match: { paths: [\"/api/**\"] }"));
     } else {
-      Walker.Fields m = w.fields(f.get("match"), path + ".match", MATCH, Set.of());
+      Walker.Fields m = w.fields(f.get("match"), path + ".match", MATCH);
       if (m != null) {
         if (m.has("methods")) {
           methods = strings(m.get("methods"), path + ".match.methods");
@@ -769,7 +743,7 @@ final class PolicyFileReader {
 
   /** {@code count: { status: [401, 403, "4xx"] }}. */
   private List<StatusRange> count(Node node, String path) {
-    Walker.Fields f = w.fields(node, path, COUNT, Set.of());
+    Walker.Fields f = w.fields(node, path, COUNT);
     if (f == null) {
       return null;
     }
@@ -815,7 +789,7 @@ final class PolicyFileReader {
 
   /** {@code penalty: { ban: 15m, escalate: 2x, max: 24h, scope: policy }}; only {@code ban} is required. */
   private Penalty penalty(Node node, String path) {
-    Walker.Fields f = w.fields(node, path, PENALTY, Set.of());
+    Walker.Fields f = w.fields(node, path, PENALTY);
     if (f == null) {
       return null;
     }
@@ -913,11 +887,6 @@ final class PolicyFileReader {
       String itemPath = items.size() == 1 && items.get(0) == node ? path : path + "[" + i + "]";
       String text = w.nonBlank(items.get(i), itemPath);
       if (text == null) {
-        ok = false;
-        continue;
-      }
-      if (!features.contains(AbuseFeature.BODY_IDENTITY) && (text.startsWith("body:") || text.contains("+body:"))) {
-        w.error(items.get(i), Messages.unsupportedIdentity(itemPath, text));
         ok = false;
         continue;
       }

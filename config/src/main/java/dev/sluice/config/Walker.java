@@ -132,12 +132,12 @@ final class Walker {
   // ---- structure ----
 
   /**
-   * The fields of a mapping, in file order. Reports a non-mapping value, duplicate keys, unknown
-   * keys (with a suggestion) and keys of features this version does not implement.
+   * The fields of a mapping, in file order. Reports a non-mapping value, duplicate keys and unknown
+   * keys (with a suggestion).
    *
    * @return the fields, or {@code null} when {@code node} is not a mapping
    */
-  Fields fields(Node node, String path, List<String> known, Set<String> unsupported) {
+  Fields fields(Node node, String path, List<String> known) {
     if (!(node instanceof MappingNode mapping)) {
       error(node, Messages.wrongType(path.isEmpty() ? "the policy file" : path, "a mapping", describe(node)));
       return null;
@@ -157,10 +157,7 @@ final class Walker {
         continue;
       }
       byKey.put(key, tuple);
-      String childPath = child(path, key);
-      if (unsupported.contains(key)) {
-        error(keyNode, Messages.unsupported(childPath));
-      } else if (!known.contains(key)) {
+      if (!known.contains(key)) {
         error(keyNode, Messages.unknownKey(path, key, known));
       }
     }

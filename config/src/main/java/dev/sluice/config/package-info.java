@@ -8,7 +8,9 @@
  * their errors back to {@code file:line:column}. {@link dev.sluice.config.PolicyMatrix} renders the
  * effective policies as the table {@code sluice check} prints.
  *
- * <p>Abuse-control keys (SPEC §7) are accepted per feature, only once the gateway enforces them:
- * {@link dev.sluice.config.AbuseFeature} holds the switch.
+ * <p>The abuse-control keys of SPEC §7 ({@code block}, {@code gateway.max_inflight},
+ * {@code gateway.admin_token_env}, and per policy {@code count}, {@code penalty},
+ * {@code concurrency}, {@code priority} and {@code body:} identities) are ordinary parts of the
+ * grammar, checked like every other key.
  */
 package dev.sluice.config;

@@ -16,7 +16,7 @@ import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
-/** The abuse-control keys of SPEC §7 reach the core builders (with every feature switched on). */
+/** The abuse-control keys of SPEC §7 reach the core builders. */
 class AbuseConfigTest {
   private static final Map<String, String> ENV = Map.of("SLUICE_ADMIN_TOKEN", "0123456789abcdef0123");
 
@@ -29,7 +29,7 @@ class AbuseConfigTest {
   }
 
   private static SluiceConfig abuse() throws ConfigException {
-    return ConfigLoader.load(resourcePath("valid/abuse.yaml"), ENV::get, AbuseFeature.all());
+    return ConfigLoader.load(resourcePath("valid/abuse.yaml"), ENV::get);
   }
 
   @Test
@@ -70,14 +70,13 @@ class AbuseConfigTest {
   void penalty_banLongerThanDefaultMax_defaultsMaxToTheBan() throws Exception {
     String yaml = "version: 1\ngateway: { upstream: http://h:1 }\npolicies:\n  - name: a\n"
         + "    match: { paths: [/a] }\n    limits: [1/second]\n    penalty: { ban: 2d, scope: all }\n";
-    Penalty p = ConfigLoader.parse(yaml, "p.yaml", ENV::get, AbuseFeature.all())
+    Penalty p = ConfigLoader.parse(yaml, "p.yaml", ENV::get)
         .policies().policies().get(0).penalty().orElseThrow();
     assertThat(p).isEqualTo(new Penalty(Duration.ofDays(2), 1, Duration.ofDays(2), Penalty.Scope.ALL));
   }
 
   @Test
-  void sessionKeysFile_isAcceptedInProductionAndSilencesTheSessionWarning() throws Exception {
-    // The abuse file minus the gated keys: what production loading accepts today.
+  void sessionKeysFile_silencesTheSessionWarning() throws Exception {
     String yaml = """
         version: 1
         gateway: { upstream: http://127.0.0.1:5000 }
@@ -116,7 +115,7 @@ class AbuseConfigTest {
   void bodyIdentity_warnsWithoutAnIpLimit() throws Exception {
     String yaml = "version: 1\ngateway: { upstream: http://h:1 }\npolicies:\n  - name: login\n"
         + "    match: { paths: [/login] }\n    by: body:username\n    limits: [5/minute]\n";
-    assertThat(ConfigLoader.parse(yaml, "w.yaml", ENV::get, AbuseFeature.all()).warnings()).containsExactly(
+    assertThat(ConfigLoader.parse(yaml, "w.yaml", ENV::get).warnings()).containsExactly(
         "policy \"login\" identifies clients by body:username, a value clients choose, and no ip limit covers"
             + " /login: any invented value gets fresh buckets; add an ip limit on the same route");
   }
@@ -145,7 +144,7 @@ class AbuseConfigTest {
     assertThat(text).contains("  # admin_token_env: SLUICE_ADMIN_TOKEN");
     String all = text.replace("  # admin_token_env: SLUICE_ADMIN_TOKEN", "  admin_token_env: SLUICE_ADMIN_TOKEN");
     SluiceConfig c = ConfigLoader.parse(all, ConfigLoaderTest.referenceFile().toString(),
-        Map.of("SLUICE_ADMIN_TOKEN", "0123456789abcdef0123", "SLUICE_JWT_SECRET", "x")::get, AbuseFeature.all());
+        Map.of("SLUICE_ADMIN_TOKEN", "0123456789abcdef0123", "SLUICE_JWT_SECRET", "x")::get);
     assertThat(c.gateway().maxInflight()).isEqualTo(200);
     assertThat(c.gateway().adminToken()).isPresent();
     assertThat(c.policies().blockIps().isEmpty()).isTrue();

@@ -26,24 +26,6 @@ class ConfigErrorsTest {
     return e.errors().stream().map(ConfigError::toString).toList();
   }
 
-  /** The errors of a broken file loaded with every abuse-control feature (SPEC §7) switched on. */
-  static List<String> errorsWithAllFeatures(String resource) {
-    String yaml = resource(resource);
-    ConfigException e = catchThrowableOfType(ConfigException.class, () -> ConfigLoader.parse(
-        yaml, resource.substring(resource.indexOf('/') + 1), ENV::get, AbuseFeature.all()));
-    assertThat(e).as("expected %s to be rejected", resource).isNotNull();
-    return e.errors().stream().map(ConfigError::toString).toList();
-  }
-
-  /** The errors of a file loaded with the abuse-control features (SPEC §7) switched off. */
-  static List<String> errorsWithoutFeatures(String resource) {
-    String yaml = resource(resource);
-    ConfigException e = catchThrowableOfType(ConfigException.class, () -> ConfigLoader.parse(
-        yaml, resource.substring(resource.indexOf('/') + 1), ENV::get, java.util.EnumSet.noneOf(AbuseFeature.class)));
-    assertThat(e).as("expected %s to be rejected", resource).isNotNull();
-    return e.errors().stream().map(ConfigError::toString).toList();
-  }
-
   static String resource(String name) {
     try (InputStream in = ConfigErrorsTest.class.getResourceAsStream("/" + name)) {
       assertThat(in).as("test resource %s", name).isNotNull();
@@ -153,22 +135,6 @@ class ConfigErrorsTest {
   }
 
   @Test
-  void abuseControl_penalty_isRejectedAsNotAvailable() {
-    assertThat(errorsWithoutFeatures("broken/unsupported-penalty.yaml")).containsExactly(
-        "unsupported-penalty.yaml:8:5: policies[0].penalty is not available in this version of"
-            + " Sluice (abuse control, SPEC §7, is not implemented yet); remove it");
-  }
-
-  @Test
-  void abuseControl_blockAndMaxInflight_areBothRejected() {
-    assertThat(errorsWithoutFeatures("broken/unsupported-block.yaml")).containsExactly(
-        "unsupported-block.yaml:4:3: gateway.max_inflight is not available in this version of"
-            + " Sluice (abuse control, SPEC §7, is not implemented yet); remove it",
-        "unsupported-block.yaml:5:1: block is not available in this version of Sluice (abuse"
-            + " control, SPEC §7, is not implemented yet); remove it");
-  }
-
-  @Test
   void manyProblems_areAllReportedSortedByPosition() {
     assertThat(errorsOf("broken/many-errors.yaml")).containsExactly(
         "many-errors.yaml:3:13: gateway.upstream: bad URL \"ftp://127.0.0.1:5000\": scheme \"ftp\""
@@ -220,18 +186,6 @@ class ConfigErrorsTest {
   }
 
   @Test
-  void bodyIdentity_featureSwitchedOff_isRejectedAsNotAvailable() {
-    String yaml = "version: 1\ngateway: { upstream: http://h:1 }\npolicies:\n"
-        + "  - name: a\n    match: { paths: [/a] }\n    by: ip+body:username\n    limits: [1/second]\n";
-    ConfigException e = catchThrowableOfType(ConfigException.class,
-        () -> ConfigLoader.parse(yaml, "b.yaml", ENV::get, java.util.EnumSet.noneOf(AbuseFeature.class)));
-    assertThat(e.errors()).extracting(ConfigError::toString).containsExactly(
-        "b.yaml:6:9: policies[0].by: identity \"ip+body:username\" is not available in this version"
-            + " of Sluice (body identities, SPEC §7, are not implemented yet); expected ip, api_key,"
-            + " user, session, header:<Name>, global, or several of those joined with +");
-  }
-
-  @Test
   void by_apiKeyWithoutClientsApiKey_isRejectedBecauseItCouldNeverIdentify() {
     String yaml = "version: 1\ngateway: { upstream: http://h:1 }\npolicies:\n"
         + "  - name: a\n    match: { paths: [/a] }\n    by: [api_key, ip]\n    limits: [1/second]\n";
@@ -270,19 +224,16 @@ class ConfigErrorsTest {
 
   // ------------------------------------------------------------------ abuse control (SPEC §7)
 
-  private static final String NOT_AVAILABLE =
-      " is not available in this version of Sluice (abuse control, SPEC §7, is not implemented yet); remove it";
-
   @Test
   void penalty_escalateWithoutX_isRejectedAtTheFactor() {
-    assertThat(errorsWithAllFeatures("broken/bad-penalty-escalate.yaml")).containsExactly(
+    assertThat(errorsOf("broken/bad-penalty-escalate.yaml")).containsExactly(
         "bad-penalty-escalate.yaml:8:36: policies[0].penalty.escalate: bad factor \"3\"; expected a whole"
             + " number followed by x, e.g. 2x (each offence doubles the ban) or 1x (no escalation)");
   }
 
   @Test
   void penalty_badFields_areAllRejectedAtTheirValues() {
-    assertThat(errorsWithAllFeatures("broken/bad-penalty.yaml")).containsExactly(
+    assertThat(errorsOf("broken/bad-penalty.yaml")).containsExactly(
         "bad-penalty.yaml:8:30: policies[0].penalty.max: penalty max PT1H is not allowed; expected a"
             + " duration from the ban (PT2H) to 365 days (use block: for permanent refusals)",
         "bad-penalty.yaml:12:14: policies[1].penalty.ban is required; e.g. ban: 15m",
@@ -296,35 +247,35 @@ class ConfigErrorsTest {
 
   @Test
   void count_statusBelow100_isRejectedAtThatEntry() {
-    assertThat(errorsWithAllFeatures("broken/bad-count-status.yaml")).containsExactly(
+    assertThat(errorsOf("broken/bad-count-status.yaml")).containsExactly(
         "bad-count-status.yaml:7:28: policies[0].count.status[1]: status \"99\" is not allowed; expected a"
             + " status code from 100 to 599 such as 401, or a class such as 4xx");
   }
 
   @Test
   void count_class6xx_isRejectedAtThatEntry() {
-    assertThat(errorsWithAllFeatures("broken/bad-count-range.yaml")).containsExactly(
+    assertThat(errorsOf("broken/bad-count-range.yaml")).containsExactly(
         "bad-count-range.yaml:8:23: policies[0].count.status[1]: status \"6xx\" is not allowed; expected a"
             + " status code from 100 to 599 such as 401, or a class such as 4xx");
   }
 
   @Test
   void concurrency_zero_isRejected() {
-    assertThat(errorsWithAllFeatures("broken/zero-concurrency.yaml")).containsExactly(
+    assertThat(errorsOf("broken/zero-concurrency.yaml")).containsExactly(
         "zero-concurrency.yaml:7:18: policies[0].concurrency: 0 is out of range; expected a whole number"
             + " from 1 to 1000000");
   }
 
   @Test
   void priority_misspelt_isRejectedWithSuggestion() {
-    assertThat(errorsWithAllFeatures("broken/unknown-priority.yaml")).containsExactly(
+    assertThat(errorsOf("broken/unknown-priority.yaml")).containsExactly(
         "unknown-priority.yaml:8:15: policies[0].priority: unknown value \"critcal\"; expected one of"
             + " critical, normal, low (did you mean \"critical\"?)");
   }
 
   @Test
   void by_bodyFieldWithDot_isRejectedAtThatEntry() {
-    assertThat(errorsWithAllFeatures("broken/bad-body-field.yaml")).containsExactly(
+    assertThat(errorsOf("broken/bad-body-field.yaml")).containsExactly(
         "bad-body-field.yaml:7:10: policies[0].by[0]: invalid identity \"body:user.name\": \"user.name\" is"
             + " not a supported field name; expected body:<field> naming a top-level JSON or form field"
             + " with letters, digits and _-[] (nested fields are not supported), e.g. body:username");
@@ -332,7 +283,7 @@ class ConfigErrorsTest {
 
   @Test
   void gateway_zeroMaxInflightAndUnsetAdminTokenEnv_areBothRejected() {
-    assertThat(errorsWithAllFeatures("broken/missing-admin-token-env.yaml")).containsExactly(
+    assertThat(errorsOf("broken/missing-admin-token-env.yaml")).containsExactly(
         "missing-admin-token-env.yaml:4:17: gateway.max_inflight: 0 is out of range; expected a whole"
             + " number from 1 to 1000000",
         "missing-admin-token-env.yaml:5:20: gateway.admin_token_env: environment variable"
@@ -343,7 +294,7 @@ class ConfigErrorsTest {
   void gateway_shortAdminToken_isRejected() {
     String yaml = "version: 1\ngateway: { upstream: http://h:1, admin_token_env: T }\n";
     ConfigException e = catchThrowableOfType(ConfigException.class,
-        () -> ConfigLoader.parse(yaml, "t.yaml", Map.of("T", "short")::get, AbuseFeature.all()));
+        () -> ConfigLoader.parse(yaml, "t.yaml", Map.of("T", "short")::get));
     assertThat(e.errors()).extracting(ConfigError::toString).containsExactly(
         "t.yaml:2:51: gateway.admin_token_env: environment variable T holds a token of 5 characters or"
             + " with spaces or control characters; expected at least 16 printable ASCII characters without"
@@ -352,7 +303,7 @@ class ConfigErrorsTest {
 
   @Test
   void abuseControl_crossChecks_areAllReported() {
-    assertThat(errorsWithAllFeatures("broken/abuse-misc.yaml")).containsExactly(
+    assertThat(errorsOf("broken/abuse-misc.yaml")).containsExactly(
         "abuse-misc.yaml:5:9: block.ips[0]: invalid CIDR \"203.0.113.0/33\": prefix length 33 is out of"
             + " range 0..32",
         "abuse-misc.yaml:6:13: block.api_keys: identity api_key is not configured, so it would never"
@@ -366,43 +317,4 @@ class ConfigErrorsTest {
             + " [401, 403] or [4xx]");
   }
 
-  @Test
-  void abuseControl_notEnabled_everyKeyIsRejectedAsNotAvailable() {
-    assertThat(errorsWithoutFeatures("broken/unsupported-count.yaml")).containsExactly(
-        "unsupported-count.yaml:4:3: gateway.admin_token_env" + NOT_AVAILABLE,
-        "unsupported-count.yaml:8:9: policies[0].by: identity \"body:username\" is not available in this"
-            + " version of Sluice (body identities, SPEC §7, are not implemented yet); expected ip, api_key,"
-            + " user, session, header:<Name>, global, or several of those joined with +",
-        "unsupported-count.yaml:9:5: policies[0].count" + NOT_AVAILABLE,
-        "unsupported-count.yaml:10:5: policies[0].concurrency" + NOT_AVAILABLE,
-        "unsupported-count.yaml:11:5: policies[0].priority" + NOT_AVAILABLE);
-  }
-
-  @Test
-  void abuseControl_notEnabled_validFieldsDoNotListGatedKeys() {
-    String yaml = "version: 1\ngateway: { upstream: http://h:1, max_inflite: 3 }\n";
-    ConfigException e = catchThrowableOfType(ConfigException.class,
-        () -> ConfigLoader.parse(yaml, "g.yaml", ENV::get, java.util.EnumSet.noneOf(AbuseFeature.class)));
-    assertThat(e.errors()).extracting(ConfigError::toString).containsExactly(
-        "g.yaml:2:34: unknown field \"max_inflite\" in gateway (valid fields: listen, upstream, admin,"
-            + " upstream_timeout)");
-  }
-
-  @Test
-  void abuseControl_eachFeatureSwitchesOnlyItsOwnKeys() {
-    String yaml = resource("broken/unsupported-count.yaml");
-    ConfigException e = catchThrowableOfType(ConfigException.class, () -> ConfigLoader.parse(yaml,
-        "u.yaml", Map.of("SLUICE_ADMIN_TOKEN", "0123456789abcdef0123")::get,
-        java.util.EnumSet.of(AbuseFeature.COUNT, AbuseFeature.BODY_IDENTITY)));
-    assertThat(e.errors()).extracting(ConfigError::toString).containsExactly(
-        "u.yaml:4:3: gateway.admin_token_env" + NOT_AVAILABLE,
-        "u.yaml:10:5: policies[0].concurrency" + NOT_AVAILABLE,
-        "u.yaml:11:5: policies[0].priority" + NOT_AVAILABLE);
-  }
-
-  @Test
-  void abuseControl_productionSwitch_acceptsEveryFeatureTheGatewayEnforces() {
-    // The gateway enforces every SPEC §7 feature, so production loading accepts them all.
-    assertThat(AbuseFeature.enabled()).isEqualTo(AbuseFeature.all());
-  }
 }

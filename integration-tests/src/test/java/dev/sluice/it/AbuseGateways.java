@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.sluice.config.AbuseFeature;
 import dev.sluice.config.ConfigException;
 import dev.sluice.config.ConfigLoader;
 import dev.sluice.config.GatewaySettings;
@@ -30,12 +29,8 @@ import java.util.concurrent.TimeoutException;
 import java.util.function.IntFunction;
 
 /**
- * Shared pieces of the abuse-control end-to-end tests (SPEC §7): policy files parsed with every
- * §7 feature switched on, login attempts, and the problem type of a ban.
- *
- * <p>Why the test-only loader: production loading ({@link ConfigLoader#parse(String, String)})
- * refuses a §7 key until the gateway enforces it ({@link AbuseFeature#enabled()}); these tests
- * are what proves the gateway does, so they must be able to load the keys before the switch.
+ * Shared pieces of the abuse-control end-to-end tests (SPEC §7): policy files using the §7 keys,
+ * login attempts, and the problem type of a ban.
  */
 final class AbuseGateways {
 
@@ -52,7 +47,7 @@ final class AbuseGateways {
 
     /**
      * Parses a policy file like {@link GatewayUnderTest#parse} does (both listeners on port 0),
-     * accepting every abuse-control key.
+     * with secrets from {@link #ENV}.
      */
     static SluiceConfig parse(URI upstream, String gatewayExtras, String rest) {
         String yaml = "version: 1\n"
@@ -63,7 +58,7 @@ final class AbuseGateways {
                 + gatewayExtras
                 + rest;
         try {
-            return ConfigLoader.parse(yaml, "abuse-e2e.yaml", ENV::get, AbuseFeature.all());
+            return ConfigLoader.parse(yaml, "abuse-e2e.yaml", ENV::get);
         } catch (ConfigException e) {
             throw new AssertionError("the test's policy file is invalid: " + e.errors() + "\n" + yaml, e);
         }
@@ -77,7 +72,7 @@ final class AbuseGateways {
         Path file = dev.sluice.testkit.RepoRoot.find().resolve("examples/flask-api/sluice-abuse.yaml");
         SluiceConfig loaded;
         try {
-            loaded = ConfigLoader.load(file, ENV::get, AbuseFeature.all());
+            loaded = ConfigLoader.load(file, ENV::get);
         } catch (ConfigException e) {
             throw new AssertionError("the shipped " + file + " is invalid: " + e.errors(), e);
         }
