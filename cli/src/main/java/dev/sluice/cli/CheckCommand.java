@@ -1,12 +1,10 @@
 package dev.sluice.cli;
 
-import dev.sluice.config.ConfigError;
-import dev.sluice.config.ConfigException;
-import dev.sluice.config.ConfigLoader;
 import dev.sluice.config.PolicyMatrix;
 import dev.sluice.config.SluiceConfig;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -36,19 +34,13 @@ public final class CheckCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    PrintWriter out = spec.commandLine().getOut();
-    PrintWriter err = spec.commandLine().getErr();
-    try {
-      SluiceConfig loaded = ConfigLoader.load(config);
-      out.print(PolicyMatrix.render(loaded));
-      out.flush();
-      return 0;
-    } catch (ConfigException e) {
-      for (ConfigError error : e.errors()) {
-        err.println(error);
-      }
-      err.flush();
+    Optional<SluiceConfig> loaded = PolicyFiles.loadOrReport(config, spec.commandLine().getErr());
+    if (loaded.isEmpty()) {
       return INVALID;
     }
+    PrintWriter out = spec.commandLine().getOut();
+    out.print(PolicyMatrix.render(loaded.get()));
+    out.flush();
+    return 0;
   }
 }

@@ -1,8 +1,5 @@
 package dev.sluice.cli;
 
-import dev.sluice.config.ConfigError;
-import dev.sluice.config.ConfigException;
-import dev.sluice.config.ConfigLoader;
 import dev.sluice.config.SluiceConfig;
 import dev.sluice.config.StoreSettings;
 import dev.sluice.gateway.Gateway;
@@ -15,6 +12,7 @@ import dev.sluice.time.Clock;
 import java.io.PrintWriter;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import org.slf4j.Logger;
@@ -55,16 +53,11 @@ public final class ServeCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     PrintWriter err = spec.commandLine().getErr();
-    SluiceConfig loaded;
-    try {
-      loaded = ConfigLoader.load(config);
-    } catch (ConfigException e) {
-      for (ConfigError error : e.errors()) {
-        err.println(error);
-      }
-      err.flush();
+    Optional<SluiceConfig> file = PolicyFiles.loadOrReport(config, err);
+    if (file.isEmpty()) {
       return INVALID;
     }
+    SluiceConfig loaded = file.get();
     Store store;
     try {
       store = openStore(loaded.store());

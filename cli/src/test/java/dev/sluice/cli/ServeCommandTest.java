@@ -34,6 +34,20 @@ class ServeCommandTest {
   }
 
   @Test
+  void serve_invalidPolicyFile_reportsExactlyWhatCheckReports() throws Exception {
+    Path file = dir.resolve("bad.yaml");
+    Files.writeString(file, "version: 1\ngateway:\n  upstream: ftp://127.0.0.1:5000\n  bogus: 1\n");
+    StringWriter serveErr = new StringWriter();
+    StringWriter checkErr = new StringWriter();
+
+    int serve = run(serveErr, "serve", "-c", file.toString());
+    int check = run(checkErr, "check", "-c", file.toString());
+
+    assertThat(serve).isEqualTo(check).isEqualTo(2);
+    assertThat(serveErr.toString()).isEqualTo(checkErr.toString()).hasLineCount(2);
+  }
+
+  @Test
   void serve_redisStoreUnreachable_exits1NamingTheStoreWithoutPassword() throws Exception {
     int closedPort = dev.sluice.testkit.FreePort.find();
     Path file = dir.resolve("redis.yaml");

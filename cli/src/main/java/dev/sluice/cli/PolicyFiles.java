@@ -1,0 +1,34 @@
+package dev.sluice.cli;
+
+import dev.sluice.config.ConfigError;
+import dev.sluice.config.ConfigException;
+import dev.sluice.config.ConfigLoader;
+import dev.sluice.config.SluiceConfig;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.Optional;
+
+/**
+ * How the commands read the policy file given with {@code -c}: one place, so {@code check} and
+ * {@code serve} report a bad file with the same lines.
+ */
+final class PolicyFiles {
+  private PolicyFiles() {}
+
+  /**
+   * Loads {@code file} (secrets from the process environment). When it cannot be read or is
+   * invalid, prints every error as {@code file:line:column: message}, one a line, to {@code err}
+   * and returns empty; the caller then exits with its {@code INVALID} status.
+   */
+  static Optional<SluiceConfig> loadOrReport(Path file, PrintWriter err) {
+    try {
+      return Optional.of(ConfigLoader.load(file));
+    } catch (ConfigException e) {
+      for (ConfigError error : e.errors()) {
+        err.println(error);
+      }
+      err.flush();
+      return Optional.empty();
+    }
+  }
+}
