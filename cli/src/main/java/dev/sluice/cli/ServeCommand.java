@@ -25,8 +25,8 @@ import picocli.CommandLine.Option;
  * {@code sluice serve -c FILE}: runs the gateway until SIGTERM or SIGINT.
  *
  * <p>Exit status: 2 when the policy file is invalid (each error as {@code file:line:column:
- * message} on stderr) or the store type is not available; 1 when the gateway cannot start (for
- * example the listen address is taken); 0 after a clean shutdown.
+ * message} on stderr); 1 when the gateway cannot start (for example the listen address is taken
+ * or the Redis store is unreachable); 0 after a clean shutdown.
  */
 @Command(
     name = "serve",
@@ -39,7 +39,7 @@ import picocli.CommandLine.Option;
 public final class ServeCommand implements Callable<Integer> {
   private static final Logger log = LoggerFactory.getLogger(ServeCommand.class);
 
-  /** Exit status for an invalid policy file or an unavailable store. */
+  /** Exit status for an invalid policy file. */
   public static final int INVALID = 2;
   /** Exit status when the gateway cannot start. */
   public static final int FAILED = 1;
