@@ -37,6 +37,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
 
 /**
  * Decides requests: the whole hot path of Sluice in one walk.
@@ -796,11 +797,7 @@ public final class Engine {
      * @throws IllegalArgumentException when {@code lease} is zero or negative
      */
     public Builder permitLease(Duration lease) {
-      Objects.requireNonNull(lease, "lease");
-      if (lease.isNegative() || lease.isZero()) {
-        throw new IllegalArgumentException(EngineMessages.badLease(lease));
-      }
-      this.permitLease = lease;
+      this.permitLease = positive(lease, EngineMessages::badLease);
       return this;
     }
 
@@ -836,12 +833,16 @@ public final class Engine {
      * @throws IllegalArgumentException when {@code timeout} is zero or negative
      */
     public Builder storeTimeout(Duration timeout) {
-      Objects.requireNonNull(timeout, "timeout");
-      if (timeout.isNegative() || timeout.isZero()) {
-        throw new IllegalArgumentException(EngineMessages.badTimeout(timeout));
-      }
-      this.storeTimeout = timeout;
+      this.storeTimeout = positive(timeout, EngineMessages::badTimeout);
       return this;
+    }
+
+    private static Duration positive(Duration duration, Function<Duration, String> message) {
+      Objects.requireNonNull(duration, "duration");
+      if (duration.isNegative() || duration.isZero()) {
+        throw new IllegalArgumentException(message.apply(duration));
+      }
+      return duration;
     }
 
     /**
