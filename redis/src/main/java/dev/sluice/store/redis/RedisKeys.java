@@ -32,12 +32,29 @@ final class RedisKeys {
   private RedisKeys() {}
 
   static String[] keys(BucketKey key, BucketSpec spec) {
-    String base = PREFIX + "{" + escape(key.policy(), true) + ":" + escape(key.identity(), false) + "}:"
-        + (spec.algorithm() == Algorithm.GCRA ? "gcra:" : "window:");
-    String[] keys = new String[spec.limits().size()];
-    for (int i = 0; i < keys.length; i++) {
+    return keys(key, suffixes(spec));
+  }
+
+  /** Per limit of the spec, what follows the bucket's hash tag: {@code <alg>:<N>/<periodNanos>/<B>}. */
+  static String[] suffixes(BucketSpec spec) {
+    String alg = spec.algorithm() == Algorithm.GCRA ? "gcra:" : "window:";
+    String[] suffixes = new String[spec.limits().size()];
+    for (int i = 0; i < suffixes.length; i++) {
       Limit limit = spec.limits().get(i);
-      keys[i] = base + limit.quantity() + "/" + limit.periodNanos() + "/" + limit.burst();
+      suffixes[i] = alg + limit.quantity() + "/" + limit.periodNanos() + "/" + limit.burst();
+    }
+    return suffixes;
+  }
+
+  /**
+   * The bucket's keys given each limit's suffix ({@code <alg>:<N>/<periodNanos>/<B>}), which
+   * depends only on the spec: {@link DecisionCommand} builds them once per spec.
+   */
+  static String[] keys(BucketKey key, String[] suffixes) {
+    String base = PREFIX + "{" + escape(key.policy(), true) + ":" + escape(key.identity(), false) + "}:";
+    String[] keys = new String[suffixes.length];
+    for (int i = 0; i < keys.length; i++) {
+      keys[i] = base.concat(suffixes[i]);
     }
     return keys;
   }

@@ -97,6 +97,7 @@ public final class RedisStore implements Store {
   private final RedisScriptingAsyncCommands<String, String> scripting;
   private final BaseRedisAsyncCommands<String, String> base;
   private final DecisionScript script;
+  private final DecisionCommand decisions;
   private final AbuseScript abuse;
   /** Names this store's permits apart from other instances' (permit members must be unique). */
   private final String permitPrefix = Long.toHexString(ThreadLocalRandom.current().nextLong()) + ":";
@@ -123,6 +124,7 @@ public final class RedisStore implements Store {
     this.scripting = scripting;
     this.base = base;
     this.script = DecisionScript.INSTANCE;
+    this.decisions = new DecisionCommand(script);
     this.abuse = AbuseScript.INSTANCE;
     this.breaker = new CircuitBreaker(Clock.system(), options.probeInterval().toNanos());
     this.testTime = testTime;
@@ -293,17 +295,62 @@ public final class RedisStore implements Store {
    */
   @Override
   public CompletionStage<Consumption> tryConsume(BucketKey key, BucketSpec spec, long cost) {
-    String[] keys;
-    String[] args;
+    DecisionCommand.Prepared prepared;
     try {
-      keys = RedisKeys.keys(key, spec);
-      args = script.args(spec, cost, testTime);
+      prepared = testTime == null ? decisions.prepare(spec, cost) : decisions.prepare(spec, cost, testTime);
     } catch (StoreException e) {
       return CompletableFuture.failedFuture(e);
     }
-    int limits = spec.limits().size();
-    return call("deciding policy '" + key.policy() + "'",
-        () -> evalsha(keys, args).thenApply(reply -> script.parse(reply, limits)));
+    if (closed.get()) {
+      return CompletableFuture.failedFuture(new StoreException("redis store is closed; cannot " + deciding(key)));
+    }
+    CircuitBreaker.Permit permit = breaker.acquire();
+    if (permit == CircuitBreaker.Permit.REJECT) {
+      return CompletableFuture.failedFuture(
+          new StoreException(RedisMessages.circuitOpen(breaker.cause(), breaker.nanosUntilProbe())));
+    }
+    CompletableFuture<Consumption> result = new CompletableFuture<>();
+    decide(key, prepared, false, permit, result);
+    return result;
+  }
+
+  /**
+   * Sends one decision and completes {@code result} from its reply, on Lettuce's I/O thread; after
+   * a {@code NOSCRIPT} reply (SCRIPT FLUSH, a restart without persistence, a failover to a node
+   * that never saw the script) sends it once more as EVAL, which also caches the script there.
+   * One future per decision besides Lettuce's own: this is the store's hot path.
+   */
+  private void decide(BucketKey key, DecisionCommand.Prepared prepared, boolean withSource,
+      CircuitBreaker.Permit permit, CompletableFuture<Consumption> result) {
+    DecisionCommand.Reply reply = new DecisionCommand.Reply();
+    CompletionStage<long[]> sent;
+    try {
+      sent = base.dispatch(withSource ? CommandType.EVAL : CommandType.EVALSHA, reply,
+          decisions.args(key, prepared, withSource));
+    } catch (RuntimeException e) { // Lettuce rejects synchronously in a few cases (queue full)
+      settle(result, permit, deciding(key), null, e);
+      return;
+    }
+    sent.whenComplete((values, error) -> {
+      if (error == null) {
+        Consumption consumption;
+        try {
+          consumption = DecisionCommand.consumption(reply, prepared.keySuffixes().length);
+        } catch (StoreException e) {
+          settle(result, permit, null, null, e);
+          return;
+        }
+        settle(result, permit, null, consumption, null);
+      } else if (!withSource && unwrap(error) instanceof RedisNoScriptException) {
+        decide(key, prepared, true, permit, result);
+      } else {
+        settle(result, permit, deciding(key), null, error);
+      }
+    });
+  }
+
+  private static String deciding(BucketKey key) {
+    return "deciding policy '" + key.policy() + "'";
   }
 
   /** {@code PING} through the circuit breaker: while it is open this fails fast. */
@@ -452,10 +499,6 @@ public final class RedisStore implements Store {
         .thenApply(reply -> abuse.integer(reply, operation));
   }
 
-  private CompletionStage<Object> evalsha(String[] keys, String[] args) {
-    return evalsha(script.sha(), script.source(), ScriptOutputType.MULTI, keys, args);
-  }
-
   private CompletionStage<Object> evalsha(String sha, String source, ScriptOutputType type,
       String[] keys, String[] args) {
     CompletionStage<Object> first = scripting.evalsha(sha, type, keys, args);
@@ -488,29 +531,37 @@ public final class RedisStore implements Store {
       stage = CompletableFuture.failedFuture(e);
     }
     CompletableFuture<T> result = new CompletableFuture<>();
-    stage.whenComplete((value, error) -> {
-      if (error == null) {
-        breaker.onSuccess();
-        result.complete(value);
-        return;
-      }
-      Throwable cause = unwrap(error);
-      if (cause instanceof StoreException se) { // our own reply check: Redis answered
-        breaker.onSuccess();
-        result.completeExceptionally(se);
-        return;
-      }
-      StoreException failure = cause instanceof RedisCommandTimeoutException
-          ? new StoreException(RedisMessages.timedOut(options.timeout(), what), cause)
-          : new StoreException(RedisMessages.failed(what, cause), cause);
-      if (meansUnavailable(cause)) {
-        breaker.onFailure(permit, RedisMessages.describe(failure));
-      } else {
-        breaker.onSuccess();
-      }
-      result.completeExceptionally(failure);
-    });
+    stage.whenComplete((value, error) -> settle(result, permit, what, value, error));
     return result;
+  }
+
+  /**
+   * Completes a call's result and tells the breaker: a reply (even one our checks refuse) means
+   * Redis answered; timeouts and lost connections open it; error replies of a healthy server are
+   * reported per call.
+   */
+  private <T> void settle(CompletableFuture<T> result, CircuitBreaker.Permit permit, String what,
+      T value, Throwable error) {
+    if (error == null) {
+      breaker.onSuccess();
+      result.complete(value);
+      return;
+    }
+    Throwable cause = unwrap(error);
+    if (cause instanceof StoreException se) { // our own reply check: Redis answered
+      breaker.onSuccess();
+      result.completeExceptionally(se);
+      return;
+    }
+    StoreException failure = cause instanceof RedisCommandTimeoutException
+        ? new StoreException(RedisMessages.timedOut(options.timeout(), what), cause)
+        : new StoreException(RedisMessages.failed(what, cause), cause);
+    if (meansUnavailable(cause)) {
+      breaker.onFailure(permit, RedisMessages.describe(failure));
+    } else {
+      breaker.onSuccess();
+    }
+    result.completeExceptionally(failure);
   }
 
   /**
