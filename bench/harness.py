@@ -12,7 +12,22 @@ Scenarios (each repeated, repeats interleaved across targets so slow drift hits 
   b. pass    wrk on /free (no limit): throughput and p50/p99, direct vs nginx vs Sluice.
   c. legit   a well-behaved client (8 req/s from 127.0.0.2, under its own limit) measures its
              latency while the flood runs (same time as a) and without flood.
+  R. redis   for every limiter on Redis (Sluice's Redis store, Flask-Limiter's Redis storage):
+             Redis commands per decision during the flood, from the server's INFO commandstats
+             read before and after it, divided by the limiter's decisions (Sluice: its
+             sluice_requests_total over all outcomes; Flask-Limiter: wrk's + the legit client's
+             requests). A 2 s idle window before each flood measures the background (Sluice's
+             ban-list refresh, one script call every 250 ms), which is subtracted and reported
+             on its own. A MONITOR sample of a few single requests per target splits commands
+             into round trips (sent by the client) and commands run inside a script.
 Reported numbers are medians over the repeats; ratios compare peers measured in this run.
+
+Subsets (to test a change without the full ~8 min run):
+  --only redis,memory   only the targets whose name contains one of these words (case-insensitive;
+                        e.g. "redis" = Sluice (redis) + Flask-Limiter (redis)); pass-through runs
+                        only for selected targets. With --repeats 1 --flood-seconds 5
+                        --warmup-seconds 10 a Redis-only check takes about a minute. A subset run
+                        writes bench/results/gateway-subset.md/.json unless --out is given.
 """
 
 import argparse
@@ -178,6 +193,8 @@ def sluice_counts(admin_port, policy="flood"):
     body = http_get(f"http://127.0.0.1:{admin_port}/metrics")[1]
     counts = {}
     for line in body.splitlines():
+        if line.startswith("sluice_store_errors_total"):
+            counts["store_errors"] = counts.get("store_errors", 0) + float(line.rsplit(" ", 1)[1])
         if line.startswith("sluice_requests_total{") and f'policy="{policy}"' in line:
             outcome = re.search(r'outcome="([^"]+)"', line).group(1)
             counts[outcome] = counts.get(outcome, 0) + float(line.rsplit(" ", 1)[1])
@@ -194,6 +211,76 @@ def nginx_statuses(log_path):
                     counts[status] = counts.get(status, 0) + 1
     except FileNotFoundError:
         pass
+    return counts
+
+
+def redis_info(port, section):
+    """One INFO section of the redis-server, as text (RESP over a plain socket)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as c:
+        c.sendall(f"INFO {section}\r\n".encode())
+        data = b""
+        while b"\r\n" not in data:
+            data += c.recv(65536)
+        header, rest = data.split(b"\r\n", 1)
+        size = int(header[1:])
+        while len(rest) < size + 2:
+            rest += c.recv(65536)
+        return rest[:size].decode()
+
+
+def redis_commandstats(port):
+    """Calls and total µs per command since the server started (or its last RESETSTAT)."""
+    stats = {}
+    for m in re.finditer(r"^cmdstat_([^:]+):calls=(\d+),usec=(\d+)", redis_info(port, "commandstats"), re.M):
+        stats[m.group(1)] = (int(m.group(2)), int(m.group(3)))
+    return stats
+
+
+def stats_delta(before, after):
+    out = {}
+    for cmd, (calls, usec) in after.items():
+        c0, u0 = before.get(cmd, (0, 0))
+        if calls - c0 > 0:
+            out[cmd] = {"calls": calls - c0, "usec": usec - u0}
+    return out
+
+
+SCRIPT_COMMANDS = ("eval", "evalsha", "eval_ro", "evalsha_ro", "fcall", "fcall_ro")
+
+
+def redis_monitor_sample(port, make_requests):
+    """MONITOR while make_requests() runs: per command, how many calls came from a client (round
+    trips) and how many ran inside a script ("lua"); Sluice's ban-list refreshes (a script call
+    with op ban_list, plus what it runs) are counted apart as background."""
+    counts = {"client": {}, "lua": {}, "background": {}}
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as c:
+        c.sendall(b"MONITOR\r\n")
+        buf = c.recv(64)
+        make_requests()
+        time.sleep(0.5)
+        # Read what arrived, up to a deadline: the ban-list refresh keeps the stream busy every 250 ms.
+        deadline = time.time() + 0.5
+        while time.time() < deadline:
+            c.settimeout(max(0.01, deadline - time.time()))
+            try:
+                chunk = c.recv(1 << 16)
+            except socket.timeout:
+                break
+            if not chunk:
+                break
+            buf += chunk
+    in_background = False
+    for line in buf.decode(errors="replace").splitlines():
+        m = re.match(r'^\+?[\d.]+ \[\d+ ([^\]]+)\] "([^"]+)"(.*)$', line)
+        if not m:
+            continue
+        source, cmd, rest = m.group(1), m.group(2).lower(), m.group(3)
+        if source != "lua":
+            in_background = cmd in SCRIPT_COMMANDS and '"ban_list"' in rest
+            if cmd == "monitor":
+                continue
+        bucket = "background" if in_background else ("lua" if source == "lua" else "client")
+        counts[bucket][cmd] = counts[bucket].get(cmd, 0) + 1
     return counts
 
 
@@ -245,6 +332,7 @@ class Stack:
                 except OSError:
                     time.sleep(0.1)
             self.redis = r
+            self.redis_port = redis_port
 
         app, app_port = self.gunicorn("flask", {"BENCH_LIMIT": f"{LIMIT_PER_SECOND} per second"})
         self.app_port = app_port
@@ -261,7 +349,7 @@ class Stack:
                 "BENCH_LIMIT": f"{LIMIT_PER_SECOND} per second"})
             self.targets["Flask-Limiter (redis)"] = dict(
                 base=f"http://127.0.0.1:{flr_port}", cpu=[flr.pid, self.redis.pid],
-                app_port=flr_port, kind="flask")
+                app_port=flr_port, kind="flask", redis=redis_port)
 
         # nginx: same limit (rate=10r/s, burst 10 served at once, like Sluice's default burst = N).
         ngx_port, static_port, ngx_static_port = free_port(), free_port(), free_port()
@@ -329,11 +417,11 @@ http {{
         if redis_port:
             self.sluice("Sluice (redis)",
                         f"store:\n  type: redis\n  url: redis://127.0.0.1:{redis_port}\n",
-                        extra_cpu=[self.redis.pid])
+                        extra_cpu=[self.redis.pid], redis=redis_port)
         else:
             self.skipped["Sluice (redis)"] = "redis-server not started (--no-redis)"
 
-    def sluice(self, name, store_yaml, extra_cpu=(), upstream_port=None, kind="sluice"):
+    def sluice(self, name, store_yaml, extra_cpu=(), upstream_port=None, kind="sluice", redis=None):
         port, admin = free_port(), free_port()
         slug = name.split("(")[1].rstrip(")") if "(" in name else "static"
         cfg = os.path.join(self.workdir, f"sluice-{slug}.yaml")
@@ -359,7 +447,7 @@ policies:
             log(f"SKIP {name}: {reason}")
             return
         self.targets[name] = dict(base=f"http://127.0.0.1:{port}", cpu=[p.pid, *extra_cpu],
-                                  app_port=self.app_port, kind=kind, admin=admin)
+                                  app_port=self.app_port, kind=kind, admin=admin, redis=redis)
 
 
 # ------------------------------------------------------------------ scenarios
@@ -369,14 +457,27 @@ def flood_once(stack, name, t, seconds, conns):
     """Scenario a (+ c under flood): one flood run with the legit client alongside."""
     if t["kind"] == "nginx":
         time.sleep(1.5)  # nginx flushes its log buffer every 1 s: count the quiet run's lines first
+    redis_port = t.get("redis")
+    if redis_port:
+        # Idle window: what Redis runs with no traffic (Sluice's ban-list refresh), per second.
+        idle0, idle_t0 = redis_commandstats(redis_port), time.time()
+        time.sleep(2.0)
+        background = stats_delta(idle0, redis_commandstats(redis_port))
+        idle_seconds = time.time() - idle_t0
     app_before = app_hits(t["app_port"])
     limiter_before = sluice_counts(t["admin"]) if t["kind"] == "sluice" else None
     nginx_before = nginx_statuses(stack.nginx_log) if t["kind"] == "nginx" else None
     cpu_before = cpu_seconds(t["cpu"])
+    if redis_port:
+        redis_before, flood_t0 = redis_commandstats(redis_port), time.time()
     legit = legit_start(t["base"] + "/limited", seconds)
     w = wrk(t["base"] + "/limited", seconds, conns)
     cpu = cpu_seconds(t["cpu"]) - cpu_before
     lg = legit_finish(legit)
+    if redis_port:
+        # read before the 1.5 s settle below, so the background to remove stays small
+        redis_flood = stats_delta(redis_before, redis_commandstats(redis_port))
+        flood_wall = time.time() - flood_t0
     time.sleep(1.5)  # let in-flight forwards land and nginx flush its log buffer
     upstream = app_hits(t["app_port"]) - app_before
     legit_ok = lg["statuses"].get("200", 0)
@@ -394,10 +495,26 @@ def flood_once(stack, name, t, seconds, conns):
         after = sluice_counts(t["admin"])
         res["admitted_by_limiter"] = after.get("allowed", 0) - limiter_before.get("allowed", 0)
         res["limited_by_limiter"] = after.get("limited", 0) - limiter_before.get("limited", 0)
+        res["outcomes"] = {k: after.get(k, 0) - limiter_before.get(k, 0) for k in after}
+        res["store_errors"] = res["outcomes"].pop("store_errors", 0)
+        res["decisions"] = sum(res["outcomes"].values())
     elif t["kind"] == "nginx":
         after = nginx_statuses(stack.nginx_log)
         res["admitted_by_limiter"] = after.get("200", 0) - nginx_before.get("200", 0)
         res["limited_by_limiter"] = after.get("429", 0) - nginx_before.get("429", 0)
+    if redis_port:
+        if "decisions" not in res:  # Flask-Limiter: every request it answered was a decision
+            res["decisions"] = w["requests"] + lg["n"]
+        per_s = {cmd: v["calls"] / idle_seconds for cmd, v in background.items()}
+        net = {}
+        for cmd, v in redis_flood.items():
+            calls = v["calls"] - per_s.get(cmd, 0) * flood_wall
+            if calls >= 0.5:
+                net[cmd] = {"calls": round(calls), "usec_per_call": v["usec"] / max(1, v["calls"])}
+        res["redis"] = {"flood_commands": redis_flood, "background_per_s": per_s,
+                        "flood_wall_s": flood_wall, "commands": net,
+                        "commands_per_decision": sum(v["calls"] for v in net.values())
+                        / max(1, res["decisions"])}
     return res
 
 
@@ -440,17 +557,27 @@ def main():
     ap.add_argument("--conns", type=int, default=32)
     ap.add_argument("--warmup-seconds", type=int, default=20)
     ap.add_argument("--no-redis", action="store_true")
-    ap.add_argument("--out", default=os.path.join(BENCH, "results", "gateway.md"))
+    ap.add_argument("--only", default="",
+                    help="comma-separated words: only targets whose name contains one (e.g. redis)")
+    ap.add_argument("--out", default=None)
     args = ap.parse_args()
+    only = [w.strip().lower() for w in args.only.split(",") if w.strip()]
+    if args.out is None:
+        args.out = os.path.join(BENCH, "results", "gateway-subset.md" if only else "gateway.md")
 
     started = time.time()
     load_before = os.getloadavg()
     workdir = tempfile.mkdtemp(prefix="sluice-bench-")
     stack = Stack(workdir, args.sluice_jar, with_redis=not args.no_redis)
-    raw = {"flood": {}, "quiet": {}, "pass": {}}
+    raw = {"flood": {}, "quiet": {}, "pass": {}, "monitor": {}}
     try:
         log(f"starting the stack in {workdir}")
         stack.up()
+        if only:
+            for name in list(stack.targets):
+                if not any(w in name.lower() for w in only):
+                    del stack.targets[name]
+            log(f"--only {args.only}: {', '.join(stack.targets) or 'nothing'}")
         flood_targets = [n for n in stack.targets if stack.targets[n]["kind"] not in ("none", "static")]
         pass_targets = [n for n in ("Flask alone (no limiter)", "nginx limit_req", "Sluice (memory)",
                                     "static upstream direct", "nginx proxy → static", "Sluice → static")
@@ -463,6 +590,17 @@ def main():
             wrk(t["base"] + "/free", args.warmup_seconds if jvm else 3, 8)
             if t["kind"] != "static":
                 wrk(t["base"] + "/limited", args.warmup_seconds if jvm else 3, 32)
+        for name, t in stack.targets.items():
+            if t.get("redis"):
+                # One-off sample: which commands are round trips and which run inside scripts.
+                def requests(limited=t["base"] + "/limited"):
+                    for _ in range(10):
+                        try:
+                            http_get(limited)
+                        except urllib.error.HTTPError:
+                            pass
+                raw["monitor"][name] = dict(redis_monitor_sample(t["redis"], requests), requests=10)
+                log(f"  MONITOR {name}: {raw['monitor'][name]}")
         time.sleep(1.2)  # let every limiter's buckets refill
         for rep in range(args.repeats):
             log(f"repeat {rep + 1}/{args.repeats}")
@@ -474,7 +612,9 @@ def main():
                 log(f"  flood {name}: {r['rejections_per_s']:,.0f} rejections/s, "
                     f"{r['cpu_us_per_rejection']:.1f} µs CPU/rejection, upstream {r['upstream']} "
                     f"(limiter admitted {r.get('admitted_by_limiter', 'n/a')}), legit p99 "
-                    f"{r['legit_flood']['p99_ms']:.2f} ms")
+                    f"{r['legit_flood']['p99_ms']:.2f} ms"
+                    + (f", Redis {r['redis']['commands_per_decision']:.2f} commands/decision "
+                       f"{ {c: v['calls'] for c, v in r['redis']['commands'].items()} }" if "redis" in r else ""))
                 time.sleep(1.2)
             for name in pass_targets:
                 w = wrk(stack.targets[name]["base"] + "/free", args.pass_seconds, 16)
@@ -494,7 +634,7 @@ def main():
         json.dump({"flood": summary, "pass": raw["pass"],
                    "quiet": {n: [{k: v for k, v in q.items() if k != "samples_ms"} for q in qs]
                              for n, qs in raw["quiet"].items()},
-                   "skipped": stack.skipped}, f, indent=1)
+                   "monitor": raw["monitor"], "skipped": stack.skipped}, f, indent=1)
     print(report)
 
 
@@ -578,6 +718,7 @@ def render(args, stack, raw, load_before, load_after, elapsed):
                          f"{ratio(m['rps'], direct)} | {ratio(m['rps'], ngx_rps)} |")
         lines.append("")
 
+    lines += redis_section(raw)
     lines += ["## c. Well-behaved client latency, flood vs no flood", "",
               "| limiter | p99 no flood ms | p99 under flood ms | ratio | pooled p99 no flood / flood ms | legit 200s under flood |",
               "|---|---:|---:|---:|---:|---:|"]
@@ -593,6 +734,56 @@ def render(args, stack, raw, load_before, load_after, elapsed):
                      f"{fmt(pq, 2)} / {fmt(pf, 2)} | {ok}/{total} |")
     lines.append("")
     return "\n".join(lines) + "\n"
+
+
+def round_trip_share(sample, cmd):
+    """Share of cmd's calls a client sent (the rest ran inside a script), from the MONITOR sample."""
+    client = sample.get("client", {}).get(cmd, 0)
+    lua = sample.get("lua", {}).get(cmd, 0)
+    return client / (client + lua) if client + lua else 1.0  # unseen: count it as a round trip
+
+
+def redis_section(raw):
+    rows = [(n, runs) for n, runs in raw["flood"].items() if runs and "redis" in runs[0]]
+    if not rows:
+        return []
+    lines = ["## R. Redis commands per decision (flood)", "",
+             "| limiter | decisions per flood | store errors (no answer, on_error applied) | round trips per decision | Redis commands per decision (incl. inside scripts) | commands in the flood: calls (µs per call) | background, removed (per s) |",
+             "|---|---:|---:|---:|---:|---|---|"]
+    for n, runs in rows:
+        sample = raw["monitor"].get(n, {})
+        trips, cmds_med = [], []
+        for r in runs:
+            cmds = r["redis"]["commands"]
+            trips.append(sum(v["calls"] * round_trip_share(sample, c) for c, v in cmds.items())
+                         / max(1, r["decisions"]))
+            cmds_med.append(r["redis"]["commands_per_decision"])
+        mid = sorted(runs, key=lambda r: r["redis"]["commands_per_decision"])[len(runs) // 2]
+        inside = {c for c in mid["redis"]["commands"] if round_trip_share(sample, c) < 0.5}
+        detail = ", ".join(f"{c}{' (in script)' if c in inside else ''} {v['calls']:,} ({v['usec_per_call']:.1f})"
+                           for c, v in sorted(mid["redis"]["commands"].items(), key=lambda kv: -kv[1]["calls"]))
+        bg = ", ".join(f"{c} {v:.1f}" for c, v in sorted(mid["redis"]["background_per_s"].items())) or "none"
+        errors = [r.get("store_errors") for r in runs]
+        lines.append(f"| {n} | {fmt(median([r['decisions'] for r in runs]))} | "
+                     f"{', '.join(fmt(e) for e in errors) if any(e is not None for e in errors) else 'n/a'} | {median(trips):.3f} | "
+                     f"{median(cmds_med):.2f} | {detail} | {bg} |")
+    lines += ["", "Decisions: Sluice's `sluice_requests_total` (all outcomes) over the flood; Flask-Limiter: "
+              "requests wrk and the legit client completed (wrk drops up to one in-flight request per "
+              "connection at the end, so its figure is a slight overestimate). Commands: the redis-server's "
+              "`INFO commandstats` before and after the flood, minus the background measured over 2 s of "
+              "idle just before it (Sluice's ban-list refresh: one script call every 250 ms, plus what that "
+              "script runs), scaled to the flood's duration. Round trips vs commands run inside a script: "
+              "from a MONITOR sample of 10 single requests per target (median flood shown in the detail "
+              "column; the row's figures are medians over the repeats). Store errors (per repeat, Sluice's "
+              "`sluice_store_errors_total`): decisions where Redis did not answer within the store timeout "
+              "or the circuit breaker was open; they make no round trip, so round trips per decision fall "
+              "below 1 by their share — a loaded host, not extra commands.", ""]
+    for n, sample in raw["monitor"].items():
+        lines.append(f"MONITOR sample, {n}, {sample.get('requests', '?')} requests: sent by the client "
+                     f"{sample.get('client', {})}; inside scripts {sample.get('lua', {})}; "
+                     f"background (ban-list refresh) {sample.get('background', {})}.")
+    lines.append("")
+    return lines
 
 
 if __name__ == "__main__":

@@ -3,6 +3,10 @@
 #
 #   bench/run.sh                 # full run: 3 interleaved repeats, writes bench/results/gateway.md
 #   bench/run.sh --repeats 1     # quicker look (any harness.py option is passed through)
+#   bench/run.sh --only redis --repeats 1 --flood-seconds 5 --warmup-seconds 10 --quiet-seconds 3
+#                                # ~1 min subset: only targets whose name contains "redis" (Sluice
+#                                # on Redis, Flask-Limiter on Redis), incl. the Redis commands per
+#                                # decision table; writes bench/results/gateway-subset.md/.json
 #
 # Uses cli/target/sluice.jar (SLUICE_JAR=... to pick another; built here when missing).
 # Installs missing Debian packages (wrk nginx gunicorn python3-flask python3-flask-limiter
