@@ -10,6 +10,9 @@ Scenarios (each repeated, repeats interleaved across targets so slow drift hits 
              processes from /proc/<pid>/stat, before/after); the upstream's hit counter must
              equal what the limiter admitted.
   b. pass    wrk on /free (no limit): throughput and p50/p99, direct vs nginx vs Sluice.
+  b3. rate   h2load at a FIXED rate of half of nginx's max throughput to the static upstream (as
+             measured in b2 of the same repeat), direct vs nginx vs Sluice: the latency a proxy
+             adds when it is not saturated (wrk's closed loop only shows a saturated proxy).
   c. legit   a well-behaved client (8 req/s from 127.0.0.2, under its own limit) measures its
              latency while the flood runs (same time as a) and without flood.
   R. redis   for every limiter on Redis (Sluice's Redis store, Flask-Limiter's Redis storage):
@@ -173,6 +176,29 @@ def wrk(url, seconds, conns, threads=1):
         "p99_ms": to_ms(lat["99"]) if "99" in lat else None,
         "socket_errors": errors.group(1).strip() if errors else "",
     }
+
+
+def h2load_fixed_rate(url, seconds, total_rps, clients=16):
+    """Open-loop-ish load: clients × (total_rps / clients) requests per second for `seconds`;
+    latency percentiles from h2load's per-request log (microseconds, from send to response)."""
+    per_client = max(1, round(total_rps / clients))
+    with tempfile.NamedTemporaryFile(prefix="h2load-", suffix=".tsv", delete=False) as f:
+        path = f.name
+    try:
+        out = subprocess.run(["h2load", "--h1", f"-c{clients}", "-t1", f"--rps={per_client}",
+                              f"-D{seconds}", f"--log-file={path}", url],
+                             capture_output=True, text=True, timeout=seconds + 60).stdout
+        with open(path) as f:
+            rows = [line.split("\t") for line in f if line.strip()]
+    finally:
+        os.unlink(path)
+    lat_ms = sorted(int(r[2]) / 1000.0 for r in rows if r[1] == "200")
+    failed = sum(1 for r in rows if r[1] != "200")
+    def pct(p):
+        return lat_ms[min(len(lat_ms) - 1, int(p * len(lat_ms)))] if lat_ms else None
+    done = re.search(r"finished in ([\d.]+)(\w+), ([\d.]+) req/s", out)
+    return {"target_rps": per_client * clients, "rps": float(done.group(3)) if done else len(rows) / seconds,
+            "n": len(lat_ms), "failed": failed, "p50_ms": pct(0.50), "p99_ms": pct(0.99)}
 
 
 def legit_start(url, seconds):
@@ -569,7 +595,7 @@ def main():
     load_before = os.getloadavg()
     workdir = tempfile.mkdtemp(prefix="sluice-bench-")
     stack = Stack(workdir, args.sluice_jar, with_redis=not args.no_redis)
-    raw = {"flood": {}, "quiet": {}, "pass": {}, "monitor": {}}
+    raw = {"flood": {}, "quiet": {}, "pass": {}, "rate": {}, "monitor": {}}
     try:
         log(f"starting the stack in {workdir}")
         stack.up()
@@ -620,6 +646,15 @@ def main():
                 w = wrk(stack.targets[name]["base"] + "/free", args.pass_seconds, 16)
                 raw["pass"].setdefault(name, []).append(w)
                 log(f"  pass {name}: {w['rps']:,.0f} req/s p50 {w['p50_ms']} ms p99 {w['p99_ms']} ms")
+            nginx_max = raw["pass"].get("nginx proxy → static", [{}])[-1].get("rps")
+            if nginx_max:
+                for name in ("static upstream direct", "nginx proxy → static", "Sluice → static"):
+                    if name in stack.targets:
+                        h = h2load_fixed_rate(stack.targets[name]["base"] + "/free", args.pass_seconds,
+                                              nginx_max / 2)
+                        raw["rate"].setdefault(name, []).append(h)
+                        log(f"  rate {name}: {h['rps']:,.0f}/{h['target_rps']:,} req/s p50 {h['p50_ms']} ms "
+                            f"p99 {h['p99_ms']} ms ({h['failed']} failed)")
     finally:
         stack.stop_all()
 
@@ -631,7 +666,7 @@ def main():
     summary = {name: [{k: v for k, v in r.items() if k != "legit_samples"} for r in runs]
                for name, runs in raw["flood"].items()}
     with open(os.path.splitext(args.out)[0] + ".json", "w") as f:
-        json.dump({"flood": summary, "pass": raw["pass"],
+        json.dump({"flood": summary, "pass": raw["pass"], "rate": raw["rate"],
                    "quiet": {n: [{k: v for k, v in q.items() if k != "samples_ms"} for q in qs]
                              for n, qs in raw["quiet"].items()},
                    "monitor": raw["monitor"], "skipped": stack.skipped}, f, indent=1)
@@ -718,6 +753,19 @@ def render(args, stack, raw, load_before, load_after, elapsed):
                          f"{ratio(m['rps'], direct)} | {ratio(m['rps'], ngx_rps)} |")
         lines.append("")
 
+    rmed = {n: {k: median([h[k] for h in hs]) for k in ("target_rps", "rps", "p50_ms", "p99_ms")}
+            for n, hs in raw["rate"].items()}
+    if rmed:
+        direct99 = rmed.get("static upstream direct", {}).get("p99_ms")
+        lines += ["## b3. Fixed rate at half of nginx's max throughput (static upstream, `h2load --h1 -c16 --rps`)", "",
+                  "| path | target req/s | achieved req/s | p50 ms | p99 ms | p99 added vs direct ms | failed |",
+                  "|---|---:|---:|---:|---:|---:|---:|"]
+        for n, m in rmed.items():
+            failed = sum(h["failed"] for h in raw["rate"][n])
+            added = m["p99_ms"] - direct99 if direct99 is not None and n != "static upstream direct" else None
+            lines.append(f"| {n} | {fmt(m['target_rps'])} | {fmt(m['rps'])} | {fmt(m['p50_ms'], 2)} | "
+                         f"{fmt(m['p99_ms'], 2)} | {fmt(added, 2) if added is not None else '—'} | {failed} |")
+        lines.append("")
     lines += redis_section(raw)
     lines += ["## c. Well-behaved client latency, flood vs no flood", "",
               "| limiter | p99 no flood ms | p99 under flood ms | ratio | pooled p99 no flood / flood ms | legit 200s under flood |",

@@ -9,14 +9,14 @@
 #                                # decision table; writes bench/results/gateway-subset.md/.json
 #
 # Uses cli/target/sluice.jar (SLUICE_JAR=... to pick another; built here when missing).
-# Installs missing Debian packages (wrk nginx gunicorn python3-flask python3-flask-limiter
+# Installs missing Debian packages (wrk nghttp2-client nginx gunicorn python3-flask python3-flask-limiter
 # python3-redis redis-server) with apt-get. Every process it starts binds 127.0.0.1 and is
 # stopped by PID when the run ends.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 missing=()
-for bin_pkg in wrk:wrk nginx:nginx /usr/bin/gunicorn:gunicorn redis-server:redis-server; do
+for bin_pkg in wrk:wrk h2load:nghttp2-client nginx:nginx /usr/bin/gunicorn:gunicorn redis-server:redis-server; do
   command -v "${bin_pkg%%:*}" >/dev/null 2>&1 || missing+=("${bin_pkg##*:}")
 done
 for mod_pkg in flask:python3-flask flask_limiter:python3-flask-limiter redis:python3-redis; do
