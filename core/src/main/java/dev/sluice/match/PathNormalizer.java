@@ -48,6 +48,16 @@ public final class PathNormalizer {
     if (requestTarget.equals("*")) {
       return "*";
     }
+    int end = pathEnd(requestTarget);
+    if (isNormalPath(requestTarget, end)) {
+      // Nearly every real target: return it (or its path) as it is, with no segment list.
+      return end == requestTarget.length() ? requestTarget : requestTarget.substring(0, end);
+    }
+    return normalizeSegments(requestTarget);
+  }
+
+  /** {@link #normalize} without the fast path: every target is taken apart segment by segment. */
+  static String normalizeSegments(String requestTarget) {
     String path = stripQueryAndFragment(pathOfAbsoluteForm(requestTarget));
     if (!path.startsWith("/")) {
       throw new MalformedTargetException(
@@ -93,6 +103,44 @@ public final class PathNormalizer {
       out.append('/');
     }
     return out.toString();
+  }
+
+  /** Where the path of an origin-form target ends: at its query or fragment, else its length. */
+  private static int pathEnd(String target) {
+    for (int i = 0; i < target.length(); i++) {
+      char c = target.charAt(i);
+      if (c == '?' || c == '#') {
+        return i;
+      }
+    }
+    return target.length();
+  }
+
+  /**
+   * Whether {@code target[0, end)} is already a normalised path: it starts with {@code /}, its
+   * characters are plain printable ASCII without {@code %}, and it has no empty segment (except a
+   * final one: the trailing slash) and no dot-segment. Such a path normalises to itself.
+   */
+  private static boolean isNormalPath(String target, int end) {
+    if (end == 0 || target.charAt(0) != '/') {
+      return false;
+    }
+    int segmentStart = 1;
+    for (int i = 1; i <= end; i++) {
+      char c = i == end ? '/' : target.charAt(i);
+      if (c == '/') {
+        int length = i - segmentStart;
+        if ((length == 0 && i != end)
+            || (length == 1 && target.charAt(segmentStart) == '.')
+            || (length == 2 && target.charAt(segmentStart) == '.' && target.charAt(segmentStart + 1) == '.')) {
+          return false;
+        }
+        segmentStart = i + 1;
+      } else if (c < 0x20 || c > 0x7E || c == '%') {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** For absolute-form ({@code scheme://authority/path}) returns the part from the path on. */

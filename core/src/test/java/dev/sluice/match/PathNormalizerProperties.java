@@ -1,8 +1,10 @@
 package dev.sluice.match;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import net.jqwik.api.Arbitraries;
+import net.jqwik.api.Assume;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
@@ -50,5 +52,20 @@ class PathNormalizerProperties {
       return;
     }
     assertThat(PathNormalizer.normalize(once)).isEqualTo(once);
+  }
+
+  /** The fast path for already-normal paths must never change an answer, nor an error. */
+  @Property(tries = 3000)
+  void normalize_fastPath_agreesWithSegmentBySegment(@ForAll("targets") String target) {
+    Assume.that(!target.isEmpty() && !target.equals("*")); // answered before either path
+    String fast;
+    try {
+      fast = PathNormalizer.normalize(target);
+    } catch (MalformedTargetException e) {
+      assertThatThrownBy(() -> PathNormalizer.normalizeSegments(target))
+          .isInstanceOf(MalformedTargetException.class).hasMessage(e.getMessage());
+      return;
+    }
+    assertThat(fast).isEqualTo(PathNormalizer.normalizeSegments(target));
   }
 }
