@@ -7,14 +7,20 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.sluice.config.HeaderStyle;
 import dev.sluice.engine.Decision;
 import dev.sluice.engine.PolicyDecision;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
+import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpHeadersFactory;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
+import io.netty.util.AsciiString;
 import java.util.Optional;
 
 /**
@@ -46,6 +52,9 @@ public final class Problems {
   // ObjectMapper is thread-safe once configured; one instance avoids per-response setup.
   private static final ObjectMapper MAPPER = new ObjectMapper();
 
+  private static final AsciiString PROBLEM_JSON_VALUE = AsciiString.cached(PROBLEM_JSON);
+  private static final HttpHeadersFactory PRECHECKED_HEADERS = DefaultHttpHeadersFactory.headersFactory().withValidation(false);
+
   private Problems() {}
 
   /**
@@ -59,34 +68,34 @@ public final class Problems {
    * @param style which rate-limit fields to add ({@code Retry-After} is always sent)
    */
   public static FullHttpResponse tooManyRequests(Decision decision, HeaderStyle style) {
+    return tooManyRequests(decision, style, ByteBufAllocator.DEFAULT);
+  }
+
+  /**
+   * {@link #tooManyRequests(Decision, HeaderStyle)} with the body in a buffer of {@code alloc}
+   * (the channel's, on the gateway's hot path). The body and the header values come from
+   * templates precomputed per policy and limit, so a refusal under a flood costs a few copies.
+   *
+   * @param alloc where the body's buffer comes from
+   */
+  public static FullHttpResponse tooManyRequests(Decision decision, HeaderStyle style, ByteBufAllocator alloc) {
     long retryAfter = Math.max(1, decision.retryAfterSeconds());
-    ObjectNode body = base(HttpResponseStatus.TOO_MANY_REQUESTS, QUOTA_EXCEEDED, "Too Many Requests", null);
     // A store failure (UNAVAILABLE) is not a quota answer; it names no limit.
-    Optional<PolicyDecision> denying = decision.denying().filter(pd -> !pd.storeError());
-    ArrayNode violated = MAPPER.createArrayNode();
-    for (PolicyDecision pd : decision.policies()) {
-      if (!pd.shadow() && !pd.allowed() && !pd.storeError()) {
-        RateLimitHeaders.itemName(pd).ifPresent(violated::add);
-      }
-    }
-    if (denying.isPresent()) {
-      PolicyDecision pd = denying.get();
-      String policy = pd.policy().name();
-      String limit = limitText(pd);
-      body.put("detail", "Rate limit \"" + limit + "\" of policy \"" + policy + "\" exceeded; retry in "
-          + retryAfter + (retryAfter == 1 ? " second." : " seconds."));
-      body.set("violated-policies", violated);
-      body.put("policy", policy);
-      body.put("limit", limit);
-    } else {
-      body.put("detail", "Rate limit exceeded; retry in " + retryAfter + (retryAfter == 1 ? " second." : " seconds."));
-      body.set("violated-policies", violated);
-    }
-    body.put("retry_after", retryAfter);
-    FullHttpResponse response = respond(HttpResponseStatus.TOO_MANY_REQUESTS, body);
+    PolicyDecision denying = decision.denying().filter(pd -> !pd.storeError()).orElse(null);
+    ByteBuf body = LimitTemplates.quotaExceeded(decision, denying, retryAfter, alloc);
+    // Every name and value below is a constant or was checked when its template was built, so
+    // the headers skip Netty's per-value validation.
+    // A full (not chunked) response has no trailers: the shared empty set saves a header table.
+    FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.TOO_MANY_REQUESTS,
+        body, PRECHECKED_HEADERS.newHeaders(), EmptyHttpHeaders.INSTANCE);
     HttpHeaders headers = response.headers();
-    headers.set(HttpHeaderNames.RETRY_AFTER, Long.toString(retryAfter));
-    denying.ifPresent(pd -> RateLimitHeaders.writeDenied(style, pd, retryAfter, headers));
+    headers.set(HttpHeaderNames.CONTENT_TYPE, PROBLEM_JSON_VALUE);
+    headers.set(HttpHeaderNames.CONTENT_LENGTH, LimitTemplates.number(body.readableBytes()));
+    headers.set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_STORE);
+    headers.set(HttpHeaderNames.RETRY_AFTER, LimitTemplates.number(retryAfter));
+    if (denying != null) {
+      RateLimitHeaders.writeDenied(style, denying, retryAfter, headers);
+    }
     return response;
   }
 
@@ -271,13 +280,5 @@ public final class Problems {
       }
     }
     return false;
-  }
-
-  private static String limitText(PolicyDecision pd) {
-    int index = pd.limitIndex();
-    if (index < 0 || index >= pd.policy().limits().size()) {
-      return "";
-    }
-    return pd.policy().limits().get(index).text();
   }
 }

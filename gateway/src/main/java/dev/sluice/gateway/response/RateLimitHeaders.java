@@ -9,8 +9,8 @@ import dev.sluice.policy.Policy;
 import dev.sluice.store.Consumption;
 import dev.sluice.store.LimitStatus;
 import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.util.AsciiString;
 import java.util.List;
-import java.util.Optional;
 
 /**
  * Writes the rate-limit header fields of a decision (SPEC §5).
@@ -50,6 +50,13 @@ public final class RateLimitHeaders {
   public static final String X_RATELIMIT_LIMIT = "X-RateLimit-Limit";
   public static final String X_RATELIMIT_REMAINING = "X-RateLimit-Remaining";
   public static final String X_RATELIMIT_RESET = "X-RateLimit-Reset";
+
+  // The same names as AsciiStrings: no conversion when set, and written to the wire as they are.
+  private static final AsciiString RATELIMIT_POLICY_NAME = AsciiString.cached(RATELIMIT_POLICY);
+  private static final AsciiString RATELIMIT_NAME = AsciiString.cached(RATELIMIT);
+  private static final AsciiString X_RATELIMIT_LIMIT_NAME = AsciiString.cached(X_RATELIMIT_LIMIT);
+  private static final AsciiString X_RATELIMIT_REMAINING_NAME = AsciiString.cached(X_RATELIMIT_REMAINING);
+  private static final AsciiString X_RATELIMIT_RESET_NAME = AsciiString.cached(X_RATELIMIT_RESET);
 
   private static final long NANOS_PER_SECOND = 1_000_000_000L;
 
@@ -139,16 +146,17 @@ public final class RateLimitHeaders {
   }
 
   private static void write(HeaderStyle style, PolicyDecision pd, long remaining, long resetSeconds, HttpHeaders headers) {
-    Policy policy = pd.policy();
+    // Every response with a rate-limit field passes here: the values come from per-policy templates.
+    LimitTemplates templates = LimitTemplates.of(pd.policy());
     int index = pd.limitIndex();
     if (style == HeaderStyle.IETF || style == HeaderStyle.BOTH) {
-      headers.set(RATELIMIT_POLICY, policyField(policy));
-      headers.set(RATELIMIT, rateLimitField(policy.itemName(index), remaining, resetSeconds));
+      headers.set(RATELIMIT_POLICY_NAME, templates.policyField());
+      headers.set(RATELIMIT_NAME, templates.rateLimitField(index, remaining, resetSeconds));
     }
     if (style == HeaderStyle.LEGACY || style == HeaderStyle.BOTH) {
-      headers.set(X_RATELIMIT_LIMIT, Long.toString(policy.limits().get(index).quantity()));
-      headers.set(X_RATELIMIT_REMAINING, Long.toString(remaining));
-      headers.set(X_RATELIMIT_RESET, Long.toString(resetSeconds));
+      headers.set(X_RATELIMIT_LIMIT_NAME, templates.quantity(index));
+      headers.set(X_RATELIMIT_REMAINING_NAME, LimitTemplates.number(remaining));
+      headers.set(X_RATELIMIT_RESET_NAME, LimitTemplates.number(resetSeconds));
     }
   }
 
@@ -211,14 +219,5 @@ public final class RateLimitHeaders {
       return 0;
     }
     return (nanos - 1) / NANOS_PER_SECOND + 1;
-  }
-
-  /** The item name of the reported limit of {@code pd}, as used in headers and problem bodies. */
-  static Optional<String> itemName(PolicyDecision pd) {
-    int index = pd.limitIndex();
-    if (index < 0 || index >= pd.policy().limits().size()) {
-      return Optional.empty();
-    }
-    return Optional.of(pd.policy().itemName(index));
   }
 }
