@@ -36,6 +36,7 @@ import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
@@ -243,7 +244,9 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
    */
   static String framingProblem(HttpRequest request) {
     HttpHeaders headers = request.headers();
-    List<String> encodings = headers.getAll(HttpHeaderNames.TRANSFER_ENCODING);
+    // Looked up before listing: nearly every request has no Transfer-Encoding and one Host.
+    List<String> encodings =
+        headers.contains(HttpHeaderNames.TRANSFER_ENCODING) ? headers.getAll(HttpHeaderNames.TRANSFER_ENCODING) : List.of();
     if (!encodings.isEmpty()) {
       if (!request.protocolVersion().equals(HttpVersion.HTTP_1_1)) {
         return "Transfer-Encoding is not allowed in an " + request.protocolVersion() + " request";
@@ -254,7 +257,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
         return "Transfer-Encoding '" + joined + "' is not supported; expected exactly 'chunked'";
       }
     }
-    int hosts = headers.getAll(HttpHeaderNames.HOST).size();
+    int hosts = countValues(headers, HttpHeaderNames.HOST);
     if (request.protocolVersion().equals(HttpVersion.HTTP_1_1) && hosts != 1) {
       return "an HTTP/1.1 request needs exactly one Host header, got " + hosts;
     }
@@ -262,6 +265,14 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
       return "the request has " + hosts + " Host headers; expected at most one";
     }
     return null;
+  }
+
+  private static int countValues(HttpHeaders headers, CharSequence name) {
+    int n = 0;
+    for (Iterator<? extends CharSequence> values = headers.valueCharSequenceIterator(name); values.hasNext(); values.next()) {
+      n++;
+    }
+    return n;
   }
 
   /** Sends a gateway answer outside any exchange (bad request) and closes the connection. */
@@ -456,6 +467,11 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
       } catch (RuntimeException e) {
         stage = CompletableFuture.failedFuture(e);
       }
+      if (stage instanceof CompletableFuture<Decision> done && done.isDone() && !done.isCompletedExceptionally()) {
+        // The memory store answers at once: no callback stage to build for every request.
+        decided(done.join(), null);
+        return;
+      }
       EventLoop loop = ctx.channel().eventLoop();
       stage.whenComplete(
           (d, error) -> {
@@ -483,7 +499,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
         switch (d.outcome()) {
           case LIMITED -> reject(d.concurrencyLimited()
               ? Problems.concurrencyLimited(d, shared.headerStyle())
-              : Problems.tooManyRequests(d, shared.headerStyle()));
+              : Problems.tooManyRequests(d, shared.headerStyle(), ctx.alloc()));
           case BLOCKED -> reject(Problems.blocked(d));
           case FORBIDDEN -> reject(Problems.forbidden(
               "Requests from this client address or API key are refused by the gateway's block list."));
@@ -616,10 +632,10 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
         response.release();
         response = bodyless;
       }
-      long length = HttpUtil.getContentLength(request, -1L);
       boolean close =
           !keepAlive
-              || (!requestComplete && hasBody && (expectsContinue || length > DRAIN_LIMIT));
+              || (!requestComplete && hasBody
+                  && (expectsContinue || HttpUtil.getContentLength(request, -1L) > DRAIN_LIMIT));
       if (close) {
         answerAndClose(response);
         return;

@@ -1,43 +1,65 @@
 package dev.sluice.gateway.proxy;
 
 import dev.sluice.identity.ClientAddress;
-import io.netty.handler.codec.http.DefaultHttpHeaders;
+import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.util.AsciiString;
 import java.net.Inet4Address;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
-import java.util.HashSet;
+import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * Header rules of a reverse proxy (RFC 9110 §7.6.1, SPEC §4): which fields stop at this hop, and
  * the {@code X-Forwarded-*} fields the upstream receives instead of what the client claimed.
+ *
+ * <p>Every forwarded request and response passes here, so names are compared in place, ASCII
+ * case-insensitively (the decoders only accept token characters in names), instead of being
+ * copied to lower-case strings, and no set is built unless a {@code Connection} field names
+ * extra hop-by-hop fields.
  */
 final class ForwardingHeaders {
   /** Hop-by-hop fields, always removed in both directions (plus any named in {@code Connection}). */
-  private static final Set<String> HOP_BY_HOP =
-      Set.of(
-          "connection",
-          "keep-alive",
-          "proxy-connection",
-          "proxy-authenticate",
-          "proxy-authorization",
-          "te",
-          "trailer",
-          "transfer-encoding",
-          "upgrade");
+  private static final AsciiString[] HOP_BY_HOP = {
+    HttpHeaderNames.CONNECTION,
+    HttpHeaderNames.KEEP_ALIVE,
+    AsciiString.cached("proxy-connection"),
+    HttpHeaderNames.PROXY_AUTHENTICATE,
+    HttpHeaderNames.PROXY_AUTHORIZATION,
+    HttpHeaderNames.TE,
+    HttpHeaderNames.TRAILER,
+    HttpHeaderNames.TRANSFER_ENCODING,
+    HttpHeaderNames.UPGRADE
+  };
 
   /**
    * Client claims about the original request. They reach the upstream only when the peer is a
    * trusted proxy; otherwise any client could tell a ProxyFix-configured app who it is.
    */
-  private static final Set<String> CLIENT_CLAIMS =
-      Set.of("forwarded", "x-real-ip", "x-forwarded-proto", "x-forwarded-host");
+  private static final AsciiString[] CLIENT_CLAIMS = {
+    AsciiString.cached("forwarded"),
+    AsciiString.cached("x-real-ip"),
+    AsciiString.cached("x-forwarded-proto"),
+    AsciiString.cached("x-forwarded-host")
+  };
+
+  private static final AsciiString X_FORWARDED_FOR = AsciiString.cached("X-Forwarded-For");
+  private static final AsciiString X_FORWARDED_PROTO = AsciiString.cached("X-Forwarded-Proto");
+  private static final AsciiString X_FORWARDED_HOST = AsciiString.cached("X-Forwarded-Host");
+  private static final AsciiString HTTP = AsciiString.cached("http");
+
+  /**
+   * The upstream request's fields are copied from the client's, which the decoder validated, or
+   * are the engine's forwarding chain built from them; checking each value again would only cost.
+   */
+  private static final DefaultHttpHeadersFactory VALIDATED =
+      DefaultHttpHeadersFactory.headersFactory().withValidation(false);
 
   private ForwardingHeaders() {}
 
@@ -46,45 +68,51 @@ final class ForwardingHeaders {
    * {@code Host} included, so the app sees the public host name), hop-by-hop fields and
    * {@code Expect} removed (the gateway answers {@code 100-continue} itself), and
    * {@code X-Forwarded-For} replaced by the engine's trusted chain plus the peer.
+   *
+   * @param client the decoded (validated) request fields; not modified
    */
   static HttpHeaders upstreamRequest(HttpHeaders client, ClientAddress address, boolean peerTrusted) {
-    Set<String> connectionListed = connectionTokens(client);
-    HttpHeaders out = new DefaultHttpHeaders();
-    for (Map.Entry<String, String> field : client) {
-      String name = field.getKey().toLowerCase(Locale.ROOT);
-      if (HOP_BY_HOP.contains(name)
-          || connectionListed.contains(name)
-          || name.equals("expect")
-          || name.equals("x-forwarded-for")
-          || (!peerTrusted && CLIENT_CLAIMS.contains(name))) {
+    List<String> connectionListed = connectionTokens(client);
+    HttpHeaders out = VALIDATED.newHeaders();
+    Iterator<Map.Entry<CharSequence, CharSequence>> fields = client.iteratorCharSequence();
+    while (fields.hasNext()) {
+      Map.Entry<CharSequence, CharSequence> field = fields.next();
+      CharSequence name = field.getKey();
+      if (isOneOf(name, HOP_BY_HOP)
+          || isListed(name, connectionListed)
+          || HttpHeaderNames.EXPECT.contentEqualsIgnoreCase(name)
+          || X_FORWARDED_FOR.contentEqualsIgnoreCase(name)
+          || (!peerTrusted && isOneOf(name, CLIENT_CLAIMS))) {
         continue;
       }
-      out.add(field.getKey(), field.getValue());
+      out.add(name, field.getValue());
     }
-    out.set("X-Forwarded-For", address.forwardedFor());
-    if (!out.contains("X-Forwarded-Proto")) {
+    out.set(X_FORWARDED_FOR, address.forwardedFor());
+    if (!out.contains(X_FORWARDED_PROTO)) {
       // The gateway listens on plain HTTP; TLS, if any, ends at a (trusted) proxy in front.
-      out.set("X-Forwarded-Proto", "http");
+      out.set(X_FORWARDED_PROTO, HTTP);
     }
-    String host = client.get(HttpHeaderNames.HOST);
-    if (host != null && !out.contains("X-Forwarded-Host")) {
-      out.set("X-Forwarded-Host", host);
+    CharSequence host = client.get(HttpHeaderNames.HOST);
+    if (host != null && !out.contains(X_FORWARDED_HOST)) {
+      out.set(X_FORWARDED_HOST, host);
     }
     return out;
   }
 
-  /** The upstream response's end-to-end headers, for the response to the client. */
+  /**
+   * The upstream response's end-to-end headers, for the response to the client: removes the
+   * hop-by-hop fields from {@code upstream} in place (the upstream's response head is the
+   * gateway's to reuse, so no copy is made) and returns it.
+   */
   static HttpHeaders clientResponse(HttpHeaders upstream) {
-    Set<String> connectionListed = connectionTokens(upstream);
-    HttpHeaders out = new DefaultHttpHeaders();
-    for (Map.Entry<String, String> field : upstream) {
-      String name = field.getKey().toLowerCase(Locale.ROOT);
-      if (HOP_BY_HOP.contains(name) || connectionListed.contains(name)) {
-        continue;
-      }
-      out.add(field.getKey(), field.getValue());
+    List<String> connectionListed = connectionTokens(upstream);
+    for (AsciiString name : HOP_BY_HOP) {
+      upstream.remove(name);
     }
-    return out;
+    for (int i = 0, n = connectionListed.size(); i < n; i++) {
+      upstream.remove(connectionListed.get(i));
+    }
+    return upstream;
   }
 
   /**
@@ -124,13 +152,13 @@ final class ForwardingHeaders {
     return address;
   }
 
-  private static Set<String> connectionTokens(HttpHeaders headers) {
-    List<String> values = headers.getAll(HttpHeaderNames.CONNECTION);
-    if (values.isEmpty()) {
-      return Set.of();
+  /** The field names a {@code Connection} field lists, lower-case; empty (no allocation) without one. */
+  private static List<String> connectionTokens(HttpHeaders headers) {
+    if (!headers.contains(HttpHeaderNames.CONNECTION)) {
+      return List.of();
     }
-    Set<String> tokens = new HashSet<>();
-    for (String value : values) {
+    List<String> tokens = new ArrayList<>(4);
+    for (String value : headers.getAll(HttpHeaderNames.CONNECTION)) {
       for (String token : value.split(",")) {
         String t = token.trim().toLowerCase(Locale.ROOT);
         if (!t.isEmpty()) {
@@ -139,5 +167,23 @@ final class ForwardingHeaders {
       }
     }
     return tokens;
+  }
+
+  private static boolean isOneOf(CharSequence name, AsciiString[] names) {
+    for (AsciiString candidate : names) {
+      if (candidate.contentEqualsIgnoreCase(name)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static boolean isListed(CharSequence name, List<String> tokens) {
+    for (int i = 0, n = tokens.size(); i < n; i++) {
+      if (AsciiString.contentEqualsIgnoreCase(name, tokens.get(i))) {
+        return true;
+      }
+    }
+    return false;
   }
 }
