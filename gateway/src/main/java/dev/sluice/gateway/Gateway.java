@@ -7,13 +7,12 @@ import dev.sluice.gateway.admin.AdminServer;
 import dev.sluice.gateway.audit.AuditLog;
 import dev.sluice.gateway.metrics.GatewayMetrics;
 import dev.sluice.gateway.proxy.ProxyServer;
+import dev.sluice.gateway.transport.Transports;
 import dev.sluice.store.Store;
 import dev.sluice.time.Clock;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.nio.NioIoHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetSocketAddress;
@@ -104,7 +103,7 @@ public final class Gateway implements AutoCloseable {
               .permitLease(permitLease(settings.upstreamTimeout()))
               .listener(DecisionListeners.of(metrics, audit))
               .build();
-      group = new MultiThreadIoEventLoopGroup(0, new DefaultThreadFactory("sluice", true), NioIoHandler.newFactory());
+      group = Transports.newGroup(0, new DefaultThreadFactory("sluice", true));
       proxy =
           ProxyServer.start(
               settings.listen(), settings.upstream(), settings.upstreamTimeout(), config.headers(), engine, metrics, group,

@@ -2,6 +2,7 @@ package dev.sluice.gateway.admin;
 
 import dev.sluice.engine.Engine;
 import dev.sluice.gateway.response.Problems;
+import dev.sluice.gateway.transport.Transports;
 import dev.sluice.policy.OnError;
 import dev.sluice.store.Store;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -13,13 +14,8 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.IoEventLoopGroup;
-import io.netty.channel.ServerChannel;
 import io.netty.channel.SimpleChannelInboundHandler;
-import io.netty.channel.epoll.EpollIoHandler;
-import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -137,7 +133,7 @@ public final class AdminServer implements AutoCloseable {
     Objects.requireNonNull(storeOnError, "storeOnError");
     ServerBootstrap bootstrap = new ServerBootstrap()
         .group(group)
-        .channel(serverChannelFor(group))
+        .channel(Transports.serverChannel(group))
         .option(ChannelOption.SO_REUSEADDR, true)
         .childHandler(new ChannelInitializer<SocketChannel>() {
           @Override
@@ -183,13 +179,6 @@ public final class AdminServer implements AutoCloseable {
     } catch (NoSuchAlgorithmException e) {
       throw new AssertionError("every JVM provides SHA-256", e);
     }
-  }
-
-  private static Class<? extends ServerChannel> serverChannelFor(EventLoopGroup group) {
-    if (group instanceof IoEventLoopGroup io && io.isIoType(EpollIoHandler.class)) {
-      return EpollServerSocketChannel.class;
-    }
-    return NioServerSocketChannel.class;
   }
 
   /** One per connection: its only state is the order of pending responses. */

@@ -1,12 +1,12 @@
 package dev.sluice.gateway.proxy;
 
+import dev.sluice.gateway.transport.Transports;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
-import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
@@ -39,7 +39,7 @@ final class UpstreamPool {
     this.bootstrap =
         new Bootstrap()
             .group(loop)
-            .channel(NioSocketChannel.class)
+            .channel(Transports.socketChannel(loop))
             .remoteAddress(upstream)
             .option(ChannelOption.TCP_NODELAY, true)
             .option(
