@@ -4,6 +4,7 @@ import dev.sluice.request.HttpToken;
 import dev.sluice.request.RequestView;
 import java.io.ByteArrayOutputStream;
 import java.math.BigDecimal;
+import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
@@ -65,6 +66,8 @@ public final class IdentityResolver {
   private final boolean walksProxies;
   /** Recently seen addresses, each formatted once; see {@link #known(InetAddress)}. */
   private final Known[] known = new Known[KNOWN_SLOTS];
+  /** Each slot's address hash, checked first: a miss then never reads the cold cached entry. */
+  private final int[] knownHashes = new int[KNOWN_SLOTS];
 
   private IdentityResolver(Builder b) {
     this.trustedProxies = b.trustedProxies;
@@ -276,7 +279,7 @@ public final class IdentityResolver {
    */
   public String ipValue(InetAddress address) {
     InetAddress a = IpLiteral.normalise(Objects.requireNonNull(address, "address"));
-    if (a.getAddress().length == 4 || ipv6Prefix == 128) {
+    if (a instanceof Inet4Address || ipv6Prefix == 128) {
       return IpLiteral.format(a);
     }
     return IpLiteral.formatV6(Cidr.mask(a.getAddress(), ipv6Prefix)) + "/" + ipv6Prefix;
@@ -344,14 +347,19 @@ public final class IdentityResolver {
   private Known known(InetAddress address) {
     int h = address.hashCode();
     int slot = (h ^ (h >>> 16)) & (KNOWN_SLOTS - 1);
-    Known k = known[slot];
-    if (k != null && k.address.equals(address)) {
-      return k;
+    if (knownHashes[slot] == h) {
+      Known k = known[slot];
+      if (k != null && k.address.equals(address)) {
+        return k;
+      }
     }
     String text = IpLiteral.format(address);
-    String ip = address.getAddress().length == 4 || ipv6Prefix == 128 ? text : ipValue(address);
-    k = new Known(address, new ClientAddress(address, text), new Identity(IP_SPEC, ip));
+    String ip = address instanceof Inet4Address || ipv6Prefix == 128 ? text : ipValue(address);
+    Known k = new Known(address, new ClientAddress(address, text), new Identity(IP_SPEC, ip));
+    // Two plain writes, not atomic together: a reader that sees one without the other only
+    // misses (equals still decides), never gets another address's entry.
     known[slot] = k;
+    knownHashes[slot] = h;
     return k;
   }
 
