@@ -14,6 +14,7 @@ import io.github.resilience4j.ratelimiter.internal.AtomicRateLimiter;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
@@ -33,6 +34,10 @@ import org.openjdk.jmh.infra.BenchmarkParams;
  * on a per-thread {@code long}, with no map and no synchronisation: the floor any GCRA limiter
  * pays. The peers are one shared limiter each.
  */
+// A fixed, pre-touched heap: a fresh fork otherwise pays a page fault the first time each page of
+// a growing young generation is used, which taxes every limiter by its allocation rate rather
+// than by its work, and no long-running gateway sees it.
+@Fork(value = 1, jvmArgsAppend = {"-Xms2g", "-Xmx2g", "-XX:+AlwaysPreTouch"})
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
 @State(Scope.Benchmark)

@@ -18,6 +18,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
@@ -36,6 +37,10 @@ import org.openjdk.jmh.infra.BenchmarkParams;
  * {@link ConcurrentHashMap}; the bare GCRA step uses a {@code long[]} indexed by key (no map at
  * all, single-threaded): the floor.
  */
+// A fixed, pre-touched heap: a fresh fork otherwise pays a page fault the first time each page of
+// a growing young generation is used, which taxes every limiter by its allocation rate rather
+// than by its work, and no long-running gateway sees it.
+@Fork(value = 1, jvmArgsAppend = {"-Xms2g", "-Xmx2g", "-XX:+AlwaysPreTouch"})
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
 @State(Scope.Benchmark)
