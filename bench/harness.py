@@ -316,7 +316,7 @@ def redis_monitor_sample(port, make_requests):
 class Stack:
     def __init__(self, workdir, sluice_jar, with_redis):
         self.workdir = workdir
-        self.sluice_jar = sluice_jar
+        self.sluice_jar = os.path.abspath(sluice_jar)  # processes run in the work dir
         self.procs = []
         self.targets = {}  # name -> dict(url_base, cpu_pids, admitted_fn, upstream_port)
         self.skipped = {}  # name -> reason
@@ -398,8 +398,11 @@ http {{
   access_log {self.nginx_log} st buffer=64k flush=1s;
   limit_req_zone $binary_remote_addr zone=flood:10m rate={LIMIT_PER_SECOND}r/s;
   limit_req_status 429;
-  upstream app {{ server 127.0.0.1:{app_port}; keepalive 32; }}
-  upstream static {{ server 127.0.0.1:{static_port}; keepalive 32; }}
+  # No per-connection request cap (nginx closes a keep-alive connection after 1,000 requests by
+  # default, Sluice never): h2load does not reconnect, and wrk would pay reconnects only here.
+  keepalive_requests 100000000;
+  upstream app {{ server 127.0.0.1:{app_port}; keepalive 32; keepalive_requests 100000000; }}
+  upstream static {{ server 127.0.0.1:{static_port}; keepalive 32; keepalive_requests 100000000; }}
   server {{
     listen 127.0.0.1:{static_port};
     access_log off;
