@@ -36,6 +36,36 @@ class MemoryStoreTest {
     return new BucketKey("test", identity);
   }
 
+  /** What one thread of {@link #onThreads} does. */
+  private interface Work {
+    void run(int thread) throws Exception;
+  }
+
+  /** Runs {@code work} on {@code threads} threads released together; rethrows any failure. */
+  private static void onThreads(int threads, Work work) throws Exception {
+    Queue<Throwable> failures = new ConcurrentLinkedQueue<>();
+    CountDownLatch start = new CountDownLatch(1);
+    Thread[] workers = new Thread[threads];
+    for (int t = 0; t < threads; t++) {
+      int thread = t;
+      workers[t] = new Thread(() -> {
+        try {
+          start.await();
+          work.run(thread);
+        } catch (Throwable e) {
+          failures.add(e);
+        }
+      });
+      workers[t].start();
+    }
+    start.countDown();
+    for (Thread worker : workers) {
+      worker.join(60_000);
+      assertThat(worker.isAlive()).isFalse();
+    }
+    StoreContractTest.rethrow(failures);
+  }
+
   /** A spec of {@code |}-separated limits. */
   private static BucketSpec spec(Algorithm algorithm, String limits) {
     return new BucketSpec(algorithm, Arrays.stream(limits.split("\\|")).map(LimitParser::parse).toList());
@@ -97,32 +127,13 @@ class MemoryStoreTest {
   @Test
   void tryConsume_racingSweepsOnLockFreeBuckets_keepBoundAndCountEverySlotOnce() throws Exception {
     MemoryStore store = new MemoryStore(clock, 8);
-    Queue<Throwable> failures = new ConcurrentLinkedQueue<>();
-    CountDownLatch start = new CountDownLatch(1);
-    Thread[] workers = new Thread[8];
-    for (int t = 0; t < workers.length; t++) {
-      workers[t] =
-          new Thread(
-              () -> {
-                try {
-                  start.await();
-                  for (int i = 0; i < 2_000; i++) {
-                    // 12 keys over 8 slots: sweeps drop buckets other threads are deciding.
-                    consume(store, key("ip:" + (i % 12)), TEN_PER_SECOND, 1);
-                    assertThat(store.size()).isLessThanOrEqualTo(8);
-                  }
-                } catch (Throwable e) {
-                  failures.add(e);
-                }
-              });
-      workers[t].start();
-    }
-    start.countDown();
-    for (Thread worker : workers) {
-      worker.join(60_000);
-      assertThat(worker.isAlive()).isFalse();
-    }
-    StoreContractTest.rethrow(failures);
+    onThreads(8, thread -> {
+      for (int i = 0; i < 2_000; i++) {
+        // 12 keys over 8 slots: sweeps drop buckets other threads are deciding.
+        consume(store, key("ip:" + (i % 12)), TEN_PER_SECOND, 1);
+        assertThat(store.size()).isLessThanOrEqualTo(8);
+      }
+    });
 
     assertThat(store.size()).isLessThanOrEqualTo(8);
     clock.advance(Duration.ofHours(1)); // everything full again: a sweep may drop all of it
@@ -182,32 +193,12 @@ class MemoryStoreTest {
   @Test
   void tryConsume_concurrentDistinctKeys_neverExceedsMaxKeys() throws Exception {
     MemoryStore store = new MemoryStore(clock, 50);
-    Queue<Throwable> failures = new ConcurrentLinkedQueue<>();
-    CountDownLatch start = new CountDownLatch(1);
-    Thread[] workers = new Thread[16];
-    for (int t = 0; t < workers.length; t++) {
-      int thread = t;
-      workers[t] =
-          new Thread(
-              () -> {
-                try {
-                  start.await();
-                  for (int i = 0; i < 300; i++) {
-                    consume(store, key("ip:" + thread + "." + i), TEN_PER_SECOND, 1);
-                    assertThat(store.size()).isLessThanOrEqualTo(50);
-                  }
-                } catch (Throwable e) {
-                  failures.add(e);
-                }
-              });
-      workers[t].start();
-    }
-    start.countDown();
-    for (Thread worker : workers) {
-      worker.join(60_000);
-      assertThat(worker.isAlive()).isFalse();
-    }
-    StoreContractTest.rethrow(failures);
+    onThreads(16, thread -> {
+      for (int i = 0; i < 300; i++) {
+        consume(store, key("ip:" + thread + "." + i), TEN_PER_SECOND, 1);
+        assertThat(store.size()).isLessThanOrEqualTo(50);
+      }
+    });
 
     assertThat(store.size()).isLessThanOrEqualTo(50);
     assertThat(store.evictions()).as("time is frozen: nothing refills, evicting is the only way")

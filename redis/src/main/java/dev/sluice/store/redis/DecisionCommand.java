@@ -10,9 +10,11 @@ import io.lettuce.core.output.CommandOutput;
 import io.lettuce.core.protocol.CommandArgs;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -75,7 +77,7 @@ final class DecisionCommand {
       Prepared[] now = cache;
       Prepared[] next;
       if (now.length < CACHE_SIZE) {
-        next = java.util.Arrays.copyOf(now, now.length + 1);
+        next = Arrays.copyOf(now, now.length + 1);
         next[now.length] = made;
       } else {
         next = now.clone();
@@ -90,7 +92,7 @@ final class DecisionCommand {
   /** Prepared arguments for one call, uncached: a test's clock changes the time arguments. */
   Prepared prepare(BucketSpec spec, long cost, DecisionScript.TestTime testTime) {
     String[] args = DecisionScript.INSTANCE.args(spec, cost, testTime);
-    ByteBuf out = io.netty.buffer.Unpooled.buffer();
+    ByteBuf out = Unpooled.buffer();
     for (String arg : args) {
       writeBulk(out, arg.getBytes(StandardCharsets.UTF_8));
     }
@@ -218,8 +220,8 @@ final class DecisionCommand {
 
     /** What was received, for the error message of a malformed reply. */
     String describe() {
-      long[] partial = output == null ? new long[0] : java.util.Arrays.copyOf(output, filled);
-      return java.util.Arrays.toString(partial) + (seen.isEmpty() ? "" : " with " + seen);
+      long[] partial = output == null ? new long[0] : Arrays.copyOf(output, filled);
+      return Arrays.toString(partial) + (seen.isEmpty() ? "" : " with " + seen);
     }
   }
 
@@ -242,7 +244,7 @@ final class DecisionCommand {
   }
 
   private static byte[] bulk(byte[] value) {
-    ByteBuf out = io.netty.buffer.Unpooled.buffer(value.length + 16);
+    ByteBuf out = Unpooled.buffer(value.length + 16);
     writeBulk(out, value);
     return ByteBufUtil.getBytes(out);
   }
