@@ -125,6 +125,26 @@ public final class IdentityResolver {
     return new ClientAddress(client, forwardedFor.toString());
   }
 
+  /**
+   * Whether {@code peer} is a trusted proxy whose forwarding header this resolver believes: it is
+   * in {@code trusted_proxies} and a client-IP header is configured. The gateway forwards such a
+   * peer's own client claims ({@code Forwarded}, {@code X-Real-IP}, {@code X-Forwarded-Proto}, …)
+   * upstream and strips everyone else's.
+   */
+  public boolean isTrustedProxy(InetAddress peer) {
+    return walksProxies && trustedProxies.contains(IpLiteral.normalise(Objects.requireNonNull(peer, "peer")));
+  }
+
+  /**
+   * The identity value a secret or personal value gets ({@code api_key}, {@code session},
+   * {@code header:}, {@code body:} identities): the first 16 hex digits of the SHA-256 of the value
+   * without surrounding white space, exactly as a request carrying it is identified; {@code null}
+   * when nothing is left. For operators naming an identity, e.g. a ban through the admin API.
+   */
+  public String secretValue(String raw) {
+    return hashOrNull(Objects.requireNonNull(raw, "raw").strip());
+  }
+
   /** The addresses of the configured header, left to right; {@code null} marks an unusable entry. */
   private List<InetAddress> chain(RequestView request) {
     List<String> lines = request.headers(ipHeader.headerName());

@@ -146,6 +146,29 @@ class IdentityResolverTest {
   }
 
   @Test
+  void isTrustedProxy_onlyAConfiguredProxyWithAHeaderToBelieve() {
+    CidrSet proxies = CidrSet.of(List.of(Cidr.parse("10.0.0.0/8")));
+    IdentityResolver trusting = IdentityResolver.builder().trustedProxies(proxies).build();
+    IdentityResolver headerless = IdentityResolver.builder().trustedProxies(proxies).ipHeader(IpHeader.NONE).build();
+
+    assertThat(trusting.isTrustedProxy(IpLiteral.parse("10.0.0.5"))).isTrue();
+    assertThat(trusting.isTrustedProxy(IpLiteral.parse("::ffff:10.0.0.5"))).as("mapped IPv4").isTrue();
+    assertThat(trusting.isTrustedProxy(IpLiteral.parse("203.0.113.5"))).isFalse();
+    assertThat(headerless.isTrustedProxy(IpLiteral.parse("10.0.0.5"))).as("nothing to believe").isFalse();
+    assertThat(IdentityResolver.builder().build().isTrustedProxy(IpLiteral.parse("10.0.0.5"))).isFalse();
+  }
+
+  @Test
+  void secretValue_isWhatARequestCarryingTheValueIsIdentifiedBy() {
+    IdentityResolver resolver = IdentityResolver.builder().apiKeyHeader("X-Api-Key").build();
+    TestRequest request = TestRequest.from("192.0.2.1").header("X-Api-Key", " secret-key-1 ");
+
+    assertThat(resolver.secretValue(" secret-key-1 ")).isEqualTo(value(resolver, API_KEY, request).orElseThrow())
+        .isEqualTo(KEY1_SHA256.substring(0, 16));
+    assertThat(resolver.secretValue("  ")).isNull();
+  }
+
+  @Test
   void identify_global_isStar() {
     IdentityResolver resolver = IdentityResolver.builder().build();
     assertThat(identify(resolver, GLOBAL, TestRequest.from("192.0.2.1")).orElseThrow().key()).isEqualTo("global:*");

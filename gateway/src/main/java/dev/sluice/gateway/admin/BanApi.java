@@ -8,14 +8,12 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.sluice.engine.BanList;
 import dev.sluice.gateway.response.Problems;
 import dev.sluice.identity.Cidr;
-import dev.sluice.identity.ClientAddress;
 import dev.sluice.identity.Identity;
 import dev.sluice.identity.IdentityKind;
 import dev.sluice.identity.IdentityResolver;
 import dev.sluice.identity.IdentitySpec;
 import dev.sluice.policy.Policy;
 import dev.sluice.policy.PolicySet;
-import dev.sluice.request.RequestView;
 import dev.sluice.store.Ban;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -61,7 +59,6 @@ final class BanApi {
   private static final Pattern DURATION = Pattern.compile("(\\d{1,9})(ms|s|m|h|d)");
   private static final Pattern BAN_ID = Pattern.compile("[0-9a-f]{16}");
   /** Header name used to let the resolver hash a secret exactly as it hashes request values. */
-  private static final String HASH_HEADER = "X-Sluice-Admin-Ban";
 
   private final BanList bans;
   private final PolicySet policies;
@@ -196,7 +193,7 @@ final class BanApi {
     String resolved = switch (spec.kind()) {
       case IP -> resolver.ipValue(ipLiteral(value));
       case USER -> value;
-      case API_KEY, SESSION, HEADER, BODY -> hashLikeResolver(resolver, value);
+      case API_KEY, SESSION, HEADER, BODY -> secretValue(resolver, value);
       case GLOBAL, COMPOSITE -> throw new BadField("Field \"identity.kind\": \"" + kind
           + "\" cannot be banned through the API; expected ip, api_key, user, session, header:<Name> or body:<field>"
           + (spec.kind() == IdentityKind.COMPOSITE ? " (ban one part of the composite instead)" : ""));
@@ -217,16 +214,13 @@ final class BanApi {
     }
   }
 
-  /**
-   * The resolver's short hash of a secret. The resolver publishes no hash function, so the value is
-   * passed through its own {@code header:} path, which hashes every secret kind the same way.
-   */
-  private static String hashLikeResolver(IdentityResolver resolver, String value) throws BadField {
-    RequestView carrier = new HeaderCarrier(value);
-    ClientAddress client = new ClientAddress(InetAddress.getLoopbackAddress(), "127.0.0.1");
-    return resolver.identify(new IdentitySpec(IdentityKind.HEADER, HASH_HEADER), carrier, client)
-        .map(Identity::value)
-        .orElseThrow(() -> new BadField("Field \"identity.value\" is empty after trimming."));
+  /** The identity value of a secret, hashed exactly as the resolver hashes it in requests. */
+  private static String secretValue(IdentityResolver resolver, String value) throws BadField {
+    String hashed = resolver.secretValue(value);
+    if (hashed == null) {
+      throw new BadField("Field \"identity.value\" is empty after trimming.");
+    }
+    return hashed;
   }
 
   static Duration duration(String text) throws BadField {
@@ -348,34 +342,6 @@ final class BanApi {
   static final class BadField extends Exception {
     BadField(String message) {
       super(message, null, false, false);
-    }
-  }
-
-  /** A request view holding only the value to hash, under {@link #HASH_HEADER}. */
-  private record HeaderCarrier(String value) implements RequestView {
-    @Override
-    public String method() {
-      return "POST";
-    }
-
-    @Override
-    public String path() {
-      return "/v1/bans";
-    }
-
-    @Override
-    public String rawQuery() {
-      return null;
-    }
-
-    @Override
-    public InetAddress peerAddress() {
-      return InetAddress.getLoopbackAddress();
-    }
-
-    @Override
-    public List<String> headers(String name) {
-      return name.equalsIgnoreCase(HASH_HEADER) ? List.of(value) : List.of();
     }
   }
 }

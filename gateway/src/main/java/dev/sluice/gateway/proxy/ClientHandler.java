@@ -528,8 +528,8 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
     private void connect(boolean fresh) {
       state = State.CONNECTING;
       if (upstreamRequest == null) {
-        boolean trusted = ForwardingHeaders.peerTrusted(
-            decision.client(), ((InetSocketAddress) ctx.channel().remoteAddress()).getAddress());
+        boolean trusted = shared.engine().policies().identity().isTrustedProxy(
+            ((InetSocketAddress) ctx.channel().remoteAddress()).getAddress());
         HttpHeaders headers = ForwardingHeaders.upstreamRequest(request.headers(), decision.client(), trusted);
         if (HttpUtil.isTransferEncodingChunked(request)) {
           headers.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);

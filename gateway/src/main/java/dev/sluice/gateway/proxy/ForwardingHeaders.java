@@ -6,8 +6,6 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.util.AsciiString;
 import java.net.Inet4Address;
-import java.net.Inet6Address;
-import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -113,43 +111,6 @@ final class ForwardingHeaders {
       upstream.remove(connectionListed.get(i));
     }
     return upstream;
-  }
-
-  /**
-   * Whether the TCP peer was trusted to report the client, judged from what the engine resolved:
-   * the engine only walks the forwarding chain (so the client differs from the peer, or the chain
-   * sent upstream has more than the peer) when the peer is a trusted proxy. A trusted proxy that
-   * sent no chain is treated as untrusted here, which only drops its {@code Forwarded} /
-   * {@code X-Real-IP} claims — the safe side.
-   */
-  static boolean peerTrusted(ClientAddress address, InetAddress peer) {
-    if (address == null) {
-      return false;
-    }
-    String chain = address.forwardedFor();
-    if (chain != null && chain.indexOf(',') >= 0) {
-      return true;
-    }
-    return address.client() != null && !address.client().equals(unmap(peer));
-  }
-
-  private static InetAddress unmap(InetAddress address) {
-    if (address instanceof Inet6Address) {
-      byte[] b = address.getAddress();
-      boolean mapped = true;
-      for (int i = 0; i < 10; i++) {
-        mapped &= b[i] == 0;
-      }
-      mapped &= (b[10] & 0xff) == 0xff && (b[11] & 0xff) == 0xff;
-      if (mapped) {
-        try {
-          return Inet4Address.getByAddress(new byte[] {b[12], b[13], b[14], b[15]});
-        } catch (UnknownHostException impossible) {
-          throw new AssertionError(impossible);
-        }
-      }
-    }
-    return address;
   }
 
   /** The field names a {@code Connection} field lists, lower-case; empty (no allocation) without one. */

@@ -84,11 +84,4 @@ class ForwardingHeadersTest {
 
     assertThat(ForwardingHeaders.clientResponse(upstream).names()).containsExactly("Content-Type");
   }
-
-  @Test
-  void peerTrusted_isInferredFromTheResolvedChain() {
-    assertThat(ForwardingHeaders.peerTrusted(new ClientAddress(PEER, "10.0.0.5"), PEER)).isFalse();
-    assertThat(ForwardingHeaders.peerTrusted(new ClientAddress(address("1.2.3.4"), "1.2.3.4, 10.0.0.5"), PEER)).isTrue();
-    assertThat(ForwardingHeaders.peerTrusted(new ClientAddress(PEER, "10.0.0.5"), address("::ffff:10.0.0.5"))).isFalse();
-  }
 }
