@@ -4,7 +4,8 @@
 # threads, 1,000,000 random keys; allowed and rejected paths; -prof gc) and the memory-per-identity
 # measurement, then writes bench/results/{jmh.json,memory.md,jmh.md} (RESULTS_DIR=... elsewhere)
 # and prints the tables. SLUICE_BUILD_DIR=target-x builds into another output folder.
-# About 6 minutes (one fork, 2 warm-up + 5 measured 1-second iterations per benchmark).
+# About 8 minutes (one fork per benchmark with a pre-touched 2 GiB heap, 2 warm-up + 5 measured
+# 1-second iterations).
 # Extra arguments go to JMH (e.g. a benchmark regex, or -p path=rejected).
 #
 #   bench/jmh.sh

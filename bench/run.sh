@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# One command, loopback only, about 6 minutes: Sluice vs nginx limit_req vs Flask-Limiter.
+# One command, loopback only, about 10 minutes: Sluice vs nginx limit_req vs Flask-Limiter.
 #
 #   bench/run.sh                 # full run: 3 interleaved repeats, writes bench/results/gateway.md
 #   bench/run.sh --repeats 1     # quicker look (any harness.py option is passed through)
