@@ -74,6 +74,7 @@ public final class GatewayMetrics implements DecisionListener {
   /** Outcome labels the core may add later; slower (one map lookup) but never lost. */
   private final ConcurrentHashMap<String, Counter> otherOutcomes = new ConcurrentHashMap<>();
   private final Map<Priority, Counter> shed = new EnumMap<>(Priority.class);
+  private final Counter upstreamRetries;
 
   /**
    * Registers the gateway's meters on {@code registry}.
@@ -95,6 +96,10 @@ public final class GatewayMetrics implements DecisionListener {
           .tag("priority", priority.configName())
           .register(registry));
     }
+    this.upstreamRetries = Counter.builder("sluice.upstream.retries")
+        .description("Body-less requests sent once more on a new connection because the upstream closed "
+            + "a reused keep-alive connection before answering")
+        .register(registry);
     for (int i = 0; i < upstreamByClass.length; i++) {
       upstreamByClass[i] = Timer.builder("sluice.upstream")
           .description("Time from forwarding a request to the upstream's response head")
@@ -142,6 +147,15 @@ public final class GatewayMetrics implements DecisionListener {
   /** Counts one request shed under {@code gateway.max_inflight} ({@code sluice_shed_total}). */
   public void shed(Priority priority) {
     shed.get(priority).increment();
+  }
+
+  /**
+   * Counts one request sent again to the upstream ({@code sluice_upstream_retries_total}): the
+   * upstream may have executed the first attempt, so its own request count can exceed Sluice's by
+   * this much.
+   */
+  public void upstreamRetry() {
+    upstreamRetries.increment();
   }
 
   /**

@@ -759,9 +759,13 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
       }
       cancelTimeout();
       if (upstreamReused && !retried && !bodyForwarded && !hasBody) {
-        // The upstream closed an idle keep-alive connection just as it was reused; nothing of the
-        // request was executed, so it is sent once more on a new connection.
+        // The upstream closed a keep-alive connection just as it was reused, before answering. A
+        // body-less request is idempotent enough to send once more (RFC 9110 §9.2.2), though the
+        // upstream may have run the first attempt: counted, so its hit count can be reconciled.
         retried = true;
+        if (shared.metrics() != null) {
+          shared.metrics().upstreamRetry();
+        }
         connect(true);
         return;
       }

@@ -188,6 +188,22 @@ class ReverseProxyTest {
   }
 
   @Test
+  void reusedUpstreamConnectionClosedBeforeAnswering_getIsSentOnceMoreAndCounted() throws Exception {
+    assertThat(get("/warm").statusCode()).isEqualTo(200); // leaves one idle upstream connection
+
+    HttpResponse<String> retried = get("/drop-once");
+
+    assertThat(retried.statusCode()).isEqualTo(200);
+    assertThat(upstream.uris()).containsExactly("/warm", "/drop-once", "/drop-once");
+    assertThat(upstream.connections()).isEqualTo(2);
+    HttpResponse<String> metrics = fixture.client.send(
+        HttpRequest.newBuilder(java.net.URI.create(
+            "http://127.0.0.1:" + fixture.gateway.adminAddress().getPort() + "/metrics")).GET().build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertThat(metrics.body()).contains("sluice_upstream_retries_total 1.0");
+  }
+
+  @Test
   void upstreamPortClosed_gives502() throws Exception {
     int closedPort;
     try (ServerSocket socket = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {

@@ -36,6 +36,7 @@ import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -44,7 +45,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * <p>Routes: {@code /hang} never answers; {@code /big} streams {@link #BIG_SIZE} bytes
  * (chunked) with their sha256 in {@code X-Body-Sha256}; {@code /abort} promises 1000 bytes,
- * sends 10 and closes; anything else answers 200 with the received body's sha256 and length in
+ * sends 10 and closes; {@code /drop-once} closes the connection without answering the first time
+ * it is asked, then answers like any other path; anything else answers 200 with the received body's sha256 and length in
  * {@code X-Body-Sha256} / {@code X-Body-Length}.
  */
 final class TestUpstream implements AutoCloseable {
@@ -56,6 +58,7 @@ final class TestUpstream implements AutoCloseable {
   private final EventLoopGroup group;
   private final Channel server;
   private final AtomicInteger connections = new AtomicInteger();
+  private final AtomicBoolean dropped = new AtomicBoolean();
   private final List<Received> received = new CopyOnWriteArrayList<>();
 
   private TestUpstream() {
@@ -149,6 +152,13 @@ final class TestUpstream implements AutoCloseable {
           ctx.write(head);
           ctx.writeAndFlush(new DefaultHttpContent(Unpooled.wrappedBuffer(new byte[10])))
               .addListener(ChannelFutureListener.CLOSE);
+        }
+        case "/drop-once" -> {
+          if (dropped.compareAndSet(false, true)) {
+            ctx.close();
+          } else {
+            answer(ctx, request.uri(), body, keepAlive);
+          }
         }
         case "/slow" -> ctx.executor().schedule(() -> answer(ctx, request.uri(), body, keepAlive), 200, TimeUnit.MILLISECONDS);
         default -> answer(ctx, request.uri(), body, keepAlive);
