@@ -83,6 +83,15 @@ public final class Gcra {
   }
 
   /**
+   * The {@code tat} after giving back {@code cost} tokens of an earlier admission: moved back by
+   * exactly what {@link #admit} charged, but never below "full" ({@code now}); a full bucket stays
+   * as it is.
+   */
+  public static long refund(long tat, long now, long cost, Limit limit) {
+    return tat <= now ? tat : Math.max(tat - costNanos(cost, limit), now);
+  }
+
+  /**
    * Consumes {@code cost} from every limit or from none (all-or-none): every limit is evaluated
    * first; {@code tats} (one per limit, same order) is updated in place only when all conform.
    *

@@ -628,7 +628,7 @@ public final class MemoryStore implements Store {
         if (tat == REMOVED || tat <= now) {
           return; // gone, or already full: nothing to give back
         }
-        if (TAT.compareAndSet(this, tat, Math.max(tat - gcraCostNanos(cost, limit), now))) {
+        if (TAT.compareAndSet(this, tat, Gcra.refund(tat, now, cost, limit))) {
           return;
         }
       }
@@ -698,9 +698,7 @@ public final class MemoryStore implements Store {
           return; // the spec changed since the admission: nothing of it is left to give back
         }
         for (int i = 0; i < n; i++) {
-          if (tats[i] > now) {
-            tats[i] = Math.max(tats[i] - gcraCostNanos(cost, limits.get(i)), now);
-          }
+          tats[i] = Gcra.refund(tats[i], now, cost, limits.get(i));
           full = Math.max(full, tats[i]);
         }
       } else {
@@ -773,15 +771,5 @@ public final class MemoryStore implements Store {
           admission.retryAfterNanos(),
           List.of(statuses));
     }
-  }
-
-  /** {@code cost × T}, saturated and capped at the capacity exactly as {@link Gcra} charges it. */
-  private static long gcraCostNanos(long cost, Limit limit) {
-    long interval = Math.min(limit.emissionIntervalNanos(), Gcra.MAX_CAPACITY_NANOS);
-    long high = Math.multiplyHigh(cost, interval);
-    long product = cost * interval;
-    long charged = high != 0 || product < 0 || product > Gcra.MAX_CAPACITY_NANOS
-        ? Gcra.MAX_CAPACITY_NANOS : product;
-    return Math.min(charged, Gcra.capacityNanos(limit));
   }
 }

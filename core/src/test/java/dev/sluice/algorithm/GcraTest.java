@@ -15,6 +15,18 @@ class GcraTest {
   private static final Limit FOUR_PER_SECOND = LimitParser.parse("4/second"); // interval 250ms
 
   @Test
+  void refund_rightAfterAnAdmission_restoresThePreviousStateAndNeverGoesBelowFull() {
+    Limit limit = LimitParser.parse("10/second");
+    long now = 1_000_000_000L;
+    long before = Gcra.admit(Gcra.FRESH, now, 4, limit);
+    long after = Gcra.admit(before, now, 3, limit);
+
+    assertThat(Gcra.refund(after, now, 3, limit)).isEqualTo(before);
+    assertThat(Gcra.refund(before, now, 10, limit)).as("floored at full").isEqualTo(now);
+    assertThat(Gcra.refund(now - 5, now, 1, limit)).as("a full bucket stays as it is").isEqualTo(now - 5);
+  }
+
+  @Test
   void step_freshBucket_admitsExactlyBurstAtOnce() {
     Limit limit = LimitParser.parse("4/second burst 6");
     long tat = Gcra.FRESH;
