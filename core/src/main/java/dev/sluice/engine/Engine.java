@@ -3,7 +3,6 @@ package dev.sluice.engine;
 import dev.sluice.event.DecisionListener;
 import dev.sluice.identity.ClientAddress;
 import dev.sluice.identity.Identity;
-import dev.sluice.identity.IdentityKind;
 import dev.sluice.identity.IdentityResolver;
 import dev.sluice.identity.IdentitySpec;
 import dev.sluice.match.RequestMatcher;
@@ -92,7 +91,6 @@ import java.util.function.Function;
  */
 public final class Engine {
   private static final Object ABSENT = new Object();
-  private static final IdentitySpec IP = new IdentitySpec(IdentityKind.IP, null);
   private static final PolicyDecision[] NO_DECISIONS = new PolicyDecision[0];
   private static final InetAddress UNKNOWN_ADDRESS = unknownAddress();
 

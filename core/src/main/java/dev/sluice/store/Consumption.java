@@ -17,14 +17,15 @@ public final class Consumption {
   private final long retryAfterNanos;
   /** Whether this is an {@link #ofOne} answer (its one limit's state kept inline). */
   private final boolean one;
-  /** Every limit's state; null for a one-limit answer until {@link #limits()} is asked. */
+  /**
+   * Every limit's state; for a one-limit answer null until first asked, then made and kept (a
+   * racing second one is equal and immutable, so no lock).
+   */
   private List<LimitStatus> limits;
   // The one limit of an ofOne answer.
   private final long remaining;
   private final long nanosToNextToken;
   private final long nanosToFull;
-  /** Made on first request and then reused; a racing second one is equal, so no lock. */
-  private LimitStatus only;
 
   /**
    * @param allowed whether the tokens were consumed (from every limit) or not (from none)
@@ -83,7 +84,7 @@ public final class Consumption {
   public List<LimitStatus> limits() {
     List<LimitStatus> all = limits;
     if (all == null && one) {
-      all = List.of(limit(0));
+      all = List.of(new LimitStatus(remaining, nanosToNextToken, nanosToFull));
       limits = all;
     }
     return all;
@@ -103,19 +104,11 @@ public final class Consumption {
    * @throws IndexOutOfBoundsException when there is no such limit
    */
   public LimitStatus limit(int index) {
-    if (!one) {
-      if (limits == null) {
-        throw new IndexOutOfBoundsException("no limits in " + this);
-      }
-      return limits.get(index);
+    List<LimitStatus> all = limits();
+    if (all == null) {
+      throw new IndexOutOfBoundsException("no limits in " + this);
     }
-    Objects.checkIndex(index, 1);
-    LimitStatus status = only;
-    if (status == null) {
-      status = new LimitStatus(remaining, nanosToNextToken, nanosToFull);
-      only = status;
-    }
-    return status;
+    return all.get(index);
   }
 
   @Override

@@ -5,12 +5,9 @@ import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.util.AsciiString;
-import java.net.Inet4Address;
-import java.net.UnknownHostException;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -113,7 +110,7 @@ final class ForwardingHeaders {
     return upstream;
   }
 
-  /** The field names a {@code Connection} field lists, lower-case; empty (no allocation) without one. */
+  /** The field names a {@code Connection} field lists; empty (no allocation) without one. */
   private static List<String> connectionTokens(HttpHeaders headers) {
     if (!headers.contains(HttpHeaderNames.CONNECTION)) {
       return List.of();
@@ -121,7 +118,7 @@ final class ForwardingHeaders {
     List<String> tokens = new ArrayList<>(4);
     for (String value : headers.getAll(HttpHeaderNames.CONNECTION)) {
       for (String token : value.split(",")) {
-        String t = token.trim().toLowerCase(Locale.ROOT);
+        String t = token.trim();
         if (!t.isEmpty()) {
           tokens.add(t);
         }

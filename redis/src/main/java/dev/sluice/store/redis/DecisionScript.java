@@ -4,8 +4,6 @@ import dev.sluice.algorithm.Algorithm;
 import dev.sluice.algorithm.Gcra;
 import dev.sluice.limit.Limit;
 import dev.sluice.store.BucketSpec;
-import dev.sluice.store.Consumption;
-import dev.sluice.store.LimitStatus;
 import dev.sluice.store.StoreException;
 import java.io.IOException;
 import java.io.InputStream;
@@ -13,7 +11,6 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
-import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 
@@ -117,27 +114,6 @@ final class DecisionScript {
       throw new IllegalArgumentException("cost must be between 1 and the capacity of limit \""
           + limit.text() + "\" (" + max + "), got " + cost);
     }
-  }
-
-  /** Turns the script's reply into a {@link Consumption}; a malformed reply is a StoreException. */
-  Consumption parse(Object reply, int limits) {
-    if (!(reply instanceof List<?> list) || list.size() != 3 + 3 * limits) {
-      throw new StoreException(RedisMessages.unexpectedReply(reply));
-    }
-    long[] values = new long[list.size()];
-    for (int i = 0; i < values.length; i++) {
-      if (!(list.get(i) instanceof Long value)) {
-        throw new StoreException(RedisMessages.unexpectedReply(reply));
-      }
-      values[i] = value;
-    }
-    List<LimitStatus> statuses = new ArrayList<>(limits);
-    for (int i = 0; i < limits; i++) {
-      statuses.add(new LimitStatus(values[3 + 3 * i], values[4 + 3 * i], values[5 + 3 * i]));
-    }
-    boolean allowed = values[0] == 1;
-    return new Consumption(allowed, allowed ? -1 : (int) values[1], allowed ? 0 : values[2],
-        List.copyOf(statuses));
   }
 
   /** A script of this package's resources with the shared {@code clock.lua} prelude in front. */
