@@ -1,5 +1,6 @@
 package dev.sluice.config;
 
+import dev.sluice.match.EncodedSlashes;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.time.Duration;
@@ -18,6 +19,8 @@ import java.util.Optional;
  * @param adminToken the bearer token the admin API requires, read at load time from the
  *     environment variable named by {@code admin_token_env}; empty (the default) = the admin API
  *     needs no token. Never printed: {@link #toString()} redacts it
+ * @param encodedSlashes what {@code %2F} in a request path means for matching ({@code
+ *     encoded_slashes}, default {@link EncodedSlashes#DECODE}: a separator, as WSGI servers read it)
  */
 public record GatewaySettings(
     InetSocketAddress listen,
@@ -25,7 +28,8 @@ public record GatewaySettings(
     InetSocketAddress admin,
     Duration upstreamTimeout,
     int maxInflight,
-    Optional<String> adminToken) {
+    Optional<String> adminToken,
+    EncodedSlashes encodedSlashes) {
 
   /** Default {@code gateway.listen}. */
   public static final InetSocketAddress DEFAULT_LISTEN = new InetSocketAddress("127.0.0.1", 8080);
@@ -48,6 +52,7 @@ public record GatewaySettings(
     Objects.requireNonNull(admin, "admin");
     Objects.requireNonNull(upstreamTimeout, "upstreamTimeout");
     Objects.requireNonNull(adminToken, "adminToken");
+    Objects.requireNonNull(encodedSlashes, "encodedSlashes");
     if (upstreamTimeout.isNegative() || upstreamTimeout.isZero()) {
       throw new IllegalArgumentException("upstream timeout must be positive, got " + upstreamTimeout);
     }
@@ -57,6 +62,13 @@ public record GatewaySettings(
     if (adminToken.isPresent() && adminToken.get().isBlank()) {
       throw new IllegalArgumentException("the admin token is blank; expected a secret token");
     }
+  }
+
+  /** Settings that read {@code %2F} as a separator ({@code encoded_slashes: decode}, the default). */
+  public GatewaySettings(
+      InetSocketAddress listen, URI upstream, InetSocketAddress admin, Duration upstreamTimeout, int maxInflight,
+      Optional<String> adminToken) {
+    this(listen, upstream, admin, upstreamTimeout, maxInflight, adminToken, EncodedSlashes.DECODE);
   }
 
   /** Settings without abuse control: no in-flight cap, an admin API without a token. */
@@ -75,6 +87,7 @@ public record GatewaySettings(
   public String toString() {
     return "GatewaySettings[listen=" + listen + ", upstream=" + upstream + ", admin=" + admin
         + ", upstreamTimeout=" + upstreamTimeout + ", maxInflight=" + maxInflight
-        + ", adminToken=" + (adminToken.isPresent() ? "(set)" : "(none)") + "]";
+        + ", adminToken=" + (adminToken.isPresent() ? "(set)" : "(none)")
+        + ", encodedSlashes=" + encodedSlashes.configName() + "]";
   }
 }

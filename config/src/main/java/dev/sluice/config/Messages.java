@@ -77,6 +77,12 @@ final class Messages {
     return path + ": " + message;
   }
 
+  static String encodedSlashPattern(String path, String pattern, String mode) {
+    return path + ": " + quote(pattern) + " holds an encoded slash \"%2F\", which never matches while"
+        + " gateway.encoded_slashes is " + mode + "; expected " + quote(pattern.replace("%2F", "/"))
+        + ", or encoded_slashes: keep for an upstream that routes %2F as a literal";
+  }
+
   static String emptyList(String path, String example) {
     return path + " is empty; expected at least one entry, e.g. " + example;
   }

@@ -10,6 +10,7 @@ import dev.sluice.identity.IpHeader;
 import dev.sluice.limit.Limit;
 import dev.sluice.limit.LimitParser;
 import dev.sluice.limit.LimitSyntaxException;
+import dev.sluice.match.EncodedSlashes;
 import dev.sluice.match.PathPattern;
 import dev.sluice.policy.Mode;
 import dev.sluice.policy.Penalty;
@@ -62,7 +63,7 @@ final class PolicyFileReader {
   private static final List<String> TOP_LEVEL = List.of(
       "version", "gateway", "clients", "store", "headers", "audit_log", "exempt", "block", "defaults", "policies");
   private static final List<String> GATEWAY =
-      List.of("listen", "upstream", "admin", "upstream_timeout", "max_inflight", "admin_token_env");
+      List.of("listen", "upstream", "admin", "upstream_timeout", "max_inflight", "admin_token_env", "encoded_slashes");
   private static final List<String> CLIENTS =
       List.of("trusted_proxies", "ip_header", "ipv6_prefix", "api_key", "user", "session");
   private static final List<String> API_KEY = List.of("header", "query", "keys_file");
@@ -93,6 +94,8 @@ final class PolicyFileReader {
   private static final Map<String, Mode> MODES = byName(Mode.values(), Mode::configName);
   private static final Map<String, Priority> PRIORITIES = byName(Priority.values(), Priority::configName);
   private static final Map<String, Penalty.Scope> SCOPES = byName(Penalty.Scope.values(), Penalty.Scope::configName);
+  private static final Map<String, EncodedSlashes> ENCODED_SLASHES =
+      byName(EncodedSlashes.values(), EncodedSlashes::configName);
 
   private static final IdentitySpec IP = new IdentitySpec(IdentityKind.IP, null);
   /** {@code 2x}: a whole factor of at least 1, written with its x so nobody reads it as minutes. */
@@ -112,6 +115,8 @@ final class PolicyFileReader {
   private final List<Node> identityNodes = new ArrayList<>();
   private final List<IdentitySpec> identitySpecs = new ArrayList<>();
   private final List<String> identityPaths = new ArrayList<>();
+  /** {@code gateway.encoded_slashes}, read before the policies (their patterns are checked against it). */
+  private EncodedSlashes encodedSlashes = EncodedSlashes.DECODE;
 
   PolicyFileReader(String fileName, Path source, Path baseDir, Function<String, String> env) {
     this.fileName = fileName;
@@ -289,10 +294,15 @@ final class PolicyFileReader {
         adminToken = Optional.of(token);
       }
     }
+    if (f.has("encoded_slashes")) {
+      EncodedSlashes mode = w.choice(f.get("encoded_slashes"), "gateway.encoded_slashes", ENCODED_SLASHES);
+      ok &= mode != null;
+      encodedSlashes = mode == null ? encodedSlashes : mode;
+    }
     if (listen == null || admin == null || timeout == null || upstream == null || !ok) {
       return null;
     }
-    return new GatewaySettings(listen, upstream, admin, timeout, maxInflight, adminToken);
+    return new GatewaySettings(listen, upstream, admin, timeout, maxInflight, adminToken, encodedSlashes);
   }
 
   // ---- clients ----
@@ -867,7 +877,10 @@ final class PolicyFileReader {
     boolean ok = true;
     for (int i = 0; i < out.size(); i++) {
       try {
-        PathPattern.compile(out.get(i));
+        if (PathPattern.compile(out.get(i)).hasEncodedSlash() && encodedSlashes != EncodedSlashes.KEEP) {
+          w.error(items.get(i), Messages.encodedSlashPattern(path + "[" + i + "]", out.get(i), encodedSlashes.configName()));
+          ok = false;
+        }
       } catch (IllegalArgumentException e) {
         w.error(items.get(i), Messages.prefixed(path + "[" + i + "]", e.getMessage()));
         ok = false;

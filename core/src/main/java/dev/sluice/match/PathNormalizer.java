@@ -6,27 +6,53 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 
 /**
  * Normalises request targets to the path the upstream framework will route.
  *
- * <p>Design: the target is split on its <em>literal</em> {@code /} first, then each segment is
- * percent-decoded on its own, so an encoded slash ({@code %2F}) can never become a separator. The
- * output must be unambiguous and a fixed point of {@link #normalize} (normalising it again gives the
- * same text), so the few decoded characters that would otherwise change meaning on a second pass are
- * written back percent-encoded: {@code %} as {@code %25}, {@code /} as {@code %2F}, {@code ?} as
- * {@code %3F} and {@code #} as {@code %23}. Everything else is decoded (UTF-8, strictly).
+ * <p>Design: how an encoded slash ({@code %2F}) is read depends on the upstream ({@link
+ * EncodedSlashes}). With {@link EncodedSlashes#DECODE} (the default, what WSGI servers do) every
+ * escape is decoded first and the decoded path is then split on {@code /}, so {@code /auth%2Flogin}
+ * is {@code /auth/login}; with {@link EncodedSlashes#KEEP} the target is split on its
+ * <em>literal</em> {@code /} first and each segment decoded on its own, so {@code %2F} stays inside
+ * its segment; {@link EncodedSlashes#REJECT} refuses a path holding {@code %2F} and otherwise reads
+ * it like {@code KEEP} (there is no {@code %2F} left to read). Decoding is applied once: {@code
+ * %252F} is the three characters {@code %2F}, never a slash, as for the upstream.
+ *
+ * <p>The output must be unambiguous and a fixed point of {@link #normalize} (normalising it again
+ * gives the same text), so the few decoded characters that would otherwise change meaning on a second
+ * pass are written back percent-encoded: {@code %} as {@code %25}, {@code /} (only with {@code KEEP})
+ * as {@code %2F}, {@code ?} as {@code %3F} and {@code #} as {@code %23}. Everything else is decoded
+ * (UTF-8, strictly).
  *
  * <p>Dot-segments are removed as in RFC 3986 §5.2.4, after decoding (so {@code %2E%2E} is a
  * dot-segment too, otherwise it would be a way around path policies), except that {@code ..} above
  * the root is an error instead of being silently dropped. Repeated slashes are collapsed; a trailing
- * slash is kept. Control characters (U+0000–U+001F, U+007F), raw or decoded, are rejected: no
- * legitimate route contains them and they are a classic way to confuse logs and parsers.
+ * slash is kept. WSGI servers leave dot-segments and doubled slashes to the app (Werkzeug redirects
+ * {@code //a} to {@code /a}, and answers {@code /x/../a} with 404), so removing them can only make a
+ * policy match more requests than the app routes to its route, never fewer. Control characters
+ * (U+0000–U+001F, U+007F), raw or decoded, are rejected: no legitimate route contains them and they
+ * are a classic way to confuse logs and parsers.
+ *
+ * <p>Raw (unencoded) non-ASCII characters are accepted as the characters they are: a JSON {@code
+ * path} of the decision API may carry them. A gateway refuses raw bytes of 0x80 and above on the
+ * wire before it gets here (their meaning depends on the upstream's charset).
  *
  * <p>Thread-safe (stateless).
  */
 public final class PathNormalizer {
   private PathNormalizer() {}
+
+  /**
+   * Returns the normalised path of a request target with {@link EncodedSlashes#DECODE}, the
+   * default of {@code gateway.encoded_slashes}. See {@link #normalize(String, EncodedSlashes)}.
+   *
+   * @throws MalformedTargetException when the target cannot be normalised
+   */
+  public static String normalize(String requestTarget) {
+    return normalize(requestTarget, EncodedSlashes.DECODE);
+  }
 
   /**
    * Returns the normalised path of a request target (query string removed).
@@ -37,11 +63,14 @@ public final class PathNormalizer {
    *   <li>asterisk-form {@code *} (for {@code OPTIONS *}) → {@code *}, which no path pattern matches.
    * </ul>
    *
+   * @param encodedSlashes what {@code %2F} means (see {@link EncodedSlashes})
    * @throws MalformedTargetException when the target cannot be normalised (answered with 400): it is
    *     empty or does not start with {@code /}, has bad percent-encoding or invalid UTF-8, contains
-   *     a control character, or climbs above the root with {@code ..}
+   *     a control character, climbs above the root with {@code ..}, or (with {@link
+   *     EncodedSlashes#REJECT}) contains an encoded slash
    */
-  public static String normalize(String requestTarget) {
+  public static String normalize(String requestTarget, EncodedSlashes encodedSlashes) {
+    Objects.requireNonNull(encodedSlashes, "encodedSlashes");
     if (requestTarget == null || requestTarget.isEmpty()) {
       throw new MalformedTargetException("malformed request target \"\": it is empty; expected a path starting with \"/\"");
     }
@@ -50,21 +79,34 @@ public final class PathNormalizer {
     }
     int end = pathEnd(requestTarget);
     if (isNormalPath(requestTarget, end)) {
-      // Nearly every real target: return it (or its path) as it is, with no segment list.
+      // Nearly every real target: return it (or its path) as it is, with no segment list. It holds
+      // no "%", so no mode reads it differently.
       return end == requestTarget.length() ? requestTarget : requestTarget.substring(0, end);
     }
-    return normalizeSegments(requestTarget);
+    return normalizeSegments(requestTarget, encodedSlashes);
   }
 
   /** {@link #normalize} without the fast path: every target is taken apart segment by segment. */
-  static String normalizeSegments(String requestTarget) {
+  static String normalizeSegments(String requestTarget, EncodedSlashes encodedSlashes) {
     String path = stripQueryAndFragment(pathOfAbsoluteForm(requestTarget));
     if (!path.startsWith("/")) {
       throw new MalformedTargetException(
           "malformed request target " + quote(requestTarget) + ": expected a path starting with \"/\"");
     }
+    if (encodedSlashes == EncodedSlashes.REJECT) {
+      int slash = encodedSlash(path);
+      if (slash >= 0) {
+        throw new MalformedTargetException(
+            "malformed request target " + quote(requestTarget) + ": the encoded slash \""
+                + path.substring(slash, slash + 3) + "\" is refused (gateway.encoded_slashes: reject);"
+                + " expected \"/\" as the separator");
+      }
+    }
     List<String> segments = new ArrayList<>();
     boolean trailingSlash = false;
+    // DECODE: each literal segment is decoded, then the decoded text is split again on the slashes
+    // the escapes produced; KEEP and REJECT: the literal segments are final.
+    boolean splitDecoded = encodedSlashes == EncodedSlashes.DECODE;
     int start = 1;
     while (start <= path.length()) {
       int slash = path.indexOf('/', start);
@@ -75,19 +117,18 @@ public final class PathNormalizer {
         // Repeated slashes collapse; a final empty segment means the path ends with "/".
         trailingSlash = last ? true : trailingSlash;
       } else {
-        String segment = decodeSegment(requestTarget, raw, start);
-        if (segment.equals(".")) {
-          trailingSlash = true;
-        } else if (segment.equals("..")) {
-          if (segments.isEmpty()) {
-            throw new MalformedTargetException(
-                "malformed request target " + quote(requestTarget) + ": \"..\" climbs above the root");
+        String decoded = decodeSegment(requestTarget, raw);
+        if (splitDecoded && decoded.indexOf('/') >= 0) {
+          String[] parts = decoded.split("/", -1);
+          for (int i = 0; i < parts.length; i++) {
+            if (parts[i].isEmpty()) {
+              trailingSlash = i == parts.length - 1 || trailingSlash;
+            } else {
+              trailingSlash = addSegment(requestTarget, segments, escape(parts[i], false));
+            }
           }
-          segments.remove(segments.size() - 1);
-          trailingSlash = true;
         } else {
-          segments.add(segment);
-          trailingSlash = false;
+          trailingSlash = addSegment(requestTarget, segments, escape(decoded, !splitDecoded));
         }
       }
       start = end + 1;
@@ -103,6 +144,36 @@ public final class PathNormalizer {
       out.append('/');
     }
     return out.toString();
+  }
+
+  /**
+   * Applies one decoded, non-empty segment to the list: {@code .} is dropped, {@code ..} removes
+   * the previous segment. Returns whether the path now ends with a slash (after a dot-segment).
+   */
+  private static boolean addSegment(String requestTarget, List<String> segments, String segment) {
+    if (segment.equals(".")) {
+      return true;
+    }
+    if (segment.equals("..")) {
+      if (segments.isEmpty()) {
+        throw new MalformedTargetException(
+            "malformed request target " + quote(requestTarget) + ": \"..\" climbs above the root");
+      }
+      segments.remove(segments.size() - 1);
+      return true;
+    }
+    segments.add(segment);
+    return false;
+  }
+
+  /** Index of the first {@code %2F} or {@code %2f} in the path, or -1. */
+  private static int encodedSlash(String path) {
+    for (int i = path.indexOf('%'); i >= 0 && i + 2 < path.length(); i = path.indexOf('%', i + 1)) {
+      if (path.charAt(i + 1) == '2' && (path.charAt(i + 2) == 'F' || path.charAt(i + 2) == 'f')) {
+        return i;
+      }
+    }
+    return -1;
   }
 
   /** Where the path of an origin-form target ends: at its query or fragment, else its length. */
@@ -200,10 +271,10 @@ public final class PathNormalizer {
   }
 
   /**
-   * Percent-decodes one segment (which contains no literal {@code /}) as UTF-8 and re-encodes the
-   * characters that would be ambiguous in the output.
+   * Percent-decodes one literal segment (which contains no literal {@code /}) as UTF-8, rejecting
+   * control characters. The result may contain {@code /} (from {@code %2F}); see {@link #escape}.
    */
-  private static String decodeSegment(String target, String raw, int offsetInPath) {
+  private static String decodeSegment(String target, String raw) {
     if (isPlainAscii(raw)) {
       return raw; // the common case: nothing to decode, reject or escape, so no allocation
     }
@@ -244,7 +315,6 @@ public final class PathNormalizer {
           "malformed request target " + quote(target) + ": percent-encoded bytes in \"" + raw
               + "\" are not valid UTF-8");
     }
-    StringBuilder out = null;
     for (int i = 0; i < decoded.length(); i++) {
       char c = decoded.charAt(i);
       if (c < 0x20 || c == 0x7F) {
@@ -252,9 +322,22 @@ public final class PathNormalizer {
             "malformed request target " + quote(target) + ": contains control character U+"
                 + String.format("%04X", (int) c));
       }
+    }
+    return decoded;
+  }
+
+  /**
+   * Writes back percent-encoded the decoded characters that would change meaning when the output
+   * is normalised again: {@code %}, {@code ?}, {@code #}, and {@code /} when {@code slash} (a
+   * {@code KEEP} segment; in {@code DECODE} a segment never holds one).
+   */
+  private static String escape(String decoded, boolean slash) {
+    StringBuilder out = null;
+    for (int i = 0; i < decoded.length(); i++) {
+      char c = decoded.charAt(i);
       String escape = switch (c) {
         case '%' -> "%25";
-        case '/' -> "%2F";
+        case '/' -> slash ? "%2F" : null;
         case '?' -> "%3F";
         case '#' -> "%23";
         default -> null;

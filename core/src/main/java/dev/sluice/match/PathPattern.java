@@ -39,7 +39,8 @@ public final class PathPattern {
    *
    * <p>Literal parts must already be in normalised form (no {@code //}, no dot-segments, no
    * percent-encoding other than {@code %2F}, {@code %25}, {@code %3F}, {@code %23}), because they are
-   * compared with normalised paths; otherwise the pattern could never match and is rejected.
+   * compared with normalised paths; otherwise the pattern could never match and is rejected. A
+   * {@code %2F} can only match with {@link EncodedSlashes#KEEP} (see {@link #hasEncodedSlash()}).
    *
    * @throws IllegalArgumentException with a message naming the pattern and the problem when it is
    *     empty, does not start with {@code /}, uses {@code **} other than as the whole last segment,
@@ -87,7 +88,9 @@ public final class PathPattern {
     }
     String normalised;
     try {
-      normalised = PathNormalizer.normalize(source);
+      // KEEP is the mode that leaves the most patterns meaningful (a literal %2F inside a segment);
+      // whether %2F can match under the configured mode is the policy file reader's check.
+      normalised = PathNormalizer.normalize(source, EncodedSlashes.KEEP);
     } catch (MalformedTargetException e) {
       throw new IllegalArgumentException(
           "invalid path pattern " + quoted + ": it is not a valid path ("
@@ -137,6 +140,14 @@ public final class PathPattern {
       start = segmentEnd + 1;
     }
     return consumed;
+  }
+
+  /**
+   * Whether a literal segment holds an encoded slash ({@code %2F}): such a pattern matches only
+   * paths normalised with {@link EncodedSlashes#KEEP}; under the other modes it never matches.
+   */
+  public boolean hasEncodedSlash() {
+    return source.contains("%2F");
   }
 
   /** The pattern as written. */
