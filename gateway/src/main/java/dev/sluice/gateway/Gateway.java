@@ -107,7 +107,7 @@ public final class Gateway implements AutoCloseable {
       proxy =
           ProxyServer.start(
               settings.listen(), settings.upstream(), settings.upstreamTimeout(), config.headers(), engine, metrics, group,
-              settings.maxInflight());
+              settings.maxInflight(), settings.encodedSlashes());
       AdminServer admin = AdminServer.start(settings.admin(), registry, store, group, config.store().onError(),
           engine, InstantSource.system(), settings.adminToken());
       ScheduledFuture<?> refresh = scheduleBanRefresh(group, engine);

@@ -10,6 +10,7 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpRequest;
@@ -208,6 +209,11 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
       answerAndClose(malformed(cause));
       return;
     }
+    FullHttpResponse refusal = RequestConformance.refusal(request);
+    if (refusal != null) {
+      answerAndClose(refusal);
+      return;
+    }
     String framing = framingProblem(request);
     if (framing != null) {
       answerAndClose(Problems.badRequest(framing));
@@ -215,7 +221,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
     }
     RequestTarget target;
     try {
-      target = RequestTarget.parse(request.uri());
+      target = RequestTarget.parse(request.uri(), shared.encodedSlashes());
     } catch (IllegalArgumentException e) {
       answerAndClose(Problems.badRequest(e.getMessage()));
       return;
@@ -534,6 +540,10 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
         if (HttpUtil.isTransferEncodingChunked(request)) {
           headers.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
         }
+        if (!headers.contains(HttpHeaderNames.HOST)) {
+          // An HTTP/1.0 request may come without Host; the upstream gets HTTP/1.1, which needs one.
+          headers.set(HttpHeaderNames.HOST, shared.upstreamAuthority());
+        }
         upstreamRequest =
             new DefaultHttpRequest(HttpVersion.HTTP_1_1, request.method(), target.originForm(), headers);
         if (expectsContinue && hasBody && !continueSent) {
@@ -591,7 +601,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
         content.release();
         closeUpstream();
         if (!responseStarted && !responseComplete) {
-          answerAndClose(malformed(cause));
+          answerAndClose(Problems.badRequest(RequestConformance.malformedBody(cause)));
         } else {
           closeClient();
         }
@@ -790,12 +800,20 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
       }
     }
 
+    /**
+     * Closes the upstream connection. While the request is incomplete the connection is reset
+     * (SO_LINGER 0), not closed: after a clean close a server that reads a body until EOF would
+     * take the part it got for the whole request.
+     */
     void closeUpstream() {
       cancelTimeout();
       Channel up = upstream;
       upstream = null;
       if (up != null) {
         detach(up);
+        if (!requestComplete && up.isActive()) {
+          up.config().setOption(ChannelOption.SO_LINGER, 0);
+        }
         up.close();
       }
     }

@@ -3,6 +3,7 @@ package dev.sluice.gateway.proxy;
 import dev.sluice.config.HeaderStyle;
 import dev.sluice.engine.Engine;
 import dev.sluice.gateway.metrics.GatewayMetrics;
+import dev.sluice.match.EncodedSlashes;
 import io.netty.channel.EventLoop;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -20,6 +21,8 @@ final class ProxyContext {
   private final int maxIdlePerLoop;
   private final Map<EventLoop, UpstreamPool> pools = new ConcurrentHashMap<>();
   private final InflightLimiter inflight;
+  private final EncodedSlashes encodedSlashes;
+  private final String upstreamAuthority;
 
   ProxyContext(
       Engine engine,
@@ -29,8 +32,11 @@ final class ProxyContext {
       InetSocketAddress upstream,
       String upstreamText,
       int maxIdlePerLoop,
-      InflightLimiter inflight) {
+      InflightLimiter inflight,
+      EncodedSlashes encodedSlashes) {
     this.inflight = inflight;
+    this.encodedSlashes = encodedSlashes;
+    this.upstreamAuthority = java.net.URI.create(upstreamText).getRawAuthority();
     this.engine = engine;
     this.headerStyle = headerStyle;
     this.upstreamTimeout = upstreamTimeout;
@@ -47,6 +53,19 @@ final class ProxyContext {
   /** The global in-flight cap ({@link InflightLimiter#UNLIMITED} when none). */
   InflightLimiter inflight() {
     return inflight;
+  }
+
+  /** What {@code %2F} in a request path means for matching ({@code gateway.encoded_slashes}). */
+  EncodedSlashes encodedSlashes() {
+    return encodedSlashes;
+  }
+
+  /**
+   * {@code host[:port]} of the upstream URL: the {@code Host} sent upstream for a request that
+   * carried none (HTTP/1.0), as nginx's {@code proxy_pass} does.
+   */
+  String upstreamAuthority() {
+    return upstreamAuthority;
   }
 
   HeaderStyle headerStyle() {

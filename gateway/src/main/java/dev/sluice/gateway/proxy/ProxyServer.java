@@ -4,6 +4,7 @@ import dev.sluice.config.HeaderStyle;
 import dev.sluice.engine.Engine;
 import dev.sluice.gateway.metrics.GatewayMetrics;
 import dev.sluice.gateway.transport.Transports;
+import dev.sluice.match.EncodedSlashes;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -94,7 +95,28 @@ public final class ProxyServer implements AutoCloseable {
       GatewayMetrics metrics,
       EventLoopGroup group,
       int maxInflight) {
+    return start(listen, upstream, upstreamTimeout, headerStyle, engine, metrics, group, maxInflight,
+        EncodedSlashes.DECODE);
+  }
+
+  /**
+   * Binds the listener and starts proxying, matching paths with the given reading of {@code %2F}
+   * ({@code gateway.encoded_slashes}; {@link EncodedSlashes#REJECT} answers such targets 400).
+   *
+   * @see #start(InetSocketAddress, URI, Duration, HeaderStyle, Engine, GatewayMetrics, EventLoopGroup, int)
+   */
+  public static ProxyServer start(
+      InetSocketAddress listen,
+      URI upstream,
+      Duration upstreamTimeout,
+      HeaderStyle headerStyle,
+      Engine engine,
+      GatewayMetrics metrics,
+      EventLoopGroup group,
+      int maxInflight,
+      EncodedSlashes encodedSlashes) {
     Objects.requireNonNull(listen, "listen");
+    Objects.requireNonNull(encodedSlashes, "encodedSlashes");
     Objects.requireNonNull(engine, "engine");
     Objects.requireNonNull(group, "group");
     if (upstreamTimeout == null || upstreamTimeout.isNegative() || upstreamTimeout.isZero()) {
@@ -110,7 +132,8 @@ public final class ProxyServer implements AutoCloseable {
             upstreamAddress,
             upstream.toString(),
             MAX_IDLE_PER_LOOP,
-            maxInflight == 0 ? InflightLimiter.UNLIMITED : new InflightLimiter(maxInflight));
+            maxInflight == 0 ? InflightLimiter.UNLIMITED : new InflightLimiter(maxInflight),
+            encodedSlashes);
     HttpDecoderConfig decoderConfig =
         new HttpDecoderConfig()
             .setMaxInitialLineLength(MAX_INITIAL_LINE)

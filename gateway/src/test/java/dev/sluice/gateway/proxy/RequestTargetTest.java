@@ -3,6 +3,7 @@ package dev.sluice.gateway.proxy;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.sluice.match.EncodedSlashes;
 import dev.sluice.match.MalformedTargetException;
 import org.junit.jupiter.api.Test;
 
@@ -45,5 +46,27 @@ class RequestTargetTest {
   @Test
   void parse_dotDotAboveRoot_isRejected() {
     assertThatThrownBy(() -> RequestTarget.parse("/../etc/passwd")).isInstanceOf(MalformedTargetException.class);
+  }
+
+  @Test
+  void parse_encodedSlash_isMatchedAsTheUpstreamRoutesItAndForwardedAsSent() {
+    RequestTarget decode = RequestTarget.parse("/auth%2Flogin?x=1", EncodedSlashes.DECODE);
+    RequestTarget keep = RequestTarget.parse("/auth%2Flogin?x=1", EncodedSlashes.KEEP);
+
+    assertThat(decode.path()).isEqualTo("/auth/login");
+    assertThat(keep.path()).isEqualTo("/auth%2Flogin");
+    assertThat(decode.originForm()).isEqualTo("/auth%2Flogin?x=1").isEqualTo(keep.originForm());
+    assertThatThrownBy(() -> RequestTarget.parse("/auth%2flogin", EncodedSlashes.REJECT))
+        .isInstanceOf(MalformedTargetException.class)
+        .hasMessageContaining("the encoded slash \"%2f\" is refused (gateway.encoded_slashes: reject)");
+  }
+
+  @Test
+  void parse_rawByteOutsidePrintableAscii_isRejectedNamingIt() {
+    assertThatThrownBy(() -> RequestTarget.parse("/a?q=\u00e9"))
+        .isInstanceOf(MalformedTargetException.class)
+        .hasMessage("the request target contains the raw byte 0xE9 at offset 5; expected printable ASCII,"
+            + " with other bytes percent-encoded (as %E9)");
+    assertThatThrownBy(() -> RequestTarget.parse("/a\u007f")).isInstanceOf(MalformedTargetException.class);
   }
 }
