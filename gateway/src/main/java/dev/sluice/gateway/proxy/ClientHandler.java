@@ -812,7 +812,11 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
       if (up != null) {
         detach(up);
         if (!requestComplete && up.isActive()) {
-          up.config().setOption(ChannelOption.SO_LINGER, 0);
+          try {
+            up.config().setOption(ChannelOption.SO_LINGER, 0);
+          } catch (RuntimeException e) {
+            log.debug("cannot set SO_LINGER 0 on {}; closing it normally", up, e);
+          }
         }
         up.close();
       }

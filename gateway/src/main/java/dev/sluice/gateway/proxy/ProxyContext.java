@@ -36,7 +36,9 @@ final class ProxyContext {
       EncodedSlashes encodedSlashes) {
     this.inflight = inflight;
     this.encodedSlashes = encodedSlashes;
-    this.upstreamAuthority = java.net.URI.create(upstreamText).getRawAuthority();
+    java.net.URI upstreamUri = java.net.URI.create(upstreamText);
+    // host[:port] only: never a user-info part of the URL
+    this.upstreamAuthority = upstreamUri.getHost() + (upstreamUri.getPort() < 0 ? "" : ":" + upstreamUri.getPort());
     this.engine = engine;
     this.headerStyle = headerStyle;
     this.upstreamTimeout = upstreamTimeout;
