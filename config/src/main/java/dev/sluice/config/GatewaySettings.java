@@ -18,6 +18,8 @@ import java.util.Optional;
  * @param adminToken the bearer token the admin API requires, read at load time from the
  *     environment variable named by {@code admin_token_env}; empty (the default) = the admin API
  *     needs no token. Never printed: {@link #toString()} redacts it
+ * @param edge slow-client timeouts and connection caps ({@code header_timeout}, {@code
+ *     body_timeout}, {@code max_connections}, {@code max_connections_per_ip})
  */
 public record GatewaySettings(
     InetSocketAddress listen,
@@ -25,12 +27,15 @@ public record GatewaySettings(
     InetSocketAddress admin,
     Duration upstreamTimeout,
     int maxInflight,
-    Optional<String> adminToken) {
+    Optional<String> adminToken,
+    EdgeSettings edge) {
 
   /** Default {@code gateway.listen}. */
   public static final InetSocketAddress DEFAULT_LISTEN = new InetSocketAddress("127.0.0.1", 8080);
   /** Default {@code gateway.admin}. */
   public static final InetSocketAddress DEFAULT_ADMIN = new InetSocketAddress("127.0.0.1", 9090);
+  /** Longest {@code gateway.upstream_timeout}. */
+  public static final Duration MAX_UPSTREAM_TIMEOUT = Duration.ofHours(24);
   /** Default {@code gateway.upstream_timeout}. */
   public static final Duration DEFAULT_UPSTREAM_TIMEOUT = Duration.ofSeconds(30);
   /** {@link #maxInflight()} when {@code gateway.max_inflight} is not set: no global cap. */
@@ -48,8 +53,9 @@ public record GatewaySettings(
     Objects.requireNonNull(admin, "admin");
     Objects.requireNonNull(upstreamTimeout, "upstreamTimeout");
     Objects.requireNonNull(adminToken, "adminToken");
-    if (upstreamTimeout.isNegative() || upstreamTimeout.isZero()) {
-      throw new IllegalArgumentException("upstream timeout must be positive, got " + upstreamTimeout);
+    Objects.requireNonNull(edge, "edge");
+    if (upstreamTimeout.isNegative() || upstreamTimeout.isZero() || upstreamTimeout.compareTo(MAX_UPSTREAM_TIMEOUT) > 0) {
+      throw new IllegalArgumentException("upstream timeout must be positive and at most 24h, got " + dev.sluice.time.DurationText.format(upstreamTimeout));
     }
     if (maxInflight < 0) {
       throw new IllegalArgumentException("max_inflight must be at least 1 (or 0 for no cap), got " + maxInflight);
@@ -57,6 +63,13 @@ public record GatewaySettings(
     if (adminToken.isPresent() && adminToken.get().isBlank()) {
       throw new IllegalArgumentException("the admin token is blank; expected a secret token");
     }
+  }
+
+  /** Settings with the default {@link EdgeSettings}. */
+  public GatewaySettings(
+      InetSocketAddress listen, URI upstream, InetSocketAddress admin, Duration upstreamTimeout,
+      int maxInflight, Optional<String> adminToken) {
+    this(listen, upstream, admin, upstreamTimeout, maxInflight, adminToken, EdgeSettings.defaults());
   }
 
   /** Settings without abuse control: no in-flight cap, an admin API without a token. */
@@ -75,6 +88,6 @@ public record GatewaySettings(
   public String toString() {
     return "GatewaySettings[listen=" + listen + ", upstream=" + upstream + ", admin=" + admin
         + ", upstreamTimeout=" + upstreamTimeout + ", maxInflight=" + maxInflight
-        + ", adminToken=" + (adminToken.isPresent() ? "(set)" : "(none)") + "]";
+        + ", adminToken=" + (adminToken.isPresent() ? "(set)" : "(none)") + ", edge=" + edge + "]";
   }
 }
