@@ -48,7 +48,7 @@ public final class PolicyMatrix {
         .append(set.defaults().isPresent() ? " + defaults" : ", no defaults")
         .append("; store ").append(store.type().configName())
         .append(" (on_error ").append(store.onError().configName())
-        .append(", timeout ").append(store.timeout().toMillis()).append("ms)")
+        .append(", timeout ").append(duration(store.timeout())).append(")")
         .append("; headers ").append(config.headers().configName())
         .append('\n')
         .append("gateway: listen ").append(hostPort(config.gateway().listen()))
