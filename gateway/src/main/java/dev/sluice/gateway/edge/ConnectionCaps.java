@@ -2,8 +2,10 @@ package dev.sluice.gateway.edge;
 
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Predicate;
@@ -17,7 +19,9 @@ import java.util.function.Predicate;
  * <p>Why per peer address and not per client address: the cap protects file descriptors before
  * any request is parsed, so the forwarding headers are not known yet. Peers in {@code
  * clients.trusted_proxies} are exempt from the per-address cap (a load balancer carries many
- * clients on its own address) and count only towards the total.
+ * clients on its own address) and count only towards the total. IPv6 peers are counted per /64
+ * (the smallest network one host usually holds), so rotating through one's own addresses gains
+ * nothing.
  *
  * <p>Thread-safe: connections on every event loop share one instance; a count is taken and given
  * back exactly once per admitted connection ({@link #handler()} is one per channel).
@@ -73,9 +77,9 @@ public final class ConnectionCaps {
     return open.get();
   }
 
-  /** Connections open now from {@code address} (0 for an exempt peer). */
+  /** Connections open now from {@code address} (its /64 for IPv6; 0 for an exempt peer). */
   public int open(InetAddress address) {
-    return perAddress.getOrDefault(address, 0);
+    return perAddress.getOrDefault(key(address), 0);
   }
 
   /**
@@ -90,7 +94,7 @@ public final class ConnectionCaps {
     }
     if (address != null && !uncapped.test(address)) {
       boolean[] admitted = {false};
-      perAddress.compute(address, (a, n) -> {
+      perAddress.compute(key(address), (a, n) -> {
         int count = n == null ? 0 : n;
         if (count >= maxPerAddress) {
           return n;
@@ -109,7 +113,21 @@ public final class ConnectionCaps {
   void release(InetAddress address) {
     open.decrementAndGet();
     if (address != null && !uncapped.test(address)) {
-      perAddress.computeIfPresent(address, (a, n) -> n <= 1 ? null : n - 1);
+      perAddress.computeIfPresent(key(address), (a, n) -> n <= 1 ? null : n - 1);
+    }
+  }
+
+  /** The counted unit: the address itself for IPv4, its /64 for IPv6. */
+  static InetAddress key(InetAddress address) {
+    if (!(address instanceof Inet6Address)) {
+      return address;
+    }
+    byte[] bytes = address.getAddress();
+    java.util.Arrays.fill(bytes, 8, 16, (byte) 0);
+    try {
+      return InetAddress.getByAddress(bytes);
+    } catch (UnknownHostException impossible) {
+      return address; // 16 bytes are always a valid address
     }
   }
 
