@@ -139,7 +139,8 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
     }
     if (event instanceof IdleStateEvent) {
       // Only between requests, or while the gateway waits for a body to decide on: an exchange in
-      // progress is bounded by the upstream timeout, a client that stalls its body is not.
+      // progress is bounded by the upstream timeout, a client that stalls its body by
+      // body_timeout (ClientTimeouts).
       if (current == null || current.state == State.BUFFERING) {
         closeClient();
       }
