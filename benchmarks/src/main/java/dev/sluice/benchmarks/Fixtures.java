@@ -29,7 +29,8 @@ import java.util.List;
  * the path it claims to:
  *
  * <ul>
- *   <li><b>allowed</b>: N per second with burst N, above what one key can reach, so every call
+ *   <li><b>allowed</b>: N per second with burst N (for Sluice, whose limits take at most one token
+ *       a microsecond, 1,000,000 per second with a burst no run drains), above what one key can reach, so every call
  *       is admitted: N = {@link #HOT_PER_SECOND} for the hot key (which sees millions of calls
  *       per second), N = {@link #RANDOM_PER_SECOND}, a usual API limit, for the random keys (each
  *       key sees a call about every millionth operation). A huge N on every key would push some
@@ -83,9 +84,18 @@ final class Fixtures {
   // ------------------------------------------------------------------ Sluice
 
   static Limit sluiceLimit(boolean allowed, long perSecond) {
-    return allowed
-        ? Limit.of(perSecond, Duration.ofSeconds(1))
-        : new Limit(1, Duration.ofHours(1).toNanos(), 1, "1/hour");
+    if (!allowed) {
+      return new Limit(1, Duration.ofHours(1).toNanos(), 1, "1/hour");
+    }
+    // Sluice takes at most one token a microsecond (Limit.MIN_INTERVAL_NANOS); above that the hot
+    // key gets the fastest rate with the largest burst the bounds allow (9 billion tokens, more
+    // than any run consumes), so every call is still admitted and the GCRA step is the same.
+    long second = Duration.ofSeconds(1).toNanos();
+    long fastest = second / Limit.MIN_INTERVAL_NANOS;
+    if (perSecond <= fastest) {
+      return Limit.of(perSecond, Duration.ofSeconds(1));
+    }
+    return new Limit(fastest, second, Limit.MAX_CAPACITY_NANOS / Limit.MIN_INTERVAL_NANOS, null);
   }
 
   /**

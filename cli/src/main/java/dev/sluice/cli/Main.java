@@ -7,6 +7,8 @@ import picocli.CommandLine.Command;
  * Entry point of {@code sluice} (the runnable jar and the {@code ./sluice} launcher).
  *
  * <p>Exit codes: 0 success, 2 invalid policy file or invalid command line, 1 any other failure.
+ * A failure nobody foresaw is printed as one line ({@code sluice check: internal error: ...}),
+ * never as a stack trace.
  */
 @Command(
     name = "sluice",
@@ -20,7 +22,16 @@ public final class Main implements Runnable {
 
   /** Runs the command line and exits the JVM with its exit code. */
   public static void main(String[] args) {
-    System.exit(commandLine().execute(args));
+    int code;
+    try {
+      code = commandLine().execute(args);
+    } catch (Throwable t) {
+      // Last line of defence (an Error picocli does not handle, such as OutOfMemoryError): one
+      // line, never a stack trace.
+      System.err.println("sluice: internal error: " + InternalErrors.describe(t));
+      code = 1;
+    }
+    System.exit(code);
   }
 
   /**
@@ -28,7 +39,9 @@ public final class Main implements Runnable {
    * then {@link CommandLine#execute(String...)}).
    */
   public static CommandLine commandLine() {
-    return new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true);
+    return new CommandLine(new Main())
+        .setCaseInsensitiveEnumValuesAllowed(true)
+        .setExecutionExceptionHandler(InternalErrors::handle);
   }
 
   /** Without a subcommand: print usage to stderr and fail (a bare {@code sluice} is a usage error). */

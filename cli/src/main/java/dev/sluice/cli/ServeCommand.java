@@ -58,6 +58,7 @@ public final class ServeCommand implements Callable<Integer> {
       return INVALID;
     }
     SluiceConfig loaded = file.get();
+    loaded.warnings().forEach(warning -> log.warn("{}", warning)); // the same warnings check prints
     Store store;
     try {
       store = openStore(loaded.store());

@@ -1,12 +1,6 @@
 package dev.sluice.config;
 
-import java.io.IOException;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.AccessDeniedException;
-import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Objects;
@@ -23,6 +17,8 @@ import java.util.function.Function;
  *
  * <p>Side inputs: {@code clients.user.jwt.hs256_secret_env} and {@code gateway.admin_token_env}
  * name environment variables read at load time; {@code keys_file} and {@code jwks_file} are read relative to the policy file's folder.
+ * Every file read is bounded (policy file 1 MiB, keys file 16 MiB, JWKS file 1 MiB) and must be a
+ * regular file; every YAML value at most 4 KiB (see {@code YamlGuard}).
  *
  * <p>Stateless and thread-safe: every call reads afresh (a reload is just another {@code load}).
  */
@@ -51,16 +47,10 @@ public final class ConfigLoader {
     String name = file.toString();
     String text;
     try {
-      byte[] bytes = Files.readAllBytes(file);
-      text = StandardCharsets.UTF_8.newDecoder().decode(java.nio.ByteBuffer.wrap(bytes)).toString();
-    } catch (NoSuchFileException e) {
-      throw unreadable(name, "no such file");
-    } catch (AccessDeniedException e) {
-      throw unreadable(name, "permission denied");
-    } catch (CharacterCodingException e) {
-      throw unreadable(name, "it is not UTF-8 text");
-    } catch (IOException e) {
-      throw unreadable(name, Files.isDirectory(file) ? "it is a directory" : String.valueOf(e.getMessage()));
+      // Bounded, regular files only: -c /dev/zero or a FIFO is an error, not a hang or an OOM.
+      text = BoundedFiles.readText(file, BoundedFiles.MAX_POLICY_BYTES);
+    } catch (BoundedFiles.Unreadable e) {
+      throw unreadable(name, e.getMessage());
     }
     Path absolute = file.toAbsolutePath();
     Path dir = absolute.getParent() != null ? absolute.getParent() : absolute;

@@ -4,6 +4,7 @@ import dev.sluice.match.EncodedSlashes;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 
@@ -11,9 +12,10 @@ import java.util.Optional;
  * The {@code gateway:} section.
  *
  * @param listen where clients connect (default {@code 127.0.0.1:8080})
- * @param upstream the protected app, an {@code http://} or {@code https://} URL (required)
+ * @param upstream the protected app, an {@code http://} or {@code https://} URL; {@code null} when
+ *     only the decision API runs (a file without {@code gateway.upstream} but with {@code decision:})
  * @param admin the admin listener for metrics, health and admin API (default {@code 127.0.0.1:9090})
- * @param upstreamTimeout how long to wait for the upstream's response (default 30s)
+ * @param upstreamTimeout how long to wait for the upstream's response (default 30s, at most 24h)
  * @param maxInflight the most requests in flight to the upstream at once ({@code max_inflight});
  *     beyond it the gateway sheds by priority; {@link #NO_INFLIGHT_LIMIT} (0, the default) = no cap
  * @param adminToken the bearer token the admin API requires, read at load time from the
@@ -21,6 +23,9 @@ import java.util.Optional;
  *     needs no token. Never printed: {@link #toString()} redacts it
  * @param encodedSlashes what {@code %2F} in a request path means for matching ({@code
  *     encoded_slashes}, default {@link EncodedSlashes#DECODE}: a separator, as WSGI servers read it)
+ * @param edge slow-client timeouts and connection caps ({@code header_timeout}, {@code
+ *     body_timeout}, {@code max_connections}, {@code max_connections_per_ip})
+ * @param adminAccess {@code admin_hosts} and {@code admin_insecure} (default {@link AdminAccess#DEFAULT})
  */
 public record GatewaySettings(
     InetSocketAddress listen,
@@ -29,7 +34,9 @@ public record GatewaySettings(
     Duration upstreamTimeout,
     int maxInflight,
     Optional<String> adminToken,
-    EncodedSlashes encodedSlashes) {
+    EncodedSlashes encodedSlashes,
+    EdgeSettings edge,
+    AdminAccess adminAccess) {
 
   /** Default {@code gateway.listen}. */
   public static final InetSocketAddress DEFAULT_LISTEN = new InetSocketAddress("127.0.0.1", 8080);
@@ -37,24 +44,28 @@ public record GatewaySettings(
   public static final InetSocketAddress DEFAULT_ADMIN = new InetSocketAddress("127.0.0.1", 9090);
   /** Default {@code gateway.upstream_timeout}. */
   public static final Duration DEFAULT_UPSTREAM_TIMEOUT = Duration.ofSeconds(30);
+  /** Longest {@code gateway.upstream_timeout}. */
+  public static final Duration MAX_UPSTREAM_TIMEOUT = Duration.ofHours(24);
   /** {@link #maxInflight()} when {@code gateway.max_inflight} is not set: no global cap. */
   public static final int NO_INFLIGHT_LIMIT = 0;
 
   /**
    * Validates the settings.
    *
-   * @throws IllegalArgumentException when the timeout is not positive, {@code maxInflight} is
-   *     negative, or the admin token is blank
+   * @throws IllegalArgumentException when the timeout is not positive or longer than 24h,
+   *     {@code maxInflight} is negative, or the admin token is blank
    */
   public GatewaySettings {
     Objects.requireNonNull(listen, "listen");
-    Objects.requireNonNull(upstream, "upstream");
     Objects.requireNonNull(admin, "admin");
     Objects.requireNonNull(upstreamTimeout, "upstreamTimeout");
     Objects.requireNonNull(adminToken, "adminToken");
     Objects.requireNonNull(encodedSlashes, "encodedSlashes");
-    if (upstreamTimeout.isNegative() || upstreamTimeout.isZero()) {
-      throw new IllegalArgumentException("upstream timeout must be positive, got " + upstreamTimeout);
+    Objects.requireNonNull(edge, "edge");
+    Objects.requireNonNull(adminAccess, "adminAccess");
+    if (upstreamTimeout.isNegative() || upstreamTimeout.isZero() || upstreamTimeout.compareTo(MAX_UPSTREAM_TIMEOUT) > 0) {
+      throw new IllegalArgumentException("upstream timeout must be positive and at most 24h, got "
+          + dev.sluice.time.DurationText.format(upstreamTimeout));
     }
     if (maxInflight < 0) {
       throw new IllegalArgumentException("max_inflight must be at least 1 (or 0 for no cap), got " + maxInflight);
@@ -64,17 +75,52 @@ public record GatewaySettings(
     }
   }
 
-  /** Settings that read {@code %2F} as a separator ({@code encoded_slashes: decode}, the default). */
+  /** Settings with every later section at its default. */
   public GatewaySettings(
       InetSocketAddress listen, URI upstream, InetSocketAddress admin, Duration upstreamTimeout, int maxInflight,
       Optional<String> adminToken) {
-    this(listen, upstream, admin, upstreamTimeout, maxInflight, adminToken, EncodedSlashes.DECODE);
+    this(listen, upstream, admin, upstreamTimeout, maxInflight, adminToken, EncodedSlashes.DECODE,
+        EdgeSettings.defaults(), AdminAccess.DEFAULT);
+  }
+
+  /** Settings with the given {@code encoded_slashes} and defaults otherwise. */
+  public GatewaySettings(
+      InetSocketAddress listen, URI upstream, InetSocketAddress admin, Duration upstreamTimeout, int maxInflight,
+      Optional<String> adminToken, EncodedSlashes encodedSlashes) {
+    this(listen, upstream, admin, upstreamTimeout, maxInflight, adminToken, encodedSlashes,
+        EdgeSettings.defaults(), AdminAccess.DEFAULT);
+  }
+
+  /** Settings with the given edge settings and defaults otherwise. */
+  public GatewaySettings(
+      InetSocketAddress listen, URI upstream, InetSocketAddress admin, Duration upstreamTimeout, int maxInflight,
+      Optional<String> adminToken, EdgeSettings edge) {
+    this(listen, upstream, admin, upstreamTimeout, maxInflight, adminToken, EncodedSlashes.DECODE, edge,
+        AdminAccess.DEFAULT);
+  }
+
+  /** Settings with the given admin access rules and defaults otherwise. */
+  public GatewaySettings(
+      InetSocketAddress listen, URI upstream, InetSocketAddress admin, Duration upstreamTimeout, int maxInflight,
+      Optional<String> adminToken, AdminAccess adminAccess) {
+    this(listen, upstream, admin, upstreamTimeout, maxInflight, adminToken, EncodedSlashes.DECODE,
+        EdgeSettings.defaults(), adminAccess);
   }
 
   /** Settings without abuse control: no in-flight cap, an admin API without a token. */
   public GatewaySettings(
       InetSocketAddress listen, URI upstream, InetSocketAddress admin, Duration upstreamTimeout) {
     this(listen, upstream, admin, upstreamTimeout, NO_INFLIGHT_LIMIT, Optional.empty());
+  }
+
+  /**
+   * Loud warnings about an admin API without a token (one sentence each; empty when a token is
+   * configured): on loopback any local process can use it; beyond loopback only
+   * {@code admin_insecure: true} lets the file load at all. {@code check} and {@code serve}
+   * print them on stderr.
+   */
+  public List<String> adminWarnings() {
+    return AdminRules.warnings(this);
   }
 
   /** Whether {@code max_inflight} caps the requests in flight to the upstream. */
@@ -88,6 +134,7 @@ public record GatewaySettings(
     return "GatewaySettings[listen=" + listen + ", upstream=" + upstream + ", admin=" + admin
         + ", upstreamTimeout=" + upstreamTimeout + ", maxInflight=" + maxInflight
         + ", adminToken=" + (adminToken.isPresent() ? "(set)" : "(none)")
-        + ", encodedSlashes=" + encodedSlashes.configName() + "]";
+        + ", encodedSlashes=" + encodedSlashes.configName() + ", edge=" + edge
+        + ", adminAccess=" + adminAccess + "]";
   }
 }

@@ -64,6 +64,10 @@ final class Messages {
         + "; expected a positive whole number with a unit ms, s, m, h or d (e.g. 50ms, 30s, 15m, 24h)";
   }
 
+  static String durationTooLong(String path, String value, java.time.Duration max) {
+    return path + ": " + value + " is too long; expected at most " + dev.sluice.time.DurationText.format(max);
+  }
+
   static String badAddress(String path, String value, String problem) {
     return path + ": bad address " + quote(value) + ": " + problem
         + "; expected host:port (e.g. 127.0.0.1:8080 or [::1]:8080)";
@@ -93,6 +97,34 @@ final class Messages {
 
   static String yamlSyntax(String problem) {
     return "YAML syntax error: " + problem;
+  }
+
+  static String scalarTooLong(int length, int max) {
+    return "a value of " + length + " characters; expected at most " + max
+        + " (limits, paths, names and file names are short)";
+  }
+
+  static String tooDeep(int max) {
+    return "lists and mappings nest more than " + max + " levels deep here; expected a policy file"
+        + " nested a few levels (version, policies, match, paths)";
+  }
+
+  static String recursiveAlias(String alias) {
+    return "alias *" + alias + " refers to a value that contains it; expected an alias to a value"
+        + " defined before it, outside it";
+  }
+
+  static String aliasExpandsTooMuch(String alias, long size, int max) {
+    return "alias *" + alias + " expands to " + size + " values, which makes the policy file larger"
+        + " than " + max + " values once aliases are expanded; expected fewer (an alias bomb?)";
+  }
+
+  static String tooManyValues(int max) {
+    return "the policy file has more than " + max + " values; expected fewer";
+  }
+
+  static String fileTooLarge(String size) {
+    return "the policy file is larger than " + size + "; expected a file of at most " + size;
   }
 
   static String cannotRead(String problem) {

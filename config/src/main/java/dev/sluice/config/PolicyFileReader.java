@@ -20,14 +20,11 @@ import dev.sluice.policy.OnError;
 import dev.sluice.policy.Policy;
 import dev.sluice.policy.PolicyConfigException;
 import dev.sluice.policy.PolicySet;
-import java.io.IOException;
 import java.io.StringReader;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -63,7 +60,8 @@ final class PolicyFileReader {
   private static final List<String> TOP_LEVEL = List.of(
       "version", "gateway", "clients", "store", "headers", "audit_log", "exempt", "block", "defaults", "policies");
   private static final List<String> GATEWAY =
-      List.of("listen", "upstream", "admin", "upstream_timeout", "max_inflight", "admin_token_env", "encoded_slashes");
+      List.of("listen", "upstream", "admin", "upstream_timeout", "max_inflight", "admin_token_env",
+          "encoded_slashes", "header_timeout", "body_timeout", "max_connections", "max_connections_per_ip");
   private static final List<String> CLIENTS =
       List.of("trusted_proxies", "ip_header", "ipv6_prefix", "api_key", "user", "session");
   private static final List<String> API_KEY = List.of("header", "query", "keys_file");
@@ -117,6 +115,8 @@ final class PolicyFileReader {
   private final List<String> identityPaths = new ArrayList<>();
   /** {@code gateway.encoded_slashes}, read before the policies (their patterns are checked against it). */
   private EncodedSlashes encodedSlashes = EncodedSlashes.DECODE;
+  /** Warnings found while reading sections (trusted proxies), before the policy warnings. */
+  private final List<String> sectionWarnings = new ArrayList<>();
 
   PolicyFileReader(String fileName, Path source, Path baseDir, Function<String, String> env) {
     this.fileName = fileName;
@@ -141,12 +141,21 @@ final class PolicyFileReader {
   }
 
   private Node compose(String yaml) {
+    if (yaml.length() > BoundedFiles.MAX_POLICY_BYTES) {
+      w.errorAtLine(1, 1, Messages.fileTooLarge(BoundedFiles.size(BoundedFiles.MAX_POLICY_BYTES)));
+      return null;
+    }
     LoaderOptions options = new LoaderOptions();
     options.setAllowDuplicateKeys(true); // duplicates are reported by the walker, with both lines
-    options.setMaxAliasesForCollections(50);
-    options.setNestingDepthLimit(50);
-    options.setCodePointLimit(4 * 1024 * 1024);
+    // YamlGuard bounds what matters (expanded size, depth, value length) with positions; these
+    // SnakeYAML guards stay as a second line above its bounds.
+    options.setMaxAliasesForCollections(YamlGuard.MAX_VALUES);
+    options.setNestingDepthLimit(YamlGuard.MAX_DEPTH + 16);
+    options.setCodePointLimit(BoundedFiles.MAX_POLICY_BYTES + 1);
     try {
+      if (!YamlGuard.check(yaml, options, w)) {
+        return null;
+      }
       return new Yaml(options).compose(new StringReader(yaml));
     } catch (MarkedYAMLException e) {
       Mark mark = e.getProblemMark() != null ? e.getProblemMark() : e.getContextMark();
@@ -210,8 +219,9 @@ final class PolicyFileReader {
     if (policies == null || gateway == null || store == null || headers == null) {
       return null;
     }
-    return new SluiceConfig(source, gateway, store, headers, auditLog, policies,
-        Warnings.of(policies, apiKeysChecked, sessionsChecked));
+    List<String> warnings = new ArrayList<>(sectionWarnings);
+    warnings.addAll(Warnings.of(policies, apiKeysChecked, sessionsChecked));
+    return new SluiceConfig(source, gateway, store, headers, auditLog, policies, warnings);
   }
 
   /**
@@ -264,7 +274,7 @@ final class PolicyFileReader {
     InetSocketAddress listen = f.has("listen") ? w.address(f.get("listen"), "gateway.listen") : GatewaySettings.DEFAULT_LISTEN;
     InetSocketAddress admin = f.has("admin") ? w.address(f.get("admin"), "gateway.admin") : GatewaySettings.DEFAULT_ADMIN;
     Duration timeout = f.has("upstream_timeout")
-        ? w.duration(f.get("upstream_timeout"), "gateway.upstream_timeout")
+        ? w.duration(f.get("upstream_timeout"), "gateway.upstream_timeout", GatewaySettings.MAX_UPSTREAM_TIMEOUT)
         : GatewaySettings.DEFAULT_UPSTREAM_TIMEOUT;
     URI upstream = null;
     if (!f.has("upstream")) {
@@ -299,10 +309,12 @@ final class PolicyFileReader {
       ok &= mode != null;
       encodedSlashes = mode == null ? encodedSlashes : mode;
     }
-    if (listen == null || admin == null || timeout == null || upstream == null || !ok) {
+    EdgeSettings edge = GatewayEdge.read(w, f);
+    if (listen == null || admin == null || timeout == null || upstream == null || !ok || edge == null) {
       return null;
     }
-    return new GatewaySettings(listen, upstream, admin, timeout, maxInflight, adminToken, encodedSlashes);
+    return new GatewaySettings(listen, upstream, admin, timeout, maxInflight, adminToken, encodedSlashes, edge,
+        AdminAccess.DEFAULT);
   }
 
   // ---- clients ----
@@ -321,6 +333,8 @@ final class PolicyFileReader {
       CidrSet proxies = cidrs(f.get("trusted_proxies"), "clients.trusted_proxies");
       if (proxies != null) {
         coreRun(f.get("trusted_proxies"), "clients.trusted_proxies", () -> b.trustedProxies(proxies));
+        String header = f.has("ip_header") && f.get("ip_header") instanceof ScalarNode s ? s.getValue() : "x-forwarded-for";
+        sectionWarnings.addAll(Warnings.trustedProxies(proxies, header));
       }
     }
     if (f.has("ip_header")) {
@@ -402,7 +416,7 @@ final class PolicyFileReader {
 
   /** The entries of a keys file (blank and {@code #} lines skipped), or {@code null} (reported). */
   private List<String> keysFile(Node node, String path, String what, String expected) {
-    String text = readReferenced(node, path);
+    String text = readReferenced(node, path, BoundedFiles.MAX_KEYS_BYTES);
     if (text == null) {
       return null;
     }
@@ -448,7 +462,7 @@ final class PolicyFileReader {
       }
     } else {
       String path = "clients.user.jwt.jwks_file";
-      String json = readReferenced(f.get("jwks_file"), path);
+      String json = readReferenced(f.get("jwks_file"), path, BoundedFiles.MAX_JWKS_BYTES);
       if (json != null) {
         coreRun(f.get("jwks_file"), path, () -> b.jwtJwks(header, claim, json));
       }
@@ -479,8 +493,8 @@ final class PolicyFileReader {
     return null;
   }
 
-  /** Reads a file named relative to the policy file's folder. */
-  private String readReferenced(Node node, String path) {
+  /** Reads a regular file of at most {@code maxBytes} named relative to the policy file's folder. */
+  private String readReferenced(Node node, String path, int maxBytes) {
     String name = w.nonBlank(node, path);
     if (name == null) {
       return null;
@@ -493,11 +507,10 @@ final class PolicyFileReader {
       return null;
     }
     try {
-      return Files.readString(file, StandardCharsets.UTF_8);
-    } catch (NoSuchFileException e) {
-      w.error(node, Messages.cannotReadReferenced(path, name, "no such file (looked for " + file + ")"));
-    } catch (IOException | RuntimeException e) {
-      w.error(node, Messages.cannotReadReferenced(path, name, String.valueOf(e.getMessage())));
+      return BoundedFiles.readText(file, maxBytes);
+    } catch (BoundedFiles.Unreadable e) {
+      String problem = e.getMessage().equals("no such file") ? "no such file (looked for " + file + ")" : e.getMessage();
+      w.error(node, Messages.cannotReadReferenced(path, name, problem));
     }
     return null;
   }
@@ -539,7 +552,8 @@ final class PolicyFileReader {
     int before = w.errors().size();
     StoreType type = f.has("type") ? w.choice(f.get("type"), "store.type", STORE_TYPES) : StoreType.MEMORY;
     OnError onError = f.has("on_error") ? w.choice(f.get("on_error"), "store.on_error", ON_ERRORS) : OnError.ALLOW;
-    Duration timeout = f.has("timeout") ? w.duration(f.get("timeout"), "store.timeout") : StoreSettings.DEFAULT_TIMEOUT;
+    Duration timeout = f.has("timeout")
+        ? w.duration(f.get("timeout"), "store.timeout", StoreSettings.MAX_TIMEOUT) : StoreSettings.DEFAULT_TIMEOUT;
     long maxKeys = StoreSettings.DEFAULT_MAX_KEYS;
     if (f.has("max_keys")) {
       Long n = w.integer(f.get("max_keys"), "store.max_keys", 1, Long.MAX_VALUE);

@@ -48,7 +48,7 @@ public final class PolicyMatrix {
         .append(set.defaults().isPresent() ? " + defaults" : ", no defaults")
         .append("; store ").append(store.type().configName())
         .append(" (on_error ").append(store.onError().configName())
-        .append(", timeout ").append(store.timeout().toMillis()).append("ms)")
+        .append(", timeout ").append(duration(store.timeout())).append(")")
         .append("; headers ").append(config.headers().configName())
         .append('\n')
         .append("gateway: listen ").append(hostPort(config.gateway().listen()))
@@ -135,18 +135,7 @@ public final class PolicyMatrix {
    * beyond 48h (people write 24h, not 1d).
    */
   static String duration(Duration d) {
-    long ms = d.toMillis();
-    if (ms > 172_800_000L && ms % 86_400_000L == 0) {
-      return ms / 86_400_000L + "d";
-    }
-    long[] sizes = {3_600_000L, 60_000L, 1_000L};
-    String[] units = {"h", "m", "s"};
-    for (int i = 0; i < sizes.length; i++) {
-      if (ms % sizes[i] == 0) {
-        return ms / sizes[i] + units[i];
-      }
-    }
-    return ms + "ms";
+    return dev.sluice.time.DurationText.format(d);
   }
 
   private static List<String> paths(Policy p) {

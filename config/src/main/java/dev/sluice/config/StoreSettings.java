@@ -21,6 +21,8 @@ public record StoreSettings(
 
   /** Default {@code store.timeout}. */
   public static final Duration DEFAULT_TIMEOUT = Duration.ofMillis(50);
+  /** Longest {@code store.timeout}: a store slower than this is down, whatever it says. */
+  public static final Duration MAX_TIMEOUT = Duration.ofMinutes(1);
   /** Default {@code store.max_keys}; the same as the memory store's own default. */
   public static final long DEFAULT_MAX_KEYS = 1_000_000L;
 
@@ -33,7 +35,7 @@ public record StoreSettings(
       throw new IllegalArgumentException("a redis store needs at least one url");
     }
     if (timeout.isNegative() || timeout.isZero()) {
-      throw new IllegalArgumentException("store timeout must be positive, got " + timeout);
+      throw new IllegalArgumentException("store timeout must be positive, got " + dev.sluice.time.DurationText.format(timeout));
     }
     if (maxKeys <= 0) {
       throw new IllegalArgumentException("store max_keys must be positive, got " + maxKeys);

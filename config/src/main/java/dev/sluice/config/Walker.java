@@ -241,8 +241,28 @@ final class Walker {
     return value.longValueExact();
   }
 
-  /** {@code 50ms}, {@code 30s}, {@code 15m}, {@code 24h}, {@code 7d}; positive. */
+  /** The longest duration any field takes unless it names a shorter bound: one year. */
+  static final Duration MAX_DURATION = Duration.ofDays(365);
+
+  /** {@code 50ms}, {@code 30s}, {@code 15m}, {@code 24h}, {@code 7d}; positive, at most {@link #MAX_DURATION}. */
   Duration duration(Node node, String path) {
+    return duration(node, path, MAX_DURATION);
+  }
+
+  /**
+   * {@code 50ms}, {@code 30s}, {@code 15m}, {@code 24h}, {@code 7d}; positive and at most {@code
+   * max}, so no duration reaches the long-nanosecond overflow of the code that uses it.
+   */
+  Duration duration(Node node, String path, Duration max) {
+    Duration d = parseDuration(node, path);
+    if (d != null && d.compareTo(max) > 0) {
+      error(node, Messages.durationTooLong(path, ((ScalarNode) node).getValue().trim(), max));
+      return null;
+    }
+    return d;
+  }
+
+  private Duration parseDuration(Node node, String path) {
     String text = string(node, path);
     if (text == null) {
       return null;

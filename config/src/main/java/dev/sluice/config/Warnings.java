@@ -1,10 +1,13 @@
 package dev.sluice.config;
 
+import dev.sluice.identity.Cidr;
+import dev.sluice.identity.CidrSet;
 import dev.sluice.identity.IdentityKind;
 import dev.sluice.identity.IdentitySpec;
 import dev.sluice.match.PathPattern;
 import dev.sluice.policy.Policy;
 import dev.sluice.policy.PolicySet;
+import java.net.Inet4Address;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -45,6 +48,35 @@ final class Warnings {
             + " without a keys_file and no ip limit covers " + String.join(", ", p.paths())
             + ": any invented value gets fresh buckets; " + fix);
       }
+    }
+    return warnings;
+  }
+
+  /** IPv4 ranges wider than this prefix (more than 16.7 million addresses) are "everyone". */
+  static final int WIDEST_TRUSTED_IPV4_PREFIX = 8;
+  /** IPv6 likewise; fc00::/7 (every unique local address) is the widest private range. */
+  static final int WIDEST_TRUSTED_IPV6_PREFIX = 7;
+
+  /**
+   * A trusted proxy range so wide that it holds clients, not proxies ({@code 0.0.0.0/0}, {@code
+   * ::/0}, any IPv4 range wider than /8 or IPv6 range wider than /7): every client in it may write
+   * its own {@code ip_header} and so choose its address, which undoes ip limits, bans and exempt
+   * addresses.
+   */
+  static List<String> trustedProxies(CidrSet proxies, String ipHeader) {
+    List<String> warnings = new ArrayList<>();
+    for (Cidr cidr : proxies.cidrs()) {
+      boolean v4 = cidr.network() instanceof Inet4Address;
+      int widest = v4 ? WIDEST_TRUSTED_IPV4_PREFIX : WIDEST_TRUSTED_IPV6_PREFIX;
+      if (cidr.prefixLength() >= widest) {
+        continue;
+      }
+      String who = cidr.prefixLength() == 0 ? "every " + (v4 ? "IPv4" : "IPv6") + " address" : "2^"
+          + ((v4 ? 32 : 128) - cidr.prefixLength()) + " addresses";
+      warnings.add("clients.trusted_proxies lists " + cidr + ", which covers " + who
+          + ": any client in it is trusted to report the client address, so it can send its own "
+          + ipHeader + " and choose its identity, escaping ip limits and bans and claiming exempt"
+          + " addresses; list only your proxies' addresses (e.g. 10.0.0.5/32 or 10.0.0.0/8)");
     }
     return warnings;
   }

@@ -40,7 +40,7 @@ class ConfigErrorsTest {
     assertThat(errorsOf("broken/unknown-field.yaml")).containsExactly(
         "unknown-field.yaml:4:3: unknown field \"listn\" in gateway; did you mean \"listen\"?"
             + " (valid fields: listen, upstream, admin, upstream_timeout, max_inflight, admin_token_env,"
-            + " encoded_slashes)");
+            + " encoded_slashes, header_timeout, body_timeout, max_connections, max_connections_per_ip)");
   }
 
   @Test
@@ -235,8 +235,8 @@ class ConfigErrorsTest {
   @Test
   void penalty_badFields_areAllRejectedAtTheirValues() {
     assertThat(errorsOf("broken/bad-penalty.yaml")).containsExactly(
-        "bad-penalty.yaml:8:30: policies[0].penalty.max: penalty max PT1H is not allowed; expected a"
-            + " duration from the ban (PT2H) to 365 days (use block: for permanent refusals)",
+        "bad-penalty.yaml:8:30: policies[0].penalty.max: penalty max 1h is not allowed; expected a"
+            + " duration from the ban (2h) to 365d (use block: for permanent refusals)",
         "bad-penalty.yaml:12:14: policies[1].penalty.ban is required; e.g. ban: 15m",
         "bad-penalty.yaml:12:37: policies[1].penalty.scope: unknown value \"global\"; expected one of"
             + " policy, all",

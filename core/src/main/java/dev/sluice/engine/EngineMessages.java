@@ -1,5 +1,6 @@
 package dev.sluice.engine;
 
+import dev.sluice.time.DurationText;
 import java.time.Duration;
 
 /** The engine's messages, in one place so tests can assert the exact text. */
@@ -11,17 +12,17 @@ final class EngineMessages {
   }
 
   static String badTimeout(Duration timeout) {
-    return "store timeout " + timeout + " is not allowed; expected a positive duration such as 50ms";
+    return "store timeout " + DurationText.format(timeout) + " is not allowed; expected a positive duration such as 50ms";
   }
 
   static String badLease(Duration lease) {
-    return "permit lease " + lease + " is not allowed; expected a positive duration longer than"
+    return "permit lease " + DurationText.format(lease) + " is not allowed; expected a positive duration longer than"
         + " the longest exchange, such as 5m";
   }
 
   static String banReason(dev.sluice.policy.Policy policy, String item, long offence, Duration length) {
     return "policy \"" + policy.name() + "\" refused the identity (limit " + item + "); offence "
-        + offence + ", banned for " + length;
+        + offence + ", banned for " + DurationText.format(length);
   }
 
   static String nullStage() {

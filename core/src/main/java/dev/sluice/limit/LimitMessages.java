@@ -1,10 +1,13 @@
 package dev.sluice.limit;
 
+import dev.sluice.time.DurationText;
+
 /**
  * Every message of the {@code limit} package, in one place (like Bucket4j's {@code
  * BucketExceptions}) so they stay consistent and tests can assert their exact text.
  */
 final class LimitMessages {
+  private static final long MAX_DAYS = Limit.MAX_PERIOD_NANOS / 86_400_000_000_000L;
   static final String UNITS = "second, minute, hour or day (or s, m, h, d)";
   static final String GRAMMAR =
       "expected N/unit, N per unit or N/M units, optionally followed by burst B"
@@ -14,7 +17,65 @@ final class LimitMessages {
   private LimitMessages() {}
 
   private static LimitSyntaxException syntax(String text, int column, String detail) {
-    return new LimitSyntaxException("invalid limit \"" + text + "\": " + detail, column);
+    return new LimitSyntaxException("invalid limit " + quoted(text) + ": " + detail, column);
+  }
+
+  /** The limit text in quotes; an overlong one is cut (a message must not repeat megabytes). */
+  static String quoted(String text) {
+    if (text.length() <= Limit.MAX_TEXT_LENGTH) {
+      return "\"" + text + "\"";
+    }
+    return "\"" + text.substring(0, 20) + "...\" (" + text.length() + " characters)";
+  }
+
+  static LimitSyntaxException tooLong(String text) {
+    return syntax(text, Limit.MAX_TEXT_LENGTH, "the limit is " + text.length() + " characters long, at most "
+        + Limit.MAX_TEXT_LENGTH + "; " + GRAMMAR);
+  }
+
+  static LimitSyntaxException rateTooHigh(String text, int column, long quantity, String period, long max) {
+    return syntax(text, column, rateProblem(quantity, period, max));
+  }
+
+  private static String rateProblem(long quantity, String period, long max) {
+    return "the quantity " + quantity + " is too large for a period of " + period
+        + ": at most one token a microsecond, so at most " + max;
+  }
+
+  static LimitSyntaxException capacityTooLarge(String text, int column, long burst, long intervalNanos) {
+    return syntax(text, column, capacityProblem(burst, intervalNanos));
+  }
+
+  private static String capacityProblem(long burst, long intervalNanos) {
+    long maxBurst = Limit.MAX_CAPACITY_NANOS / intervalNanos;
+    String refill = capacityText(burst, intervalNanos);
+    return "the burst " + burst + " is too large: a bucket of " + burst + " tokens takes " + refill
+        + " to refill, at most 2^53 ns (about " + MAX_DAYS + " days); expected a burst of at most " + maxBurst;
+  }
+
+  private static String capacityText(long burst, long intervalNanos) {
+    long high = Math.multiplyHigh(burst, intervalNanos);
+    long nanos = burst * intervalNanos;
+    if (high != 0 || nanos < 0) {
+      return "more than 292 years";
+    }
+    return DurationText.format(java.time.Duration.ofNanos(nanos));
+  }
+
+  /** See {@link Limit#boundsProblem()}; {@code null} when within bounds. */
+  static String boundsProblem(Limit limit) {
+    if (limit.periodNanos() > Limit.MAX_PERIOD_NANOS) {
+      return "the period " + DurationText.format(limit.period()) + " is too long, at most " + MAX_DAYS + " days";
+    }
+    long maxQuantity = limit.periodNanos() / Limit.MIN_INTERVAL_NANOS;
+    if (limit.quantity() > maxQuantity) {
+      return rateProblem(limit.quantity(), DurationText.format(limit.period()), maxQuantity);
+    }
+    long interval = limit.emissionIntervalNanos();
+    if (limit.burst() > Limit.MAX_CAPACITY_NANOS / interval) {
+      return capacityProblem(limit.burst(), interval);
+    }
+    return null;
   }
 
   /** How a token is quoted in a message: {@code "abc"}, or "the end of the text". */
@@ -62,8 +123,8 @@ final class LimitMessages {
     return syntax(text, column, "unknown unit \"" + unit + "\", expected " + UNITS);
   }
 
-  static LimitSyntaxException periodTooLong(String text, int column, String period, long maxDays) {
-    return syntax(text, column, "the period \"" + period + "\" is too long, at most " + maxDays + " days");
+  static LimitSyntaxException periodTooLong(String text, int column, String period) {
+    return syntax(text, column, "the period \"" + period + "\" is too long, at most " + MAX_DAYS + " days");
   }
 
   static LimitSyntaxException trailingAfterUnit(String text, int column, String token) {

@@ -12,8 +12,12 @@ import java.util.Locale;
  * </pre>
  *
  * e.g. {@code 100/minute}, {@code 5 per second}, {@code 10/15 minutes}, {@code 10/s burst 50}.
- * N, M and B are positive decimal integers (no sign, no fraction) that fit a {@code long}; the
- * period {@code M × unit} must fit in a {@code long} of nanoseconds (at most 106751 days).
+ * N, M and B are positive decimal integers (no sign, no fraction). Bounds, so that every limit
+ * parsed is one the engine decides exactly on every store: the text is at most {@link
+ * Limit#MAX_TEXT_LENGTH} characters; the period {@code M × unit} at most 104 days; at most one
+ * token a microsecond ({@code N ≤ period / 1µs}); and the bucket {@code B × period / N} at most
+ * {@link Limit#MAX_CAPACITY_NANOS} ns (104 days). Each violation is a positioned error naming
+ * the bound.
  * Whitespace is free between tokens (but required before {@code burst}); keywords and units are
  * case-insensitive. The parsed {@link Limit#text()} is the input without surrounding whitespace.
  *
@@ -35,6 +39,9 @@ public final class LimitParser {
     if (text == null) {
       throw LimitMessages.missing();
     }
+    if (text.length() > Limit.MAX_TEXT_LENGTH) {
+      throw LimitMessages.tooLong(text);
+    }
     return new Parser(text).limit();
   }
 
@@ -46,25 +53,30 @@ public final class LimitParser {
    * @throws IllegalArgumentException when the period is not a whole number of seconds
    */
   public static String format(Limit limit) {
-    Unit unit = null;
+    if (limit.periodNanos() % Unit.SECOND.nanos != 0) {
+      throw LimitMessages.notFormattable(limit);
+    }
+    return format(limit.quantity(), limit.periodNanos(), limit.burst());
+  }
+
+  /** {@link #format(Limit)} of the parts; the period must be a whole number of seconds. */
+  static String format(long quantity, long periodNanos, long burst) {
+    Unit unit = Unit.SECOND;
     for (Unit u : Unit.LARGEST_FIRST) {
-      if (limit.periodNanos() % u.nanos == 0) {
+      if (periodNanos % u.nanos == 0) {
         unit = u;
         break;
       }
     }
-    if (unit == null) {
-      throw LimitMessages.notFormattable(limit);
-    }
-    long multiplier = limit.periodNanos() / unit.nanos;
-    StringBuilder out = new StringBuilder().append(limit.quantity()).append('/');
+    long multiplier = periodNanos / unit.nanos;
+    StringBuilder out = new StringBuilder().append(quantity).append('/');
     if (multiplier == 1) {
       out.append(unit.singular);
     } else {
       out.append(multiplier).append(' ').append(unit.singular).append('s');
     }
-    if (limit.burst() != limit.quantity()) {
-      out.append(" burst ").append(limit.burst());
+    if (burst != quantity) {
+      out.append(" burst ").append(burst);
     }
     return out.toString();
   }
@@ -117,6 +129,7 @@ public final class LimitParser {
       if (pos == length) {
         throw LimitMessages.empty(text, pos);
       }
+      int quantityStart = pos;
       long quantity = number(QUANTITY);
       skipWhitespace();
       if (pos < length && text.charAt(pos) == '/') {
@@ -150,11 +163,19 @@ public final class LimitParser {
       try {
         periodNanos = Math.multiplyExact(multiplier, unit.nanos);
       } catch (ArithmeticException overflow) {
-        throw LimitMessages.periodTooLong(
-            text, periodStart, text.substring(periodStart, pos), Long.MAX_VALUE / Unit.DAY.nanos);
+        throw LimitMessages.periodTooLong(text, periodStart, text.substring(periodStart, pos));
+      }
+      if (periodNanos > Limit.MAX_PERIOD_NANOS) {
+        throw LimitMessages.periodTooLong(text, periodStart, text.substring(periodStart, pos));
+      }
+      long maxQuantity = periodNanos / Limit.MIN_INTERVAL_NANOS;
+      if (quantity > maxQuantity) {
+        throw LimitMessages.rateTooHigh(
+            text, quantityStart, quantity, text.substring(periodStart, pos).strip(), maxQuantity);
       }
 
       long burst = quantity;
+      int burstStart = -1;
       int unitEnd = pos;
       skipWhitespace();
       if (pos < length) {
@@ -163,13 +184,20 @@ public final class LimitParser {
         }
         pos += 5;
         skipWhitespace();
+        burstStart = pos;
         burst = number(BURST);
         skipWhitespace();
         if (pos < length) {
           throw LimitMessages.trailingAfterBurst(text, pos, token(pos));
         }
       }
-      return new Limit(quantity, periodNanos, burst, text.strip());
+      Limit limit = new Limit(quantity, periodNanos, burst, text.strip());
+      long interval = limit.emissionIntervalNanos();
+      if (burst > Limit.MAX_CAPACITY_NANOS / interval) {
+        // Without a burst the bucket is N × period / N, within the period bound: only B gets here.
+        throw LimitMessages.capacityTooLarge(text, burstStart < 0 ? quantityStart : burstStart, burst, interval);
+      }
+      return limit;
     }
 
     /** Reads a positive decimal integer at {@code pos}, or throws naming {@code role}. */

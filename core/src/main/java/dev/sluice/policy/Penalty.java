@@ -1,5 +1,6 @@
 package dev.sluice.policy;
 
+import dev.sluice.time.DurationText;
 import java.time.Duration;
 import java.util.Objects;
 
@@ -59,11 +60,12 @@ public record Penalty(Duration ban, long escalate, Duration max, Scope scope) {
    * Validates the penalty.
    *
    * @throws PolicyConfigException (path {@code penalty.ban}, {@code penalty.escalate},
-   *     {@code penalty.max} or {@code penalty.scope}) when ban is not positive, escalate is below
+   *     {@code penalty.max} or {@code penalty.scope}) when ban is not positive or longer than
+   *     {@link #MAX_BAN}, escalate is below
    *     1, max is shorter than ban, or a component is null
    */
   public Penalty {
-    if (ban == null || ban.isNegative() || ban.isZero()) {
+    if (ban == null || ban.isNegative() || ban.isZero() || ban.compareTo(MAX_BAN) > 0) {
       throw new PolicyConfigException("penalty.ban", PolicyMessages.badBan(ban));
     }
     if (escalate < 1) {
@@ -100,7 +102,8 @@ public record Penalty(Duration ban, long escalate, Duration max, Scope scope) {
 
   @Override
   public String toString() {
-    return "penalty{ban " + ban + ", escalate " + escalate + "x, max " + max + ", scope "
+    return "penalty{ban " + DurationText.format(ban) + ", escalate " + escalate + "x, max "
+        + DurationText.format(max) + ", scope "
         + Objects.requireNonNull(scope).configName() + "}";
   }
 }

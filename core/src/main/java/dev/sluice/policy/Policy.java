@@ -425,7 +425,8 @@ public final class Policy {
      * @throws PolicyConfigException when {@code match.paths} or {@code limits} was never set, when
      *     the cost exceeds a limit's capacity (path {@code cost}), or when a
      *     {@code sliding_window} limit sets a burst or allows more than
-     *     {@link SlidingWindow#MAX_QUANTITY} per window (path {@code limits[i]}), or when
+     *     {@link SlidingWindow#MAX_QUANTITY} per window, or a limit is outside the engine's
+     *     bounds ({@link Limit#boundsProblem()}) (path {@code limits[i]}), or when
      *     {@code concurrency} is combined with {@code mode: shadow} (path {@code concurrency})
      */
     public Policy build() {
@@ -440,6 +441,12 @@ public final class Policy {
       }
       for (int i = 0; i < limits.size(); i++) {
         Limit limit = limits.get(i);
+        // The parser refuses these with a column; a limit made in code meets the same bounds here.
+        String outOfBounds = limit.boundsProblem().orElse(null);
+        if (outOfBounds != null) {
+          throw new PolicyConfigException(
+              "limits[" + i + "]", PolicyMessages.limitOutOfBounds(subject, limit, outOfBounds));
+        }
         if (algorithm == Algorithm.SLIDING_WINDOW && limit.burst() != limit.quantity()) {
           throw new PolicyConfigException(
               "limits[" + i + "]", PolicyMessages.burstWithSlidingWindow(subject, limit));

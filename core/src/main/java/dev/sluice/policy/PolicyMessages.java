@@ -3,6 +3,7 @@ package dev.sluice.policy;
 import dev.sluice.algorithm.Algorithm;
 import dev.sluice.identity.IdentitySpec;
 import dev.sluice.limit.Limit;
+import dev.sluice.time.DurationText;
 
 /**
  * Every message of the policy model, in one place (like Bucket4j's {@code BucketExceptions}) so
@@ -106,6 +107,10 @@ final class PolicyMessages {
         + "; expected at most " + max + ", or algorithm " + Algorithm.GCRA.configName();
   }
 
+  static String limitOutOfBounds(String subject, Limit limit, String problem) {
+    return subject + ": limit " + quote(limit.text()) + ": " + problem;
+  }
+
   static String blankExemptKey(int index) {
     return "exempt api key at index " + index + " is blank; expected the raw key";
   }
@@ -138,7 +143,8 @@ final class PolicyMessages {
   }
 
   static String badBan(java.time.Duration ban) {
-    return "penalty ban " + ban + " is not allowed; expected a positive duration such as 15m";
+    return "penalty ban " + DurationText.format(ban) + " is not allowed; expected a positive duration of at most "
+        + DurationText.format(Penalty.MAX_BAN) + " such as 15m (use block: for permanent refusals)";
   }
 
   static String badEscalate(long escalate) {
@@ -147,8 +153,9 @@ final class PolicyMessages {
   }
 
   static String badMaxBan(java.time.Duration ban, java.time.Duration max) {
-    return "penalty max " + max + " is not allowed; expected a duration from the ban (" + ban
-        + ") to " + Penalty.MAX_BAN.toDays() + " days (use block: for permanent refusals)";
+    return "penalty max " + DurationText.format(max) + " is not allowed; expected a duration from the ban ("
+        + DurationText.format(ban) + ") to " + DurationText.format(Penalty.MAX_BAN)
+        + " (use block: for permanent refusals)";
   }
 
   static String badConcurrency(String subject, long concurrency) {

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.sluice.limit.Limit;
 import dev.sluice.limit.LimitParser;
+import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -162,7 +163,7 @@ class GcraTest {
 
   @Test
   void step_largestPeriod_doesNotOverflow() {
-    Limit limit = LimitParser.parse("1/106751 days burst 1");
+    Limit limit = new Limit(1, Duration.ofDays(106751).toNanos(), 1, "1/106751 days burst 1");
 
     Gcra.Step first = Gcra.step(Gcra.FRESH, NOW, 1, limit);
     Gcra.Step second = Gcra.step(first.newTat(), NOW, 1, limit);

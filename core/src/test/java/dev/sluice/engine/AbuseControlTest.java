@@ -131,7 +131,7 @@ class AbuseControlTest {
     assertThat(ban.scope()).isEqualTo("login");
     assertThat(ban.identity()).isEqualTo("ip:192.0.2.10");
     assertThat(ban.reason()).isEqualTo("policy \"login\" refused the identity (limit login); offence 1,"
-        + " banned for PT15M");
+        + " banned for 15m");
     assertThat(memory.listBans().toCompletableFuture().join()).containsExactly(ban);
     assertThat(engine.bans().bans()).containsExactly(ban);
   }

@@ -723,7 +723,7 @@ class EngineTest {
   void storeTimeout_zero_isRejected() {
     assertThatThrownBy(() -> Engine.builder().storeTimeout(Duration.ZERO))
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessage("store timeout PT0S is not allowed; expected a positive duration such as 50ms");
+        .hasMessage("store timeout 0s is not allowed; expected a positive duration such as 50ms");
   }
 
   // ---------------------------------------------------------------- test stores

@@ -58,7 +58,7 @@ class LimitParserTest {
 
   @Test
   void parse_largestPeriod_isAccepted() {
-    assertThat(LimitParser.parse("1/106751 days").period()).isEqualTo(Duration.ofDays(106751));
+    assertThat(LimitParser.parse("1/104 days").period()).isEqualTo(Duration.ofDays(104));
   }
 
   @ParameterizedTest
@@ -84,7 +84,19 @@ class LimitParserTest {
         "10/! | 3 | missing unit, expected " + UNITS + ", got \"!\"",
         "10/0 minutes | 3 | the period multiplier must be a positive integer, got 0",
         "10/-2 minutes | 3 | the period multiplier must be a positive integer, got -2",
-        "10/106752 days | 3 | the period \"106752 days\" is too long, at most 106751 days",
+        "10/106752 days | 3 | the period \"106752 days\" is too long, at most 104 days",
+        "10/105 days | 3 | the period \"105 days\" is too long, at most 104 days",
+        "1/100000 days burst 1000000 | 2 | the period \"100000 days\" is too long, at most 104 days",
+        "10/106751992 d | 3 | the period \"106751992 d\" is too long, at most 104 days",
+        "9223372036854775807/second | 0 | the quantity 9223372036854775807 is too large for a period of second:"
+            + " at most one token a microsecond, so at most 1000000",
+        "2000001/2 seconds | 0 | the quantity 2000001 is too large for a period of 2 seconds:"
+            + " at most one token a microsecond, so at most 2000000",
+        "1/day burst 200 | 12 | the burst 200 is too large: a bucket of 200 tokens takes 200d to refill,"
+            + " at most 2^53 ns (about 104 days); expected a burst of at most 104",
+        "1/second burst 9223372036854775807 | 15 | the burst 9223372036854775807 is too large: a bucket of"
+            + " 9223372036854775807 tokens takes more than 292 years to refill, at most 2^53 ns (about 104 days);"
+            + " expected a burst of at most 9007199",
         "10/minute burst | 15 | expected a positive integer for the burst, got the end of the text",
         "10/minute burst 0 | 16 | the burst must be a positive integer, got 0",
         "10/minute burst -1 | 16 | the burst must be a positive integer, got -1",
@@ -99,6 +111,34 @@ class LimitParserTest {
         .isInstanceOfSatisfying(
             LimitSyntaxException.class, e -> assertThat(e.column()).isEqualTo(column))
         .hasMessage("invalid limit \"" + text + "\": " + detail);
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"1000000/second", "2000000/2 seconds", "1/day burst 104", "1/104 days",
+      "86400000000/day", "1/hour burst 2501"})
+  void parse_limitsAtTheEngineBounds_areAccepted(String text) {
+    Limit limit = LimitParser.parse(text);
+    assertThat(limit.boundsProblem()).isEmpty();
+    assertThat(dev.sluice.algorithm.Gcra.capacityNanos(limit)).isLessThanOrEqualTo(Limit.MAX_CAPACITY_NANOS);
+  }
+
+  @Test
+  void parse_hugeText_isRejectedPromptlyWithoutRepeatingIt() {
+    String text = "1".repeat(50_000_000) + "/second";
+    long start = System.nanoTime();
+
+    assertThatThrownBy(() -> LimitParser.parse(text))
+        .isInstanceOfSatisfying(LimitSyntaxException.class, e -> assertThat(e.column()).isEqualTo(100))
+        .hasMessage("invalid limit \"11111111111111111111...\" (50000007 characters): the limit is 50000007"
+            + " characters long, at most 100; expected N/unit, N per unit or N/M units, optionally followed by"
+            + " burst B (e.g. \"100/minute\", \"10/15 minutes burst 20\")");
+    assertThat(System.nanoTime() - start).isLessThan(Duration.ofSeconds(1).toNanos());
+  }
+
+  @Test
+  void limitOf_defaultText_isWrittenInTheFileGrammar() {
+    assertThat(Limit.of(3, Duration.ofMinutes(1)).text()).isEqualTo("3/minute");
+    assertThat(Limit.of(5, Duration.ofMillis(1500)).text()).isEqualTo("5/1500ms");
   }
 
   @ParameterizedTest
@@ -142,7 +182,7 @@ class LimitParserTest {
     assertThatThrownBy(() -> LimitParser.format(limit))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage(
-            "limit \"5/PT1.5S\" cannot be written in the limit grammar: its period of"
+            "limit \"5/1500ms\" cannot be written in the limit grammar: its period of"
                 + " 1500000000ns is not a whole number of seconds");
   }
 

@@ -121,7 +121,8 @@ class PolicyAbuseTest {
   void penalty_invalidFields_areRejectedWithPathAndMessage() {
     PolicyConfigException zero = error(() -> new Penalty(Duration.ZERO, 2, Duration.ofHours(1), Penalty.Scope.POLICY));
     assertThat(zero.path()).isEqualTo("penalty.ban");
-    assertThat(zero).hasMessage("penalty ban PT0S is not allowed; expected a positive duration such as 15m");
+    assertThat(zero).hasMessage("penalty ban 0s is not allowed; expected a positive duration of at most 365d"
+        + " such as 15m (use block: for permanent refusals)");
 
     PolicyConfigException escalate = error(() -> new Penalty(Duration.ofMinutes(1), 0, Duration.ofHours(1), Penalty.Scope.POLICY));
     assertThat(escalate.path()).isEqualTo("penalty.escalate");
@@ -130,8 +131,13 @@ class PolicyAbuseTest {
 
     PolicyConfigException max = error(() -> new Penalty(Duration.ofMinutes(15), 2, Duration.ofMinutes(10), Penalty.Scope.POLICY));
     assertThat(max.path()).isEqualTo("penalty.max");
-    assertThat(max).hasMessage("penalty max PT10M is not allowed; expected a duration from the ban (PT15M)"
-        + " to 365 days (use block: for permanent refusals)");
+    assertThat(max).hasMessage("penalty max 10m is not allowed; expected a duration from the ban (15m)"
+        + " to 365d (use block: for permanent refusals)");
+
+    PolicyConfigException banTooLong = error(() -> new Penalty(Duration.ofDays(400), 2, Duration.ofDays(400), Penalty.Scope.POLICY));
+    assertThat(banTooLong.path()).isEqualTo("penalty.ban");
+    assertThat(banTooLong).hasMessage("penalty ban 400d is not allowed; expected a positive duration of at most 365d"
+        + " such as 15m (use block: for permanent refusals)");
 
     PolicyConfigException tooLong = error(() -> new Penalty(Duration.ofMinutes(15), 2, Duration.ofDays(366), Penalty.Scope.POLICY));
     assertThat(tooLong.path()).isEqualTo("penalty.max");

@@ -28,6 +28,20 @@ class PolicyTest {
   }
 
   @Test
+  void build_limitMadeInCodeBeyondTheEngineBounds_isRejectedLikeTheParserDoes() {
+    Limit clamped = new Limit(1, Duration.ofDays(100_000).toNanos(), 1_000_000, null);
+
+    PolicyConfigException e = error(() -> login().limits(List.of(clamped)).build());
+
+    assertThat(e.path()).isEqualTo("limits[0]");
+    assertThat(e).hasMessage("policy \"login\": limit \"1/100000 days burst 1000000\": the period 100000d is too"
+        + " long, at most 104 days");
+    Limit tooFast = new Limit(Long.MAX_VALUE, Duration.ofSeconds(1).toNanos(), 1, null);
+    assertThat(error(() -> login().limits(List.of(tooFast)).build())).hasMessageContaining(
+        "at most one token a microsecond, so at most 1000000");
+  }
+
+  @Test
   void build_onlyRequiredFields_appliesDefaults() {
     Policy policy = login().build();
 

@@ -5,6 +5,7 @@ import dev.sluice.config.SluiceConfig;
 import dev.sluice.engine.Engine;
 import dev.sluice.gateway.admin.AdminServer;
 import dev.sluice.gateway.audit.AuditLog;
+import dev.sluice.gateway.edge.EdgeMetrics;
 import dev.sluice.gateway.metrics.GatewayMetrics;
 import dev.sluice.gateway.proxy.ProxyServer;
 import dev.sluice.gateway.transport.Transports;
@@ -107,7 +108,7 @@ public final class Gateway implements AutoCloseable {
       proxy =
           ProxyServer.start(
               settings.listen(), settings.upstream(), settings.upstreamTimeout(), config.headers(), engine, metrics, group,
-              settings.maxInflight(), settings.encodedSlashes());
+            settings.maxInflight(), settings.encodedSlashes(), settings.edge(), new EdgeMetrics(registry));
       AdminServer admin = AdminServer.start(settings.admin(), registry, store, group, config.store().onError(),
           engine, InstantSource.system(), settings.adminToken());
       ScheduledFuture<?> refresh = scheduleBanRefresh(group, engine);
@@ -172,6 +173,11 @@ public final class Gateway implements AutoCloseable {
   /** Requests in flight to the upstream as counted by {@code gateway.max_inflight} (0 without a cap; racy). */
   public int inflight() {
     return proxy.inflight();
+  }
+
+  /** Client connections open now (racy; for tests and operators). */
+  public int openConnections() {
+    return proxy.openConnections();
   }
 
   /** Where clients connect (the real port when configured with port 0). */

@@ -254,17 +254,7 @@ final class BanApi {
   }
 
   private static String durationText(Duration d) {
-    long s = d.toSeconds();
-    if (s % 86_400 == 0) {
-      return (s / 86_400) + "d";
-    }
-    if (s % 3600 == 0) {
-      return (s / 3600) + "h";
-    }
-    if (s % 60 == 0) {
-      return (s / 60) + "m";
-    }
-    return s + "s";
+    return dev.sluice.time.DurationText.format(d);
   }
 
   // ---------------------------------------------------------------- responses

@@ -1,6 +1,7 @@
 package dev.sluice.gateway.proxy;
 
 import dev.sluice.engine.Decision;
+import dev.sluice.gateway.edge.ClientTimeouts;
 import dev.sluice.request.RequestView;
 import dev.sluice.gateway.response.Problems;
 import dev.sluice.gateway.response.RateLimitHeaders;
@@ -133,9 +134,14 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
 
   @Override
   public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
+    if (event instanceof ClientTimeouts.Expired expired) {
+      clientTooSlow(expired);
+      return;
+    }
     if (event instanceof IdleStateEvent) {
       // Only between requests, or while the gateway waits for a body to decide on: an exchange in
-      // progress is bounded by the upstream timeout, a client that stalls its body is not.
+      // progress is bounded by the upstream timeout, a client that stalls its body by
+      // body_timeout (ClientTimeouts).
       if (current == null || current.state == State.BUFFERING) {
         closeClient();
       }
@@ -287,6 +293,27 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
     closing = true;
     releaseBacklog();
     ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+  }
+
+  /**
+   * The client missed {@code header_timeout} or {@code body_timeout}: {@code 408} when nothing
+   * was answered yet, else just close. An upstream exchange in progress is aborted, so the
+   * upstream never sees the cut-off request as complete.
+   */
+  private void clientTooSlow(ClientTimeouts.Expired expired) {
+    if (closing) {
+      return;
+    }
+    Exchange exchange = current;
+    if (exchange != null) {
+      exchange.closeUpstream();
+      if (exchange.responseStarted || exchange.responseComplete) {
+        closeClient();
+        return;
+      }
+      exchange.end();
+    }
+    answerAndClose(Problems.requestTimeout(expired.detail()));
   }
 
   private void closeClient() {

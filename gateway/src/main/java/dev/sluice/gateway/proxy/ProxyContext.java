@@ -79,8 +79,7 @@ final class ProxyContext {
   }
 
   String upstreamTimeoutText() {
-    long millis = upstreamTimeout.toMillis();
-    return millis % 1000 == 0 ? (millis / 1000) + "s" : millis + "ms";
+    return dev.sluice.time.DurationText.format(upstreamTimeout);
   }
 
   /** May be {@code null} (no metrics). */

@@ -1,7 +1,11 @@
 package dev.sluice.gateway.proxy;
 
 import dev.sluice.config.HeaderStyle;
+import dev.sluice.config.EdgeSettings;
 import dev.sluice.engine.Engine;
+import dev.sluice.gateway.edge.ClientTimeouts;
+import dev.sluice.gateway.edge.ConnectionCaps;
+import dev.sluice.gateway.edge.EdgeMetrics;
 import dev.sluice.gateway.metrics.GatewayMetrics;
 import dev.sluice.gateway.transport.Transports;
 import dev.sluice.match.EncodedSlashes;
@@ -27,7 +31,10 @@ import java.util.concurrent.TimeUnit;
  * <p>Parsing limits (fixed, see {@code docs/limitations.md}): request line at most {@value
  * #MAX_INITIAL_LINE} bytes (longer: 400), header section at most {@value #MAX_HEADER_SIZE} bytes
  * (larger: 431), body chunks handed on in pieces of at most {@value #MAX_CHUNK} bytes. A client
- * connection idle for {@value #CLIENT_IDLE_SECONDS} seconds between requests is closed.
+ * connection idle for {@value #CLIENT_IDLE_SECONDS} seconds between requests is closed; a request
+ * head slower than {@code header_timeout} or a body pausing longer than {@code body_timeout} gets
+ * 408, and connections beyond {@code max_connections} (per peer: {@code max_connections_per_ip})
+ * are closed at accept (package {@code dev.sluice.gateway.edge}).
  *
  * <p>The upstream's host name is resolved once, at start. The client's {@code Host} header is
  * forwarded unchanged (so the app sees the public host), with {@code X-Forwarded-For},
@@ -46,10 +53,12 @@ public final class ProxyServer implements AutoCloseable {
 
   private final Channel serverChannel;
   private final ProxyContext context;
+  private final ConnectionCaps caps;
 
-  private ProxyServer(Channel serverChannel, ProxyContext context) {
+  private ProxyServer(Channel serverChannel, ProxyContext context, ConnectionCaps caps) {
     this.serverChannel = serverChannel;
     this.context = context;
+    this.caps = caps;
   }
 
   /**
@@ -96,14 +105,12 @@ public final class ProxyServer implements AutoCloseable {
       EventLoopGroup group,
       int maxInflight) {
     return start(listen, upstream, upstreamTimeout, headerStyle, engine, metrics, group, maxInflight,
-        EncodedSlashes.DECODE);
+        EncodedSlashes.DECODE, EdgeSettings.defaults(), null);
   }
 
   /**
    * Binds the listener and starts proxying, matching paths with the given reading of {@code %2F}
    * ({@code gateway.encoded_slashes}; {@link EncodedSlashes#REJECT} answers such targets 400).
-   *
-   * @see #start(InetSocketAddress, URI, Duration, HeaderStyle, Engine, GatewayMetrics, EventLoopGroup, int)
    */
   public static ProxyServer start(
       InetSocketAddress listen,
@@ -115,8 +122,52 @@ public final class ProxyServer implements AutoCloseable {
       EventLoopGroup group,
       int maxInflight,
       EncodedSlashes encodedSlashes) {
+    return start(listen, upstream, upstreamTimeout, headerStyle, engine, metrics, group, maxInflight,
+        encodedSlashes, EdgeSettings.defaults(), null);
+  }
+
+  /** Binds the listener and starts proxying, with the slow-client settings of {@code edge}. */
+  public static ProxyServer start(
+      InetSocketAddress listen,
+      URI upstream,
+      Duration upstreamTimeout,
+      HeaderStyle headerStyle,
+      Engine engine,
+      GatewayMetrics metrics,
+      EventLoopGroup group,
+      int maxInflight,
+      EdgeSettings edge,
+      EdgeMetrics edgeMetrics) {
+    return start(listen, upstream, upstreamTimeout, headerStyle, engine, metrics, group, maxInflight,
+        EncodedSlashes.DECODE, edge, edgeMetrics);
+  }
+
+  /**
+   * Binds the listener and starts proxying, matching paths with the given reading of {@code %2F}
+   * and with the slow-client timeouts and connection caps of {@code edge} (see {@link
+   * ClientTimeouts} and {@link ConnectionCaps}).
+   *
+   * @param encodedSlashes {@code gateway.encoded_slashes}
+   * @param edge {@code header_timeout}, {@code body_timeout}, {@code max_connections}, {@code
+   *     max_connections_per_ip}
+   * @param edgeMetrics where refusals and timeouts are counted; {@code null} for none
+   * @see #start(InetSocketAddress, URI, Duration, HeaderStyle, Engine, GatewayMetrics, EventLoopGroup, int)
+   */
+  public static ProxyServer start(
+      InetSocketAddress listen,
+      URI upstream,
+      Duration upstreamTimeout,
+      HeaderStyle headerStyle,
+      Engine engine,
+      GatewayMetrics metrics,
+      EventLoopGroup group,
+      int maxInflight,
+      EncodedSlashes encodedSlashes,
+      EdgeSettings edge,
+      EdgeMetrics edgeMetrics) {
     Objects.requireNonNull(listen, "listen");
     Objects.requireNonNull(encodedSlashes, "encodedSlashes");
+    Objects.requireNonNull(edge, "edge");
     Objects.requireNonNull(engine, "engine");
     Objects.requireNonNull(group, "group");
     if (upstreamTimeout == null || upstreamTimeout.isNegative() || upstreamTimeout.isZero()) {
@@ -142,6 +193,9 @@ public final class ProxyServer implements AutoCloseable {
             .setAllowDuplicateContentLengths(false)
             .setStrictLineParsing(true)
             .setValidateHeaders(true);
+    // Trusted proxies carry many clients on one address: they count only towards the total.
+    ConnectionCaps caps = new ConnectionCaps(edge.maxConnections(), edge.maxConnectionsPerIp(),
+        address -> engine.policies().identity().isTrustedProxy(address), edgeMetrics);
     ServerBootstrap bootstrap =
         new ServerBootstrap()
             .group(group)
@@ -152,9 +206,13 @@ public final class ProxyServer implements AutoCloseable {
                 new ChannelInitializer<Channel>() {
                   @Override
                   protected void initChannel(Channel ch) {
+                    ClientTimeouts timeouts = new ClientTimeouts(edge.headerTimeout(), edge.bodyTimeout(), edgeMetrics);
                     ch.pipeline()
+                        .addLast("caps", caps.handler())
                         .addLast("idle", new IdleStateHandler(0, 0, CLIENT_IDLE_SECONDS, TimeUnit.SECONDS))
+                        .addLast("head-bytes", timeouts.bytes())
                         .addLast("decoder", new StrictRequestDecoder(decoderConfig.clone()))
+                        .addLast("head-messages", timeouts.messages())
                         .addLast("encoder", new HttpResponseEncoder())
                         .addLast("proxy", new ClientHandler(context));
                   }
@@ -166,7 +224,7 @@ public final class ProxyServer implements AutoCloseable {
           "cannot listen on " + text(listen) + ": " + (cause == null ? "unknown error" : cause.getMessage()),
           cause);
     }
-    return new ProxyServer(bound.channel(), context);
+    return new ProxyServer(bound.channel(), context, caps);
   }
 
   private static InetSocketAddress upstreamAddress(URI upstream) {
@@ -202,6 +260,11 @@ public final class ProxyServer implements AutoCloseable {
   /** Requests in flight to the upstream counted by the {@code max_inflight} cap (0 without a cap; racy). */
   public int inflight() {
     return context.inflight().inflight();
+  }
+
+  /** Client connections open now, as counted by the connection caps (racy). */
+  public int openConnections() {
+    return caps.open();
   }
 
   /** Idle keep-alive connections to the upstream, summed over event loops (racy; for tests). */

@@ -215,6 +215,11 @@ public final class Problems {
     return simple(HttpResponseStatus.BAD_REQUEST, detail);
   }
 
+  /** {@code 408 Request Timeout}: the client was too slow sending its request (the connection closes). */
+  public static FullHttpResponse requestTimeout(String detail) {
+    return simple(HttpResponseStatus.REQUEST_TIMEOUT, detail);
+  }
+
   /** {@code 431 Request Header Fields Too Large}. */
   public static FullHttpResponse headersTooLarge() {
     return simple(HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE,

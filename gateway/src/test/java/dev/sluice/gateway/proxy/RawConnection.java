@@ -26,7 +26,15 @@ final class RawConnection implements AutoCloseable {
   private final OutputStream out;
 
   RawConnection(InetSocketAddress address) throws IOException {
+    this(address, null);
+  }
+
+  /** A connection from {@code local} (e.g. 127.0.0.2: every loopback /8 address works on Linux). */
+  RawConnection(InetSocketAddress address, java.net.InetAddress local) throws IOException {
     socket = new Socket();
+    if (local != null) {
+      socket.bind(new InetSocketAddress(local, 0));
+    }
     socket.connect(address, 5000);
     socket.setSoTimeout(10_000);
     in = new BufferedInputStream(socket.getInputStream());

@@ -44,11 +44,11 @@ public record RedisStoreOptions(List<URI> urls, Duration timeout, Duration probe
       }
     }
     if (timeout.isNegative() || timeout.isZero()) {
-      throw new IllegalArgumentException("redis store timeout must be positive, got " + timeout);
+      throw new IllegalArgumentException("redis store timeout must be positive, got " + dev.sluice.time.DurationText.format(timeout));
     }
     if (probeInterval.isNegative() || probeInterval.isZero()) {
       throw new IllegalArgumentException(
-          "redis store probe interval must be positive, got " + probeInterval);
+          "redis store probe interval must be positive, got " + dev.sluice.time.DurationText.format(probeInterval));
     }
   }
 

@@ -160,7 +160,7 @@ class RedisStoreAbuseTest {
 
     assertThatThrownBy(() -> store.refund(KEY, spec, 4))
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessage("cost must be between 1 and the capacity of limit \"3/PT1M\" (3), got 4");
+        .hasMessage("cost must be between 1 and the capacity of limit \"3/minute\" (3), got 4");
   }
 
   // ---- offences

@@ -184,7 +184,7 @@ class RedisStoreTest {
 
     assertThatThrownBy(() -> store.tryConsume(new BucketKey("p", "ip:1.1.1.1"), spec, 4))
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessage("cost must be between 1 and the capacity of limit \"3/PT1M\" (3), got 4");
+        .hasMessage("cost must be between 1 and the capacity of limit \"3/minute\" (3), got 4");
   }
 
   @Test

@@ -1,0 +1,211 @@
+package dev.sluice.gateway.edge;
+
+import dev.sluice.time.DurationText;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Deadlines for slow clients on one connection: the whole request head must arrive within {@code
+ * gateway.header_timeout}, and a request body must not pause longer than {@code
+ * gateway.body_timeout}. When one is missed, an {@link Expired} event goes down the pipeline; the
+ * client handler answers {@code 408} (or closes, when a response has started) and closes the
+ * connection.
+ *
+ * <p>Design. A trickling client resets any idle timer with every byte; a deadline measured from
+ * the head's first byte does not. The head clock starts when the connection opens (for its first
+ * request) or at the first byte read after the previous request ended, and stops when the decoder
+ * produces the request head. The body clock measures the pause since the last byte read while a
+ * body is expected. Two handlers share the state: {@link #bytes()} sits before the HTTP decoder
+ * and sees every read; {@link #messages()} sits after it and sees where heads and bodies end.
+ *
+ * <p>A deadline only counts time the gateway was reading: when it fires while reads are paused
+ * (the gateway is deciding, connecting or waiting for the upstream to drain), the clock restarts.
+ * So a slow upstream or store never makes a client "slow". Between requests with no byte at all,
+ * the keep-alive idle timeout of the proxy applies instead.
+ *
+ * <p>Threading: one instance per channel; every method runs on the channel's event loop.
+ */
+public final class ClientTimeouts {
+  /** Which deadline was missed: the {@code phase} label. */
+  public enum Phase {
+    /** The request head did not arrive within {@code header_timeout}. */
+    HEAD("head"),
+    /** The request body paused longer than {@code body_timeout}. */
+    BODY("body");
+
+    private final String label;
+
+    Phase(String label) {
+      this.label = label;
+    }
+
+    /** The metric label value. */
+    public String label() {
+      return label;
+    }
+  }
+
+  /**
+   * The user event fired when a deadline is missed.
+   *
+   * @param phase which deadline
+   * @param detail a sentence for the {@code 408} problem body, naming the timeout as configured
+   */
+  public record Expired(Phase phase, String detail) {}
+
+  private final long headNanos;
+  private final long bodyNanos;
+  private final String headText;
+  private final String bodyText;
+  private final EdgeMetrics metrics;
+  private ChannelHandlerContext events;
+  private boolean awaitingHead = true;
+  private boolean inBody;
+  private long lastBodyRead;
+  private ScheduledFuture<?> headTimer;
+  private ScheduledFuture<?> bodyTimer;
+  private boolean expired;
+
+  /**
+   * @param headerTimeout {@code gateway.header_timeout}
+   * @param bodyTimeout {@code gateway.body_timeout}
+   * @param metrics where expiries are counted; {@code null} for none
+   */
+  public ClientTimeouts(Duration headerTimeout, Duration bodyTimeout, EdgeMetrics metrics) {
+    this.headNanos = headerTimeout.toNanos();
+    this.bodyNanos = bodyTimeout.toNanos();
+    this.headText = DurationText.format(headerTimeout);
+    this.bodyText = DurationText.format(bodyTimeout);
+    this.metrics = metrics;
+  }
+
+  /** The handler to put before the HTTP decoder. */
+  public ChannelHandler bytes() {
+    return new Bytes();
+  }
+
+  /** The handler to put right after the HTTP decoder. */
+  public ChannelHandler messages() {
+    return new Messages();
+  }
+
+  private final class Bytes extends ChannelInboundHandlerAdapter {
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+      startHead(ctx);
+      ctx.fireChannelActive();
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+      if (awaitingHead && headTimer == null) {
+        startHead(ctx);
+      }
+      if (inBody) {
+        lastBodyRead = System.nanoTime();
+      }
+      ctx.fireChannelRead(msg);
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+      expired = true;
+      cancelHead();
+      cancelBody();
+      ctx.fireChannelInactive();
+    }
+  }
+
+  private final class Messages extends ChannelInboundHandlerAdapter {
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+      events = ctx;
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+      if (msg instanceof HttpRequest) {
+        awaitingHead = false;
+        cancelHead();
+        if (!(msg instanceof LastHttpContent)) {
+          inBody = true;
+          lastBodyRead = System.nanoTime();
+          if (bodyTimer == null) {
+            bodyTimer = ctx.executor().schedule(ClientTimeouts.this::bodyCheck, bodyNanos, TimeUnit.NANOSECONDS);
+          }
+        }
+      }
+      if (msg instanceof LastHttpContent) {
+        inBody = false;
+        cancelBody();
+        awaitingHead = true; // the next head's clock starts at its first byte
+      }
+      ctx.fireChannelRead(msg);
+    }
+  }
+
+  private void startHead(ChannelHandlerContext ctx) {
+    cancelHead();
+    headTimer = ctx.executor().schedule(this::headCheck, headNanos, TimeUnit.NANOSECONDS);
+  }
+
+  private void headCheck() {
+    headTimer = null;
+    if (!awaitingHead || expired || events == null) {
+      return;
+    }
+    if (!events.channel().config().isAutoRead()) {
+      // The gateway paused reads (a response still streams): not the client's time to spend.
+      headTimer = events.executor().schedule(this::headCheck, headNanos, TimeUnit.NANOSECONDS);
+      return;
+    }
+    expire(Phase.HEAD, "The request head (request line and headers) did not arrive within " + headText + ".");
+  }
+
+  private void bodyCheck() {
+    bodyTimer = null;
+    if (!inBody || expired || events == null) {
+      return;
+    }
+    long now = System.nanoTime();
+    if (!events.channel().config().isAutoRead()) {
+      lastBodyRead = now; // reads paused by the gateway (deciding, backpressure): restart the clock
+    }
+    long idle = now - lastBodyRead;
+    if (idle < bodyNanos) {
+      bodyTimer = events.executor().schedule(this::bodyCheck, bodyNanos - idle, TimeUnit.NANOSECONDS);
+      return;
+    }
+    expire(Phase.BODY, "The request body paused for longer than " + bodyText + ".");
+  }
+
+  private void expire(Phase phase, String detail) {
+    expired = true;
+    cancelHead();
+    cancelBody();
+    if (metrics != null) {
+      metrics.timedOut(phase);
+    }
+    events.fireUserEventTriggered(new Expired(phase, detail));
+  }
+
+  private void cancelHead() {
+    if (headTimer != null) {
+      headTimer.cancel(false);
+      headTimer = null;
+    }
+  }
+
+  private void cancelBody() {
+    if (bodyTimer != null) {
+      bodyTimer.cancel(false);
+      bodyTimer = null;
+    }
+  }
+}
