@@ -50,7 +50,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * cell is a header and one long. Keying by identity text inside a per-policy map, rather than by a
  * (policy, identity) object, saves that object per identity.
  */
-public final class MemoryStore implements Store {
+public final class MemoryStore implements Store, PenaltyBound {
 
   /** The default bound on buckets ({@code store.max_keys}). */
   public static final long DEFAULT_MAX_KEYS = 1_000_000;
@@ -259,6 +259,7 @@ public final class MemoryStore implements Store {
    * Penalties not recorded because their policy's share of offence records or bans was full
    * ({@code sluice_penalties_refused_total}); each such request stayed an ordinary 429.
    */
+  @Override
   public long penaltiesRefused() {
     return offences.refused() + bans.refused();
   }

@@ -14,7 +14,12 @@ public final class PenaltyRefusedException extends StoreException {
 
   private final String policy;
 
-  PenaltyRefusedException(String policy, String what, long share) {
+  /**
+   * @param policy the policy whose share is full
+   * @param what what was refused, plural ("penalty bans", "offence records")
+   * @param share the size of the share
+   */
+  public PenaltyRefusedException(String policy, String what, long share) {
     super("policy \"" + policy + "\" already holds its share of " + share + " live " + what
         + "; nothing is evicted to make room, so this one is not recorded");
     this.policy = policy;
