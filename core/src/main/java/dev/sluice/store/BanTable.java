@@ -1,6 +1,5 @@
 package dev.sluice.store;
 
-import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
@@ -100,7 +99,7 @@ final class BanTable {
   /** Every unexpired ban. */
   synchronized List<Ban> live(long nowMillis) {
     prune(nowMillis);
-    return List.copyOf(new ArrayList<>(byId.values()));
+    return List.copyOf(byId.values());
   }
 
   /** Penalty bans refused because their policy's share was full. */
