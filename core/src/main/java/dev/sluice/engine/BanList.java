@@ -6,7 +6,10 @@ import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -23,9 +26,13 @@ import java.util.concurrent.CompletionStage;
  * schedule (every 250 ms); until then another instance's new ban is not yet seen here. Share one
  * {@code BanList} between the engines of successive policy reloads so the replica survives them.
  *
- * <p>Thread-safe. Reads are one volatile read of an immutable map; writes copy it (bans are rare).
- * A refresh that was already reading the store when a local write happened re-applies that write,
- * so a refresh never loses a ban written locally meanwhile.
+ * <p>Thread-safe. Reads are one lookup in a concurrent map of identity → bans; a local write
+ * changes only its identity's entry (O(log n) with the expiry index, never a copy of the replica,
+ * so a flood of penalty bans costs no more per ban as the replica grows); expired bans leave in
+ * expiry order. A refresh rebuilds the replica from the store's list. A refresh that was already
+ * reading the store when a local write happened re-applies that write, so a refresh never loses a
+ * ban written locally meanwhile. A penalty ban never replaces a live operator ban with the same id
+ * ({@link Ban#mayReplace}), as in the stores.
  */
 public final class BanList {
   private static final Ban[] NO_BANS = new Ban[0];
@@ -33,9 +40,14 @@ public final class BanList {
   private final Store store;
   private final InstantSource wallClock;
   private final Object lock = new Object();
-  /** Identity key → bans on it (one per scope). Immutable; replaced whole. */
-  private volatile Map<String, Ban[]> byIdentity = Map.of();
-  private Map<String, Ban> byId = new LinkedHashMap<>();
+  private static final Comparator<Ban> BY_EXPIRY =
+      Comparator.comparingLong(Ban::expiresAtEpochMillis).thenComparing(Ban::id);
+
+  /** Identity key → bans on it (one per scope); each array immutable, replaced per identity. */
+  private volatile ConcurrentHashMap<String, Ban[]> byIdentity = new ConcurrentHashMap<>();
+  // Under the lock:
+  private Map<String, Ban> byId = new HashMap<>();
+  private TreeSet<Ban> byExpiry = new TreeSet<>(BY_EXPIRY);
   private long sequence;
   private int refreshing;
   private final List<Op> recent = new ArrayList<>();
@@ -90,17 +102,17 @@ public final class BanList {
       synchronized (lock) {
         refreshing--;
         if (error == null) {
-          Map<String, Ban> fresh = new LinkedHashMap<>();
+          Map<String, Ban> fresh = new HashMap<>();
           for (Ban ban : list) {
             fresh.put(ban.id(), ban);
           }
+          long now = wallClock.millis();
           for (Op op : recent) {
             if (op.sequence > start) {
-              apply(fresh, op);
+              apply(fresh, op, now);
             }
           }
-          byId = fresh;
-          publish();
+          rebuild(fresh);
         }
         if (refreshing == 0) {
           recent.clear();
@@ -151,33 +163,77 @@ public final class BanList {
       if (refreshing > 0) {
         recent.add(numbered);
       }
-      Map<String, Ban> next = new LinkedHashMap<>(byId);
-      apply(next, numbered);
-      // Expired bans go whenever the replica changes, so it does not grow with old bans.
       long now = wallClock.millis();
-      next.values().removeIf(b -> !b.activeAt(now));
-      byId = next;
-      publish();
+      // Expired bans go whenever the replica changes, oldest first, so it does not grow with old bans.
+      while (!byExpiry.isEmpty() && !byExpiry.first().activeAt(now)) {
+        unindex(byExpiry.first());
+      }
+      String id = op.put != null ? op.put.id() : op.removedId;
+      Ban held = byId.get(id);
+      if (op.put != null && !op.put.mayReplace(held, now)) {
+        return;
+      }
+      if (held != null) {
+        unindex(held);
+      }
+      if (op.put != null && op.put.activeAt(now)) {
+        index(op.put);
+      }
     }
   }
 
-  private static void apply(Map<String, Ban> byId, Op op) {
+  /** {@code op} applied to a plain id → ban map (a refresh's fresh copy). */
+  private static void apply(Map<String, Ban> byId, Op op, long now) {
     if (op.put != null) {
-      byId.put(op.put.id(), op.put);
+      if (op.put.mayReplace(byId.get(op.put.id()), now)) {
+        byId.put(op.put.id(), op.put);
+      }
     } else {
       byId.remove(op.removedId);
     }
   }
 
-  /** Rebuilds the lookup map from {@code byId}; caller holds the lock. */
-  private void publish() {
+  /** Replaces the replica with {@code fresh}; caller holds the lock. */
+  private void rebuild(Map<String, Ban> fresh) {
+    byId = fresh;
+    byExpiry = new TreeSet<>(BY_EXPIRY);
+    byExpiry.addAll(fresh.values());
     Map<String, List<Ban>> grouped = new HashMap<>();
-    for (Ban ban : byId.values()) {
+    for (Ban ban : fresh.values()) {
       grouped.computeIfAbsent(ban.identity(), k -> new ArrayList<>()).add(ban);
     }
-    Map<String, Ban[]> next = new HashMap<>();
+    ConcurrentHashMap<String, Ban[]> next = new ConcurrentHashMap<>(Math.max(16, grouped.size() * 2));
     grouped.forEach((identity, bans) -> next.put(identity, bans.toArray(NO_BANS)));
-    byIdentity = Map.copyOf(next);
+    byIdentity = next;
+  }
+
+  /** Adds {@code ban} to every index; caller holds the lock and removed any ban with its id. */
+  private void index(Ban ban) {
+    byId.put(ban.id(), ban);
+    byExpiry.add(ban);
+    byIdentity.compute(ban.identity(), (k, bans) -> {
+      if (bans == null) {
+        return new Ban[] {ban};
+      }
+      Ban[] more = Arrays.copyOf(bans, bans.length + 1);
+      more[bans.length] = ban;
+      return more;
+    });
+  }
+
+  /** Removes {@code ban} from every index; caller holds the lock. */
+  private void unindex(Ban ban) {
+    byId.remove(ban.id());
+    byExpiry.remove(ban);
+    byIdentity.computeIfPresent(ban.identity(), (k, bans) -> {
+      List<Ban> left = new ArrayList<>(bans.length);
+      for (Ban b : bans) {
+        if (!b.id().equals(ban.id())) {
+          left.add(b);
+        }
+      }
+      return left.isEmpty() ? null : left.toArray(NO_BANS);
+    });
   }
 
   private static <T> CompletionStage<T> call(java.util.function.Supplier<CompletionStage<T>> call) {

@@ -18,6 +18,7 @@ import dev.sluice.store.BucketSpec;
 import dev.sluice.store.Consumption;
 import dev.sluice.store.Store;
 import dev.sluice.store.StoreException;
+import dev.sluice.store.StoreFullException;
 import dev.sluice.time.Clock;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
@@ -146,6 +147,14 @@ public final class Engine {
     this.wallClock = b.wallClock;
     this.bans = b.bans != null ? b.bans : new BanList(b.store, b.wallClock);
     this.permitLeaseNanos = b.permitLease.toNanos();
+    List<String> names = new ArrayList<>();
+    list.forEach(p -> names.add(p.name()));
+    policySet.defaults().ifPresent(p -> names.add(p.name()));
+    try {
+      store.usePolicies(List.copyOf(names));
+    } catch (RuntimeException e) {
+      // a hint only: a store that cannot take it decides as before
+    }
   }
 
   /**
@@ -546,7 +555,8 @@ public final class Engine {
       stage = bounded(store.recordOffence(a.policy.name() + "|" + identity.key(), window))
           .thenCompose(n -> {
             Duration length = penalty.banFor(n);
-            Ban ban = Ban.of(scope, identity.key(), wallClock.millis() + length.toMillis(),
+            Ban ban = Ban.penalty(a.policy.name(), scope, identity.key(),
+                wallClock.millis() + length.toMillis(),
                 EngineMessages.banReason(a.policy, tripped.itemName(), n, length));
             return bounded(bans.put(ban))
                 .thenApply(v -> PolicyDecision.banned(
@@ -667,6 +677,11 @@ public final class Engine {
 
   private static PolicyDecision decision(
       Applied policy, Identity identity, Consumption consumption, Throwable error) {
+    if (error != null
+        && (error instanceof StoreFullException || error.getCause() instanceof StoreFullException)) {
+      // The store cannot track a new identity: refused whatever on_error says (see StoreFullException).
+      return PolicyDecision.storeFull(policy.policy, identity);
+    }
     if (error != null || consumption == null || !wellFormed(consumption, policy.spec)) {
       return PolicyDecision.storeError(policy.policy, identity, policy.onError);
     }

@@ -29,6 +29,7 @@ public final class PolicyDecision {
   private final Ban ban;
   private final long banNanos;
   private final boolean concurrencyLimited;
+  private final boolean storeFull;
 
   private PolicyDecision(Policy policy, Identity identity, Consumption consumption, boolean allowed) {
     this(policy, identity, consumption, allowed, null, 0, false);
@@ -37,6 +38,13 @@ public final class PolicyDecision {
   private PolicyDecision(
       Policy policy, Identity identity, Consumption consumption, boolean allowed, Ban ban,
       long banNanos, boolean concurrencyLimited) {
+    this(policy, identity, consumption, allowed, ban, banNanos, concurrencyLimited, false);
+  }
+
+  private PolicyDecision(
+      Policy policy, Identity identity, Consumption consumption, boolean allowed, Ban ban,
+      long banNanos, boolean concurrencyLimited, boolean storeFull) {
+    this.storeFull = storeFull;
     this.policy = Objects.requireNonNull(policy, "policy");
     this.identity = Objects.requireNonNull(identity, "identity");
     this.consumption = consumption;
@@ -76,6 +84,22 @@ public final class PolicyDecision {
   /** The decision of a policy whose store failed, resolved by its effective {@code on_error}. */
   public static PolicyDecision storeError(Policy policy, Identity identity, OnError onError) {
     return new PolicyDecision(policy, identity, null, onError == OnError.ALLOW);
+  }
+
+  /**
+   * The decision of a policy whose memory store could not track a new identity: its share of
+   * {@code store.max_keys} is full of buckets still in use ({@code StoreFullException}). Refused
+   * whatever the policy's {@code on_error} (a 503 with {@code Retry-After: 1}); {@link
+   * #storeError()} is true as for any answer without a consumption, and {@link #storeFull()} tells
+   * it apart from a failure.
+   */
+  public static PolicyDecision storeFull(Policy policy, Identity identity) {
+    return new PolicyDecision(policy, identity, null, false, null, 0, false, true);
+  }
+
+  /** Whether the store refused to track this new identity (see {@link #storeFull(Policy, Identity)}). */
+  public boolean storeFull() {
+    return storeFull;
   }
 
   /** The policy that decided. */
@@ -206,6 +230,6 @@ public final class PolicyDecision {
   public String toString() {
     return "PolicyDecision[" + policy.name() + " " + identity.key() + " " + outcomeLabel()
         + (concurrencyLimited ? " concurrency" : "") + (ban != null ? " ban " + ban.id() : "")
-        + (storeError() ? " store-error" : " " + consumption) + "]";
+        + (storeFull ? " store-full" : storeError() ? " store-error" : " " + consumption) + "]";
   }
 }

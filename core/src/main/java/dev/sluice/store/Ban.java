@@ -17,11 +17,23 @@ import java.util.Objects;
  * @param expiresAtEpochMillis when the ban ends, in milliseconds since the epoch (wall clock,
  *     because bans are shared between machines whose monotonic clocks are unrelated)
  * @param reason a sentence for operators (admin API, audit); never contains a secret
+ * @param issuer who set the ban: {@link #OPERATOR} for the admin API, else the name of the policy
+ *     whose {@code penalty} minted it. Stores bound penalty bans per issuing policy and never evict
+ *     an operator's ban; a penalty ban never replaces a live operator ban with the same id.
  */
-public record Ban(String id, String scope, String identity, long expiresAtEpochMillis, String reason) {
+public record Ban(
+    String id, String scope, String identity, long expiresAtEpochMillis, String reason, String issuer) {
 
   /** The scope of a ban that applies under every policy ({@code penalty.scope: all}). */
   public static final String ALL_POLICIES = "*";
+
+  /** The {@link #issuer()} of a ban set by an operator (no policy name is empty). */
+  public static final String OPERATOR = "";
+
+  /** An operator's ban ({@link #OPERATOR}); the shape of the record before bans had an issuer. */
+  public Ban(String id, String scope, String identity, long expiresAtEpochMillis, String reason) {
+    this(id, scope, identity, expiresAtEpochMillis, reason, OPERATOR);
+  }
 
   /**
    * Validates the ban.
@@ -34,6 +46,7 @@ public record Ban(String id, String scope, String identity, long expiresAtEpochM
     Objects.requireNonNull(scope, "scope");
     Objects.requireNonNull(identity, "identity");
     Objects.requireNonNull(reason, "reason");
+    Objects.requireNonNull(issuer, "issuer");
     if (scope.isBlank() || identity.isBlank()) {
       throw new IllegalArgumentException(
           "a ban needs a scope (a policy name or \"*\") and an identity, got scope \"" + scope
@@ -46,9 +59,37 @@ public record Ban(String id, String scope, String identity, long expiresAtEpochM
     }
   }
 
-  /** A ban with the id derived from {@code scope} and {@code identity}. */
+  /** An operator's ban with the id derived from {@code scope} and {@code identity}. */
   public static Ban of(String scope, String identity, long expiresAtEpochMillis, String reason) {
-    return new Ban(idOf(scope, identity), scope, identity, expiresAtEpochMillis, reason);
+    return new Ban(idOf(scope, identity), scope, identity, expiresAtEpochMillis, reason, OPERATOR);
+  }
+
+  /**
+   * A ban minted by the {@code penalty} of {@code policy}, with the id derived from {@code scope}
+   * (the policy, or {@link #ALL_POLICIES}) and {@code identity}.
+   *
+   * @throws IllegalArgumentException when {@code policy} is blank
+   */
+  public static Ban penalty(
+      String policy, String scope, String identity, long expiresAtEpochMillis, String reason) {
+    if (policy == null || policy.isBlank()) {
+      throw new IllegalArgumentException("a penalty ban needs the name of its policy, got \"" + policy + "\"");
+    }
+    return new Ban(idOf(scope, identity), scope, identity, expiresAtEpochMillis, reason, policy);
+  }
+
+  /** Whether an operator set this ban (through the admin API). */
+  public boolean byOperator() {
+    return OPERATOR.equals(issuer);
+  }
+
+  /**
+   * Whether this ban may replace {@code held}, the ban with the same id already stored: always,
+   * except that a penalty ban never replaces an operator's ban that is still active at {@code
+   * nowMillis} (an offence must not shorten what an operator decided).
+   */
+  public boolean mayReplace(Ban held, long nowMillis) {
+    return held == null || byOperator() || !held.byOperator() || !held.activeAt(nowMillis);
   }
 
   /**

@@ -9,19 +9,13 @@ import dev.sluice.time.Clock;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.time.InstantSource;
-import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
+import java.util.Collection;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
-import java.util.PriorityQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.LongAdder;
 
 /**
  * The embedded, bounded store: buckets in a {@link ConcurrentHashMap} per policy, keyed by the
@@ -37,69 +31,44 @@ import java.util.concurrent.atomic.LongAdder;
  * only ever sees an older {@code now} against a newer {@code tat}, which overstates the debt: it
  * can refuse a hair early, never admit more.
  *
- * <p>Bound: the store never holds more than {@code maxKeys} buckets (SPEC §3).
+ * <p>Bound: the store never holds more than {@code maxKeys} buckets (SPEC §3), divided into
+ * equal shares per policy; only buckets that are full are ever dropped, and a new identity that
+ * finds its policy's share full of buckets still in use is refused with a {@link
+ * StoreFullException}. See {@link BucketTable}.
  *
- * <p>Abuse control: refunds run under the bucket's lock like decisions. Offence counts, bans and
- * concurrency permits live in their own maps, each updated atomically per key with
- * {@link ConcurrentHashMap#compute}. Offence records and bans are bounded by {@code maxKeys} too
- * (expired ones are dropped first, then the oldest); permits exist only while requests are in
- * flight (or until their lease ends). Ban expiry is wall-clock time from the injected
+ * <p>Abuse control: refunds run under the bucket's lock like decisions. Offence records live in an
+ * {@link OffenceTable} and bans in a {@link BanTable}, both bounded per policy like buckets and
+ * neither ever evicting a live entry (a new one beyond the bound is refused); concurrency permits
+ * live in their own map, updated atomically per key with {@link ConcurrentHashMap#compute}, and
+ * exist only while requests are in flight (or until their lease ends). Ban expiry is wall-clock time from the injected
  * {@link InstantSource}; everything else uses the {@link Clock}.
  */
 /*
- * Design of the bound. A counter of reserved slots is incremented (CAS, never above maxKeys)
- * before a new bucket is published, so the map can never exceed maxKeys, even under concurrent
- * inserts. When no slot is left, one thread at a time runs a sweep over the map:
- *   1. every bucket that has refilled completely (fullAt <= now) is dropped — this changes no
- *      decision, since a fresh bucket is full too — and is not an eviction;
- *   2. if that freed fewer than `batch` slots, the non-full buckets closest to being full
- *      (smallest fullAt, chosen with a bounded heap) are dropped to make up the difference and are
- *      counted as evictions. At that moment no full bucket is left, as SPEC §3 requires.
- * Each sweep therefore frees at least batch = max(1, min(maxKeys / 128, 65536)) slots, so its
- * O(n log batch) cost is amortised to about 128 map entries visited per new key (for the default
- * 1,000,000 keys: one sweep per 7,812 new keys once full), and steady traffic on known keys never
- * sweeps at all. Under pressure up to `batch` near-full buckets may go in one sweep, slightly ahead
- * of need; that is the price of not scanning the map on every insert.
- * A locked bucket is removed under its own lock and marked `removed`; a one-limit GCRA cell is
- * removed by a compare-and-set of its tat to REMOVED. Either way a decision that raced with the
- * removal sees the mark and starts over with a new bucket, so no consumption is ever applied to a
- * bucket that has left the map; whoever marks a bucket removed frees its slot, exactly once.
- * The sweep reads each bucket's fullAt without locking: a cell's tat is its fullAt, a locked bucket
- * publishes `fullAt` (volatile, store time) after every decision; a bucket that has not decided yet
- * counts as fullAt = MAX_VALUE (not full, evicted last).
+ * The bound and its eviction policy live in BucketTable (read its design note).
  *
  * Memory: per identity one map node, the identity text (the key) and the bucket; a one-limit GCRA
  * cell is a header and one long. Keying by identity text inside a per-policy map, rather than by a
  * (policy, identity) object, saves that object per identity.
  */
-public final class MemoryStore implements Store {
+public final class MemoryStore implements Store, PenaltyBound {
 
   /** The default bound on buckets ({@code store.max_keys}). */
   public static final long DEFAULT_MAX_KEYS = 1_000_000;
-
-  /** The most slots one sweep frees (bounds the sweep's candidate heap). */
-  private static final long MAX_BATCH = 65_536;
 
   private static final CompletionStage<Void> PING = CompletableFuture.completedStage(null);
 
   private final Clock clock;
   private final long origin;
   private final long maxKeys;
-  private final int batch;
-  /** Policy name → identity text → bucket. */
-  private final ConcurrentHashMap<String, ConcurrentHashMap<String, Bucket>> byPolicy =
-      new ConcurrentHashMap<>();
-  private final int initialCapacity;
-  private final AtomicLong reserved = new AtomicLong();
-  private final LongAdder evictions = new LongAdder();
-  private final Object sweepLock = new Object();
+  /** Policy name → identity text → bucket, with the bound. */
+  private final BucketTable table;
   private final InstantSource wallClock;
-  private final ConcurrentHashMap<String, Offences> offences = new ConcurrentHashMap<>();
-  private final ConcurrentHashMap<String, Ban> bans = new ConcurrentHashMap<>();
+  private final OffenceTable offences;
+  private final BanTable bans;
   private final ConcurrentHashMap<String, Permits> permits = new ConcurrentHashMap<>();
 
   /** Offence timestamps kept per key; the count saturates here (escalation has long reached max). */
-  static final int MAX_OFFENCES_PER_KEY = 1024;
+  static final int MAX_OFFENCES_PER_KEY = OffenceTable.MAX_OFFENCES_PER_KEY;
 
   /** A store bounded to {@link #DEFAULT_MAX_KEYS} buckets. */
   public MemoryStore(Clock clock) {
@@ -128,8 +97,9 @@ public final class MemoryStore implements Store {
       throw new IllegalArgumentException("store max_keys must be at least 1, got " + maxKeys);
     }
     this.maxKeys = maxKeys;
-    this.batch = (int) Math.max(1, Math.min(maxKeys >>> 7, MAX_BATCH));
-    this.initialCapacity = (int) Math.min(maxKeys, 1 << 16);
+    this.table = new BucketTable(maxKeys);
+    this.offences = new OffenceTable(maxKeys);
+    this.bans = new BanTable(maxKeys);
     // Measuring from our own origin keeps every store time small and non-negative, far inside
     // the bounds of the algorithms' arithmetic, whatever the clock's own origin.
     this.origin = clock.nanoTime();
@@ -141,11 +111,29 @@ public final class MemoryStore implements Store {
    * <p>Completes before returning. Throws {@link IllegalArgumentException} (a programming error
    * that policy validation prevents) when {@code cost} is below 1 or above a limit's capacity
    * (burst for GCRA, N for the sliding window), or a sliding-window N exceeds {@link
-   * SlidingWindow#MAX_QUANTITY}.
+   * SlidingWindow#MAX_QUANTITY}. Fails with a {@link StoreFullException} when {@code key} is a
+   * new identity and its policy's share of {@code maxKeys} holds no full bucket to make room.
    */
   @Override
   public CompletionStage<Consumption> tryConsume(BucketKey key, BucketSpec spec, long cost) {
-    return CompletableFuture.completedFuture(tryConsumeNow(key, spec, cost));
+    try {
+      return CompletableFuture.completedFuture(tryConsumeNow(key, spec, cost));
+    } catch (StoreFullException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>Divides {@code maxKeys} into one equal share per policy (at least one bucket each): a
+   * policy never holds more than its share, whatever identities its requests invent.
+   */
+  @Override
+  public void usePolicies(Collection<String> policies) {
+    table.usePolicies(policies);
+    offences.usePolicies(policies.size());
+    bans.usePolicies(policies.size());
   }
 
   /**
@@ -154,21 +142,24 @@ public final class MemoryStore implements Store {
    * <p>Never null: the memory store always answers in the caller's thread.
    *
    * @throws IllegalArgumentException as {@link #tryConsume} does
+   * @throws StoreFullException when a new identity finds no slot (see {@link #tryConsume})
    */
   @Override
   public Consumption tryConsumeNow(BucketKey key, BucketSpec spec, long cost) {
     Objects.requireNonNull(key, "key");
     checkCost(spec, cost);
-    ConcurrentHashMap<String, Bucket> buckets = bucketsOf(key.policy());
+    BucketTable.Share share = table.share(key.policy());
+    ConcurrentHashMap<String, Bucket> buckets = share.buckets;
     String identity = key.identity();
     boolean one = isOneGcraLimit(spec);
     while (true) {
       Bucket bucket = buckets.get(identity);
       if (bucket == null) {
-        bucket = insert(buckets, identity, one);
+        bucket = table.insert(share, identity, one ? new Cell() : new Locked(), now());
       } else if ((bucket instanceof Cell) != one) {
-        // A reload changed the algorithm or the number of limits: start the bucket afresh.
-        remove(buckets, identity, bucket, now(), Removal.REPLACE);
+        // A reload changed the algorithm or the number of limits: start the bucket afresh (the
+        // identity's own state is discarded; not an eviction).
+        table.remove(share, identity, bucket, now(), true);
         buckets.remove(identity, bucket); // also when a sweep marked it first
         continue;
       }
@@ -197,8 +188,8 @@ public final class MemoryStore implements Store {
     Objects.requireNonNull(key, "key");
     Objects.requireNonNull(spec, "spec");
     checkCost(spec, cost);
-    ConcurrentHashMap<String, Bucket> buckets = byPolicy.get(key.policy());
-    Bucket bucket = buckets == null ? null : buckets.get(key.identity());
+    BucketTable.Share share = table.shareIfPresent(key.policy());
+    Bucket bucket = share == null ? null : share.buckets.get(key.identity());
     if (bucket instanceof Cell cell) {
       if (isOneGcraLimit(spec)) {
         cell.refund(cost, spec.limits().get(0), now());
@@ -217,7 +208,9 @@ public final class MemoryStore implements Store {
    * {@inheritDoc}
    *
    * <p>At most {@value #MAX_OFFENCES_PER_KEY} offences are remembered per key, so the count
-   * saturates there.
+   * saturates there. Records are bounded per policy (the part of the key before {@code |}): a new
+   * key whose policy's share is full of live records fails with a {@link PenaltyRefusedException}
+   * instead of evicting another identity's record; see {@link OffenceTable}.
    */
   @Override
   public CompletionStage<Long> recordOffence(String offenceKey, long windowNanos) {
@@ -225,66 +218,50 @@ public final class MemoryStore implements Store {
     if (windowNanos < 1) {
       throw new IllegalArgumentException("offence window must be positive, got " + windowNanos + "ns");
     }
-    long now = now();
-    if (!offences.containsKey(offenceKey) && offences.size() >= maxKeys) {
-      trimOffences(now);
-    }
-    long[] count = new long[1];
-    offences.compute(offenceKey, (k, record) -> {
-      Offences r = record != null ? record : new Offences();
-      count[0] = r.record(now, windowNanos);
-      return r;
-    });
-    return CompletableFuture.completedFuture(count[0]);
-  }
-
-  /** Drops expired offence records, then (still full) the one whose last offence is oldest. */
-  private void trimOffences(long now) {
-    offences.entrySet().removeIf(e -> e.getValue().expired(now));
-    if (offences.size() >= maxKeys) {
-      offences.entrySet().stream()
-          .min(Comparator.comparingLong((Map.Entry<String, Offences> e) -> e.getValue().newest()))
-          .ifPresent(e -> offences.remove(e.getKey(), e.getValue()));
+    try {
+      return CompletableFuture.completedFuture(offences.record(offenceKey, now(), windowNanos));
+    } catch (PenaltyRefusedException e) {
+      return CompletableFuture.failedFuture(e);
     }
   }
 
-  /** {@inheritDoc} Expired bans are dropped first when {@code maxKeys} bans are held. */
+  /**
+   * {@inheritDoc}
+   *
+   * <p>Never evicts a live ban: operator bans are held up to {@code maxKeys}, penalty bans up to
+   * one share per issuing policy; a new ban beyond its bound fails the stage ({@link
+   * PenaltyRefusedException} for a penalty, {@link StoreException} for an operator's ban). A
+   * penalty ban never replaces a live operator ban with the same id. See {@link BanTable}.
+   */
   @Override
   public CompletionStage<Void> putBan(Ban ban) {
     Objects.requireNonNull(ban, "ban");
-    if (!bans.containsKey(ban.id()) && bans.size() >= maxKeys) {
-      long nowMillis = wallClock.millis();
-      bans.values().removeIf(b -> !b.activeAt(nowMillis));
-      if (bans.size() >= maxKeys) {
-        // Still full of live bans: the one ending soonest gives way.
-        bans.values().stream()
-            .min(Comparator.comparingLong(Ban::expiresAtEpochMillis))
-            .ifPresent(b -> bans.remove(b.id(), b));
-      }
+    try {
+      bans.put(ban, wallClock.millis());
+    } catch (StoreException e) {
+      return CompletableFuture.failedFuture(e);
     }
-    bans.put(ban.id(), ban);
     return PING;
   }
 
   @Override
   public CompletionStage<Boolean> removeBan(String id) {
     Objects.requireNonNull(id, "id");
-    Ban removed = bans.remove(id);
-    return CompletableFuture.completedFuture(removed != null && removed.activeAt(wallClock.millis()));
+    return CompletableFuture.completedFuture(bans.remove(id, wallClock.millis()));
   }
 
   @Override
   public CompletionStage<List<Ban>> listBans() {
-    long nowMillis = wallClock.millis();
-    List<Ban> live = new ArrayList<>();
-    for (Ban ban : bans.values()) {
-      if (ban.activeAt(nowMillis)) {
-        live.add(ban);
-      } else {
-        bans.remove(ban.id(), ban);
-      }
-    }
-    return CompletableFuture.completedFuture(List.copyOf(live));
+    return CompletableFuture.completedFuture(bans.live(wallClock.millis()));
+  }
+
+  /**
+   * Penalties not recorded because their policy's share of offence records or bans was full
+   * ({@code sluice_penalties_refused_total}); each such request stayed an ordinary 429.
+   */
+  @Override
+  public long penaltiesRefused() {
+    return offences.refused() + bans.refused();
   }
 
   @Override
@@ -346,16 +323,29 @@ public final class MemoryStore implements Store {
 
   /** Buckets currently held (never more than {@code maxKeys}). */
   public long size() {
-    long size = 0;
-    for (ConcurrentHashMap<String, Bucket> buckets : byPolicy.values()) {
-      size += buckets.mappingCount();
-    }
-    return size;
+    return table.size();
   }
 
-  /** Buckets dropped before they were full ({@code sluice_store_evictions_total}). */
+  /**
+   * Buckets dropped before they were full ({@code sluice_store_evictions_total}): always 0, since
+   * only full buckets are ever dropped (a new identity is refused instead, {@link #refusedKeys()}).
+   * Kept so dashboards built on the metric keep working.
+   */
   public long evictions() {
-    return evictions.sum();
+    return 0;
+  }
+
+  /**
+   * New identities refused because their policy's share held no full bucket to make room ({@code
+   * sluice_store_refused_keys_total}); each such request was answered {@code 503}.
+   */
+  public long refusedKeys() {
+    return table.refused();
+  }
+
+  /** The most buckets one policy may hold: {@code maxKeys} divided by the policies in use. */
+  public long shareLimit() {
+    return table.shareLimit();
   }
 
   /** The bound this store was created with. */
@@ -371,14 +361,6 @@ public final class MemoryStore implements Store {
     return spec.algorithm() == Algorithm.GCRA && spec.limits().size() == 1;
   }
 
-  private ConcurrentHashMap<String, Bucket> bucketsOf(String policy) {
-    ConcurrentHashMap<String, Bucket> buckets = byPolicy.get(policy);
-    if (buckets == null) {
-      buckets = byPolicy.computeIfAbsent(policy, p -> new ConcurrentHashMap<>(initialCapacity));
-    }
-    return buckets;
-  }
-
   private static void checkCost(BucketSpec spec, long cost) {
     List<Limit> limits = spec.limits();
     for (int i = 0, n = limits.size(); i < n; i++) {
@@ -389,128 +371,6 @@ public final class MemoryStore implements Store {
             "cost must be between 1 and the capacity of limit \"" + limit.text() + "\" ("
                 + capacity + "), got " + cost);
       }
-    }
-  }
-
-  private Bucket insert(ConcurrentHashMap<String, Bucket> buckets, String identity, boolean one) {
-    reserveSlot();
-    Bucket fresh = one ? new Cell() : new Locked();
-    Bucket existing = buckets.putIfAbsent(identity, fresh);
-    if (existing != null) {
-      reserved.decrementAndGet();
-      return existing;
-    }
-    return fresh;
-  }
-
-  private void reserveSlot() {
-    while (true) {
-      long taken = reserved.get();
-      if (taken < maxKeys) {
-        if (reserved.compareAndSet(taken, taken + 1)) {
-          return;
-        }
-        continue;
-      }
-      synchronized (sweepLock) {
-        if (reserved.get() >= maxKeys) {
-          sweep();
-        }
-      }
-      // Slots may be held by inserts still in flight (reserved, not yet in the map).
-      Thread.onSpinWait();
-    }
-  }
-
-  /** Frees at least {@code batch} slots when the map holds that many buckets; see the design note. */
-  private void sweep() {
-    long now = now();
-    int freed = 0;
-    PriorityQueue<Candidate> closest =
-        new PriorityQueue<>(batch, (a, b) -> Long.compare(b.fullAt, a.fullAt)); // max-heap
-    for (ConcurrentHashMap<String, Bucket> buckets : byPolicy.values()) {
-      for (Map.Entry<String, Bucket> entry : buckets.entrySet()) {
-        Bucket bucket = entry.getValue();
-        long fullAt = bucket.fullAt();
-        if (fullAt <= now) {
-          if (remove(buckets, entry.getKey(), bucket, now, Removal.IF_FULL)) {
-            freed++;
-          }
-        } else if (closest.size() < batch) {
-          closest.add(new Candidate(fullAt, buckets, entry.getKey(), bucket));
-        } else if (fullAt < closest.peek().fullAt) {
-          closest.poll();
-          closest.add(new Candidate(fullAt, buckets, entry.getKey(), bucket));
-        }
-      }
-    }
-    if (freed >= batch) {
-      return;
-    }
-    List<Candidate> nearest = new ArrayList<>(closest);
-    nearest.sort((a, b) -> Long.compare(a.fullAt, b.fullAt));
-    for (Candidate c : nearest) {
-      if (freed >= batch) {
-        break;
-      }
-      if (remove(c.buckets, c.identity, c.bucket, now, Removal.EVICT)) {
-        freed++;
-      }
-    }
-  }
-
-  /** Why a bucket leaves the map. */
-  private enum Removal {
-    /** The sweep drops a full bucket (no decision changes); skipped if it consumed meanwhile. */
-    IF_FULL,
-    /** The sweep drops a bucket that may not be full: counted as an eviction when it is not. */
-    EVICT,
-    /** A reload changed the bucket's kind; its state is discarded, not counted as an eviction. */
-    REPLACE
-  }
-
-  /** Marks a bucket removed and frees its slot, unless someone else did; see the design note. */
-  private boolean remove(
-      ConcurrentHashMap<String, Bucket> buckets, String identity, Bucket bucket, long now, Removal why) {
-    Boolean wasFull = bucket.markRemoved(now, why != Removal.IF_FULL);
-    if (wasFull == null) {
-      return false;
-    }
-    buckets.remove(identity, bucket);
-    reserved.decrementAndGet();
-    if (!wasFull && why == Removal.EVICT) {
-      evictions.increment();
-    }
-    return true;
-  }
-
-  private record Candidate(
-      long fullAt, ConcurrentHashMap<String, Bucket> buckets, String identity, Bucket bucket) {}
-
-  /** One key's recent offences (store time), oldest first; guarded by the map's compute. */
-  private static final class Offences {
-    private final ArrayDeque<Long> times = new ArrayDeque<>();
-    private long window;
-
-    long record(long now, long windowNanos) {
-      window = windowNanos;
-      while (!times.isEmpty() && now - times.peekFirst() >= windowNanos) {
-        times.pollFirst();
-      }
-      if (times.size() == MAX_OFFENCES_PER_KEY) {
-        times.pollFirst();
-      }
-      times.addLast(now);
-      return times.size();
-    }
-
-    long newest() {
-      Long last = times.peekLast();
-      return last == null ? Long.MIN_VALUE : last;
-    }
-
-    boolean expired(long now) {
-      return times.isEmpty() || now - newest() >= window;
     }
   }
 
@@ -563,19 +423,6 @@ public final class MemoryStore implements Store {
         }
       }
     }
-  }
-
-  /** One identity's state under one policy. */
-  private abstract static class Bucket {
-    /** When the bucket is full again (store time); MAX_VALUE before its first decision. */
-    abstract long fullAt();
-
-    /**
-     * Marks the bucket removed if it is full at {@code now}, or whatever its state when {@code
-     * evenIfNotFull}: whether it was full, or null when it was not removed (already removed, or
-     * not full and not to be evicted).
-     */
-    abstract Boolean markRemoved(long now, boolean evenIfNotFull);
   }
 
   /**

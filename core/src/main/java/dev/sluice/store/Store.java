@@ -1,5 +1,6 @@
 package dev.sluice.store;
 
+import java.util.Collection;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -45,6 +46,15 @@ public interface Store extends AutoCloseable {
   default Consumption tryConsumeNow(BucketKey key, BucketSpec spec, long cost) {
     return null;
   }
+
+  /**
+   * Tells the store the names of the policies an engine decides with (the {@code default} policy
+   * included); the engine calls it once when it is built. A hint for bounded stores: the memory
+   * store gives each policy an equal share of its bound on buckets, offence records and penalty
+   * bans, so invented identities under one policy never take the room of another. Others may
+   * ignore it (the default does). Must not block or throw.
+   */
+  default void usePolicies(Collection<String> policies) {}
 
   /** Completes normally while the store answers; exceptionally with a {@link StoreException} otherwise. */
   CompletionStage<Void> ping();

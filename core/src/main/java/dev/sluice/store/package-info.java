@@ -9,5 +9,11 @@
  *
  * <p>For abuse control the SPI also refunds tokens, counts offences, keeps {@link
  * dev.sluice.store.Ban}s shared by every instance, and hands out concurrency permits with a lease.
+ *
+ * <p>Bounds never evict live state: the memory store drops only full buckets ({@code
+ * BucketTable}), and bounds offence records ({@code OffenceTable}) and bans ({@code BanTable})
+ * per policy, refusing new entries beyond a share ({@link dev.sluice.store.StoreFullException},
+ * {@link dev.sluice.store.PenaltyRefusedException}) so that state one identity creates can never
+ * push out state that constrains another.
  */
 package dev.sluice.store;

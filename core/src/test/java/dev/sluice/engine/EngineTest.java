@@ -507,6 +507,28 @@ class EngineTest {
   }
 
   @Test
+  void decide_newIdentityWithTheMemoryStoresShareFull_isUnavailableEvenUnderOnErrorAllow() {
+    MemoryStore small = new MemoryStore(clock, 2);
+    Engine engine = engine(set(
+            policy("login", "/login", "1/minute").onError(OnError.ALLOW).build(),
+            policy("search", "/search", "1/hour").build()).onError(OnError.ALLOW), small);
+    assertThat(small.shareLimit()).as("the engine told the store its two policies").isEqualTo(1);
+    assertThat(decide(engine, TestRequest.get("/login").from("192.0.2.1")).outcome()).isEqualTo(Outcome.ALLOWED);
+
+    Decision refused = decide(engine, TestRequest.get("/login").from("192.0.2.2"));
+
+    assertThat(refused.outcome()).isEqualTo(Outcome.UNAVAILABLE);
+    assertThat(refused.retryAfterSeconds()).isEqualTo(1);
+    PolicyDecision d = refused.denying().orElseThrow();
+    assertThat(d.storeFull()).isTrue();
+    assertThat(d.outcomeLabel()).isEqualTo("limited");
+    assertThat(decide(engine, TestRequest.get("/search").from("192.0.2.2")).outcome())
+        .as("search keeps its own share").isEqualTo(Outcome.ALLOWED);
+    assertThat(decide(engine, TestRequest.get("/login").from("192.0.2.1")).outcome())
+        .as("the tracked identity is still decided").isEqualTo(Outcome.LIMITED);
+  }
+
+  @Test
   void decide_shadowPolicyStoreFailsUnderDeny_neverRefuses() {
     Engine engine = engine(set(policy("s", "/api", "1/minute").mode(Mode.SHADOW).build())
         .onError(OnError.DENY), new FailingStore(Set.of("s")));

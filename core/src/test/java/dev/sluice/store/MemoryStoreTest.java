@@ -32,6 +32,15 @@ class MemoryStoreTest {
     return stage.join();
   }
 
+  /** The answer, or null when the store refused to track the new key (StoreFullException). */
+  private static Consumption consumeOrFull(MemoryStore store, BucketKey key, BucketSpec spec, long cost) {
+    try {
+      return store.tryConsumeNow(key, spec, cost);
+    } catch (StoreFullException e) {
+      return null;
+    }
+  }
+
   private static BucketKey key(String identity) {
     return new BucketKey("test", identity);
   }
@@ -86,8 +95,11 @@ class MemoryStoreTest {
 
     assertThat(store.size()).isOne();
     assertThat(store.evictions()).as("a reload is not an eviction").isZero();
+    assertThat(consumeOrFull(store, key("y"), TEN_PER_SECOND, 1))
+        .as("x is drained: the bound of 1 has no room for y").isNull();
+    clock.advance(Duration.ofSeconds(2));
     assertThat(consume(store, key("y"), TEN_PER_SECOND, 1).allowed())
-        .as("the bound of 1 makes room for another key only by dropping x").isTrue();
+        .as("x full again: dropping it makes room for y").isTrue();
     assertThat(store.size()).isOne();
   }
 
@@ -129,8 +141,10 @@ class MemoryStoreTest {
     MemoryStore store = new MemoryStore(clock, 8);
     onThreads(8, thread -> {
       for (int i = 0; i < 2_000; i++) {
-        // 12 keys over 8 slots: sweeps drop buckets other threads are deciding.
-        consume(store, key("ip:" + (i % 12)), TEN_PER_SECOND, 1);
+        // 12 keys over 8 slots: sweeps drop buckets other threads are deciding, and new keys
+        // find no room while the 8 held are not full.
+        consumeOrFull(store, key("ip:" + (i % 12)), TEN_PER_SECOND, 1);
+        clock.advance(Duration.ofMillis(30));
         assertThat(store.size()).isLessThanOrEqualTo(8);
       }
     });
@@ -191,18 +205,23 @@ class MemoryStoreTest {
   }
 
   @Test
-  void tryConsume_concurrentDistinctKeys_neverExceedsMaxKeys() throws Exception {
+  void tryConsume_concurrentDistinctKeys_neverExceedsMaxKeysAndRefusesTheRest() throws Exception {
     MemoryStore store = new MemoryStore(clock, 50);
+    AtomicInteger refused = new AtomicInteger();
     onThreads(16, thread -> {
       for (int i = 0; i < 300; i++) {
-        consume(store, key("ip:" + thread + "." + i), TEN_PER_SECOND, 1);
+        if (consumeOrFull(store, key("ip:" + thread + "." + i), TEN_PER_SECOND, 1) == null) {
+          refused.incrementAndGet();
+        }
         assertThat(store.size()).isLessThanOrEqualTo(50);
       }
     });
 
-    assertThat(store.size()).isLessThanOrEqualTo(50);
-    assertThat(store.evictions()).as("time is frozen: nothing refills, evicting is the only way")
-        .isPositive();
+    assertThat(store.size()).isEqualTo(50);
+    assertThat(refused.get()).as("time is frozen: nothing refills, so every other key is refused")
+        .isEqualTo(16 * 300 - 50);
+    assertThat(store.refusedKeys()).isEqualTo(refused.get());
+    assertThat(store.evictions()).isZero();
   }
 
   @Test
@@ -231,19 +250,51 @@ class MemoryStoreTest {
   }
 
   @Test
-  void tryConsume_noFullBucketLeft_evictsTheOneClosestToFull() {
+  void tryConsume_noFullBucketLeft_refusesTheNewKeyAndKeepsEveryBucket() {
     MemoryStore store = new MemoryStore(clock, 3);
     consume(store, key("a"), TEN_PER_SECOND, 10); // full in 1s
     consume(store, key("b"), TEN_PER_SECOND, 1); // full in 100ms: closest
     consume(store, key("c"), TEN_PER_SECOND, 5); // full in 500ms
 
-    consume(store, key("d"), TEN_PER_SECOND, 1);
+    CompletableFuture<Consumption> d = store.tryConsume(key("d"), TEN_PER_SECOND, 1).toCompletableFuture();
 
+    assertThat(d).isCompletedExceptionally();
+    assertThatThrownBy(d::join).hasCauseInstanceOf(StoreFullException.class)
+        .hasMessageContaining("the memory store holds its share of 3 buckets for policy \"test\", none of"
+            + " them full yet; a new identity is refused until one refills");
     assertThat(store.size()).isEqualTo(3);
-    assertThat(store.evictions()).isOne();
+    assertThat(store.evictions()).isZero();
+    assertThat(store.refusedKeys()).isOne();
     assertThat(consume(store, key("a"), TEN_PER_SECOND, 1).allowed()).as("a kept").isFalse();
     assertThat(consume(store, key("c"), TEN_PER_SECOND, 6).allowed()).as("c kept").isFalse();
-    assertThat(consume(store, key("b"), TEN_PER_SECOND, 10).allowed()).as("b forgotten").isTrue();
+    assertThat(consume(store, key("b"), TEN_PER_SECOND, 10).allowed()).as("b kept").isFalse();
+    clock.advance(Duration.ofMillis(100)); // b full again: dropping it changes nothing
+    assertThat(consume(store, key("d"), TEN_PER_SECOND, 1).allowed()).isTrue();
+  }
+
+  @Test
+  void tryConsume_floodUnderOnePolicy_neverTakesTheShareOfAnother() {
+    MemoryStore store = new MemoryStore(clock, 10);
+    store.usePolicies(List.of("login", "search"));
+    BucketSpec login = spec(Algorithm.GCRA, "5/minute");
+    for (int i = 0; i < 5; i++) {
+      consume(store, new BucketKey("login", "ip:victim"), login, 1);
+    }
+    int refused = 0;
+    for (int i = 0; i < 100; i++) {
+      if (consumeOrFull(store, new BucketKey("search", "api_key:" + i), TEN_PER_SECOND, 1) == null) {
+        refused++;
+      }
+    }
+
+    assertThat(store.shareLimit()).isEqualTo(5);
+    assertThat(refused).isEqualTo(95);
+    assertThat(consume(store, new BucketKey("login", "ip:victim"), login, 1).allowed())
+        .as("the used-up login bucket survived the flood").isFalse();
+    for (int i = 0; i < 4; i++) {
+      assertThat(consume(store, new BucketKey("login", "ip:new" + i), login, 1).allowed())
+          .as("login keeps its own share for new clients").isTrue();
+    }
   }
 
   @Test

@@ -96,29 +96,89 @@ class StoreAbuseSpiTest {
   }
 
   @Test
-  void memoryStore_offenceRecords_areBoundedByMaxKeys() {
+  void memoryStore_offenceRecords_fullShare_refusesNewKeysAndKeepsEveryLiveRecord() {
     ManualClock clock = new ManualClock();
     MemoryStore store = new MemoryStore(clock, 10, InstantSource.fixed(Instant.EPOCH));
     long day = Duration.ofDays(1).toNanos();
-    for (int i = 0; i < 100; i++) {
-      store.recordOffence("k" + i, day);
+    for (int i = 0; i < 10; i++) {
+      store.recordOffence("login|k" + i, day);
       clock.advance(1);
     }
 
-    // The most recent key survived; the oldest went first.
-    assertThat(store.recordOffence("k99", day).toCompletableFuture().join()).isEqualTo(2);
-    assertThat(store.recordOffence("k0", day).toCompletableFuture().join()).isEqualTo(1);
+    assertThat(failure(store.recordOffence("login|new", day)))
+        .isInstanceOf(PenaltyRefusedException.class)
+        .hasMessage("policy \"login\" already holds its share of 10 live offence records; nothing is"
+            + " evicted to make room, so this one is not recorded");
+    assertThat(store.penaltiesRefused()).isOne();
+    assertThat(store.recordOffence("login|k0", day).toCompletableFuture().join())
+        .as("the oldest record was not evicted").isEqualTo(2);
+    clock.advance(day); // every record expired: room again, taken from the head in expiry order
+    assertThat(store.recordOffence("login|new", day).toCompletableFuture().join()).isEqualTo(1);
   }
 
   @Test
-  void memoryStore_bans_areBoundedByMaxKeysDroppingTheSoonestToEnd() {
-    MemoryStore store = new MemoryStore(new ManualClock(), 3, InstantSource.fixed(Instant.ofEpochMilli(0)));
+  void memoryStore_offenceRecords_sharesPerPolicy_floodOfOneLeavesTheOtherAlone() {
+    ManualClock clock = new ManualClock();
+    MemoryStore store = new MemoryStore(clock, 10, InstantSource.fixed(Instant.EPOCH));
+    store.usePolicies(List.of("login", "search"));
+    long day = Duration.ofDays(1).toNanos();
+    store.recordOffence("login|ip:victim", day);
+    for (int i = 0; i < 100; i++) {
+      store.recordOffence("search|api_key:" + i, day);
+    }
+
+    assertThat(store.recordOffence("login|ip:victim", day).toCompletableFuture().join()).isEqualTo(2);
+    assertThat(store.recordOffence("login|ip:other", day).toCompletableFuture().join()).isEqualTo(1);
+    assertThat(store.penaltiesRefused()).isEqualTo(95);
+  }
+
+  @Test
+  void memoryStore_bans_penaltyShareFull_refusesTheNewBanAndEvictsNothing() {
+    MemoryStore store = new MemoryStore(new ManualClock(), 4, InstantSource.fixed(Instant.ofEpochMilli(0)));
+    store.usePolicies(List.of("login", "search"));
+    store.putBan(Ban.of("*", "ip:operator", 60_000, "operator"));
+    store.putBan(Ban.penalty("login", "login", "ip:victim", 1_000, "r"));
     for (int i = 0; i < 5; i++) {
-      store.putBan(Ban.of("p", "ip:" + i, 1_000 + i, "r"));
+      store.putBan(Ban.penalty("search", "*", "api_key:" + i, 1_000_000 + i, "r"));
     }
 
     List<Ban> bans = store.listBans().toCompletableFuture().join();
-    assertThat(bans).extracting(Ban::identity).containsExactlyInAnyOrder("ip:2", "ip:3", "ip:4");
+    assertThat(bans).extracting(Ban::identity)
+        .containsExactlyInAnyOrder("ip:operator", "ip:victim", "api_key:0", "api_key:1");
+    assertThat(store.penaltiesRefused()).isEqualTo(3);
+    assertThat(failure(store.putBan(Ban.penalty("search", "*", "api_key:9", 5_000, "r"))))
+        .isInstanceOf(PenaltyRefusedException.class)
+        .hasMessage("policy \"search\" already holds its share of 2 live penalty bans; nothing is"
+            + " evicted to make room, so this one is not recorded");
+  }
+
+  @Test
+  void memoryStore_bans_operatorBansBeyondTheBound_areRefusedNotEvicted() {
+    MemoryStore store = new MemoryStore(new ManualClock(), 2, InstantSource.fixed(Instant.ofEpochMilli(0)));
+    store.putBan(Ban.of("*", "ip:1", 1_000, "r"));
+    store.putBan(Ban.of("*", "ip:2", 2_000, "r"));
+
+    assertThat(failure(store.putBan(Ban.of("*", "ip:3", 9_000, "r"))))
+        .isInstanceOf(StoreException.class)
+        .hasMessage("the ban table already holds 2 operator bans, its bound (store.max_keys); remove"
+            + " some, or block a CIDR instead of banning addresses one by one");
+    assertThat(store.listBans().toCompletableFuture().join()).extracting(Ban::identity)
+        .containsExactlyInAnyOrder("ip:1", "ip:2");
+    store.putBan(Ban.of("*", "ip:1", 5_000, "replaced"));
+    assertThat(store.listBans().toCompletableFuture().join()).hasSize(2);
+  }
+
+  @Test
+  void memoryStore_penaltyBanOverALiveOperatorBan_keepsTheOperatorBan() {
+    MemoryStore store = new MemoryStore(new ManualClock(), 10, InstantSource.fixed(Instant.ofEpochMilli(0)));
+    Ban operator = Ban.of("login", "ip:1", 1_800_000, "operator");
+    store.putBan(operator);
+    store.putBan(Ban.penalty("login", "login", "ip:1", 900_000, "offence 1"));
+
+    assertThat(store.listBans().toCompletableFuture().join()).containsExactly(operator);
+    Ban later = Ban.of("login", "ip:1", 60_000, "shortened by the operator");
+    store.putBan(later);
+    assertThat(store.listBans().toCompletableFuture().join()).containsExactly(later);
   }
 
   @Test

@@ -82,6 +82,11 @@ final class GatewayUnderTest implements AutoCloseable {
         return gateway.address();
     }
 
+    /** Where the admin listener is bound. */
+    InetSocketAddress adminAddress() {
+        return gateway.adminAddress();
+    }
+
     /** {@code http://127.0.0.1:<port>} of the proxy listener. */
     URI uri() {
         return URI.create("http://" + address().getAddress().getHostAddress() + ":" + address().getPort());

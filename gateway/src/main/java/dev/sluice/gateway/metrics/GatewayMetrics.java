@@ -8,6 +8,7 @@ import dev.sluice.gateway.audit.AuditLog;
 import dev.sluice.policy.Priority;
 import dev.sluice.request.RequestView;
 import dev.sluice.store.MemoryStore;
+import dev.sluice.store.PenaltyBound;
 import dev.sluice.store.Store;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
@@ -43,8 +44,11 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  *       failed, whatever its {@code on_error}).
  *   <li>{@code sluice_upstream_seconds{status}}: histogram of upstream response time by status
  *       class {@code 1xx}..{@code 5xx}.
- *   <li>{@code sluice_store_evictions_total} and {@code sluice_store_keys}: only for the memory
- *       store, after {@link #bindStore(Store)}.
+ *   <li>{@code sluice_store_evictions_total} (always 0: only full buckets are dropped),
+ *       {@code sluice_store_refused_keys_total} (new identities refused, 503) and {@code
+ *       sluice_store_keys}: only for the memory store, after {@link #bindStore(Store)}.
+ *   <li>{@code sluice_penalties_refused_total}: penalties not recorded because their policy's share
+ *       of offence records or bans was full (both built-in stores), after {@link #bindStore(Store)}.
  *   <li>{@code sluice_audit_dropped_total}: after {@link #bindAuditLog(AuditLog)}.
  * </ul>
  *
@@ -121,7 +125,7 @@ public final class GatewayMetrics implements DecisionListener {
       return;
     }
     for (PolicyDecision pd : decision.policies()) {
-      if (pd.storeError()) {
+      if (pd.storeError() && !pd.storeFull()) {
         storeErrors.increment();
       }
       String policy = pd.policy().name();
@@ -183,6 +187,16 @@ public final class GatewayMetrics implements DecisionListener {
           .register(registry);
       Gauge.builder("sluice.store.keys", memory, MemoryStore::size)
           .description("Buckets held by the memory store")
+          .register(registry);
+      FunctionCounter.builder("sluice.store.refused.keys", memory, MemoryStore::refusedKeys)
+          .description("New identities the memory store refused to track (503) because their policy's share"
+              + " of max_keys held no full bucket to drop")
+          .register(registry);
+    }
+    if (store instanceof PenaltyBound bound) {
+      FunctionCounter.builder("sluice.penalties.refused", bound, PenaltyBound::penaltiesRefused)
+          .description("Penalties (offence records or bans) not recorded because their policy's share was"
+              + " full of live ones; the request stayed an ordinary 429")
           .register(registry);
     }
   }

@@ -2,6 +2,7 @@ package dev.sluice.gateway.proxy;
 
 import dev.sluice.engine.Decision;
 import dev.sluice.gateway.edge.ClientTimeouts;
+import dev.sluice.engine.PolicyDecision;
 import dev.sluice.request.RequestView;
 import dev.sluice.gateway.response.Problems;
 import dev.sluice.gateway.response.RateLimitHeaders;
@@ -537,8 +538,10 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
           case FORBIDDEN -> reject(Problems.forbidden(
               "Requests from this client address or API key are refused by the gateway's block list."));
           case UNAVAILABLE -> reject(
-              Problems.serviceUnavailable(
-                  "the rate-limit store is unavailable and this route is configured to fail closed"));
+              Problems.serviceUnavailable(d.denying().filter(PolicyDecision::storeFull).isPresent()
+                  ? "the gateway's rate-limit memory for this route is full of clients still being limited;"
+                      + " new clients are refused until some refill"
+                  : "the rate-limit store is unavailable and this route is configured to fail closed"));
           default -> admit(d);
         }
       }

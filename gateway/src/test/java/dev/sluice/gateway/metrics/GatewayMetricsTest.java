@@ -111,21 +111,27 @@ class GatewayMetricsTest {
   }
 
   @Test
-  void bindStore_memoryStore_exposesEvictionsFromTheStore() {
+  void bindStore_memoryStore_exposesItsBoundCounters() {
     ManualClock clock = new ManualClock();
     MemoryStore store = new MemoryStore(clock, 2);
     metrics.bindStore(store);
     BucketSpec spec = new BucketSpec(Algorithm.GCRA, List.of(Limit.of(10, Duration.ofHours(1))));
-    // Three keys that are all far from full into a store of two: one must be evicted.
+    // Three keys that are all far from full into a store of two: the third is refused, none evicted.
     for (int i = 0; i < 3; i++) {
       BucketKey key = new BucketKey("p", "ip:10.0.0." + i);
       for (int n = 0; n < 5; n++) {
-        store.tryConsume(key, spec, 1).toCompletableFuture().join();
+        store.tryConsume(key, spec, 1).toCompletableFuture().exceptionally(e -> null).join();
       }
     }
+    store.recordOffence("p|a", Duration.ofDays(1).toNanos());
+    store.recordOffence("p|b", Duration.ofDays(1).toNanos());
+    store.recordOffence("p|c", Duration.ofDays(1).toNanos()).toCompletableFuture().exceptionally(e -> null).join();
 
-    assertThat(store.evictions()).isPositive();
-    assertThat(scrape()).contains("sluice_store_evictions_total " + (double) store.evictions());
+    assertThat(store.refusedKeys()).isEqualTo(5);
+    assertThat(scrape())
+        .contains("sluice_store_evictions_total 0.0")
+        .contains("sluice_store_refused_keys_total 5.0")
+        .contains("sluice_penalties_refused_total 1.0");
   }
 
   @Test

@@ -20,8 +20,10 @@ final class AbuseScript {
   static final int MAX_OFFENCES_PER_KEY = 1024;
 
   /**
-   * The most bans held at once; beyond it the ban ending soonest gives way. Every instance lists
-   * all bans every 250 ms, so the registry must stay small; see {@code docs/distributed.md}.
+   * The most operator bans held at once, and the penalty bans all policies share (each policy
+   * {@code MAX_BANS / policies}); beyond them a new ban is refused, no live ban is ever evicted.
+   * Every instance lists all bans every 250 ms, so the registry must stay small; see {@code
+   * docs/distributed.md}.
    */
   static final int MAX_BANS = 100_000;
 
@@ -80,9 +82,10 @@ final class AbuseScript {
     return args("permit_release", testTime);
   }
 
-  String[] putBan(Ban ban, DecisionScript.TestTime testTime) {
+  /** ARGV of a ban put; {@code share}: the most penalty bans one policy may hold. */
+  String[] putBan(Ban ban, long share, DecisionScript.TestTime testTime) {
     return args("ban_put", testTime, ban.id(), Long.toString(ban.expiresAtEpochMillis()),
-        BanCodec.encode(ban), Integer.toString(MAX_BANS));
+        BanCodec.encode(ban), Integer.toString(MAX_BANS), Long.toString(share));
   }
 
   String[] removeBan(String id, DecisionScript.TestTime testTime) {

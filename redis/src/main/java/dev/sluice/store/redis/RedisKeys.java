@@ -68,6 +68,9 @@ final class RedisKeys {
   /** The bans' version: changes with every change of the registry. */
   static final String BAN_VERSION = PREFIX + "{bans}:version";
 
+  /** Live bans per issuer: HASH "o" (operators) or "p:<policy>" → count. Same slot as {@link #BANS}. */
+  static final String BAN_HELD = PREFIX + "{bans}:held";
+
   /** The LIST of recent offences of {@code offenceKey}. */
   static String offence(String offenceKey) {
     return PREFIX + "offence:{" + escape(offenceKey, false) + "}";

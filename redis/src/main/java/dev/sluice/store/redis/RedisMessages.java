@@ -52,6 +52,11 @@ final class RedisMessages {
         + "ns (2^53, ~104 days) a Lua number holds exactly; lower its burst or its period";
   }
 
+  static String operatorBansFull(int max) {
+    return "the redis ban registry already holds " + max + " operator bans, its bound; remove some,"
+        + " or block a CIDR instead of banning addresses one by one";
+  }
+
   static String describe(Throwable cause) {
     String message = cause.getMessage();
     return message == null || message.isBlank() ? cause.getClass().getSimpleName() : message;

@@ -4,6 +4,8 @@ import dev.sluice.store.Ban;
 import dev.sluice.store.BucketKey;
 import dev.sluice.store.BucketSpec;
 import dev.sluice.store.Consumption;
+import dev.sluice.store.PenaltyBound;
+import dev.sluice.store.PenaltyRefusedException;
 import dev.sluice.store.Store;
 import dev.sluice.store.StoreException;
 import dev.sluice.time.Clock;
@@ -33,6 +35,7 @@ import io.lettuce.core.resource.DefaultClientResources;
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
@@ -40,6 +43,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -70,7 +74,7 @@ import java.util.concurrent.atomic.AtomicReference;
  * timeout and circuit breaker, and mirror {@link dev.sluice.store.MemoryStore}'s semantics. Every
  * key they write has a TTL; bans live in one hash shared by all instances (one cluster slot).
  */
-public final class RedisStore implements Store {
+public final class RedisStore implements Store, PenaltyBound {
 
   /** Commands that may wait in the connection's queue; beyond it calls fail fast (hung server). */
   static final int REQUEST_QUEUE_SIZE = 10_000;
@@ -85,7 +89,8 @@ public final class RedisStore implements Store {
   private static final java.util.function.Predicate<RedisCommand<?, ?, ?>> NEVER_REPLAY = command -> true;
 
   /** The bans hash, its expiry index and version: one slot ({@code {bans}}), updated together. */
-  private static final String[] BAN_KEYS = {RedisKeys.BANS, RedisKeys.BAN_EXPIRY, RedisKeys.BAN_VERSION};
+  private static final String[] BAN_KEYS =
+      {RedisKeys.BANS, RedisKeys.BAN_EXPIRY, RedisKeys.BAN_VERSION, RedisKeys.BAN_HELD};
 
   /** The least time allowed for connecting and the handshake (commands use the store timeout). */
   static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(5);
@@ -108,6 +113,9 @@ public final class RedisStore implements Store {
   /** Test seam: null = the server's TIME (production). */
   private final DecisionScript.TestTime testTime;
   private final AtomicBoolean closed = new AtomicBoolean();
+  /** The most penalty bans one policy may hold: MAX_BANS / policies in use. */
+  private volatile long banShare = AbuseScript.MAX_BANS;
+  private final LongAdder penaltiesRefused = new LongAdder();
 
   private RedisStore(
       RedisStoreOptions options,
@@ -418,14 +426,38 @@ public final class RedisStore implements Store {
    * <p>Bans are one hash ({@code sluice:v1:{bans}}) plus an expiry index and a version, shared
    * by every instance; expired bans are pruned by the server's clock on every ban call, and all
    * three keys expire with the longest ban. A ban whose expiry has already passed only removes an earlier
-   * ban with its id. At most {@value AbuseScript#MAX_BANS} bans are held; beyond that the one
-   * ending soonest gives way (as in the memory store).
+   * ban with its id. No live ban is ever evicted (as in the memory store): at most {@value
+   * AbuseScript#MAX_BANS} operator bans are held, and per policy {@code MAX_BANS / policies}
+   * penalty bans; a new ban beyond its bound fails the stage ({@link PenaltyRefusedException} for
+   * a penalty, counted in {@link #penaltiesRefused()}; a {@link StoreException} for an operator's
+   * ban). A penalty ban never replaces a live operator ban with the same id (it is ignored).
    */
   @Override
   public CompletionStage<Void> putBan(Ban ban) {
     Objects.requireNonNull(ban, "ban");
-    String[] args = abuse.putBan(ban, testTime);
-    return call("storing a ban", () -> evalAbuse(BAN_KEYS, args, "ban_put").thenApply(reply -> (Void) null));
+    long share = banShare;
+    String[] args = abuse.putBan(ban, share, testTime);
+    return call("storing a ban", () -> evalAbuse(BAN_KEYS, args, "ban_put").thenApply(reply -> {
+      if (reply == 0) {
+        penaltiesRefused.increment();
+        throw new PenaltyRefusedException(ban.issuer(), "penalty bans", share);
+      }
+      if (reply == -1) {
+        throw new StoreException(RedisMessages.operatorBansFull(AbuseScript.MAX_BANS));
+      }
+      return (Void) null;
+    }));
+  }
+
+  /** {@inheritDoc} Divides the penalty bans into one share per policy. */
+  @Override
+  public void usePolicies(Collection<String> policies) {
+    banShare = Math.max(1, AbuseScript.MAX_BANS / Math.max(1, policies.size()));
+  }
+
+  @Override
+  public long penaltiesRefused() {
+    return penaltiesRefused.sum();
   }
 
   @Override

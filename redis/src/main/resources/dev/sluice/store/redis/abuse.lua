@@ -168,14 +168,26 @@ elseif op == 'permit_release' then
   return 1
 
 else
-  -- Bans. KEYS[1] = HASH id -> encoded ban (opaque here: BanCodec in Java), KEYS[2] = ZSET
-  -- id -> expiry (epoch ms), KEYS[3] = STRING version, all in the {bans} slot. Expired bans are
+  -- Bans. KEYS[1] = HASH id -> encoded ban (BanCodec in Java; here only its issuer prefix is
+  -- read), KEYS[2] = ZSET id -> expiry (epoch ms), KEYS[3] = STRING version, KEYS[4] = HASH
+  -- issuer -> live bans it holds ("o" for operators, "p:<policy>" for a policy's penalties), all
+  -- in the {bans} slot. No live ban is ever evicted: a new operator ban beyond its cap, or a new
+  -- penalty ban beyond its policy's share, is refused instead (see ban_put). Expired bans are
   -- pruned on every call. Every change (put, remove, prune) sets a new version, "<now>#<n>": the
   -- time of the change makes it unique even after a restart or a failover lost the last changes,
   -- so a client holding a copy of version v may trust it while the version is still v. All three
   -- keys expire with the longest ban.
-  local bans, expiry, version = KEYS[1], KEYS[2], KEYS[3]
+  local bans, expiry, version, held = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
   local t = now_ms()
+  -- the issuer field of an encoded ban: penalty bans start "p<length>:<policy>"
+  local function issuer_of(v)
+    if string.sub(v, 1, 1) ~= 'p' then return 'o' end
+    local len, from = string.match(v, '^p(%d+):()')
+    return 'p:' .. string.sub(v, from, from + tonumber(len) - 1)
+  end
+  local function count(field, delta)
+    if redis.call('HINCRBY', held, field, delta) <= 0 then redis.call('HDEL', held, field) end
+  end
   local function changed()
     local previous = redis.call('GET', version)
     local n = 0
@@ -188,18 +200,25 @@ else
       -- No ban left: the hash and index are gone already. Version "" always means "no ban", so
       -- the version can go too: a copy of an earlier list holds another version and is renewed.
       redis.call('DEL', version)
+      redis.call('DEL', held)
       return
     end
     local ttl = ttl_ms((tonumber(last[2]) - t) * 1000000)
     redis.call('PEXPIRE', bans, ttl)
     redis.call('PEXPIRE', expiry, ttl)
     redis.call('PEXPIRE', version, ttl)
+    redis.call('PEXPIRE', held, ttl)
   end
   local function prune()
     local expired = redis.call('ZRANGEBYSCORE', expiry, '-inf', fmt(t))
     if #expired == 0 then return end
-    for first = 1, #expired, 1000 do -- HDEL in chunks: unpack() of a huge table overflows
-      redis.call('HDEL', bans, unpack(expired, first, math.min(first + 999, #expired)))
+    for first = 1, #expired, 1000 do -- in chunks: unpack() of a huge table overflows
+      local ids = {unpack(expired, first, math.min(first + 999, #expired))}
+      local values = redis.call('HMGET', bans, unpack(ids))
+      for i = 1, #ids do
+        if values[i] then count(issuer_of(values[i]), -1) end
+      end
+      redis.call('HDEL', bans, unpack(ids))
     end
     redis.call('ZREMRANGEBYSCORE', expiry, '-inf', fmt(t))
     changed()
@@ -207,27 +226,38 @@ else
   end
 
   if op == 'ban_put' then
-    -- ARGV[4] id;  ARGV[5] expiry (epoch ms);  ARGV[6] the encoded ban;  ARGV[7] most bans held
-    -- Reply: 1
+    -- ARGV[4] id;  ARGV[5] expiry (epoch ms);  ARGV[6] the encoded ban;  ARGV[7] most operator
+    -- bans held;  ARGV[8] most penalty bans held per policy (its share)
+    -- Reply: 1 stored (or, already over, removed the ban with its id); 2 kept: a penalty ban never
+    -- replaces a live operator ban; 0 refused: the policy's share is full of live penalty bans;
+    -- -1 refused: ARGV[7] operator bans are live. Nothing live is ever evicted.
     prune()
     local id = ARGV[4]
+    local field = issuer_of(ARGV[6])
+    local previous = redis.call('HGET', bans, id)
+    local previous_field = previous and issuer_of(previous)
+    if previous_field == 'o' and field ~= 'o' then
+      return 2 -- pruned above, so the operator ban is live
+    end
     if tonumber(ARGV[5]) <= t then
       -- Already over: it replaces (removes) a ban with the same id and is itself never listed.
-      if redis.call('HDEL', bans, id) == 1 then
+      if previous then
+        redis.call('HDEL', bans, id)
         redis.call('ZREM', expiry, id)
+        count(previous_field, -1)
         changed()
         expire_all()
       end
       return 1
     end
-    if redis.call('HEXISTS', bans, id) == 0 then
-      local over = redis.call('ZCARD', expiry) - tonumber(ARGV[7]) + 1
-      if over > 0 then
-        -- Full of live bans: those ending soonest give way (the memory store does the same).
-        local soonest = redis.call('ZRANGE', expiry, 0, over - 1)
-        redis.call('HDEL', bans, unpack(soonest))
-        redis.call('ZREM', expiry, unpack(soonest))
+    if previous_field ~= field then
+      local cap = tonumber(field == 'o' and ARGV[7] or ARGV[8])
+      if tonumber(redis.call('HGET', held, field) or '0') >= cap then
+        if field == 'o' then return -1 end
+        return 0
       end
+      if previous then count(previous_field, -1) end
+      count(field, 1)
     end
     redis.call('HSET', bans, id, ARGV[6])
     redis.call('ZADD', expiry, ARGV[5], id)
@@ -242,6 +272,8 @@ else
     if not ends then
       return 0
     end
+    local value = redis.call('HGET', bans, id)
+    if value then count(issuer_of(value), -1) end
     redis.call('HDEL', bans, id)
     redis.call('ZREM', expiry, id)
     changed()

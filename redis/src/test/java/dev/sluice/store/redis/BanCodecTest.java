@@ -26,6 +26,19 @@ class BanCodecTest {
   }
 
   @Test
+  void encode_penaltyBan_isPrefixedWithItsPolicyAndRoundTrips() {
+    Ban ban = Ban.penalty("login-failures", Ban.ALL_POLICIES, "ip:203.0.113.7", 1_700_000_000_123L, "offence 2");
+
+    String encoded = BanCodec.encode(ban);
+
+    assertThat(encoded).isEqualTo("p14:login-failures1700000000123:1:*14:ip:203.0.113.7offence 2");
+    assertThat(BanCodec.decode(encoded)).isEqualTo(ban);
+    assertThat(BanCodec.decode(encoded).byOperator()).isFalse();
+    assertThat(BanCodec.decode(BanCodec.encode(Ban.of("*", "ip:1", 5, "r"))).byOperator())
+        .as("an operator's ban, and every ban stored before bans had an issuer").isTrue();
+  }
+
+  @Test
   void decode_truncatedValue_failsNamingItAndTheFormat() {
     assertThatThrownBy(() -> BanCodec.decode("1700000000123:9:we"))
         .isInstanceOf(IllegalArgumentException.class)

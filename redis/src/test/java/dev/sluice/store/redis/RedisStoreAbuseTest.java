@@ -331,9 +331,53 @@ class RedisStoreAbuseTest {
     join(store.putBan(ban("login", "ip:192.0.2.1", Duration.ofMinutes(10), "long")));
     join(store.putBan(ban("login", "ip:192.0.2.2", Duration.ofMinutes(1), "short")));
 
-    for (String key : List.of(RedisKeys.BANS, RedisKeys.BAN_EXPIRY, RedisKeys.BAN_VERSION)) {
+    for (String key : List.of(RedisKeys.BANS, RedisKeys.BAN_EXPIRY, RedisKeys.BAN_VERSION, RedisKeys.BAN_HELD)) {
       assertThat(pttl(key)).as(key).isBetween(Duration.ofMinutes(10).minusSeconds(5).toMillis(),
           Duration.ofMinutes(10).toMillis());
+    }
+  }
+
+  @Test
+  void putBan_floodOfAttackerPenaltyBans_evictsNoOperatorOrOtherPolicysBanAndIsCounted() {
+    try (RedisStore bounded = RedisStore.connect(
+        RedisStoreOptions.of(List.of(redis.uri()), Duration.ofSeconds(5)),
+        new DecisionScript.TestTime(offset::get, true))) {
+      // 50,000 policies: a share of 100,000 / 50,000 = 2 penalty bans per policy.
+      List<String> policies = new java.util.ArrayList<>();
+      for (int i = 0; i < 50_000; i++) {
+        policies.add(i < 2 ? List.of("login", "search").get(i) : "p" + i);
+      }
+      bounded.usePolicies(policies);
+      long now = System.currentTimeMillis();
+      Ban operator = Ban.of(Ban.ALL_POLICIES, "ip:203.0.113.9", now + 1_800_000, "operator");
+      Ban victim = Ban.penalty("login", "login", "ip:198.51.100.1", now + 900_000, "offence 1");
+      join(bounded.putBan(operator));
+      join(bounded.putBan(victim));
+      int refused = 0;
+      for (int i = 0; i < 10; i++) {
+        Ban attacker = Ban.penalty("search", Ban.ALL_POLICIES, "api_key:" + i, now + 86_400_000L, "flood");
+        try {
+          join(bounded.putBan(attacker));
+        } catch (java.util.concurrent.CompletionException e) {
+          assertThat(e.getCause()).isInstanceOf(dev.sluice.store.PenaltyRefusedException.class)
+              .hasMessage("policy \"search\" already holds its share of 2 live penalty bans; nothing is"
+                  + " evicted to make room, so this one is not recorded");
+          refused++;
+        }
+      }
+
+      assertThat(refused).isEqualTo(8);
+      assertThat(bounded.penaltiesRefused()).isEqualTo(8);
+      assertThat(join(bounded.listBans())).hasSize(4).contains(operator, victim);
+      assertThat(redis.call("HGET", RedisKeys.BAN_HELD, "p:search")).isEqualTo("2");
+      // A penalty never shortens a live operator ban with the same id.
+      join(bounded.putBan(Ban.penalty("login", Ban.ALL_POLICIES, "ip:203.0.113.9", now + 60_000, "trip")));
+      assertThat(join(bounded.listBans())).contains(operator);
+      // Expired penalty bans give their share back.
+      advance(Duration.ofDays(2));
+      join(bounded.putBan(Ban.penalty("search", Ban.ALL_POLICIES, "api_key:new",
+          System.currentTimeMillis() + Duration.ofDays(3).toMillis(), "later")));
+      assertThat(redis.call("HGET", RedisKeys.BAN_HELD, "p:search")).isEqualTo("1");
     }
   }
 
@@ -480,7 +524,7 @@ class RedisStoreAbuseTest {
     join(store.listBans());
 
     List<String> keys = scanAll();
-    assertThat(keys).hasSize(20 * 2 + 20 + 20 + 20 + 3);
+    assertThat(keys).hasSize(20 * 2 + 20 + 20 + 20 + 4); // + the four ban keys
     for (String key : keys) {
       assertThat(key).startsWith("sluice:v1:");
       // -1 would be a key that never expires; -2 one that vanished meanwhile.

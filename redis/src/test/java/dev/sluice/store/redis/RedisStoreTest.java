@@ -227,7 +227,7 @@ class RedisStoreTest {
           "-@all", "+hello", "+auth", "+ping", "+evalsha", "+eval", "+script|load",
           "+time", "+get", "+set", "+lindex", "+lpop", "+llen", "+rpush", "+ltrim", "+pexpire",
           "+del", "+zadd", "+zcard", "+zrange", "+zrangebyscore", "+zremrangebyscore", "+zrem",
-          "+zscore", "+zpopmin", "+hset", "+hexists", "+hdel", "+hvals");
+          "+zscore", "+zpopmin", "+hset", "+hdel", "+hvals", "+hget", "+hmget", "+hincrby");
       URI url = URI.create("redis://sluice:gate-pw@127.0.0.1:" + secured.port());
 
       try (RedisStore limited = RedisStore.connect(RedisStoreOptions.of(List.of(url), Duration.ofSeconds(1)))) {
