@@ -58,6 +58,7 @@ public final class ServeCommand implements Callable<Integer> {
       return INVALID;
     }
     SluiceConfig loaded = file.get();
+    PolicyFiles.warnAboutAdmin("serve", loaded, err);
     Store store;
     try {
       store = openStore(loaded.store());

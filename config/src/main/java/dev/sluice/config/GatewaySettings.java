@@ -3,6 +3,7 @@ package dev.sluice.config;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 
@@ -18,6 +19,7 @@ import java.util.Optional;
  * @param adminToken the bearer token the admin API requires, read at load time from the
  *     environment variable named by {@code admin_token_env}; empty (the default) = the admin API
  *     needs no token. Never printed: {@link #toString()} redacts it
+ * @param adminAccess {@code admin_hosts} and {@code admin_insecure} (default {@link AdminAccess#DEFAULT})
  */
 public record GatewaySettings(
     InetSocketAddress listen,
@@ -25,7 +27,8 @@ public record GatewaySettings(
     InetSocketAddress admin,
     Duration upstreamTimeout,
     int maxInflight,
-    Optional<String> adminToken) {
+    Optional<String> adminToken,
+    AdminAccess adminAccess) {
 
   /** Default {@code gateway.listen}. */
   public static final InetSocketAddress DEFAULT_LISTEN = new InetSocketAddress("127.0.0.1", 8080);
@@ -48,6 +51,7 @@ public record GatewaySettings(
     Objects.requireNonNull(admin, "admin");
     Objects.requireNonNull(upstreamTimeout, "upstreamTimeout");
     Objects.requireNonNull(adminToken, "adminToken");
+    Objects.requireNonNull(adminAccess, "adminAccess");
     if (upstreamTimeout.isNegative() || upstreamTimeout.isZero()) {
       throw new IllegalArgumentException("upstream timeout must be positive, got " + upstreamTimeout);
     }
@@ -59,10 +63,26 @@ public record GatewaySettings(
     }
   }
 
+  /** Settings with the default {@link AdminAccess}. */
+  public GatewaySettings(InetSocketAddress listen, URI upstream, InetSocketAddress admin, Duration upstreamTimeout,
+      int maxInflight, Optional<String> adminToken) {
+    this(listen, upstream, admin, upstreamTimeout, maxInflight, adminToken, AdminAccess.DEFAULT);
+  }
+
   /** Settings without abuse control: no in-flight cap, an admin API without a token. */
   public GatewaySettings(
       InetSocketAddress listen, URI upstream, InetSocketAddress admin, Duration upstreamTimeout) {
     this(listen, upstream, admin, upstreamTimeout, NO_INFLIGHT_LIMIT, Optional.empty());
+  }
+
+  /**
+   * Loud warnings about an admin API without a token (one sentence each; empty when a token is
+   * configured): on loopback any local process can use it; beyond loopback only
+   * {@code admin_insecure: true} lets the file load at all. {@code check} and {@code serve}
+   * print them on stderr.
+   */
+  public List<String> adminWarnings() {
+    return AdminRules.warnings(this);
   }
 
   /** Whether {@code max_inflight} caps the requests in flight to the upstream. */
@@ -75,6 +95,6 @@ public record GatewaySettings(
   public String toString() {
     return "GatewaySettings[listen=" + listen + ", upstream=" + upstream + ", admin=" + admin
         + ", upstreamTimeout=" + upstreamTimeout + ", maxInflight=" + maxInflight
-        + ", adminToken=" + (adminToken.isPresent() ? "(set)" : "(none)") + "]";
+        + ", adminToken=" + (adminToken.isPresent() ? "(set)" : "(none)") + ", adminAccess=" + adminAccess + "]";
   }
 }

@@ -62,7 +62,8 @@ final class PolicyFileReader {
   private static final List<String> TOP_LEVEL = List.of(
       "version", "gateway", "clients", "store", "headers", "audit_log", "exempt", "block", "defaults", "policies");
   private static final List<String> GATEWAY =
-      List.of("listen", "upstream", "admin", "upstream_timeout", "max_inflight", "admin_token_env");
+      List.of("listen", "upstream", "admin", "upstream_timeout", "max_inflight", "admin_token_env",
+          "admin_insecure", "admin_hosts");
   private static final List<String> CLIENTS =
       List.of("trusted_proxies", "ip_header", "ipv6_prefix", "api_key", "user", "session");
   private static final List<String> API_KEY = List.of("header", "query", "keys_file");
@@ -289,10 +290,12 @@ final class PolicyFileReader {
         adminToken = Optional.of(token);
       }
     }
-    if (listen == null || admin == null || timeout == null || upstream == null || !ok) {
+    AdminAccess access = AdminRules.read(w, f);
+    AdminRules.check(w, f, admin, access);
+    if (listen == null || admin == null || timeout == null || upstream == null || !ok || access == null) {
       return null;
     }
-    return new GatewaySettings(listen, upstream, admin, timeout, maxInflight, adminToken);
+    return new GatewaySettings(listen, upstream, admin, timeout, maxInflight, adminToken, access);
   }
 
   // ---- clients ----
