@@ -248,6 +248,26 @@ public final class MemoryStore implements Store {
     }
   }
 
+  @Override
+  public CompletionStage<Void> forgetBucket(BucketKey key, BucketSpec spec) {
+    Objects.requireNonNull(key, "key");
+    Objects.requireNonNull(spec, "spec");
+    ConcurrentHashMap<String, Bucket> buckets = byPolicy.get(key.policy());
+    Bucket bucket = buckets == null ? null : buckets.get(key.identity());
+    if (bucket != null) {
+      // Like a reload that changed the bucket's kind: the state goes, no eviction is counted.
+      remove(buckets, key.identity(), bucket, now(), Removal.REPLACE);
+      buckets.remove(key.identity(), bucket);
+    }
+    return PING;
+  }
+
+  @Override
+  public CompletionStage<Void> forgetOffences(String offenceKey) {
+    offences.remove(Objects.requireNonNull(offenceKey, "offenceKey"));
+    return PING;
+  }
+
   /** {@inheritDoc} Expired bans are dropped first when {@code maxKeys} bans are held. */
   @Override
   public CompletionStage<Void> putBan(Ban ban) {
@@ -465,7 +485,7 @@ public final class MemoryStore implements Store {
     IF_FULL,
     /** The sweep drops a bucket that may not be full: counted as an eviction when it is not. */
     EVICT,
-    /** A reload changed the bucket's kind; its state is discarded, not counted as an eviction. */
+    /** A reload changed the bucket's kind, or an operator lifted a ban: the state is discarded, not an eviction. */
     REPLACE
   }
 

@@ -3,6 +3,7 @@ package dev.sluice.gateway;
 import dev.sluice.config.GatewaySettings;
 import dev.sluice.config.SluiceConfig;
 import dev.sluice.engine.Engine;
+import dev.sluice.gateway.admin.AdminRequestGuard;
 import dev.sluice.gateway.admin.AdminServer;
 import dev.sluice.gateway.audit.AuditLog;
 import dev.sluice.gateway.metrics.GatewayMetrics;
@@ -109,7 +110,8 @@ public final class Gateway implements AutoCloseable {
               settings.listen(), settings.upstream(), settings.upstreamTimeout(), config.headers(), engine, metrics, group,
               settings.maxInflight());
       AdminServer admin = AdminServer.start(settings.admin(), registry, store, group, config.store().onError(),
-          engine, InstantSource.system(), settings.adminToken());
+          engine, InstantSource.system(),
+          new AdminRequestGuard(settings.adminToken(), settings.adminAccess().hosts()));
       ScheduledFuture<?> refresh = scheduleBanRefresh(group, engine);
       return new Gateway(group, engine, refresh, proxy, admin, audit, registry);
     } catch (RuntimeException e) {

@@ -80,6 +80,10 @@ final class AbuseScript {
     return args("permit_release", testTime);
   }
 
+  String[] forget(DecisionScript.TestTime testTime) {
+    return args("forget", testTime);
+  }
+
   String[] putBan(Ban ban, DecisionScript.TestTime testTime) {
     return args("ban_put", testTime, ban.id(), Long.toString(ban.expiresAtEpochMillis()),
         BanCodec.encode(ban), Integer.toString(MAX_BANS));

@@ -412,6 +412,25 @@ public final class RedisStore implements Store {
     return call("recording an offence", () -> evalAbuse(keys, args, "offence"));
   }
 
+  /** {@inheritDoc} One script call deleting the bucket's keys (one slot: they share a hash tag). */
+  @Override
+  public CompletionStage<Void> forgetBucket(BucketKey key, BucketSpec spec) {
+    Objects.requireNonNull(key, "key");
+    Objects.requireNonNull(spec, "spec");
+    String[] keys = RedisKeys.keys(key, spec);
+    String[] args = abuse.forget(testTime);
+    return call("forgetting a bucket of policy '" + key.policy() + "'",
+        () -> evalAbuse(keys, args, "forget").thenApply(n -> (Void) null));
+  }
+
+  @Override
+  public CompletionStage<Void> forgetOffences(String offenceKey) {
+    Objects.requireNonNull(offenceKey, "offenceKey");
+    String[] keys = {RedisKeys.offence(offenceKey)};
+    String[] args = abuse.forget(testTime);
+    return call("forgetting offences", () -> evalAbuse(keys, args, "forget").thenApply(n -> (Void) null));
+  }
+
   /**
    * {@inheritDoc}
    *

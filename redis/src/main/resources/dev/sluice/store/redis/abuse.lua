@@ -2,7 +2,7 @@
 -- concurrency permits. One call = one operation, atomic because Redis runs a script alone. Each
 -- operation mirrors dev.sluice.store.MemoryStore; see docs/distributed.md, "Abuse control".
 --
--- ARGV[1]   the operation: refund | offence | permit_acquire | permit_release | ban_put |
+-- ARGV[1]   the operation: refund | offence | forget | permit_acquire | permit_release | ban_put |
 --           ban_remove | ban_list
 -- ARGV[2]   "" in production: now = the server's TIME. Tests only: "plus" = TIME shifted forward
 --           by ARGV[3], or "at" = exactly ARGV[3] (same seam as decide.lua's ARGV[3..4])
@@ -142,6 +142,11 @@ elseif op == 'offence' then
   redis.call('LTRIM', key, -keep, -1)
   redis.call('PEXPIRE', key, ttl_ms(at + window - now))
   return redis.call('LLEN', key)
+
+elseif op == 'forget' then
+  -- Deletes a bucket's keys or an offence list, like MemoryStore.forgetBucket/forgetOffences:
+  -- an operator lifted a ban. KEYS: the keys (one slot).  Reply: how many existed
+  return redis.call('DEL', unpack(KEYS))
 
 elseif op == 'permit_acquire' then
   -- Takes one of at most `max` permits, like MemoryStore.acquirePermit.
