@@ -175,7 +175,7 @@ elseif op == 'permit_release' then
 else
   -- Bans. KEYS[1] = HASH id -> encoded ban (opaque here: BanCodec in Java), KEYS[2] = ZSET
   -- id -> expiry (epoch ms), KEYS[3] = STRING version, all in the {bans} slot. Expired bans are
-  -- pruned on every call. Every change (put, remove, prune) sets a new version, "<now>#<n>": the
+  -- pruned on every call (ban_list also reads KEYS[4], the generation, in the same slot). Every change (put, remove, prune) sets a new version, "<now>#<n>": the
   -- time of the change makes it unique even after a restart or a failover lost the last changes,
   -- so a client holding a copy of version v may trust it while the version is still v. All three
   -- keys expire with the longest ban.
@@ -257,16 +257,27 @@ else
     return 0
 
   elseif op == 'ban_list' then
-    -- ARGV[4] the version of the caller's copy ("" for none).
-    -- Reply: {version} when the caller's copy is current (O(1) instead of O(bans)), else
-    -- {version, encoded unexpired bans...} (any order); version "" when there is no ban
+    -- KEYS[4] the store's generation: a STRING without TTL, set by the first instance that finds
+    -- it missing. It only goes missing when the data set was erased behind Sluice's back
+    -- (FLUSHALL/FLUSHDB, a restart without persistence, a failover to an empty replica), so an
+    -- instance that sees it change knows every ban and bucket is gone (RedisStore.resets()).
+    -- ARGV[4] the version of the caller's copy ("" for none); ARGV[5] the generation to set when
+    -- the key is missing.
+    -- Reply: {generation, version} when the caller's copy is current (O(1) instead of O(bans)),
+    -- else {generation, version, encoded unexpired bans...} (any order); version "" = no ban
+    local generation = redis.call('GET', KEYS[4])
+    if not generation then
+      generation = ARGV[5]
+      redis.call('SET', KEYS[4], generation)
+    end
     prune()
     local current = redis.call('GET', version) or ''
     if current == ARGV[4] then
-      return {current}
+      return {generation, current}
     end
     local reply = redis.call('HVALS', bans)
     table.insert(reply, 1, current)
+    table.insert(reply, 1, generation)
     return reply
   end
 end
