@@ -152,7 +152,6 @@ public final class AdminServer implements AutoCloseable {
     Objects.requireNonNull(store, "store");
     BanApi bans = engine == null ? null
         : new BanApi(engine.bans(), engine.policies(), wallClock, new BanLifter(engine.bans(), store));
-    Objects.requireNonNull(store, "store");
     Objects.requireNonNull(storeOnError, "storeOnError");
     ServerBootstrap bootstrap = new ServerBootstrap()
         .group(group)
