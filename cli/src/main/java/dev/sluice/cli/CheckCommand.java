@@ -41,6 +41,7 @@ public final class CheckCommand implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     out.print(PolicyMatrix.render(loaded.get()));
     out.flush();
+    PolicyFiles.warnAboutAdmin("check", loaded.get(), spec.commandLine().getErr());
     return 0;
   }
 }

@@ -31,4 +31,16 @@ final class PolicyFiles {
       return Optional.empty();
     }
   }
+
+  /**
+   * Prints {@link dev.sluice.config.GatewaySettings#adminWarnings()} on {@code err}, one a line,
+   * as {@code sluice <command>: WARNING: ...}: an admin API without a token is worth a line on
+   * every start, not only in the matrix.
+   */
+  static void warnAboutAdmin(String command, SluiceConfig config, PrintWriter err) {
+    for (String warning : config.gateway().adminWarnings()) {
+      err.println("sluice " + command + ": WARNING: " + warning);
+    }
+    err.flush();
+  }
 }

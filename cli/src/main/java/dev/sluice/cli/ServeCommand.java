@@ -59,6 +59,7 @@ public final class ServeCommand implements Callable<Integer> {
     }
     SluiceConfig loaded = file.get();
     loaded.warnings().forEach(warning -> log.warn("{}", warning)); // the same warnings check prints
+    PolicyFiles.warnAboutAdmin("serve", loaded, err);
     Store store;
     try {
       store = openStore(loaded.store());

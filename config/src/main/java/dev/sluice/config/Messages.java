@@ -149,6 +149,18 @@ final class Messages {
         + " printable ASCII characters without spaces (e.g. the output of openssl rand -hex 32)";
   }
 
+  static String adminWithoutToken(String address) {
+    return "gateway.admin: the admin API would listen on " + address + ", beyond loopback, without a token:"
+        + " anyone who can reach that address could create and lift bans; expected gateway.admin_token_env"
+        + " (a bearer token), gateway.admin on a loopback address such as 127.0.0.1:9090, or"
+        + " gateway.admin_insecure: true to accept the risk";
+  }
+
+  static String badAdminHost(String path, String value) {
+    return path + ": " + quote(value) + " is not a host name; expected a name the admin API is reached by,"
+        + " optionally with a port, e.g. sluice-admin.internal or sluice-admin.internal:9090";
+  }
+
   static String badEscalate(String path, String value) {
     return path + ": bad factor " + quote(value) + "; expected a whole number followed by x, e.g."
         + " 2x (each offence doubles the ban) or 1x (no escalation)";

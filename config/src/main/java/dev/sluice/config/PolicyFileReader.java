@@ -61,7 +61,8 @@ final class PolicyFileReader {
       "version", "gateway", "clients", "store", "headers", "audit_log", "exempt", "block", "defaults", "policies");
   private static final List<String> GATEWAY =
       List.of("listen", "upstream", "admin", "upstream_timeout", "max_inflight", "admin_token_env",
-          "encoded_slashes", "header_timeout", "body_timeout", "max_connections", "max_connections_per_ip");
+          "encoded_slashes", "header_timeout", "body_timeout", "max_connections", "max_connections_per_ip",
+          "admin_insecure", "admin_hosts");
   private static final List<String> CLIENTS =
       List.of("trusted_proxies", "ip_header", "ipv6_prefix", "api_key", "user", "session");
   private static final List<String> API_KEY = List.of("header", "query", "keys_file");
@@ -310,11 +311,14 @@ final class PolicyFileReader {
       encodedSlashes = mode == null ? encodedSlashes : mode;
     }
     EdgeSettings edge = GatewayEdge.read(w, f);
-    if (listen == null || admin == null || timeout == null || upstream == null || !ok || edge == null) {
+    AdminAccess access = AdminRules.read(w, f);
+    AdminRules.check(w, f, admin, access);
+    if (listen == null || admin == null || timeout == null || upstream == null || !ok || edge == null
+        || access == null) {
       return null;
     }
     return new GatewaySettings(listen, upstream, admin, timeout, maxInflight, adminToken, encodedSlashes, edge,
-        AdminAccess.DEFAULT);
+        access);
   }
 
   // ---- clients ----

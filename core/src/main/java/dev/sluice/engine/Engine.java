@@ -552,7 +552,7 @@ public final class Engine {
     String scope = penalty.scope() == Penalty.Scope.ALL ? Ban.ALL_POLICIES : a.policy.name();
     CompletionStage<PolicyDecision> stage;
     try {
-      stage = bounded(store.recordOffence(a.policy.name() + "|" + identity.key(), window))
+      stage = bounded(store.recordOffence(BanLifter.offenceKey(a.policy.name(), identity.key()), window))
           .thenCompose(n -> {
             Duration length = penalty.banFor(n);
             Ban ban = Ban.penalty(a.policy.name(), scope, identity.key(),

@@ -225,6 +225,26 @@ public final class MemoryStore implements Store, PenaltyBound {
     }
   }
 
+  @Override
+  public CompletionStage<Void> forgetBucket(BucketKey key, BucketSpec spec) {
+    Objects.requireNonNull(key, "key");
+    Objects.requireNonNull(spec, "spec");
+    BucketTable.Share share = table.shareIfPresent(key.policy());
+    Bucket bucket = share == null ? null : share.buckets.get(key.identity());
+    if (bucket != null) {
+      // An operator lifted a ban: the identity's own state goes, even if not full (not an eviction).
+      table.remove(share, key.identity(), bucket, now(), true);
+      share.buckets.remove(key.identity(), bucket);
+    }
+    return PING;
+  }
+
+  @Override
+  public CompletionStage<Void> forgetOffences(String offenceKey) {
+    offences.remove(Objects.requireNonNull(offenceKey, "offenceKey"));
+    return PING;
+  }
+
   /**
    * {@inheritDoc}
    *

@@ -81,6 +81,35 @@ public interface Store extends AutoCloseable {
     return unsupported("recordOffence");
   }
 
+  /**
+   * Forgets the bucket {@code key} (every limit of {@code spec}): the identity's next request
+   * finds it full, as if it had never been seen. Used when an operator lifts a ban, so that the
+   * bucket that tripped it does not refuse (and re-ban) the very next request. A bucket that does
+   * not exist is left alone.
+   */
+  default CompletionStage<Void> forgetBucket(BucketKey key, BucketSpec spec) {
+    return unsupported("forgetBucket");
+  }
+
+  /**
+   * Forgets every offence recorded for {@code offenceKey}: the next {@link #recordOffence} on it
+   * counts 1 again. Used when an operator lifts a ban without keeping its history.
+   */
+  default CompletionStage<Void> forgetOffences(String offenceKey) {
+    return unsupported("forgetOffences");
+  }
+
+  /**
+   * How many times this store has found its shared state erased since it was opened (Redis
+   * {@code FLUSHALL}/{@code FLUSHDB}, a restart without persistence, a failover to an empty
+   * replica), noticed while {@link #listBans()} runs. Every ban and bucket is then gone; the
+   * caller may write again the bans it still knows. 0 for stores that cannot lose their state
+   * behind the gateway's back (the memory store) or cannot tell.
+   */
+  default long resets() {
+    return 0;
+  }
+
   /** Stores {@code ban}, replacing any ban with the same id. Visible to every instance. */
   default CompletionStage<Void> putBan(Ban ban) {
     return unsupported("putBan");

@@ -440,6 +440,54 @@ public abstract class StoreContractTest {
   }
 
   @Test
+  void forgetBucket_emptiedBucket_isFullAgainForEveryLimitAndOtherKeysKeepTheirState() {
+    BucketKey key = uniqueKey("forget");
+    BucketKey other = new BucketKey(key.policy(), "ip:192.0.2.2");
+    BucketSpec spec = gcra("2/hour", "3/day");
+    BucketSpec window = slidingWindow("2/hour");
+    BucketKey windowKey = uniqueKey("forget-window");
+    consume(key, spec, 2);
+    consume(other, spec, 2);
+    consume(windowKey, window, 2);
+    assertThat(consume(key, spec, 1).allowed()).isFalse();
+
+    await(store.forgetBucket(key, spec));
+    await(store.forgetBucket(windowKey, window));
+
+    assertThat(consume(key, spec, 2).allowed()).as("full again").isTrue();
+    assertThat(consume(key, spec, 1).allowed()).as("no more than full").isFalse();
+    assertThat(consume(windowKey, window, 2).allowed()).isTrue();
+    assertThat(consume(other, spec, 1).allowed()).as("another identity keeps its state").isFalse();
+  }
+
+  @Test
+  void forgetBucket_unknownBucket_isANoOp() {
+    BucketKey key = uniqueKey("forget-unknown");
+    BucketSpec spec = gcra("1/hour");
+
+    await(store.forgetBucket(key, spec));
+
+    assertThat(consume(key, spec, 1).allowed()).isTrue();
+    assertThat(consume(key, spec, 1).allowed()).isFalse();
+  }
+
+  @Test
+  void forgetOffences_nextOffenceCountsOneAgain_otherKeysKeepCounting() {
+    String key = uniqueName("forget-offences");
+    String other = uniqueName("forget-offences-other");
+    long window = Duration.ofHours(1).toNanos();
+    await(store.recordOffence(key, window));
+    await(store.recordOffence(key, window));
+    await(store.recordOffence(other, window));
+
+    await(store.forgetOffences(key));
+    await(store.forgetOffences(uniqueName("never-offended")));
+
+    assertThat(await(store.recordOffence(key, window))).isEqualTo(1);
+    assertThat(await(store.recordOffence(other, window))).isEqualTo(2);
+  }
+
+  @Test
   void bans_putListRemove_roundTrip() {
     String scope = uniqueName("ban");
     long expires = wallClock().millis() + 60_000;

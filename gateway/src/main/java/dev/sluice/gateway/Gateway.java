@@ -3,12 +3,14 @@ package dev.sluice.gateway;
 import dev.sluice.config.GatewaySettings;
 import dev.sluice.config.SluiceConfig;
 import dev.sluice.engine.Engine;
+import dev.sluice.gateway.admin.AdminRequestGuard;
 import dev.sluice.gateway.admin.AdminServer;
 import dev.sluice.gateway.audit.AuditLog;
 import dev.sluice.gateway.edge.EdgeMetrics;
 import dev.sluice.gateway.metrics.GatewayMetrics;
 import dev.sluice.gateway.proxy.ProxyServer;
 import dev.sluice.gateway.transport.Transports;
+import dev.sluice.store.Ban;
 import dev.sluice.store.Store;
 import dev.sluice.time.Clock;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -19,6 +21,7 @@ import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.time.InstantSource;
+import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -32,7 +35,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Abuse control (SPEC §7): the engine's ban replica is refreshed from the store every {@value
  * #BAN_REFRESH_MILLIS} ms on the event loop group (non-blocking; a refresh still running is not
- * started twice), so a ban added on another instance applies here within a second. Concurrency
+ * started twice), so a ban added on another instance applies here within a second. The same
+ * refresh notices a store that lost its state (Redis FLUSHALL, failover to an empty replica) and
+ * writes back the bans this instance holds (see {@code StoreResets}). Concurrency
  * permits are leased for {@link #permitLease(Duration)}, longer than any exchange the upstream
  * timeout allows. {@code gateway.max_inflight} sheds by priority (see the proxy's
  * {@code InflightLimiter}); {@code gateway.admin_token_env} protects the admin API and
@@ -110,8 +115,9 @@ public final class Gateway implements AutoCloseable {
               settings.listen(), settings.upstream(), settings.upstreamTimeout(), config.headers(), engine, metrics, group,
             settings.maxInflight(), settings.encodedSlashes(), settings.edge(), new EdgeMetrics(registry));
       AdminServer admin = AdminServer.start(settings.admin(), registry, store, group, config.store().onError(),
-          engine, InstantSource.system(), settings.adminToken());
-      ScheduledFuture<?> refresh = scheduleBanRefresh(group, engine);
+          engine, InstantSource.system(),
+          new AdminRequestGuard(settings.adminToken(), settings.adminAccess().hosts()));
+      ScheduledFuture<?> refresh = scheduleBanRefresh(group, engine, new StoreResets(store, InstantSource.system()));
       return new Gateway(group, engine, refresh, proxy, admin, audit, registry);
     } catch (RuntimeException e) {
       if (proxy != null) {
@@ -141,7 +147,7 @@ public final class Gateway implements AutoCloseable {
    * refresh is asynchronous (a remote store answers on its own thread); while one runs, the next
    * tick is skipped, so a slow store never piles up refreshes.
    */
-  private static ScheduledFuture<?> scheduleBanRefresh(EventLoopGroup group, Engine engine) {
+  private static ScheduledFuture<?> scheduleBanRefresh(EventLoopGroup group, Engine engine, StoreResets resets) {
     AtomicBoolean running = new AtomicBoolean();
     AtomicBoolean failing = new AtomicBoolean();
     return group.next().scheduleWithFixedDelay(() -> {
@@ -149,7 +155,10 @@ public final class Gateway implements AutoCloseable {
         return;
       }
       try {
-        engine.bans().refresh().whenComplete((ok, error) -> {
+        List<Ban> held = resets.held(engine.bans());
+        engine.bans().refresh()
+            .thenCompose(v -> resets.afterRefresh(engine.bans(), held))
+            .whenComplete((ok, error) -> {
           running.set(false);
           if (error != null && failing.compareAndSet(false, true)) {
             // Logged once per failure streak: a down store must not flood the log four times a second.

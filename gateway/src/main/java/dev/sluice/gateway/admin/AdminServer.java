@@ -1,5 +1,6 @@
 package dev.sluice.gateway.admin;
 
+import dev.sluice.engine.BanLifter;
 import dev.sluice.engine.Engine;
 import dev.sluice.gateway.response.Problems;
 import dev.sluice.gateway.transport.Transports;
@@ -32,8 +33,8 @@ import io.netty.handler.timeout.IdleStateHandler;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.InstantSource;
+import java.util.List;
 import java.util.Optional;
 import java.time.Duration;
 import java.util.Objects;
@@ -64,6 +65,11 @@ import org.slf4j.LoggerFactory;
  * /readyz} stay open for load balancers and orchestrators. The token is compared in constant time
  * (SHA-256 digests compared with {@link MessageDigest#isEqual}, so neither content nor length
  * leaks through timing).
+ *
+ * <p>Every {@code /v1/} request (the admin API, with or without a token) first passes the
+ * {@link AdminRequestGuard}: one {@code Authorization}/{@code Host}/{@code Origin}/{@code
+ * Content-Type} each, {@code Host} naming this listener, no foreign {@code Origin}, JSON bodies
+ * only. Endpoints added under {@code /v1/} get these checks without doing anything.
  *
  * <p>The store ping never blocks the event loop: its stage completes on the store's thread (or a
  * timeout thread) and the response is written from the channel's event loop.
@@ -124,12 +130,28 @@ public final class AdminServer implements AutoCloseable {
   public static AdminServer start(InetSocketAddress address, PrometheusMeterRegistry registry, Store store,
       EventLoopGroup group, OnError storeOnError, Engine engine, InstantSource wallClock,
       Optional<String> adminToken) {
+    return start(address, registry, store, group, storeOnError, engine, wallClock,
+        new AdminRequestGuard(adminToken, List.of()));
+  }
+
+  /**
+   * Binds the admin listener with the ban API behind {@code guard} (token, {@code Host},
+   * {@code Origin}, content type: see {@link AdminRequestGuard}).
+   *
+   * @param guard the checks every {@code /v1/} request passes; its token also protects {@code /metrics}
+   * @throws IllegalStateException when the address cannot be bound (message names the address)
+   * @see #start(InetSocketAddress, PrometheusMeterRegistry, Store, EventLoopGroup, OnError, Engine,
+   *     InstantSource, Optional)
+   */
+  public static AdminServer start(InetSocketAddress address, PrometheusMeterRegistry registry, Store store,
+      EventLoopGroup group, OnError storeOnError, Engine engine, InstantSource wallClock,
+      AdminRequestGuard guard) {
     Objects.requireNonNull(registry, "registry");
-    Objects.requireNonNull(adminToken, "adminToken");
+    Objects.requireNonNull(guard, "guard");
     Objects.requireNonNull(wallClock, "wallClock");
-    BanApi bans = engine == null ? null : new BanApi(engine.bans(), engine.policies(), wallClock);
-    byte[] tokenDigest = adminToken.map(AdminServer::sha256).orElse(null);
     Objects.requireNonNull(store, "store");
+    BanApi bans = engine == null ? null
+        : new BanApi(engine.bans(), engine.policies(), wallClock, new BanLifter(engine.bans(), store));
     Objects.requireNonNull(storeOnError, "storeOnError");
     ServerBootstrap bootstrap = new ServerBootstrap()
         .group(group)
@@ -148,7 +170,7 @@ public final class AdminServer implements AutoCloseable {
                 })
                 .addLast(new HttpServerCodec())
                 .addLast(new HttpObjectAggregator(MAX_REQUEST_BYTES))
-                .addLast(new Handler(registry, store, storeOnError, bans, tokenDigest));
+                .addLast(new Handler(registry, store, storeOnError, bans, guard));
           }
         });
     try {
@@ -173,27 +195,20 @@ public final class AdminServer implements AutoCloseable {
     channel.close().syncUninterruptibly();
   }
 
-  private static byte[] sha256(String text) {
-    try {
-      return MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));
-    } catch (NoSuchAlgorithmException e) {
-      throw new AssertionError("every JVM provides SHA-256", e);
-    }
-  }
-
   /** One per connection: its only state is the order of pending responses. */
   private static final class Handler extends SimpleChannelInboundHandler<FullHttpRequest> {
     private final PrometheusMeterRegistry registry;
     private final Store store;
     private final OnError storeOnError;
     private final BanApi bans;
-    private final byte[] tokenDigest;
+    private final AdminRequestGuard guard;
     /** Completes when every response queued so far is written; touched on the event loop only. */
     private CompletableFuture<Void> tail = CompletableFuture.completedFuture(null);
 
-    Handler(PrometheusMeterRegistry registry, Store store, OnError storeOnError, BanApi bans, byte[] tokenDigest) {
+    Handler(PrometheusMeterRegistry registry, Store store, OnError storeOnError, BanApi bans,
+        AdminRequestGuard guard) {
       this.bans = bans;
-      this.tokenDigest = tokenDigest;
+      this.guard = guard;
       this.registry = registry;
       this.store = store;
       this.storeOnError = storeOnError;
@@ -207,15 +222,25 @@ public final class AdminServer implements AutoCloseable {
         send(ctx, Problems.badRequest("The admin listener could not parse the request."), false, false);
         return;
       }
-      String path = new QueryStringDecoder(request.uri()).path();
-      boolean banPath = bans != null && (path.equals("/v1/bans") || path.startsWith("/v1/bans/"));
-      if ((banPath || path.equals("/metrics")) && !authorized(request)) {
-        send(ctx, Problems.unauthorized("The admin API needs the header Authorization: Bearer <token> with the"
-            + " token from the environment variable named by gateway.admin_token_env."), keepAlive, head);
-        return;
+      QueryStringDecoder target = new QueryStringDecoder(request.uri());
+      String path = target.path();
+      if (path.equals("/v1") || path.startsWith("/v1/")) {
+        // The admin API: every endpoint, present and future, behind the same guard.
+        FullHttpResponse refused = guard.check(request, ctx.channel().localAddress());
+        if (refused != null) {
+          send(ctx, refused, keepAlive, head);
+          return;
+        }
+      } else if (path.equals("/metrics")) {
+        FullHttpResponse refused = guard.checkToken(request);
+        if (refused != null) {
+          send(ctx, refused, keepAlive, head);
+          return;
+        }
       }
+      boolean banPath = bans != null && (path.equals("/v1/bans") || path.startsWith("/v1/bans/"));
       if (banPath) {
-        bans(ctx, request, path, keepAlive, head);
+        bans(ctx, request, target, keepAlive, head);
         return;
       }
       boolean known = path.equals("/healthz") || path.equals("/readyz") || path.equals("/metrics");
@@ -241,20 +266,9 @@ public final class AdminServer implements AutoCloseable {
       }
     }
 
-    private boolean authorized(FullHttpRequest request) {
-      if (tokenDigest == null) {
-        return true;
-      }
-      String header = request.headers().get(HttpHeaderNames.AUTHORIZATION);
-      // Scheme names are case-insensitive (RFC 9110 §11.1).
-      if (header == null || header.length() < 7 || !header.regionMatches(true, 0, "Bearer ", 0, 7)) {
-        return false;
-      }
-      return MessageDigest.isEqual(tokenDigest, sha256(header.substring(7).strip()));
-    }
-
-    private void bans(ChannelHandlerContext ctx, FullHttpRequest request, String path, boolean keepAlive,
-        boolean head) {
+    private void bans(ChannelHandlerContext ctx, FullHttpRequest request, QueryStringDecoder target,
+        boolean keepAlive, boolean head) {
+      String path = target.path();
       HttpMethod method = request.method();
       if (path.equals("/v1/bans")) {
         if (method.equals(HttpMethod.GET) || head) {
@@ -269,7 +283,7 @@ public final class AdminServer implements AutoCloseable {
       }
       String id = path.substring("/v1/bans/".length());
       if (method.equals(HttpMethod.DELETE)) {
-        reply(ctx, bans.delete(id), keepAlive, false);
+        reply(ctx, bans.delete(id, target.parameters()), keepAlive, false);
       } else {
         send(ctx, Problems.methodNotAllowed("Method " + method + " is not allowed on " + path + "; expected DELETE.",
             "DELETE"), keepAlive, false);

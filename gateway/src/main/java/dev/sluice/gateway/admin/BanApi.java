@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.sluice.engine.BanLifter;
 import dev.sluice.engine.BanList;
 import dev.sluice.gateway.response.Problems;
 import dev.sluice.identity.Cidr;
@@ -23,15 +24,14 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
-import java.io.IOException;
 import java.net.InetAddress;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
 import java.time.format.DateTimeFormatter;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.regex.Matcher;
@@ -55,7 +55,9 @@ final class BanApi {
   /** Longest ban the API accepts: one year (a "permanent" ban belongs in {@code block:}). */
   static final Duration MAX_BAN = Duration.ofDays(365);
 
-  private static final ObjectMapper MAPPER = new ObjectMapper();
+  private static final ObjectMapper MAPPER = AdminJson.MAPPER;
+  /** The query parameter of {@code DELETE /v1/bans/{id}} that keeps the offence count. */
+  static final String KEEP_OFFENCES = "keep_offences";
   private static final Pattern DURATION = Pattern.compile("(\\d{1,9})(ms|s|m|h|d)");
   private static final Pattern BAN_ID = Pattern.compile("[0-9a-f]{16}");
   /** Header name used to let the resolver hash a secret exactly as it hashes request values. */
@@ -63,8 +65,10 @@ final class BanApi {
   private final BanList bans;
   private final PolicySet policies;
   private final InstantSource wallClock;
+  private final BanLifter lifter;
 
-  BanApi(BanList bans, PolicySet policies, InstantSource wallClock) {
+  BanApi(BanList bans, PolicySet policies, InstantSource wallClock, BanLifter lifter) {
+    this.lifter = Objects.requireNonNull(lifter, "lifter");
     this.bans = Objects.requireNonNull(bans, "bans");
     this.policies = Objects.requireNonNull(policies, "policies");
     this.wallClock = Objects.requireNonNull(wallClock, "wallClock");
@@ -100,17 +104,29 @@ final class BanApi {
     });
   }
 
-  /** {@code DELETE /v1/bans/{id}}: 204 when a ban was removed, 404 when there was none. */
-  CompletableFuture<FullHttpResponse> delete(String id) {
+  /**
+   * {@code DELETE /v1/bans/{id}[?keep_offences=true]}: lifts the ban for real (see
+   * {@link BanLifter}): the identity's buckets under the ban's scope are forgotten and, unless
+   * {@code keep_offences=true}, its offence count too. 204 when a ban was lifted, 404 when there
+   * was none, 400 for another parameter or value, 503 when the store fails (retry: the ban may
+   * still hold).
+   */
+  CompletableFuture<FullHttpResponse> delete(String id, Map<String, List<String>> parameters) {
     if (!BAN_ID.matcher(id).matches()) {
       return CompletableFuture.completedFuture(Problems.notFound(
           "No ban with id \"" + id + "\"; ban ids are 16 lower-case hex digits, as listed by GET /v1/bans."));
     }
-    return bans.remove(id).toCompletableFuture().handle((removed, error) -> {
+    boolean keepOffences;
+    try {
+      keepOffences = keepOffences(parameters);
+    } catch (BadField e) {
+      return CompletableFuture.completedFuture(Problems.badRequest(e.getMessage()));
+    }
+    return lifter.lift(id, policies, keepOffences).toCompletableFuture().handle((lifted, error) -> {
       if (error != null) {
-        return Problems.serviceUnavailable("The ban could not be removed: " + rootMessage(error));
+        return Problems.serviceUnavailable("The ban could not be lifted: " + rootMessage(error));
       }
-      if (!removed) {
+      if (lifted.isEmpty()) {
         return Problems.notFound("No ban with id \"" + id + "\" (it may have expired or been removed already).");
       }
       FullHttpResponse response =
@@ -120,15 +136,33 @@ final class BanApi {
     });
   }
 
+  private static boolean keepOffences(Map<String, List<String>> parameters) throws BadField {
+    for (Map.Entry<String, List<String>> p : parameters.entrySet()) {
+      if (!p.getKey().equals(KEEP_OFFENCES)) {
+        throw new BadField("Unknown query parameter \"" + p.getKey() + "\"; expected only " + KEEP_OFFENCES
+            + "=true or " + KEEP_OFFENCES + "=false.");
+      }
+    }
+    List<String> values = parameters.getOrDefault(KEEP_OFFENCES, List.of());
+    if (values.isEmpty()) {
+      return false;
+    }
+    if (values.size() > 1 || !(values.get(0).equals("true") || values.get(0).equals("false"))) {
+      throw new BadField("Query parameter " + KEEP_OFFENCES + " must be given once, as true or false; got "
+          + values + ".");
+    }
+    return values.get(0).equals("true");
+  }
+
   // ---------------------------------------------------------------- request parsing
 
   private Ban parse(ByteBuf content) throws BadField {
     JsonNode root;
     try {
-      root = MAPPER.readTree(content.toString(StandardCharsets.UTF_8));
-    } catch (IOException e) {
-      throw new BadField("The request body is not valid JSON; expected {\"identity\": {\"kind\": \"ip\", "
-          + "\"value\": \"203.0.113.7\"}, \"duration\": \"10m\", \"policy\": \"login\"}.");
+      root = AdminJson.read(content, "{\"identity\": {\"kind\": \"ip\", \"value\": \"203.0.113.7\"},"
+          + " \"duration\": \"10m\", \"policy\": \"login\"}");
+    } catch (AdminJson.BadJson e) {
+      throw new BadField(e.getMessage());
     }
     if (root == null || !root.isObject()) {
       throw new BadField("The request body must be a JSON object with \"identity\" and \"duration\".");

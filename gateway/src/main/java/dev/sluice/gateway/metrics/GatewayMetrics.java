@@ -181,6 +181,10 @@ public final class GatewayMetrics implements DecisionListener {
    * <p>Micrometer holds the store weakly: the caller keeps it alive while the gateway runs.
    */
   public void bindStore(Store store) {
+    FunctionCounter.builder("sluice.store.resets", store, Store::resets)
+        .description("Times the store was found erased behind Sluice's back (Redis FLUSHALL, failover to an"
+            + " empty replica); bans held by this instance are re-published")
+        .register(registry);
     if (store instanceof MemoryStore memory) {
       FunctionCounter.builder("sluice.store.evictions", memory, MemoryStore::evictions)
           .description("Buckets the memory store dropped under max_keys pressure before they were full")

@@ -87,6 +87,7 @@ final class AbuseGateway implements AutoCloseable {
     private Optional<String> auditLog = Optional.empty();
     private Duration upstreamTimeout = Duration.ofSeconds(10);
     private Store store;
+    private List<String> adminHosts = List.of();
 
     private Builder(int upstreamPort) {
       this.upstreamPort = upstreamPort;
@@ -122,6 +123,11 @@ final class AbuseGateway implements AutoCloseable {
       return this;
     }
 
+    Builder adminHosts(String... names) {
+      this.adminHosts = List.of(names);
+      return this;
+    }
+
     Builder store(Store store) {
       this.store = store;
       return this;
@@ -134,7 +140,8 @@ final class AbuseGateway implements AutoCloseable {
           new InetSocketAddress("127.0.0.1", 0),
           upstreamTimeout,
           maxInflight,
-          token);
+          token,
+          new dev.sluice.config.AdminAccess(false, adminHosts, token.isPresent()));
       StoreSettings storeSettings =
           new StoreSettings(StoreType.MEMORY, List.of(), OnError.ALLOW, Duration.ofSeconds(1), 10_000);
       SluiceConfig config = new SluiceConfig(

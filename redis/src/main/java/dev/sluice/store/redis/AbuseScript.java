@@ -82,6 +82,10 @@ final class AbuseScript {
     return args("permit_release", testTime);
   }
 
+  String[] forget(DecisionScript.TestTime testTime) {
+    return args("forget", testTime);
+  }
+
   /** ARGV of a ban put; {@code share}: the most penalty bans one policy may hold. */
   String[] putBan(Ban ban, long share, DecisionScript.TestTime testTime) {
     return args("ban_put", testTime, ban.id(), Long.toString(ban.expiresAtEpochMillis()),
@@ -92,8 +96,8 @@ final class AbuseScript {
     return args("ban_remove", testTime, id);
   }
 
-  String[] listBans(String version, DecisionScript.TestTime testTime) {
-    return args("ban_list", testTime, version);
+  String[] listBans(String version, String newGeneration, DecisionScript.TestTime testTime) {
+    return args("ban_list", testTime, version, newGeneration);
   }
 
   /**
@@ -112,23 +116,27 @@ final class AbuseScript {
     throw new StoreException(RedisMessages.unexpectedAbuseReply(operation, reply, "an integer"));
   }
 
+  /** A {@code ban_list} reply: the store's generation and the ban list. */
+  record Listing(String generation, BanList bans) {}
+
   /**
-   * The reply of {@code ban_list}: {@code copy} itself when the script says it is current, else
-   * the new version and every unexpired ban.
+   * The reply of {@code ban_list}: the generation, and {@code copy} itself when the script says
+   * it is current, else the new version and every unexpired ban.
    */
-  BanList bans(Object reply, BanList copy) {
-    if (!(reply instanceof List<?> values) || values.isEmpty() || !(values.get(0) instanceof String version)) {
+  Listing bans(Object reply, BanList copy) {
+    if (!(reply instanceof List<?> values) || values.size() < 2 || !(values.get(0) instanceof String generation)
+        || !(values.get(1) instanceof String version)) {
       throw new StoreException(RedisMessages.unexpectedAbuseReply("ban_list", reply,
-          "[version, bans...]"));
+          "[generation, version, bans...]"));
     }
-    if (values.size() == 1 && version.equals(copy.version())) {
-      return copy;
+    if (values.size() == 2 && version.equals(copy.version())) {
+      return new Listing(generation, copy);
     }
-    List<Ban> bans = new ArrayList<>(values.size() - 1);
-    for (Object value : values.subList(1, values.size())) {
+    List<Ban> bans = new ArrayList<>(values.size() - 2);
+    for (Object value : values.subList(2, values.size())) {
       if (!(value instanceof String text)) {
         throw new StoreException(RedisMessages.unexpectedAbuseReply("ban_list", reply,
-            "[version, bans...]"));
+            "[generation, version, bans...]"));
       }
       try {
         bans.add(BanCodec.decode(text));
@@ -136,7 +144,7 @@ final class AbuseScript {
         throw new StoreException(RedisMessages.describe(e), e);
       }
     }
-    return new BanList(version, List.copyOf(bans));
+    return new Listing(generation, new BanList(version, List.copyOf(bans)));
   }
 
   private static String[] args(String operation, DecisionScript.TestTime testTime, String... rest) {

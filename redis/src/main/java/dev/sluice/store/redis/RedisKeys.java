@@ -24,7 +24,8 @@ import dev.sluice.store.BucketSpec;
  * (ZSET of permit leases) — the whole escaped key is the hash tag, so each is one slot of its own
  * — and the ban registry {@code sluice:v1:{bans}} (HASH id → ban) with its expiry index
  * {@code sluice:v1:{bans}:expiry} (ZSET id → epoch ms) and version {@code sluice:v1:{bans}:version},
- * all in the one {@code {bans}} slot so one script updates them together.
+ * plus the store's generation {@code sluice:v1:{bans}:generation} (no TTL; see
+ * {@link #GENERATION}), all in the one {@code {bans}} slot so one script updates them together.
  */
 final class RedisKeys {
   static final String PREFIX = "sluice:v1:";
@@ -70,6 +71,12 @@ final class RedisKeys {
 
   /** Live bans per issuer: HASH "o" (operators) or "p:<policy>" → count. Same slot as {@link #BANS}. */
   static final String BAN_HELD = PREFIX + "{bans}:held";
+
+  /**
+   * The store's generation: set (without TTL) by the first instance that finds it missing; a
+   * change means the data set was erased behind Sluice's back. Same slot as {@link #BANS}.
+   */
+  static final String GENERATION = PREFIX + "{bans}:generation";
 
   /** The LIST of recent offences of {@code offenceKey}. */
   static String offence(String offenceKey) {

@@ -91,6 +91,9 @@ public final class RedisStore implements Store, PenaltyBound {
   /** The bans hash, its expiry index and version: one slot ({@code {bans}}), updated together. */
   private static final String[] BAN_KEYS =
       {RedisKeys.BANS, RedisKeys.BAN_EXPIRY, RedisKeys.BAN_VERSION, RedisKeys.BAN_HELD};
+  /** {@link #BAN_KEYS} and the generation (same slot), for {@code ban_list}. */
+  private static final String[] LIST_KEYS =
+      {RedisKeys.BANS, RedisKeys.BAN_EXPIRY, RedisKeys.BAN_VERSION, RedisKeys.BAN_HELD, RedisKeys.GENERATION};
 
   /** The least time allowed for connecting and the handshake (commands use the store timeout). */
   static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(5);
@@ -109,6 +112,9 @@ public final class RedisStore implements Store, PenaltyBound {
   private final AtomicLong permitCounter = new AtomicLong();
   /** The last ban list read, reused while the registry's version is unchanged. */
   private final AtomicReference<AbuseScript.BanList> bans = new AtomicReference<>(AbuseScript.BanList.NONE);
+  /** The store's generation as last seen by {@link #listBans()}; null before the first list. */
+  private final AtomicReference<String> generation = new AtomicReference<>();
+  private final AtomicLong resets = new AtomicLong();
   private final CircuitBreaker breaker;
   /** Test seam: null = the server's TIME (production). */
   private final DecisionScript.TestTime testTime;
@@ -420,6 +426,25 @@ public final class RedisStore implements Store, PenaltyBound {
     return call("recording an offence", () -> evalAbuse(keys, args, "offence"));
   }
 
+  /** {@inheritDoc} One script call deleting the bucket's keys (one slot: they share a hash tag). */
+  @Override
+  public CompletionStage<Void> forgetBucket(BucketKey key, BucketSpec spec) {
+    Objects.requireNonNull(key, "key");
+    Objects.requireNonNull(spec, "spec");
+    String[] keys = RedisKeys.keys(key, spec);
+    String[] args = abuse.forget(testTime);
+    return call("forgetting a bucket of policy '" + key.policy() + "'",
+        () -> evalAbuse(keys, args, "forget").thenApply(n -> (Void) null));
+  }
+
+  @Override
+  public CompletionStage<Void> forgetOffences(String offenceKey) {
+    Objects.requireNonNull(offenceKey, "offenceKey");
+    String[] keys = {RedisKeys.offence(offenceKey)};
+    String[] args = abuse.forget(testTime);
+    return call("forgetting offences", () -> evalAbuse(keys, args, "forget").thenApply(n -> (Void) null));
+  }
+
   /**
    * {@inheritDoc}
    *
@@ -478,13 +503,43 @@ public final class RedisStore implements Store, PenaltyBound {
   @Override
   public CompletionStage<List<Ban>> listBans() {
     AbuseScript.BanList copy = bans.get();
-    String[] args = abuse.listBans(copy.version(), testTime);
+    String known = generation.get();
+    String[] args = abuse.listBans(copy.version(), newGeneration(), testTime);
     return call("listing bans", () -> evalsha(abuse.sha(), abuse.source(), ScriptOutputType.MULTI,
-        BAN_KEYS, args).thenApply(reply -> {
-          AbuseScript.BanList current = abuse.bans(reply, copy);
-          bans.set(current); // concurrent lists may store an older one: the next call renews it
-          return current.bans();
+        LIST_KEYS, args).thenApply(reply -> {
+          AbuseScript.Listing listing = abuse.bans(reply, copy);
+          noteGeneration(known, listing.generation());
+          bans.set(listing.bans()); // concurrent lists may store an older one: the next call renews it
+          return listing.bans().bans();
         }));
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>Redis: the generation key ({@code sluice:v1:{bans}:generation}, no TTL) is set by the
+   * first instance that finds it missing and read by every {@link #listBans()} (the gateway's
+   * ban refresh, every 250 ms: no extra round trip, nothing on the decision path). A generation
+   * different from the one this store saw last means the data set was erased (FLUSHALL,
+   * FLUSHDB, a restart without persistence, a failover to an empty replica); each such change
+   * counts once per store, whichever instance set the new generation. On Redis Cluster only the
+   * node holding the {@code {bans}} slot is watched.
+   */
+  @Override
+  public long resets() {
+    return resets.get();
+  }
+
+  private void noteGeneration(String known, String current) {
+    // Two lists racing saw the same `known`: only the one whose CAS wins counts the reset.
+    if (generation.compareAndSet(known, current) && known != null && !known.equals(current)) {
+      resets.incrementAndGet();
+    }
+  }
+
+  /** A generation no other instance will propose: random bits and this instant. */
+  private static String newGeneration() {
+    return Long.toHexString(ThreadLocalRandom.current().nextLong()) + "@" + System.currentTimeMillis();
   }
 
   /**

@@ -2,7 +2,7 @@
 -- concurrency permits. One call = one operation, atomic because Redis runs a script alone. Each
 -- operation mirrors dev.sluice.store.MemoryStore; see docs/distributed.md, "Abuse control".
 --
--- ARGV[1]   the operation: refund | offence | permit_acquire | permit_release | ban_put |
+-- ARGV[1]   the operation: refund | offence | forget | permit_acquire | permit_release | ban_put |
 --           ban_remove | ban_list
 -- ARGV[2]   "" in production: now = the server's TIME. Tests only: "plus" = TIME shifted forward
 --           by ARGV[3], or "at" = exactly ARGV[3] (same seam as decide.lua's ARGV[3..4])
@@ -143,6 +143,11 @@ elseif op == 'offence' then
   redis.call('PEXPIRE', key, ttl_ms(at + window - now))
   return redis.call('LLEN', key)
 
+elseif op == 'forget' then
+  -- Deletes a bucket's keys or an offence list, like MemoryStore.forgetBucket/forgetOffences:
+  -- an operator lifted a ban. KEYS: the keys (one slot).  Reply: how many existed
+  return redis.call('DEL', unpack(KEYS))
+
 elseif op == 'permit_acquire' then
   -- Takes one of at most `max` permits, like MemoryStore.acquirePermit.
   -- KEYS[1]  the permit key: a ZSET, one member per permit held, score = its lease end (µs)
@@ -173,7 +178,7 @@ else
   -- issuer -> live bans it holds ("o" for operators, "p:<policy>" for a policy's penalties), all
   -- in the {bans} slot. No live ban is ever evicted: a new operator ban beyond its cap, or a new
   -- penalty ban beyond its policy's share, is refused instead (see ban_put). Expired bans are
-  -- pruned on every call. Every change (put, remove, prune) sets a new version, "<now>#<n>": the
+  -- pruned on every call (ban_list also reads KEYS[5], the generation, in the same slot). Every change (put, remove, prune) sets a new version, "<now>#<n>": the
   -- time of the change makes it unique even after a restart or a failover lost the last changes,
   -- so a client holding a copy of version v may trust it while the version is still v. All three
   -- keys expire with the longest ban.
@@ -284,16 +289,27 @@ else
     return 0
 
   elseif op == 'ban_list' then
-    -- ARGV[4] the version of the caller's copy ("" for none).
-    -- Reply: {version} when the caller's copy is current (O(1) instead of O(bans)), else
-    -- {version, encoded unexpired bans...} (any order); version "" when there is no ban
+    -- KEYS[5] the store's generation: a STRING without TTL, set by the first instance that finds
+    -- it missing. It only goes missing when the data set was erased behind Sluice's back
+    -- (FLUSHALL/FLUSHDB, a restart without persistence, a failover to an empty replica), so an
+    -- instance that sees it change knows every ban and bucket is gone (RedisStore.resets()).
+    -- ARGV[4] the version of the caller's copy ("" for none); ARGV[5] the generation to set when
+    -- the key is missing.
+    -- Reply: {generation, version} when the caller's copy is current (O(1) instead of O(bans)),
+    -- else {generation, version, encoded unexpired bans...} (any order); version "" = no ban
+    local generation = redis.call('GET', KEYS[5])
+    if not generation then
+      generation = ARGV[5]
+      redis.call('SET', KEYS[5], generation)
+    end
     prune()
     local current = redis.call('GET', version) or ''
     if current == ARGV[4] then
-      return {current}
+      return {generation, current}
     end
     local reply = redis.call('HVALS', bans)
     table.insert(reply, 1, current)
+    table.insert(reply, 1, generation)
     return reply
   end
 end

@@ -268,7 +268,8 @@ class RedisStoreAbuseTest {
     assertThat(join(store.listBans())).isEmpty();
     assertThat(join(store.removeBan(login.id()))).as("already gone").isFalse();
     assertThat(join(store.removeBan("0123456789abcdef"))).as("never existed").isFalse();
-    assertThat(redis.dbSize()).as("the last ban out takes every ban key").isZero();
+    assertThat(scanAll()).as("the last ban out takes every ban key; only the store's generation stays")
+        .containsExactly(RedisKeys.GENERATION);
   }
 
   @Test
@@ -379,6 +380,29 @@ class RedisStoreAbuseTest {
           System.currentTimeMillis() + Duration.ofDays(3).toMillis(), "later")));
       assertThat(redis.call("HGET", RedisKeys.BAN_HELD, "p:search")).isEqualTo("1");
     }
+  }
+
+  @Test
+  void resets_flushAll_isCountedOncePerInstanceOnItsNextList_andNeverWithoutOne() {
+    join(store.listBans());
+    join(other.listBans());
+    long before = store.resets();
+    long otherBefore = other.resets();
+    join(store.putBan(ban("login", "ip:192.0.2.1", Duration.ofMinutes(10), "x")));
+    join(store.listBans());
+    join(other.listBans());
+    assertThat(store.resets()).as("bans changing is no reset").isEqualTo(before);
+
+    redis.flushAll();
+    join(store.listBans());
+    join(store.listBans());
+    join(other.listBans());
+
+    assertThat(store.resets()).as("counted once").isEqualTo(before + 1);
+    assertThat(other.resets()).as("the other instance notices the generation the first one set")
+        .isEqualTo(otherBefore + 1);
+    assertThat(join(other.listBans())).isEmpty();
+    assertThat(redis.call("GET", RedisKeys.GENERATION)).isNotBlank();
   }
 
   @Test
@@ -523,7 +547,11 @@ class RedisStoreAbuseTest {
     join(store.removeBan(Ban.idOf("p", "ip:10.0.0.0")));
     join(store.listBans());
 
-    List<String> keys = scanAll();
+    List<String> keys = new java.util.ArrayList<>(scanAll());
+    // The generation is the one key without a TTL, by design: its vanishing is the signal of a
+    // store erased behind Sluice's back (one short string per data set).
+    assertThat(keys.remove(RedisKeys.GENERATION)).as("the generation is set by listBans").isTrue();
+    assertThat(pttl(RedisKeys.GENERATION)).isEqualTo(-1);
     assertThat(keys).hasSize(20 * 2 + 20 + 20 + 20 + 4); // + the four ban keys
     for (String key : keys) {
       assertThat(key).startsWith("sluice:v1:");
