@@ -180,7 +180,7 @@ final class PolicyFileReader {
     HeaderStyle headers = top.has("headers") ? w.choice(top.get("headers"), "headers", HEADER_STYLES) : HeaderStyle.IETF;
     Optional<String> auditLog = Optional.empty();
     if (top.has("audit_log")) {
-      auditLog = Optional.ofNullable(w.nonBlank(top.get("audit_log"), "audit_log"));
+      auditLog = Optional.ofNullable(w.nonBlank(top.get("audit_log"), "audit_log")).map(this::besideFile);
     }
 
     PolicySet.Builder set = PolicySet.builder();
@@ -206,7 +206,16 @@ final class PolicyFileReader {
       return null;
     }
     return new SluiceConfig(source, gateway, store, headers, auditLog, policies,
-        Warnings.of(policies, apiKeysChecked, sessionsChecked));
+        ListenTrustWarning.addTo(Warnings.of(policies, apiKeysChecked, sessionsChecked), gateway, policies.identity()));
+  }
+
+  /** A path written in the file, relative to the file's folder like {@code keys_file}; "-" stays. */
+  private String besideFile(String path) {
+    try {
+      return path.equals("-") ? path : baseDir.resolve(path).normalize().toString();
+    } catch (InvalidPathException e) {
+      return path; // opening it reports the bad name
+    }
   }
 
   /**
