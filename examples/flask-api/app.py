@@ -33,9 +33,9 @@ import time
 from flask import Flask, Response, abort, jsonify, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-# Sluice appends the peer it saw to X-Forwarded-For, so one trusted hop is the
-# default. With nginx in front of Sluice the chain has two hops: set
-# PROXY_FIX_X_FOR=2 (see README.md).
+# ProxyFix x_for = 1 + the proxies in front of Sluice that Sluice trusts
+# (docs/identity.md): 1 when clients talk to Sluice directly (the default),
+# 2 with nginx in front: set PROXY_FIX_X_FOR=2 (see README.md).
 PROXY_FIX_X_FOR = int(os.environ.get("PROXY_FIX_X_FOR", "1"))
 
 # Tokens are HS256 JWTs so that Sluice's `user` identity (clients.user.jwt) can

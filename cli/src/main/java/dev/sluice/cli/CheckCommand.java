@@ -1,5 +1,7 @@
 package dev.sluice.cli;
 
+import dev.sluice.config.ConfigException;
+import dev.sluice.config.ConfigLoader;
 import dev.sluice.config.PolicyMatrix;
 import dev.sluice.config.SluiceConfig;
 import java.io.PrintWriter;
@@ -20,7 +22,8 @@ import picocli.CommandLine.Option;
     versionProvider = Main.Version.class,
     description = {
       "Validate a policy file and print the effective policy matrix (route x identity x limits).",
-      "Exit status: 0 valid, 2 invalid (errors on stderr as file:line:column: message)."
+      "Exit status: 0 valid, 2 invalid (errors on stderr as file:line:column: message;",
+      "with --json, inside the JSON document on stdout)."
     })
 public final class CheckCommand implements Callable<Integer> {
   /** Exit status for an invalid or unreadable policy file. */
@@ -32,8 +35,15 @@ public final class CheckCommand implements Callable<Integer> {
       description = "The policy file (YAML, version: 1).")
   Path config;
 
+  @Option(names = "--json",
+      description = "Print the result as one JSON document on stdout (format 1, see docs/cli.md), errors included.")
+  boolean json;
+
   @Override
   public Integer call() {
+    if (json) {
+      return json(spec.commandLine().getOut());
+    }
     Optional<SluiceConfig> loaded = PolicyFiles.loadOrReport(config, spec.commandLine().getErr());
     if (loaded.isEmpty()) {
       return INVALID;
@@ -43,5 +53,19 @@ public final class CheckCommand implements Callable<Integer> {
     out.flush();
     PolicyFiles.warnAboutAdmin("check", loaded.get(), spec.commandLine().getErr());
     return 0;
+  }
+
+  /** {@code --json}: the document on stdout whether the file is valid or not; the same exit codes. */
+  private int json(PrintWriter out) {
+    int status;
+    try {
+      out.print(CheckJson.valid(config.toString(), ConfigLoader.load(config)));
+      status = 0;
+    } catch (ConfigException e) {
+      out.print(CheckJson.invalid(config.toString(), e.errors()));
+      status = INVALID;
+    }
+    out.flush();
+    return status;
   }
 }

@@ -38,6 +38,8 @@ public final class DemoCommand implements Callable<Integer> {
       description = "Gateway port on 127.0.0.1; the next free one is used when taken (default: ${DEFAULT-VALUE}).")
   int port;
 
+  @CommandLine.Mixin LogOptions logOptions = new LogOptions();
+
   /** The example policy; {@code %d} are the gateway port and the sample API's port. */
   static final String POLICY =
       """
@@ -66,6 +68,7 @@ public final class DemoCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
+    logOptions.apply();
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
     if (port < 1 || port > 65535) {

@@ -50,8 +50,11 @@ public final class ServeCommand implements Callable<Integer> {
       description = "The policy file (YAML, version: 1).")
   Path config;
 
+  @CommandLine.Mixin LogOptions logOptions = new LogOptions();
+
   @Override
   public Integer call() {
+    logOptions.apply();
     PrintWriter err = spec.commandLine().getErr();
     Optional<SluiceConfig> file = PolicyFiles.loadOrReport(config, err);
     if (file.isEmpty()) {
@@ -84,6 +87,7 @@ public final class ServeCommand implements Callable<Integer> {
         loaded.gateway().upstream(),
         text(gateway.adminAddress()),
         loaded.store().type().name().toLowerCase(java.util.Locale.ROOT));
+    AuditLogRotation.install(gateway);
     awaitShutdown(gateway, store);
     return 0;
   }

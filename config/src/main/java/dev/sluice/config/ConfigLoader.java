@@ -16,7 +16,8 @@ import java.util.function.Function;
  * concern.
  *
  * <p>Side inputs: {@code clients.user.jwt.hs256_secret_env} and {@code gateway.admin_token_env}
- * name environment variables read at load time; {@code keys_file} and {@code jwks_file} are read relative to the policy file's folder.
+ * name environment variables read at load time; {@code keys_file} and {@code jwks_file} are read relative to the policy file's folder,
+ * and a relative {@code audit_log} is resolved against it (the gateway opens it later).
  * Every file read is bounded (policy file 1 MiB, keys file 16 MiB, JWKS file 1 MiB) and must be a
  * regular file; every YAML value at most 4 KiB (see {@code YamlGuard}).
  *

@@ -195,7 +195,7 @@ final class PolicyFileReader {
     HeaderStyle headers = top.has("headers") ? w.choice(top.get("headers"), "headers", HEADER_STYLES) : HeaderStyle.IETF;
     Optional<String> auditLog = Optional.empty();
     if (top.has("audit_log")) {
-      auditLog = Optional.ofNullable(w.nonBlank(top.get("audit_log"), "audit_log"));
+      auditLog = Optional.ofNullable(w.nonBlank(top.get("audit_log"), "audit_log")).map(this::besideFile);
     }
 
     PolicySet.Builder set = PolicySet.builder();
@@ -222,7 +222,17 @@ final class PolicyFileReader {
     }
     List<String> warnings = new ArrayList<>(sectionWarnings);
     warnings.addAll(Warnings.of(policies, apiKeysChecked, sessionsChecked));
-    return new SluiceConfig(source, gateway, store, headers, auditLog, policies, warnings);
+    return new SluiceConfig(source, gateway, store, headers, auditLog, policies,
+        ListenTrustWarning.addTo(warnings, gateway, policies.identity()));
+  }
+
+  /** A path written in the file, relative to the file's folder like {@code keys_file}; "-" stays. */
+  private String besideFile(String path) {
+    try {
+      return path.equals("-") ? path : baseDir.resolve(path).normalize().toString();
+    } catch (InvalidPathException e) {
+      return path; // opening it reports the bad name
+    }
   }
 
   /**

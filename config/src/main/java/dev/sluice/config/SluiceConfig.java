@@ -13,11 +13,13 @@ import java.util.Optional;
  * @param gateway listeners, upstream and its timeout
  * @param store which store and how it fails
  * @param headers which rate-limit header fields responses carry
- * @param auditLog the audit log path, {@code "-"} for stdout, empty when off
+ * @param auditLog the audit log path (a relative one in the file is resolved against the file's
+ *     folder), {@code "-"} for stdout, empty when off
  * @param policies the policies, exemptions, defaults and identity rules, built by the core
  * @param warnings risky but valid set-ups found at load time (SPEC §2: {@code api_key} or {@code
  *     session} identities without a keys file and no {@code ip} limit on the same route), one
- *     sentence each; printed by {@code sluice check} in the policy matrix
+ *     sentence each, and a trusted proxy range that contains the gateway's listen address; printed
+ *     by {@code sluice check} in the policy matrix
  */
 public record SluiceConfig(
     Path source,

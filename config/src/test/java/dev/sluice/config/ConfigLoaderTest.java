@@ -65,7 +65,8 @@ class ConfigLoaderTest {
     SluiceConfig c = ConfigLoader.load(resourcePath("valid/spec-example.yaml"), ENV::get);
 
     assertThat(c.source()).isEqualTo(resourcePath("valid/spec-example.yaml"));
-    assertThat(c.auditLog()).contains("sluice-audit.jsonl");
+    // Relative to the policy file's folder, like keys_file.
+    assertThat(c.auditLog()).contains(resourcePath("valid/spec-example.yaml").resolveSibling("sluice-audit.jsonl").toString());
     assertThat(c.policies().exemptApiKeys()).containsExactly("internal-batch-key");
     assertThat(c.policies().exemptIps().contains(InetAddress.getByName("10.2.3.4"))).isTrue();
     assertThat(c.policies().exemptIps().contains(InetAddress.getByName("11.2.3.4"))).isFalse();

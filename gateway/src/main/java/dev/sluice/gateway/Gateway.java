@@ -200,6 +200,16 @@ public final class Gateway implements AutoCloseable {
   }
 
   /**
+   * Opens the audit log file again by its path (log rotation, {@code SIGUSR1}); see {@link
+   * AuditLog#reopen()}. Returns at once.
+   *
+   * @return whether there was an audit file to reopen
+   */
+  public boolean reopenAuditLog() {
+    return audit.reopen();
+  }
+
+  /**
    * Stops accepting, closes the admin listener, shuts the event loops down (connections in
    * progress are closed; at most a few seconds), then flushes and closes the audit log.
    * Idempotent; does not close the store.

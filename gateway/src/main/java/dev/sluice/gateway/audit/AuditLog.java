@@ -45,6 +45,10 @@ import org.slf4j.LoggerFactory;
  * into an entry and offers it to a bounded queue; one daemon thread serialises and writes. When
  * the queue is full the entry is dropped and counted ({@link #dropped()}) instead of blocking a
  * request. The writer flushes whenever the queue runs empty and on {@link #close()}.
+ *
+ * <p>Log rotation: {@link #reopen()} (the cli calls it on {@code SIGUSR1}) queues a marker; the
+ * writer thread, which alone touches the file, opens the path again (a new file once logrotate
+ * has renamed the old one) and only then closes the old file, so no line is lost or split.
  */
 public final class AuditLog implements DecisionListener, AutoCloseable {
 
@@ -54,9 +58,14 @@ public final class AuditLog implements DecisionListener, AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(AuditLog.class);
   private static final JsonFactory JSON = new JsonFactory();
   private static final Entry POISON = new Entry(null, null, null, null, null, null, null, null, null, 0);
+  private static final Entry REOPEN = new Entry(null, null, null, null, null, null, null, null, null, 0);
 
   private final BlockingQueue<Entry> queue;
-  private final Writer out;
+  /** Written only by the writer thread (and read by {@link #close()} after joining it). */
+  private Writer out;
+  /** The file to open again on {@link #reopen()}; null for standard output or a test writer. */
+  private final String path;
+  private final boolean enabled;
   private final boolean closeOut;
   private final InstantSource wallClock;
   private final Thread writer;
@@ -87,8 +96,28 @@ public final class AuditLog implements DecisionListener, AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot open audit_log \"" + path + "\" for appending: " + e.getMessage(), e);
     }
-    return new AuditLog(new OutputStreamWriter(stream, StandardCharsets.UTF_8), true, InstantSource.system(),
+    return new AuditLog(new OutputStreamWriter(stream, StandardCharsets.UTF_8), path, InstantSource.system(),
         DEFAULT_CAPACITY);
+  }
+
+  /**
+   * Opens the audit file again by its path, for log rotation: lines decided before this call go
+   * to the old file, later ones to the file now at the path. Returns at once; the writer thread
+   * does the work. Does nothing for standard output or a closed log.
+   *
+   * @return whether a reopen was queued (false for standard output, no audit log, or a closed log)
+   */
+  public boolean reopen() {
+    if (path == null || closed.get()) {
+      return false;
+    }
+    try {
+      // Unlike entries, the marker must not be dropped; the writer keeps draining, so this is short.
+      return queue.offer(REOPEN, 5, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
   }
 
   /**
@@ -100,7 +129,21 @@ public final class AuditLog implements DecisionListener, AutoCloseable {
    * @param capacity entries that may be queued before new ones are dropped
    */
   AuditLog(Writer out, boolean closeOut, InstantSource wallClock, int capacity) {
+    this(out, closeOut, null, wallClock, capacity);
+  }
+
+  /**
+   * An audit log writing to the file at {@code path}, already opened as {@code out}; {@link
+   * #reopen()} opens the path again (package-private for tests).
+   */
+  AuditLog(Writer out, String path, InstantSource wallClock, int capacity) {
+    this(out, true, path, wallClock, capacity);
+  }
+
+  private AuditLog(Writer out, boolean closeOut, String path, InstantSource wallClock, int capacity) {
+    this.path = path;
     this.out = out;
+    this.enabled = out != null;
     this.closeOut = closeOut;
     this.wallClock = wallClock;
     this.queue = new ArrayBlockingQueue<>(Math.max(1, capacity));
@@ -115,12 +158,12 @@ public final class AuditLog implements DecisionListener, AutoCloseable {
 
   /** Whether this log writes anything ({@code audit_log} was set). */
   public boolean enabled() {
-    return out != null;
+    return enabled;
   }
 
   @Override
   public void onDecision(RequestView request, Decision decision, long decisionNanos) {
-    if (out == null || closed.get()) {
+    if (!enabled || closed.get()) {
       return;
     }
     if (decision.outcome() == Outcome.FORBIDDEN) {
@@ -153,7 +196,7 @@ public final class AuditLog implements DecisionListener, AutoCloseable {
    * @param retryAfterSeconds remaining ban in seconds, 0 for a permanent block
    */
   public void blocked(String policy, Identity identity, InetAddress clientIp, RequestView request, long retryAfterSeconds) {
-    if (out == null || closed.get()) {
+    if (!enabled || closed.get()) {
       return;
     }
     offer(new Entry(wallClock.instant(), policy, null, "blocked", identityKind(identity),
@@ -218,6 +261,10 @@ public final class AuditLog implements DecisionListener, AutoCloseable {
           flush();
           return;
         }
+        if (entry == REOPEN) {
+          reopenFile();
+          continue;
+        }
         write(entry);
       }
     } catch (InterruptedException e) {
@@ -251,6 +298,27 @@ public final class AuditLog implements DecisionListener, AutoCloseable {
         LOG.error("writing the audit log failed ({}); further failures are only counted", e.toString());
       }
     }
+  }
+
+  /** On the writer thread: the new file first, so a failure keeps writing to the old one. */
+  private void reopenFile() {
+    flush();
+    Writer next;
+    try {
+      next = new OutputStreamWriter(new FileOutputStream(path, true), StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      LOG.error("reopening the audit log \"{}\" failed ({}); still writing to the file opened before", path,
+          e.toString());
+      return;
+    }
+    Writer previous = out;
+    out = next;
+    try {
+      previous.close();
+    } catch (IOException e) {
+      LOG.warn("closing the rotated audit log failed: {}", e.toString());
+    }
+    LOG.info("audit log reopened: {}", path);
   }
 
   private void flush() {

@@ -218,6 +218,32 @@ class AuditLogTest {
   }
 
   @Test
+  void reopen_afterRename_writesLaterLinesToTheNewFile(@TempDir Path dir) throws Exception {
+    Path file = dir.resolve("audit.jsonl");
+    Path rotated = dir.resolve("audit.jsonl.1");
+    Decision limited = decision(pd(search(Mode.ENFORCE), denied(0, SECOND, status(0, SECOND))));
+    AuditLog log = AuditLog.open(Optional.of(file.toString()));
+    log.onDecision(request("GET", "/before"), limited, 1);
+    // What logrotate does: rename, then signal. The line queued before the signal may still be
+    // unwritten: it goes to the renamed file all the same, as it was decided before the reopen.
+    Files.move(file, rotated);
+
+    assertThat(log.reopen()).isTrue();
+    log.onDecision(request("GET", "/after"), limited, 1);
+    log.close();
+
+    assertThat(lines(Files.readString(rotated))).extracting(n -> n.get("path").asText()).containsExactly("/before");
+    assertThat(lines(Files.readString(file))).extracting(n -> n.get("path").asText()).containsExactly("/after");
+  }
+
+  @Test
+  void reopen_standardOutputOrClosed_doesNothing() {
+    AuditLog log = new AuditLog(new StringWriter(), false, FIXED, 4);
+    assertThat(log.reopen()).isFalse();
+    assertThat(AuditLog.open(Optional.empty()).reopen()).isFalse();
+  }
+
+  @Test
   void close_twice_isHarmless() {
     AuditLog log = new AuditLog(new StringWriter(), false, FIXED, 4);
     log.close();
