@@ -87,6 +87,7 @@ class LauncherTest {
     Path bin = Files.createDirectories(dir.resolve("bin"));
     Path link = Files.createSymbolicLink(bin.resolve("sluice"), Dist.repo().resolve("packaging/bin/sluice"));
     Command.Result result = Command.of(link.toString(), "--version").withoutEnv("SLUICE_JAR").run();
+    Files.delete(link);
 
     // Through the link, the installation is the real script's folder: packaging/lib/ has no jar.
     assertThat(result.exitCode()).isEqualTo(1);
