@@ -196,7 +196,7 @@ class DebianPackageTest {
     for (String unit : List.of("sluice.service", "sluice-decision.service")) {
       String text = Files.readString(Dist.repo().resolve("packaging/systemd").resolve(unit));
       assertThat(text).as(unit).contains("Type=exec\n", "User=sluice\n", "ExecReload=/bin/kill -HUP $MAINPID\n",
-          "Restart=on-failure\n", "RestartPreventExitStatus=2\n", "NoNewPrivileges=yes\n", "ProtectSystem=strict\n",
+          "Restart=on-failure\n", "RestartPreventExitStatus=2\n", "SuccessExitStatus=143\n", "NoNewPrivileges=yes\n", "ProtectSystem=strict\n",
           "ProtectHome=yes\n", "PrivateTmp=yes\n", "CapabilityBoundingSet=\n", "AmbientCapabilities=\n",
           "ReadWritePaths=/var/log/sluice\n", "LimitNOFILE=65536\n", "StandardOutput=journal\n",
           "Environment=\"SLUICE_JAVA_OPTS=");
