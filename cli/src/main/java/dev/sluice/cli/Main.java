@@ -50,12 +50,11 @@ public final class Main implements Runnable {
     throw new CommandLine.ParameterException(spec.commandLine(), "Missing required subcommand (serve, check, explain or demo)");
   }
 
-  /** The version from the jar manifest; "development build" when run from class files. */
+  /** The version and git commit the build embedded (see {@link BuildInfo}). */
   static final class Version implements CommandLine.IVersionProvider {
     @Override
     public String[] getVersion() {
-      String v = Main.class.getPackage().getImplementationVersion();
-      return new String[] {"sluice " + (v != null ? v : "(development build)")};
+      return BuildInfo.current().versionLines();
     }
   }
 }

@@ -1,0 +1,166 @@
+#!/usr/bin/env python3
+"""JVM options for the gateway, measured: throughput, pauses and memory per option set.
+
+    bench/jvm-sizing.py [--repeats 2] [--seconds 8] [--keys-seconds 15]
+
+For each option set (interleaved, `--repeats` rounds, so a busy machine hurts all alike) it starts
+`java OPTIONS -jar cli/target/sluice.jar serve` in front of bench/app.py (gunicorn, 1 worker), and
+runs with wrk, 32 connections, loopback only:
+  flood   GET /limited, ~all refused with 429 (the cost of saying no);
+  pass    GET /free, forwarded to the app (the cost of saying yes);
+  keys    GET /k with a fresh X-API-Key on every request under a per-key policy (and a per-IP one
+          that refuses them, so the app's speed does not matter): the memory store fills with new
+          identities, as under a key-spraying attack (heap pressure).
+and reads the gateway's peak RSS (VmHWM) and RSS at the end, and GC pauses from -Xlog:gc.
+Prints one Markdown table (medians over the rounds). Every process it starts is stopped by PID.
+"""
+import argparse, os, re, signal, socket, statistics, subprocess, sys, tempfile, time, urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CONFIGS = {
+    "JVM defaults (G1, max heap 1/4 of RAM)": [],
+    "G1 -Xmx512m": ["-XX:+UseG1GC", "-Xmx512m"],
+    "Serial -Xmx512m": ["-XX:+UseSerialGC", "-Xmx512m"],
+    "Parallel -Xmx512m": ["-XX:+UseParallelGC", "-Xmx512m"],
+    "G1 -Xss512k -Xmx512m": ["-XX:+UseG1GC", "-Xmx512m", "-Xss512k"],
+    "G1 -Xms64m -Xmx512m MaxGCPauseMillis=50": ["-XX:+UseG1GC", "-Xms64m", "-Xmx512m", "-XX:MaxGCPauseMillis=50"],
+    "Serial -Xmx256m (sidecar)": ["-XX:+UseSerialGC", "-Xmx256m"],
+    "Serial -Xmx128m (sidecar)": ["-XX:+UseSerialGC", "-Xmx128m"],
+}
+KEYS_LUA = """
+local n = 0
+request = function()
+  n = n + 1
+  return wrk.format("GET", "/k", { ["X-API-Key"] = "k" .. math.random(1, 1e9) .. "-" .. n })
+end
+"""
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_http(url, proc, seconds=60):
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            return False
+        try:
+            urllib.request.urlopen(url, timeout=1).read()
+            return True
+        except Exception:
+            time.sleep(0.1)
+    return False
+
+
+def wrk(url, seconds, script=None):
+    cmd = ["wrk", "-t1", "-c32", f"-d{seconds}s", "--latency"] + (["-s", script] if script else []) + [url]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60).stdout
+    lat = dict(re.findall(r"^\s+(50|99)%\s+(\S+)", out, re.M))
+    return {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+            "requests": int(re.search(r"(\d+) requests in", out).group(1)), "p99": lat.get("99")}
+
+
+def status_kb(pid, field):
+    with open(f"/proc/{pid}/status") as f:
+        return int(re.search(rf"^{field}:\s+(\d+) kB", f.read(), re.M).group(1))
+
+
+def gc_pauses(log):
+    ms = [float(x) for x in re.findall(r"Pause.* ([\d.]+)ms$", open(log).read(), re.M)]
+    return (max(ms) if ms else 0.0, sum(ms))
+
+
+def run_one(name, opts, app_port, work, a):
+    port, admin = free_port(), free_port()
+    cfg = os.path.join(work, "sluice.yaml")
+    with open(cfg, "w") as f:
+        f.write(f"""version: 1
+gateway: {{ listen: "127.0.0.1:{port}", upstream: "http://127.0.0.1:{app_port}", admin: "127.0.0.1:{admin}" }}
+clients: {{ api_key: {{ header: X-API-Key }} }}
+policies:
+  - name: flood
+    match: {{ paths: ["/limited"] }}
+    by: ip
+    limits: ["10/second"]
+  - name: keys
+    match: {{ paths: ["/k"] }}
+    by: api_key
+    limits: ["5/minute"]
+  - name: wall
+    match: {{ paths: ["/k"] }}
+    by: ip
+    limits: ["1/hour"]
+""")
+    gclog = os.path.join(work, "gc.log")
+    cmd = ["java", *opts, f"-Xlog:gc:file={gclog}", "-jar", os.path.join(ROOT, "cli/target/sluice.jar"),
+           "serve", "-c", cfg]
+    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        if not wait_http(base + "/free", p):
+            raise SystemExit(f"{name}: sluice did not start")
+        wrk(base + "/limited", a.seconds)  # warm-up (JIT)
+        wrk(base + "/free", a.seconds)
+        flood = wrk(base + "/limited", a.seconds)
+        passing = wrk(base + "/free", a.seconds)
+        idle_rss = status_kb(p.pid, "VmRSS")
+        open(gclog, "w").close()  # pauses of the key phase only
+        lua = os.path.join(work, "keys.lua")
+        open(lua, "w").write(KEYS_LUA)
+        keys = wrk(base + "/k", a.keys_seconds, lua)
+        max_pause, total_pause = gc_pauses(gclog)
+        metrics = urllib.request.urlopen(f"http://127.0.0.1:{admin}/metrics", timeout=5).read().decode()
+        stored = float(re.search(r"^sluice_store_keys\S* ([\d.eE+]+)$", metrics, re.M).group(1))
+        return {"flood": flood["rps"], "pass": passing["rps"], "keys": keys["rps"],
+                "keys_n": stored, "rss_warm": idle_rss / 1024,
+                "rss_end": status_kb(p.pid, "VmRSS") / 1024, "hwm": status_kb(p.pid, "VmHWM") / 1024,
+                "max_pause": max_pause, "total_pause": total_pause, "alive": p.poll() is None}
+    finally:
+        p.send_signal(signal.SIGTERM)
+        try:
+            p.wait(10)
+        except subprocess.TimeoutExpired:
+            p.kill()
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--repeats", type=int, default=2)
+    ap.add_argument("--seconds", type=int, default=8)
+    ap.add_argument("--keys-seconds", type=int, default=15)
+    ap.add_argument("--only", default="", help="comma-separated substrings of the option-set names")
+    a = ap.parse_args()
+    configs = {k: v for k, v in CONFIGS.items() if any(o in k for o in a.only.split(","))}
+    work = tempfile.mkdtemp(prefix="jvm-sizing-")
+    app_port = free_port()
+    app = subprocess.Popen(["/usr/bin/gunicorn", "-w", "1", "--threads", "16", "-b", f"127.0.0.1:{app_port}",
+                            "--chdir", os.path.join(ROOT, "bench"), "app:app"],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    results = {k: [] for k in configs}
+    try:
+        if not wait_http(f"http://127.0.0.1:{app_port}/free", app):
+            raise SystemExit("gunicorn did not start")
+        for r in range(a.repeats):
+            for name, opts in configs.items():
+                res = run_one(name, opts, app_port, work, a)
+                print(f"[round {r + 1}] {name}: {res}", file=sys.stderr, flush=True)
+                results[name].append(res)
+    finally:
+        app.send_signal(signal.SIGTERM)
+        app.wait(10)
+    med = lambda name, key: statistics.median(x[key] for x in results[name])
+    print(f"\n{a.repeats} rounds, medians; {a.seconds} s per wrk run, key phase {a.keys_seconds} s; "
+          f"{os.cpu_count()} CPUs, {subprocess.run(['java', '-version'], capture_output=True, text=True).stderr.splitlines()[0]}\n")
+    print("| JVM options | flood 429/s | pass-through req/s | key-spray req/s | keys stored | RSS warm MiB | RSS end MiB | peak RSS MiB | max GC pause ms (keys) | GC pause total ms (keys) |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for name in configs:
+        print(f"| {name} | {med(name, 'flood'):,.0f} | {med(name, 'pass'):,.0f} | {med(name, 'keys'):,.0f} | "
+              f"{med(name, 'keys_n'):,.0f} | {med(name, 'rss_warm'):.0f} | {med(name, 'rss_end'):.0f} | "
+              f"{med(name, 'hwm'):.0f} | {med(name, 'max_pause'):.1f} | {med(name, 'total_pause'):.0f} |")
+
+
+if __name__ == "__main__":
+    main()
