@@ -29,6 +29,7 @@ public final class PolicyDecision {
   private final Ban ban;
   private final long banNanos;
   private final boolean concurrencyLimited;
+  private final boolean shadow;
 
   private PolicyDecision(Policy policy, Identity identity, Consumption consumption, boolean allowed) {
     this(policy, identity, consumption, allowed, null, 0, false);
@@ -45,6 +46,28 @@ public final class PolicyDecision {
     this.ban = ban;
     this.banNanos = banNanos;
     this.concurrencyLimited = concurrencyLimited;
+    this.shadow = policy.mode() == Mode.SHADOW;
+  }
+
+  /** A copy decided in shadow (a partial {@code rollout} left this identity out). */
+  private PolicyDecision(PolicyDecision d) {
+    this.policy = d.policy;
+    this.identity = d.identity;
+    this.consumption = d.consumption;
+    this.allowed = d.allowed;
+    this.limitIndex = d.limitIndex;
+    this.ban = d.ban;
+    this.banNanos = d.banNanos;
+    this.concurrencyLimited = d.concurrencyLimited;
+    this.shadow = true;
+  }
+
+  /**
+   * This decision in shadow: counted, reported as {@code shadow_limited} when it would have
+   * refused, never enforced. Used for the identities a partial {@code rollout} leaves out.
+   */
+  public PolicyDecision inShadow() {
+    return shadow ? this : new PolicyDecision(this);
   }
 
   /**
@@ -93,9 +116,12 @@ public final class PolicyDecision {
     return consumption;
   }
 
-  /** Whether the policy is in shadow mode: decided and counted but never enforced. */
+  /**
+   * Whether this decision is in shadow: decided and counted but never enforced ({@code mode:
+   * shadow}, or an identity outside the policy's {@code rollout} share).
+   */
   public boolean shadow() {
-    return policy.mode() == Mode.SHADOW;
+    return shadow;
   }
 
   /** Whether the store failed and {@code on_error} decided instead. */

@@ -126,7 +126,8 @@ public final class PolicySet {
         if (readsBody[i]) {
           return true;
         }
-        matched = true;
+        // Defaults also apply when only partially enforced policies matched (SPEC §2).
+        matched |= policies.get(i).rollout() == Rollout.ALL;
       }
     }
     return !matched && defaultsReadBody;

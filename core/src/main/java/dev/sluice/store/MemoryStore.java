@@ -165,11 +165,14 @@ public final class MemoryStore implements Store {
     while (true) {
       Bucket bucket = buckets.get(identity);
       if (bucket == null) {
-        bucket = insert(buckets, identity, one);
-      } else if ((bucket instanceof Cell) != one) {
-        // A reload changed the algorithm or the number of limits: start the bucket afresh.
-        remove(buckets, identity, bucket, now(), Removal.REPLACE);
-        buckets.remove(identity, bucket); // also when a sweep marked it first
+        bucket = insert(buckets, identity, one, spec);
+      } else if (!bucket.decides(spec)) {
+        // A reload changed this policy's limits: carry the state over (LimitChange), in place.
+        Bucket stale = bucket;
+        buckets.computeIfPresent(identity, (k, current) -> {
+          Bucket carried = current == stale ? stale.carryTo(spec, now()) : null;
+          return carried != null ? carried : current;
+        });
         continue;
       }
       Consumption answer = one
@@ -392,9 +395,10 @@ public final class MemoryStore implements Store {
     }
   }
 
-  private Bucket insert(ConcurrentHashMap<String, Bucket> buckets, String identity, boolean one) {
+  private Bucket insert(
+      ConcurrentHashMap<String, Bucket> buckets, String identity, boolean one, BucketSpec spec) {
     reserveSlot();
-    Bucket fresh = one ? new Cell() : new Locked();
+    Bucket fresh = one ? new Cell(spec.limits().get(0), Gcra.FRESH) : new Locked(spec);
     Bucket existing = buckets.putIfAbsent(identity, fresh);
     if (existing != null) {
       reserved.decrementAndGet();
@@ -576,6 +580,38 @@ public final class MemoryStore implements Store {
      * not full and not to be evicted).
      */
     abstract Boolean markRemoved(long now, boolean evenIfNotFull);
+
+    /** Whether this bucket's state was made for {@code spec} (false after a reload changed it). */
+    abstract boolean decides(BucketSpec spec);
+
+    /**
+     * Marks this bucket removed and returns a bucket for {@code spec} holding its state carried
+     * over by {@link LimitChange}; null when it was removed already. The slot passes to the new
+     * bucket. Called inside the map's compute for this key.
+     */
+    abstract Bucket carryTo(BucketSpec spec, long now);
+
+    static Bucket of(BucketSpec spec, long[] tats, SlidingWindow.Log[] logs, long now) {
+      if (isOneGcraLimit(spec)) {
+        return new Cell(spec.limits().get(0), tats[0]);
+      }
+      Locked locked = new Locked(spec);
+      locked.tats = tats;
+      locked.logs = logs;
+      long full = Long.MIN_VALUE;
+      for (int i = 0; i < spec.limits().size(); i++) {
+        full = Math.max(full, tats != null ? tats[i]
+            : now + SlidingWindow.nanosToFull(logs[i], now, spec.limits().get(i)));
+      }
+      locked.fullAt = full == Gcra.FRESH ? Long.MAX_VALUE : full;
+      return locked;
+    }
+
+    static Bucket carried(BucketSpec old, long[] tats, SlidingWindow.Log[] logs, BucketSpec next, long now) {
+      return next.algorithm() == Algorithm.GCRA
+          ? of(next, LimitChange.tats(now, old, tats, logs, next), null, now)
+          : of(next, null, LimitChange.logs(now, old, tats, logs, next), now);
+    }
   }
 
   /**
@@ -595,7 +631,32 @@ public final class MemoryStore implements Store {
       }
     }
 
-    volatile long tat = Gcra.FRESH;
+    volatile long tat;
+    /** The limit this cell's tat counts for. */
+    final Limit limit;
+
+    Cell(Limit limit, long tat) {
+      this.limit = limit;
+      this.tat = tat;
+    }
+
+    @Override
+    boolean decides(BucketSpec spec) {
+      return isOneGcraLimit(spec) && LimitChange.same(limit, spec.limits().get(0));
+    }
+
+    @Override
+    Bucket carryTo(BucketSpec spec, long now) {
+      while (true) {
+        long tat = this.tat;
+        if (tat == REMOVED) {
+          return null;
+        }
+        if (TAT.compareAndSet(this, tat, REMOVED)) {
+          return carried(new BucketSpec(Algorithm.GCRA, List.of(limit)), new long[] {tat}, null, spec, now);
+        }
+      }
+    }
 
     /** The decision, or null when the cell was removed (the caller starts over). */
     Consumption consume(long cost, Limit limit, MemoryStore store) {
@@ -662,6 +723,26 @@ public final class MemoryStore implements Store {
   private static final class Locked extends Bucket {
     volatile long fullAt = Long.MAX_VALUE;
     boolean removed;
+    /** The spec this bucket's state counts for. */
+    final BucketSpec spec;
+
+    Locked(BucketSpec spec) {
+      this.spec = spec;
+    }
+
+    @Override
+    boolean decides(BucketSpec spec) {
+      return !isOneGcraLimit(spec) && LimitChange.same(this.spec, spec);
+    }
+
+    @Override
+    synchronized Bucket carryTo(BucketSpec next, long now) {
+      if (removed) {
+        return null;
+      }
+      removed = true;
+      return carried(spec, tats, logs, next, now);
+    }
     long[] tats; // GCRA state, one per limit
     SlidingWindow.Log[] logs; // sliding-window state, one per limit
 
