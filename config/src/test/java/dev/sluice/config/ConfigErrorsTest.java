@@ -39,7 +39,8 @@ class ConfigErrorsTest {
   void unknownField_nearMiss_isRejectedWithSuggestionAndValidFields() {
     assertThat(errorsOf("broken/unknown-field.yaml")).containsExactly(
         "unknown-field.yaml:4:3: unknown field \"listn\" in gateway; did you mean \"listen\"?"
-            + " (valid fields: listen, upstream, admin, upstream_timeout, max_inflight, admin_token_env)");
+            + " (valid fields: listen, upstream, admin, upstream_timeout, max_inflight, admin_token_env,"
+            + " drain_grace, shutdown_timeout)");
   }
 
   @Test
