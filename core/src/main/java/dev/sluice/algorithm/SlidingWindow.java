@@ -49,6 +49,24 @@ public final class SlidingWindow {
     return log;
   }
 
+  /** The timestamps {@code log} holds, oldest first (for snapshots). */
+  public static long[] timestamps(Log log) {
+    long[] out = new long[log.size()];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = log.at(i);
+    }
+    return out;
+  }
+
+  /** A log for {@code limit} holding {@code timestamps} (oldest first; at most N are kept). */
+  public static Log of(Limit limit, long[] timestamps) {
+    Log log = new Log(limit.quantity());
+    for (long t : timestamps) {
+      log.append(t, 1);
+    }
+    return log;
+  }
+
   /** Tokens of {@code log} still counted at {@code now} by a window of {@code periodNanos}. */
   public static long live(Log log, long now, long periodNanos) {
     return log.size() - log.firstLive(now, periodNanos);

@@ -343,6 +343,82 @@ public final class MemoryStore implements Store {
     return PING;
   }
 
+  /**
+   * Snapshot export ({@code store.snapshot}, see {@link MemorySnapshot}): every bucket that is not
+   * full and every offence record, times relative to now. Bans are read with {@link #listBans()};
+   * permits are not exported (their requests end with the process). Weakly consistent under
+   * concurrent decisions; meant for a drained gateway.
+   */
+  public void exportState(java.util.function.Consumer<BucketState> buckets,
+      java.util.function.Consumer<BucketState.Offences> offenceRecords) {
+    long now = now();
+    byPolicy.forEach((policy, map) -> map.forEach((identity, bucket) -> {
+      BucketState state = bucket.export(policy, identity, now);
+      if (state != null) {
+        buckets.accept(state);
+      }
+    }));
+    for (String key : offences.keySet()) {
+      offences.computeIfPresent(key, (k, r) -> {
+        long[] ages = r.times.stream().mapToLong(t -> now - t).toArray();
+        offenceRecords.accept(new BucketState.Offences(k, r.window, ages));
+        return r;
+      });
+    }
+  }
+
+  /**
+   * Snapshot import: adds {@code state} as a bucket unless one exists for its key already; false
+   * when it was not added. Respects {@code maxKeys} like any new bucket.
+   */
+  public boolean importBucket(BucketState state) {
+    long now = now();
+    ConcurrentHashMap<String, Bucket> buckets = bucketsOf(state.policy());
+    if (buckets.containsKey(state.identity())) {
+      return false;
+    }
+    BucketSpec spec = state.spec();
+    long[] tats = null;
+    SlidingWindow.Log[] logs = null;
+    if (state.debts() != null) {
+      tats = new long[state.debts().length];
+      for (int i = 0; i < tats.length; i++) {
+        tats[i] = state.debts()[i] > 0 ? now + state.debts()[i] : Gcra.FRESH;
+      }
+    } else {
+      logs = new SlidingWindow.Log[state.ages().length];
+      for (int i = 0; i < logs.length; i++) {
+        long[] stamps = state.ages()[i].clone();
+        for (int k = 0; k < stamps.length; k++) {
+          stamps[k] = now - stamps[k];
+        }
+        logs[i] = SlidingWindow.of(spec.limits().get(i), stamps);
+      }
+    }
+    reserveSlot();
+    if (buckets.putIfAbsent(state.identity(), Bucket.of(spec, tats, logs, now)) != null) {
+      reserved.decrementAndGet();
+      return false;
+    }
+    return true;
+  }
+
+  /** Snapshot import: adds an offence record unless one exists for its key. */
+  public void importOffences(BucketState.Offences record) {
+    long now = now();
+    if (offences.size() >= maxKeys) {
+      trimOffences(now);
+    }
+    offences.computeIfAbsent(record.key(), k -> {
+      Offences r = new Offences();
+      r.window = record.windowNanos();
+      for (long age : record.ages()) {
+        r.times.addLast(now - age);
+      }
+      return r;
+    });
+  }
+
   /** Nothing to release; idempotent. Buckets stay usable. */
   @Override
   public void close() {}
@@ -591,6 +667,9 @@ public final class MemoryStore implements Store {
      */
     abstract Bucket carryTo(BucketSpec spec, long now);
 
+    /** The bucket's state for a snapshot, or null when it is full (nothing worth keeping). */
+    abstract BucketState export(String policy, String identity, long now);
+
     static Bucket of(BucketSpec spec, long[] tats, SlidingWindow.Log[] logs, long now) {
       if (isOneGcraLimit(spec)) {
         return new Cell(spec.limits().get(0), tats[0]);
@@ -643,6 +722,16 @@ public final class MemoryStore implements Store {
     @Override
     boolean decides(BucketSpec spec) {
       return isOneGcraLimit(spec) && LimitChange.same(limit, spec.limits().get(0));
+    }
+
+    @Override
+    BucketState export(String policy, String identity, long now) {
+      long tat = this.tat;
+      if (tat == REMOVED || tat == Gcra.FRESH || tat <= now) {
+        return null;
+      }
+      return new BucketState(policy, identity, new BucketSpec(Algorithm.GCRA, List.of(limit)),
+          new long[] {tat - now}, null);
     }
 
     @Override
@@ -733,6 +822,33 @@ public final class MemoryStore implements Store {
     @Override
     boolean decides(BucketSpec spec) {
       return !isOneGcraLimit(spec) && LimitChange.same(this.spec, spec);
+    }
+
+    @Override
+    synchronized BucketState export(String policy, String identity, long now) {
+      if (removed || fullAt <= now || (tats == null && logs == null)) {
+        return null;
+      }
+      int n = spec.limits().size();
+      if (tats != null && tats.length == n) {
+        long[] debts = new long[n];
+        for (int i = 0; i < n; i++) {
+          debts[i] = tats[i] == Gcra.FRESH ? 0 : Math.max(0, tats[i] - now);
+        }
+        return new BucketState(policy, identity, spec, debts, null);
+      }
+      if (logs != null && logs.length == n) {
+        long[][] ages = new long[n][];
+        for (int i = 0; i < n; i++) {
+          long[] stamps = logs[i] == null ? new long[0] : SlidingWindow.timestamps(logs[i]);
+          for (int k = 0; k < stamps.length; k++) {
+            stamps[k] = now - stamps[k];
+          }
+          ages[i] = stamps;
+        }
+        return new BucketState(policy, identity, spec, null, ages);
+      }
+      return null;
     }
 
     @Override

@@ -45,10 +45,12 @@ public final class ProxyServer implements AutoCloseable {
 
   private final Channel serverChannel;
   private final ProxyContext context;
+  private final Drain drain;
 
-  private ProxyServer(Channel serverChannel, ProxyContext context) {
+  private ProxyServer(Channel serverChannel, ProxyContext context, Drain drain) {
     this.serverChannel = serverChannel;
     this.context = context;
+    this.drain = drain;
   }
 
   /**
@@ -119,6 +121,7 @@ public final class ProxyServer implements AutoCloseable {
             .setAllowDuplicateContentLengths(false)
             .setStrictLineParsing(true)
             .setValidateHeaders(true);
+    Drain drain = new Drain();
     ServerBootstrap bootstrap =
         new ServerBootstrap()
             .group(group)
@@ -133,6 +136,7 @@ public final class ProxyServer implements AutoCloseable {
                         .addLast("idle", new IdleStateHandler(0, 0, CLIENT_IDLE_SECONDS, TimeUnit.SECONDS))
                         .addLast("decoder", new StrictRequestDecoder(decoderConfig.clone()))
                         .addLast("encoder", new HttpResponseEncoder())
+                        .addLast("drain", drain.tracker())
                         .addLast("proxy", new ClientHandler(context));
                   }
                 });
@@ -143,7 +147,7 @@ public final class ProxyServer implements AutoCloseable {
           "cannot listen on " + text(listen) + ": " + (cause == null ? "unknown error" : cause.getMessage()),
           cause);
     }
-    return new ProxyServer(bound.channel(), context);
+    return new ProxyServer(bound.channel(), context, drain);
   }
 
   private static InetSocketAddress upstreamAddress(URI upstream) {
@@ -184,6 +188,16 @@ public final class ProxyServer implements AutoCloseable {
   /** Idle keep-alive connections to the upstream, summed over event loops (racy; for tests). */
   public int idleUpstreamConnections() {
     return context.idleConnections();
+  }
+
+  /**
+   * Stops accepting new connections; idle keep-alive connections close now, busy ones after their
+   * response. Returns at once; {@link Drain#awaitIdle} waits for the rest.
+   */
+  public Drain stopAccepting() {
+    serverChannel.close().awaitUninterruptibly();
+    drain.start();
+    return drain;
   }
 
   /**
