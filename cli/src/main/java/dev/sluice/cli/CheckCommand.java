@@ -1,5 +1,7 @@
 package dev.sluice.cli;
 
+import dev.sluice.config.ConfigException;
+import dev.sluice.config.ConfigLoader;
 import dev.sluice.config.PolicyMatrix;
 import dev.sluice.config.SluiceConfig;
 import java.io.PrintWriter;
@@ -32,13 +34,33 @@ public final class CheckCommand implements Callable<Integer> {
       description = "The policy file (YAML, version: 1).")
   Path config;
 
+  @Option(names = "--print-effective",
+      description = "Print the file as read after ${VAR} substitution (secrets masked) instead of the matrix.")
+  boolean printEffective;
+
   @Override
   public Integer call() {
-    Optional<SluiceConfig> loaded = PolicyFiles.loadOrReport(config, spec.commandLine().getErr());
+    // ${VAR} without a value is a warning here (the file may be checked away from its environment).
+    Optional<SluiceConfig> loaded = PolicyFiles.loadForCheckOrReport(config, spec.commandLine().getErr());
     if (loaded.isEmpty()) {
       return INVALID;
     }
     PrintWriter out = spec.commandLine().getOut();
+    if (printEffective) {
+      try {
+        out.print(ConfigLoader.effective(config, System::getenv));
+      } catch (ConfigException e) {
+        e.errors().forEach(spec.commandLine().getErr()::println);
+        spec.commandLine().getErr().flush();
+        return INVALID;
+      }
+      for (String warning : loaded.get().warnings()) {
+        spec.commandLine().getErr().println("warning: " + warning);
+      }
+      spec.commandLine().getErr().flush();
+      out.flush();
+      return 0;
+    }
     out.print(PolicyMatrix.render(loaded.get()));
     out.flush();
     return 0;
