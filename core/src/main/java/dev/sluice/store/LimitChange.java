@@ -17,14 +17,15 @@ import java.util.List;
  *   <li>a limit equal to one of the old spec (same N, period and burst, same algorithm) keeps that
  *       limit's state exactly, wherever it moved in the list;
  *   <li>a changed GCRA limit takes over the tokens the client had used under the old limit at the
- *       same position — used = ⌈debt / T<sub>old</sub>⌉ — capped at the new burst: debt =
+ *       same position (or the old policy's last limit, when it had fewer) — used = ⌈debt / T<sub>old</sub>⌉ — capped at the new burst: debt =
  *       min(used, burst) × T<sub>new</sub>. A client that had used its old limit up has used the
  *       new one up as far as the new burst allows; one that had used nothing starts full;
  *   <li>a changed sliding-window limit keeps the admission timestamps the old log at the same
  *       position holds that fall inside the new window (the newest N<sub>new</sub>): exact when N
  *       does not grow;
- *   <li>a limit with no old limit at its position, or whose algorithm changed, takes the most
- *       tokens used under any old limit (the client made at least that many recent requests).
+ *   <li>a limit whose algorithm changed takes the most tokens used under any old limit (the client
+ *       made at least that many recent requests); the Redis store cannot (its keys hold another
+ *       type) and starts such limits full.
  * </ol>
  *
  * <p>From the reload on, a client is therefore admitted at most burst − used + ⌊t·N/period⌋ by
@@ -73,8 +74,8 @@ final class LimitChange {
       if (same >= 0) {
         tats[i] = oldTats == null ? Gcra.FRESH : oldTats[same];
       } else {
-        long used = old.algorithm() == Algorithm.GCRA && i < old.limits().size()
-            ? used(now, old, oldTats, oldLogs, i)
+        long used = old.algorithm() == Algorithm.GCRA
+            ? used(now, old, oldTats, oldLogs, Math.min(i, old.limits().size() - 1))
             : mostUsed(now, old, oldTats, oldLogs);
         tats[i] = used <= 0 ? Gcra.FRESH : now + Math.min(used, limit.burst()) * limit.emissionIntervalNanos();
       }
