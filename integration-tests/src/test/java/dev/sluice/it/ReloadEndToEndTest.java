@@ -136,7 +136,7 @@ class ReloadEndToEndTest {
             String metrics = serve.adminGet("/metrics").body();
             assertThat(metrics).contains("sluice_config_reloads_total{result=\"success\"} 50.0")
                     .contains("sluice_config_reloads_total{result=\"error\"} 10.0")
-                    .contains("sluice_config_info{sha256=\"" + config.get("sha256").asText() + "\",version=\"51\"} 1.0")
+                    .contains("sluice_config_info{sha256=\"" + config.get("sha256").asText() + "\",version=\"51\"} 1\n")
                     .contains("sluice_config_last_reload_success_timestamp_seconds");
         }
     }
@@ -156,7 +156,7 @@ class ReloadEndToEndTest {
         // Each: a bad file and the position its first error must name (lines 1-5 are the header).
         List<String[]> cases = List.of(
                 new String[] {h + policy.replace("    by: global", "    bye: global"), ":9:5: "},
-                new String[] {h + policy.replace("100000/second", "100000/fortnight"), ":10:14: "},
+                new String[] {h + policy.replace("100000/second", "100000/fortnight"), ":10:22: "},
                 new String[] {h + policy.replace("[\"/api/**\"]", "[]"), ":8:21: "},
                 new String[] {h + policy + "  - name: alpha\n    match: { paths: [\"/b\"] }\n    limits: [\"1/second\"]\n",
                         ":11:11: "},
@@ -168,7 +168,7 @@ class ReloadEndToEndTest {
                 new String[] {h + "exempt: { ips: [10.0.0.0/33] }\n" + policy, ":6:17: "},
                 new String[] {h + "  upstream_timeout: soon\n" + policy, ":6:21: "},
                 new String[] {h + policy.replace("    match: { paths: [\"/api/**\"] }", "    match: { paths: [\"/api/**\" }"),
-                        ":8:34: "},
+                        ":8:32: "},
                 new String[] {named(ports[0] + 1, ports[1], "alpha", 100_000), ": gateway.listen changed"});
         try (ServeProcess serve = ServeProcess.start("sluice-reload-bad", file, ports[0], ports[1])) {
             for (String[] c : cases) {
@@ -228,7 +228,7 @@ class ReloadEndToEndTest {
     @Test
     void reloadAndRollback_redisStore_keepUsedUpBucketsAndBans() throws Exception {
         try (RedisServer redis = RedisServer.start()) {
-            stateKeptAcrossReloadAndRollback("store: { type: redis, url: \"" + redis.uri() + "\" }\n");
+            stateKeptAcrossReloadAndRollback("store: { type: redis, url: \"" + redis.uri() + "\", timeout: 2s, on_error: deny }\n");
         }
     }
 
