@@ -142,7 +142,9 @@ final class PolicyFileReader {
   /** ${VAR} in scalar values; see {@link EnvSubstitution}. */
   private Node substitute(Node root) {
     substitution = new EnvSubstitution(w, env, strictEnv);
-    return root == null ? null : substitution.apply(root);
+    Node substituted = root == null ? null : substitution.apply(root);
+    // A reference that could not be substituted would only add noise about its literal text.
+    return w.hasErrors() ? null : substituted;
   }
 
   /** The file after substitution with secrets masked ({@code check --print-effective}). */
