@@ -142,7 +142,7 @@ public final class AdminServer implements AutoCloseable {
     Objects.requireNonNull(registry, "registry");
     Objects.requireNonNull(adminToken, "adminToken");
     Objects.requireNonNull(wallClock, "wallClock");
-    BanApi bans = engine == null ? null : new BanApi(engine.bans(), engine.policies(), wallClock);
+    BanApi bans = engine == null ? null : new BanApi(engine.bans(), engine::policies, wallClock);
     byte[] tokenDigest = adminToken.map(AdminServer::sha256).orElse(null);
     Objects.requireNonNull(store, "store");
     Objects.requireNonNull(storeOnError, "storeOnError");
