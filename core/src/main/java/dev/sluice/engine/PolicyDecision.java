@@ -2,7 +2,6 @@ package dev.sluice.engine;
 
 import dev.sluice.identity.Identity;
 import dev.sluice.policy.OnError;
-import dev.sluice.policy.Mode;
 import dev.sluice.policy.Policy;
 import dev.sluice.store.Ban;
 import dev.sluice.store.Consumption;
@@ -46,7 +45,7 @@ public final class PolicyDecision {
     this.ban = ban;
     this.banNanos = banNanos;
     this.concurrencyLimited = concurrencyLimited;
-    this.shadow = policy.mode() == Mode.SHADOW;
+    this.shadow = policy.rollout() == 0; // mode: shadow, or rollout: 0%
   }
 
   /** A copy decided in shadow (a partial {@code rollout} left this identity out). */

@@ -107,6 +107,15 @@ class EngineRolloutTest {
   }
 
   @Test
+  void decide_rolloutZeroPercent_isShadowLikeModeShadow() {
+    Engine engine = engine(set(List.of(policy("new", "/api/**", "2/minute").rollout(0).build()), "4/minute"));
+
+    assertThat(admitted(engine, TestRequest.get("/api/items"), 10)).isEqualTo(4);
+    assertThat(decide(engine, TestRequest.get("/api/items")).policies().get(0).outcomeLabel())
+        .isEqualTo("shadow_limited");
+  }
+
+  @Test
   void decide_enforcedPolicy_doesNotAddTheDefaults() {
     Engine engine = engine(set(List.of(policy("api", "/api/**", "50/minute").build()), "10/minute"));
 
