@@ -39,16 +39,36 @@ public final class CheckCommand implements Callable<Integer> {
       description = "Print the result as one JSON document on stdout (format 1, see docs/cli.md), errors included.")
   boolean json;
 
+  @Option(names = "--print-effective",
+      description = "Print the file as read after ${VAR} substitution (secrets masked) instead of the matrix.")
+  boolean printEffective;
+
   @Override
   public Integer call() {
     if (json) {
       return json(spec.commandLine().getOut());
     }
-    Optional<SluiceConfig> loaded = PolicyFiles.loadOrReport(config, spec.commandLine().getErr());
+    // ${VAR} without a value is a warning here (the file may be checked away from its environment).
+    Optional<SluiceConfig> loaded = PolicyFiles.loadForCheckOrReport(config, spec.commandLine().getErr());
     if (loaded.isEmpty()) {
       return INVALID;
     }
     PrintWriter out = spec.commandLine().getOut();
+    if (printEffective) {
+      try {
+        out.print(ConfigLoader.effective(config, System::getenv));
+      } catch (ConfigException e) {
+        e.errors().forEach(spec.commandLine().getErr()::println);
+        spec.commandLine().getErr().flush();
+        return INVALID;
+      }
+      for (String warning : loaded.get().warnings()) {
+        spec.commandLine().getErr().println("warning: " + warning);
+      }
+      spec.commandLine().getErr().flush();
+      out.flush();
+      return 0;
+    }
     out.print(PolicyMatrix.render(loaded.get()));
     out.flush();
     PolicyFiles.warnAboutAdmin("check", loaded.get(), spec.commandLine().getErr());

@@ -24,11 +24,7 @@ final class PolicyFiles {
     try {
       return Optional.of(ConfigLoader.load(file));
     } catch (ConfigException e) {
-      for (ConfigError error : e.errors()) {
-        err.println(error);
-      }
-      err.flush();
-      return Optional.empty();
+      return report(e, err);
     }
   }
 
@@ -42,5 +38,22 @@ final class PolicyFiles {
       err.println("sluice " + command + ": WARNING: " + warning);
     }
     err.flush();
+  }
+
+  /** {@link #loadOrReport} as {@code check} reads: an unset {@code ${VAR}} is a warning. */
+  static Optional<SluiceConfig> loadForCheckOrReport(Path file, PrintWriter err) {
+    try {
+      return Optional.of(ConfigLoader.loadForCheck(file, System::getenv));
+    } catch (ConfigException e) {
+      return report(e, err);
+    }
+  }
+
+  private static Optional<SluiceConfig> report(ConfigException e, PrintWriter err) {
+    for (ConfigError error : e.errors()) {
+      err.println(error);
+    }
+    err.flush();
+    return Optional.empty();
   }
 }

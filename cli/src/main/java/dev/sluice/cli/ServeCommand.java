@@ -22,7 +22,8 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code sluice serve -c FILE}: runs the gateway until SIGTERM or SIGINT.
+ * {@code sluice serve -c FILE}: runs the gateway until SIGTERM or SIGINT, reloading the policy
+ * file on SIGHUP and draining before it exits (see {@link ServeLifecycle}).
  *
  * <p>Exit status: 2 when the policy file is invalid (each error as {@code file:line:column:
  * message} on stderr); 1 when the gateway cannot start (for example the listen address is taken
@@ -72,6 +73,7 @@ public final class ServeCommand implements Callable<Integer> {
       err.flush();
       return FAILED;
     }
+    ServeLifecycle.restore(loaded, store);
     Gateway gateway;
     try {
       gateway = Gateway.start(loaded, store, Clock.system());
@@ -88,8 +90,14 @@ public final class ServeCommand implements Callable<Integer> {
         text(gateway.adminAddress()),
         loaded.store().type().name().toLowerCase(java.util.Locale.ROOT));
     AuditLogRotation.install(gateway);
-    awaitShutdown(gateway, store);
-    return 0;
+    // Version 1's hash; the file is read again for it (a change in between only mislabels v1).
+    byte[] bytes;
+    try {
+      bytes = java.nio.file.Files.readAllBytes(config);
+    } catch (java.io.IOException e) {
+      bytes = new byte[0];
+    }
+    return ServeLifecycle.run(config, loaded, bytes, store, gateway);
   }
 
   /**

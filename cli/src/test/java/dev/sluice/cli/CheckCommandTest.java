@@ -54,6 +54,60 @@ class CheckCommandTest {
   }
 
   @Test
+  void check_rolloutAndShadow_showTheShareAndThatDefaultsStillApply() throws Exception {
+    Path file = write("sluice.yaml", """
+        version: 1
+        gateway: { upstream: http://127.0.0.1:5000 }
+        defaults: { limits: ["100/minute"] }
+        policies:
+          - name: search
+            match: { paths: ["/api/**"] }
+            limits: ["5/minute"]
+            rollout: 10%
+          - name: fresh
+            match: { paths: ["/new"] }
+            limits: ["5/minute"]
+            mode: shadow
+        """);
+
+    assertThat(run("check", "-c", file.toString())).isZero();
+
+    assertThat(out.toString())
+        .contains("enforce 10% / shadow 90%")
+        .contains("search: shadow for the 90% of identities outside its rollout (decided and counted, never"
+            + " refused); requests no enforced policy covers stay under the defaults\n")
+        .contains("fresh: shadow for every identity")
+        .contains("default  (no enforced policy)");
+  }
+
+  @Test
+  void check_unsetVariable_isAWarningAndPrintEffectiveShowsTheSubstitutedFileMasked() throws Exception {
+    Path file = write("sluice.yaml", """
+        version: 1
+        gateway: { upstream: "http://127.0.0.1:${SLUICE_TEST_UNSET_PORT:-5000}" }
+        exempt: { ips: ["${SLUICE_TEST_UNSET_CIDR}"] }
+        policies:
+          - name: login
+            match: { paths: ["/login"] }
+            limits: ["5/minute"]
+        """);
+
+    int code = run("check", "--print-effective", "-c", file.toString());
+
+    assertThat(code).as(err.toString()).isEqualTo(2);
+    assertThat(err.toString()).as("under check the reference stays as written; its value is then invalid")
+        .contains(file + ":3:17: exempt.ips[0]");
+
+    Files.writeString(file, Files.readString(file).replace("exempt: { ips: [\"${SLUICE_TEST_UNSET_CIDR}\"] }\n", "")
+        .replace("/login", "/${SLUICE_TEST_UNSET_SEGMENT}"));
+    out.getBuffer().setLength(0);
+    err.getBuffer().setLength(0);
+    assertThat(run("check", "--print-effective", "-c", file.toString())).as(err.toString()).isZero();
+    assertThat(out.toString()).contains("gateway: { upstream: \"http://127.0.0.1:5000\" }");
+    assertThat(err.toString()).contains("warning: environment variable SLUICE_TEST_UNSET_SEGMENT");
+  }
+
+  @Test
   void check_invalidFile_printsEveryPositionedErrorToStderrAndExitsTwo() throws Exception {
     Path file = write("bad.yaml", """
         version: 1
@@ -73,7 +127,8 @@ class CheckCommandTest {
     assertThat(err.toString()).isEqualTo(
         file + ":4:3: unknown field \"listn\" in gateway; did you mean \"listen\"? (valid fields: listen,"
             + " upstream, admin, upstream_timeout, max_inflight, admin_token_env, encoded_slashes, header_timeout,"
-            + " body_timeout, max_connections, max_connections_per_ip, admin_insecure, admin_hosts)\n"
+            + " body_timeout, max_connections, max_connections_per_ip, admin_insecure, admin_hosts, drain_grace,"
+            + " shutdown_timeout)\n"
             + file + ":8:17: policies[0].limits[0]: invalid limit \"5/fortnight\": unknown unit"
             + " \"fortnight\", expected second, minute, hour or day (or s, m, h, d)\n");
   }

@@ -43,8 +43,49 @@ public final class ConfigLoader {
    * @throws ConfigException when the file cannot be read or is invalid
    */
   public static SluiceConfig load(Path file, Function<String, String> env) throws ConfigException {
+    return load(file, env, true);
+  }
+
+  /**
+   * Loads the policy file at {@code file} as {@code sluice check} does: a {@code ${VAR}} whose
+   * variable is unset and has no default is a warning ({@link SluiceConfig#warnings()}), not an
+   * error, since a file is often checked away from the environment it runs in.
+   *
+   * @throws ConfigException when the file cannot be read or is invalid
+   */
+  public static SluiceConfig loadForCheck(Path file, Function<String, String> env) throws ConfigException {
+    return load(file, env, false);
+  }
+
+  /**
+   * The policy file as read after environment substitution, secrets masked ({@code sluice check
+   * --print-effective}); comments and layout kept. Unset variables stay as written.
+   *
+   * @throws ConfigException when the file cannot be read
+   */
+  public static String effective(Path file, Function<String, String> env) throws ConfigException {
+    String text = readText(file);
+    Path absolute = file.toAbsolutePath();
+    Path dir = absolute.getParent() != null ? absolute.getParent() : absolute;
+    PolicyFileReader reader = new PolicyFileReader(file.toString(), file, dir, env);
+    reader.strictEnv = false;
+    return reader.effective(text);
+  }
+
+  private static SluiceConfig load(Path file, Function<String, String> env, boolean strictEnv)
+      throws ConfigException {
     Objects.requireNonNull(file, "file");
     Objects.requireNonNull(env, "env");
+    String text = readText(file);
+    Path absolute = file.toAbsolutePath();
+    Path dir = absolute.getParent() != null ? absolute.getParent() : absolute;
+    PolicyFileReader reader = new PolicyFileReader(file.toString(), file, dir, env);
+    reader.strictEnv = strictEnv;
+    return reader.read(text);
+  }
+
+  /** The file's text, or a {@link ConfigException} with one line-0 error saying why not. */
+  static String readText(Path file) throws ConfigException {
     String name = file.toString();
     String text;
     try {
@@ -53,9 +94,7 @@ public final class ConfigLoader {
     } catch (BoundedFiles.Unreadable e) {
       throw unreadable(name, e.getMessage());
     }
-    Path absolute = file.toAbsolutePath();
-    Path dir = absolute.getParent() != null ? absolute.getParent() : absolute;
-    return new PolicyFileReader(name, file, dir, env).read(text);
+    return text;
   }
 
   /**

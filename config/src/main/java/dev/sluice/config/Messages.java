@@ -166,6 +166,35 @@ final class Messages {
         + " 2x (each offence doubles the ban) or 1x (no escalation)";
   }
 
+  static String badRollout(String path, String value) {
+    return path + ": " + quote(value) + " is not a rollout share; expected a percentage from 0% to 100%"
+        + " (e.g. rollout: 10%)";
+  }
+
+  static String unclosedReference(String text) {
+    return "environment reference " + quote(text) + " has no closing '}'; expected ${NAME} or ${NAME:-default}"
+        + " (write $$ for a literal $)";
+  }
+
+  static String badReference(String text) {
+    return quote(text) + " is not an environment reference; expected ${NAME} or ${NAME:-default} with NAME"
+        + " of letters, digits and '_' (write $$ for a literal $)";
+  }
+
+  static String unsetVariable(String name) {
+    return "environment variable " + name + " is not set and ${" + name + "} has no default; expected it"
+        + " set, or a default such as ${" + name + ":-value}";
+  }
+
+  static String unsetVariableWarning(String name, String position) {
+    return "environment variable " + name + " (" + position + ") is not set and has no default:"
+        + " sluice serve would refuse this file";
+  }
+
+  static String badSnapshotPath(String value) {
+    return "store.snapshot: " + quote(value) + " is not a file path; expected a path such as sluice-store.snapshot";
+  }
+
   static String badEnvName(String path, String value) {
     return path + ": " + quote(value)
         + " is not an environment variable name; expected letters, digits and '_' (e.g. SLUICE_JWT_SECRET)";

@@ -62,19 +62,19 @@ final class PolicyFileReader {
   private static final List<String> GATEWAY =
       List.of("listen", "upstream", "admin", "upstream_timeout", "max_inflight", "admin_token_env",
           "encoded_slashes", "header_timeout", "body_timeout", "max_connections", "max_connections_per_ip",
-          "admin_insecure", "admin_hosts");
+          "admin_insecure", "admin_hosts", "drain_grace", "shutdown_timeout");
   private static final List<String> CLIENTS =
       List.of("trusted_proxies", "ip_header", "ipv6_prefix", "api_key", "user", "session");
   private static final List<String> API_KEY = List.of("header", "query", "keys_file");
   private static final List<String> USER = List.of("jwt");
   private static final List<String> JWT = List.of("header", "claim", "hs256_secret_env", "jwks_file");
   private static final List<String> SESSION = List.of("cookie", "keys_file");
-  private static final List<String> STORE = List.of("type", "url", "on_error", "timeout", "max_keys");
+  private static final List<String> STORE = List.of("type", "url", "on_error", "timeout", "max_keys", "snapshot");
   private static final List<String> EXEMPT = List.of("ips", "api_keys");
   private static final List<String> BLOCK = List.of("ips", "api_keys");
   private static final List<String> DEFAULTS = List.of("by", "limits");
   private static final List<String> POLICY = List.of("name", "match", "by", "limits", "algorithm", "cost",
-      "mode", "on_error", "count", "penalty", "concurrency", "priority");
+      "mode", "on_error", "count", "penalty", "concurrency", "priority", "rollout");
   private static final List<String> COUNT = List.of("status");
   private static final List<String> PENALTY = List.of("ban", "escalate", "max", "scope");
   /** {@code penalty.max} when not given (and the ban is shorter). */
@@ -118,6 +118,9 @@ final class PolicyFileReader {
   private EncodedSlashes encodedSlashes = EncodedSlashes.DECODE;
   /** Warnings found while reading sections (trusted proxies), before the policy warnings. */
   private final List<String> sectionWarnings = new ArrayList<>();
+  /** An unset ${VAR} without default: an error (serve, reload) or a warning (check). */
+  boolean strictEnv = true;
+  private EnvSubstitution substitution;
 
   PolicyFileReader(String fileName, Path source, Path baseDir, Function<String, String> env) {
     this.fileName = fileName;
@@ -128,7 +131,7 @@ final class PolicyFileReader {
   }
 
   SluiceConfig read(String yaml) throws ConfigException {
-    Node root = compose(yaml);
+    Node root = substitute(compose(yaml));
     SluiceConfig config = root == null ? null : walk(root);
     if (w.hasErrors() || config == null) {
       if (!w.hasErrors()) {
@@ -139,6 +142,20 @@ final class PolicyFileReader {
       throw new ConfigException(sorted);
     }
     return config;
+  }
+
+  /** ${VAR} in scalar values; see {@link EnvSubstitution}. */
+  private Node substitute(Node root) {
+    substitution = new EnvSubstitution(w, env, strictEnv);
+    Node substituted = root == null ? null : substitution.apply(root);
+    // A reference that could not be substituted would only add noise about its literal text.
+    return w.hasErrors() ? null : substituted;
+  }
+
+  /** The file after substitution with secrets masked ({@code check --print-effective}). */
+  String effective(String yaml) {
+    substitute(compose(yaml));
+    return substitution.effective(yaml);
   }
 
   private Node compose(String yaml) {
@@ -192,6 +209,7 @@ final class PolicyFileReader {
     GatewaySettings gateway = gateway(top);
     IdentityResolver identity = clients(top.get("clients"));
     StoreSettings store = store(top.get("store"));
+    LifecycleSettings lifecycle = LifecycleSection.read(w, top.get("gateway"), top.get("store"), baseDir);
     HeaderStyle headers = top.has("headers") ? w.choice(top.get("headers"), "headers", HEADER_STYLES) : HeaderStyle.IETF;
     Optional<String> auditLog = Optional.empty();
     if (top.has("audit_log")) {
@@ -217,13 +235,14 @@ final class PolicyFileReader {
       return null;
     }
     PolicySet policies = core(root, "", set::build);
-    if (policies == null || gateway == null || store == null || headers == null) {
+    if (policies == null || gateway == null || store == null || headers == null || lifecycle == null) {
       return null;
     }
-    List<String> warnings = new ArrayList<>(sectionWarnings);
+    List<String> warnings = new ArrayList<>(substitution.warnings());
+    warnings.addAll(sectionWarnings);
     warnings.addAll(Warnings.of(policies, apiKeysChecked, sessionsChecked));
     return new SluiceConfig(source, gateway, store, headers, auditLog, policies,
-        ListenTrustWarning.addTo(warnings, gateway, policies.identity()));
+        ListenTrustWarning.addTo(warnings, gateway, policies.identity()), lifecycle);
   }
 
   /** A path written in the file, relative to the file's folder like {@code keys_file}; "-" stays. */
@@ -733,6 +752,7 @@ final class PolicyFileReader {
     Long concurrency = f.has("concurrency")
         ? w.integer(f.get("concurrency"), path + ".concurrency", 1, MAX_CONCURRENCY) : null;
     Priority priority = f.has("priority") ? w.choice(f.get("priority"), path + ".priority", PRIORITIES) : null;
+    Integer rollout = f.has("rollout") ? rollout(f.get("rollout"), path + ".rollout") : null;
     if (w.errors().size() != before) {
       return null;
     }
@@ -775,8 +795,25 @@ final class PolicyFileReader {
       if (priority != null) {
         b.priority(priority);
       }
+      if (rollout != null) {
+        b.rollout(rollout);
+      }
       return b.build();
     });
+  }
+
+  /** {@code rollout: 10%}: basis points, or null after reporting a bad share. */
+  private Integer rollout(Node node, String path) {
+    String text = w.nonBlank(node, path);
+    if (text == null) {
+      return null;
+    }
+    int share = RolloutShare.parse(text);
+    if (share < 0) {
+      w.error(node, Messages.badRollout(path, text));
+      return null;
+    }
+    return share;
   }
 
   /** {@code count: { status: [401, 403, "4xx"] }}. */

@@ -39,7 +39,7 @@ public final class PolicyMatrix {
     for (Policy p : set.policies()) {
       rows.add(row(p, set, paths(p)));
     }
-    set.defaults().ifPresent(d -> rows.add(row(d, set, List.of("(no policy matched)"))));
+    set.defaults().ifPresent(d -> rows.add(row(d, set, List.of("(no enforced policy)"))));
 
     StringBuilder out = new StringBuilder();
     StoreSettings store = config.store();
@@ -72,6 +72,7 @@ public final class PolicyMatrix {
       exempt.add(n + (n == 1 ? " api key" : " api keys"));
     }
     List<String> abuse = abuseNotes(set);
+    abuse.addAll(RolloutShare.notes(set));
     if (!abuse.isEmpty()) {
       out.append('\n');
       for (String note : abuse) {
@@ -155,7 +156,7 @@ public final class PolicyMatrix {
         limits,
         List.of(p.algorithm().configName()),
         List.of(Long.toString(p.cost())),
-        List.of(p.mode().configName()),
+        List.of(RolloutShare.describe(p)),
         List.of(set.onErrorOf(p).configName() + (p.onError().isPresent() ? "" : " (store)")));
   }
 

@@ -20,6 +20,7 @@ import java.util.Optional;
  *     session} identities without a keys file and no {@code ip} limit on the same route), one
  *     sentence each, and a trusted proxy range that contains the gateway's listen address; printed
  *     by {@code sluice check} in the policy matrix
+ * @param lifecycle drain on SIGTERM and the memory store's snapshot (SPEC §9)
  */
 public record SluiceConfig(
     Path source,
@@ -28,16 +29,30 @@ public record SluiceConfig(
     HeaderStyle headers,
     Optional<String> auditLog,
     PolicySet policies,
-    List<String> warnings) {
+    List<String> warnings,
+    LifecycleSettings lifecycle) {
 
   public SluiceConfig {
     warnings = List.copyOf(warnings);
+    Objects.requireNonNull(lifecycle, "lifecycle");
     Objects.requireNonNull(source, "source");
     Objects.requireNonNull(gateway, "gateway");
     Objects.requireNonNull(store, "store");
     Objects.requireNonNull(headers, "headers");
     Objects.requireNonNull(auditLog, "auditLog");
     Objects.requireNonNull(policies, "policies");
+  }
+
+  /** A configuration with the default {@link LifecycleSettings}. */
+  public SluiceConfig(
+      Path source,
+      GatewaySettings gateway,
+      StoreSettings store,
+      HeaderStyle headers,
+      Optional<String> auditLog,
+      PolicySet policies,
+      List<String> warnings) {
+    this(source, gateway, store, headers, auditLog, policies, warnings, LifecycleSettings.defaults());
   }
 
   /** A configuration built in code rather than loaded from a file: no load-time warnings. */

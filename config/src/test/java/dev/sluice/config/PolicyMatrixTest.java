@@ -16,14 +16,16 @@ class PolicyMatrixTest {
         sluice.yaml: valid; 3 policies + defaults; store memory (on_error allow, timeout 50ms); headers ietf
         gateway: listen 127.0.0.1:8080 -> upstream http://127.0.0.1:5000; admin 127.0.0.1:9090
 
-        POLICY   ROUTE                METHODS  IDENTITY           LIMITS                  ALGORITHM  COST  MODE     ON_ERROR
-        -------  -------------------  -------  -----------------  ----------------------  ---------  ----  -------  -------------
-        login    /auth/login          POST     ip                 5/minute (burst 5)      gcra       1     enforce  allow (store)
-                                                                  20/hour (burst 20)
-        search   /api/search          any      api_key > ip       10/second (burst 20)    gcra       1     enforce  allow (store)
-                 /api/search/**                                   1000/hour (burst 1000)
-        reports  /api/reports/**      any      api_key (else ip)  60/minute (burst 60)    gcra       5     shadow   allow (store)
-        default  (no policy matched)  any      ip                 100/minute (burst 100)  gcra       1     enforce  allow (store)
+        POLICY   ROUTE                 METHODS  IDENTITY           LIMITS                  ALGORITHM  COST  MODE     ON_ERROR
+        -------  --------------------  -------  -----------------  ----------------------  ---------  ----  -------  -------------
+        login    /auth/login           POST     ip                 5/minute (burst 5)      gcra       1     enforce  allow (store)
+                                                                   20/hour (burst 20)
+        search   /api/search           any      api_key > ip       10/second (burst 20)    gcra       1     enforce  allow (store)
+                 /api/search/**                                    1000/hour (burst 1000)
+        reports  /api/reports/**       any      api_key (else ip)  60/minute (burst 60)    gcra       5     shadow   allow (store)
+        default  (no enforced policy)  any      ip                 100/minute (burst 100)  gcra       1     enforce  allow (store)
+
+        reports: shadow for every identity (decided and counted, never refused); requests no enforced policy covers stay under the defaults
 
         exempt: ips 10.0.0.0/8; 1 api key
         warning: policy "search" identifies clients by api_key without a keys_file and no ip limit covers /api/search, /api/search/**: any invented value gets fresh buckets; add clients.api_key.keys_file or an ip limit on the same route

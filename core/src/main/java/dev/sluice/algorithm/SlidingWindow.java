@@ -34,6 +34,52 @@ public final class SlidingWindow {
   private SlidingWindow() {}
 
   /**
+   * A log for {@code next} that keeps the newest entries of {@code old} still inside {@code
+   * next}'s window at {@code now}, at most {@code next.quantity()} of them: a limit changed by a
+   * reload judged on the admissions the old one recorded. Exact when N does not grow (the newest
+   * N admissions are all a window of N needs); when it grows, admissions older than the old log's
+   * N were never kept and are not counted.
+   */
+  public static Log carry(Log old, long now, Limit next) {
+    Log log = new Log(next.quantity());
+    int from = Math.max(old.firstLive(now, next.periodNanos()), old.size() - log.quantity);
+    for (int i = from; i < old.size(); i++) {
+      log.append(old.at(i), 1);
+    }
+    return log;
+  }
+
+  /** The timestamps {@code log} holds, oldest first (for snapshots). */
+  public static long[] timestamps(Log log) {
+    long[] out = new long[log.size()];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = log.at(i);
+    }
+    return out;
+  }
+
+  /** A log for {@code limit} holding {@code timestamps} (oldest first; at most N are kept). */
+  public static Log of(Limit limit, long[] timestamps) {
+    Log log = new Log(limit.quantity());
+    for (long t : timestamps) {
+      log.append(t, 1);
+    }
+    return log;
+  }
+
+  /** Tokens of {@code log} still counted at {@code now} by a window of {@code periodNanos}. */
+  public static long live(Log log, long now, long periodNanos) {
+    return log.size() - log.firstLive(now, periodNanos);
+  }
+
+  /** A log for {@code next} holding {@code tokens} (at most N) admissions made at {@code now}. */
+  public static Log used(long now, long tokens, Limit next) {
+    Log log = new Log(next.quantity());
+    log.append(now, Math.min(tokens, next.quantity()));
+    return log;
+  }
+
+  /**
    * The admission log of one sliding-window limit for one key. Mutable, not thread-safe.
    */
   public static final class Log {

@@ -164,7 +164,7 @@ public final class Decision {
 
   /**
    * Every applied policy in file order, shadow ones included; the {@code default} policy alone
-   * when no policy matched; empty when the request is exempt or nothing applied.
+   * when no policy matched, after the matched ones when none of them is enforced for this request; empty when the request is exempt or nothing applied.
    */
   public List<PolicyDecision> policies() {
     return policies;

@@ -6,11 +6,11 @@ import dev.sluice.identity.Identity;
 import dev.sluice.identity.IdentityResolver;
 import dev.sluice.identity.IdentitySpec;
 import dev.sluice.match.RequestMatcher;
-import dev.sluice.policy.Mode;
 import dev.sluice.policy.OnError;
 import dev.sluice.policy.Penalty;
 import dev.sluice.policy.Policy;
 import dev.sluice.policy.PolicySet;
+import dev.sluice.policy.Rollout;
 import dev.sluice.request.RequestView;
 import dev.sluice.store.Ban;
 import dev.sluice.store.BucketKey;
@@ -37,6 +37,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 
 /**
@@ -55,7 +56,20 @@ import java.util.function.Function;
  * one round-trip time however many policies match; see {@link Decision} for how their answers
  * combine.
  *
- * <p>Thread-safe and immutable; a policy reload builds a new engine. {@link #decide} never throws
+ * <p>Reload (SPEC §9): {@link #reload(PolicySet)} builds the next version of this engine (same
+ * store, clock, listener and ban replica) and publishes it through a handle every version shares;
+ * {@link #decide} reads that handle once per request, so a request is decided wholly under one
+ * version, and every holder of any version (the proxy, the decision API) decides with the newest
+ * one without knowing a reload happened. Buckets are keyed by policy name and identity, so a
+ * policy whose limits did not change keeps its buckets' state; see the store for a changed limit.
+ *
+ * <p>Staged enforcement: a policy with {@code rollout} below 100% is decided for every request it
+ * matches and its decision is marked shadow for identities outside its share ({@link
+ * dev.sluice.policy.Rollout}). {@code defaults} apply when no matched policy is enforced for the
+ * request (SPEC §2): when only shadow (or rolled-out-elsewhere) policies matched, the defaults are
+ * decided as well, so shadowing a new policy never switches a route's limit off.
+ *
+ * <p>Thread-safe and immutable; a policy reload builds a new engine version. {@link #decide} never throws
  * and its stage never completes exceptionally: a failing store becomes a per-policy
  * {@code on_error} result, and an unexpected failure inside the engine applies the policy set's
  * {@code on_error} to the whole request.
@@ -112,6 +126,8 @@ public final class Engine {
   private final BanList bans;
   private final InstantSource wallClock;
   private final long permitLeaseNanos;
+  /** The newest version; shared by every version of this engine (see the class comment). */
+  private final AtomicReference<Engine> handle;
 
   /** The shortest offence memory; see the class comment. */
   static final Duration MIN_OFFENCE_WINDOW = Duration.ofHours(24);
@@ -155,6 +171,34 @@ public final class Engine {
     } catch (RuntimeException e) {
       // a hint only: a store that cannot take it decides as before
     }
+    this.handle = b.handle != null ? b.handle : new AtomicReference<>(this);
+  }
+
+  /**
+   * Switches every holder of this engine (any version) to {@code next}: requests that already
+   * started finish under the version they started with, later ones are decided under {@code
+   * next}. Store, clocks, listener, store timeout, permit lease and ban replica carry over. Safe
+   * to call from any thread; concurrent reloads are applied one after the other.
+   *
+   * @return the new version (deciding through it or through this object is the same)
+   */
+  public Engine reload(PolicySet next) {
+    Objects.requireNonNull(next, "next");
+    synchronized (handle) {
+      Builder b = builder().policies(next).store(store).clock(clock).wallClock(wallClock).bans(bans);
+      b.listener = timed ? listener : null;
+      b.storeTimeout = storeTimeoutNanos > 0 ? Duration.ofNanos(storeTimeoutNanos) : null;
+      b.permitLease = Duration.ofNanos(permitLeaseNanos);
+      b.handle = handle;
+      Engine version = new Engine(b);
+      handle.set(version);
+      return version;
+    }
+  }
+
+  /** The version requests are decided with now (this engine until a {@link #reload}). */
+  public Engine current() {
+    return handle.get();
   }
 
   /**
@@ -170,9 +214,9 @@ public final class Engine {
     return new Builder();
   }
 
-  /** The policy set this engine decides with. */
+  /** The policy set requests are decided with now (the newest version's, after a reload). */
   public PolicySet policies() {
-    return policySet;
+    return handle.get().policySet;
   }
 
   /**
@@ -185,6 +229,11 @@ public final class Engine {
    * @param request the request; read on the calling thread only, and by the listener
    */
   public CompletionStage<Decision> decide(RequestView request) {
+    // One read per request: the request is decided wholly under this version.
+    return handle.get().decideUnderThisVersion(request);
+  }
+
+  private CompletionStage<Decision> decideUnderThisVersion(RequestView request) {
     long start = timed ? clock.nanoTime() : 0;
     ClientAddress client = null;
     try {
@@ -222,6 +271,25 @@ public final class Engine {
         }
         first = defaults;
         count = 1;
+      } else if (defaults != null && !surelyEnforced(first, matched, count)) {
+        Object[] resolved = new Object[specs.length];
+        if (!enforcedFor(request, client, first, matched, count, resolved)) {
+          // SPEC §2: defaults apply when no policy is enforced for the request.
+          Applied[] with = new Applied[count + 1];
+          if (matched == null) {
+            with[0] = first;
+          } else {
+            System.arraycopy(matched, 0, with, 0, count);
+          }
+          with[count] = defaults;
+          boolean abuse = !bans.isEmpty();
+          for (Applied a : with) {
+            abuse |= a.abuse;
+          }
+          return abuse
+              ? decideFull(request, client, with, count + 1, resolved, start)
+              : decideMany(request, client, with, count + 1, resolved, start);
+        }
       }
       boolean abuse = !bans.isEmpty();
       if (count == 1 && !abuse && !first.abuse) {
@@ -241,6 +309,32 @@ public final class Engine {
     } catch (RuntimeException e) {
       return CompletableFuture.completedFuture(failed(request, client, start));
     }
+  }
+
+  /** Whether a matched policy enforces every identity (no identity needs resolving to know). */
+  private static boolean surelyEnforced(Applied first, Applied[] matched, int count) {
+    if (matched == null) {
+      return first.rollout == Rollout.ALL;
+    }
+    for (int i = 0; i < count; i++) {
+      if (matched[i].rollout == Rollout.ALL) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Whether a matched policy enforces this request's identity (its rollout share holds it). */
+  private boolean enforcedFor(
+      RequestView request, ClientAddress client, Applied first, Applied[] matched, int count,
+      Object[] resolved) {
+    for (int i = 0; i < count; i++) {
+      Applied a = matched == null ? first : matched[i];
+      if (a.rollout > 0 && a.policy.enforces(identityOf(a, request, client, resolved).key())) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /**
@@ -289,7 +383,7 @@ public final class Engine {
         try {
           decisions[slot] = decision(policy, identity, consumption, error);
         } catch (RuntimeException e) {
-          decisions[slot] = PolicyDecision.storeError(policy.policy, identity, policy.onError);
+          decisions[slot] = inRollout(policy, identity, PolicyDecision.storeError(policy.policy, identity, policy.onError));
         }
         if (pending.decrementAndGet() == 0) {
           Decision decision;
@@ -334,7 +428,7 @@ public final class Engine {
         try {
           decisions[slot] = decision(policy, identity, consumption, error);
         } catch (RuntimeException e) {
-          decisions[slot] = PolicyDecision.storeError(policy.policy, identity, policy.onError);
+          decisions[slot] = inRollout(policy, identity, PolicyDecision.storeError(policy.policy, identity, policy.onError));
         }
         if (pending.decrementAndGet() == 0) {
           CompletionStage<Decision> after;
@@ -405,7 +499,7 @@ public final class Engine {
         Applied a = matched[i];
         PolicyDecision d = decisions[i];
         // A trip is a refusal by the policy's own limit; shadow policies never ban.
-        if (a.policy.penalty().isPresent() && a.policy.mode() == Mode.ENFORCE
+        if (a.policy.penalty().isPresent() && !d.shadow()
             && d.consumption() != null && !d.allowed()) {
           if (penalties == null) {
             penalties = new ArrayList<>();
@@ -683,9 +777,18 @@ public final class Engine {
       return PolicyDecision.storeFull(policy.policy, identity);
     }
     if (error != null || consumption == null || !wellFormed(consumption, policy.spec)) {
-      return PolicyDecision.storeError(policy.policy, identity, policy.onError);
+      return inRollout(policy, identity, PolicyDecision.storeError(policy.policy, identity, policy.onError));
     }
-    return PolicyDecision.of(policy.policy, identity, consumption);
+    return inRollout(policy, identity, PolicyDecision.of(policy.policy, identity, consumption));
+  }
+
+  /** The decision in shadow when a partial rollout leaves this identity out. */
+  private static PolicyDecision inRollout(Applied policy, Identity identity, PolicyDecision d) {
+    if (policy.rollout > 0 && policy.rollout < Rollout.ALL
+        && !policy.policy.enforces(identity.key())) {
+      return d.inShadow();
+    }
+    return d;
   }
 
   /** A store answer that does not fit its bucket is treated like no answer at all. */
@@ -745,6 +848,8 @@ public final class Engine {
     final int[] chain;
     /** Whether count, penalty or concurrency apply (the slower path). */
     final boolean abuse;
+    /** The policy's rollout share in basis points (0 for shadow). */
+    final int rollout;
 
     Applied(Policy policy, OnError onError, List<IdentitySpec> distinct) {
       this.policy = policy;
@@ -752,6 +857,7 @@ public final class Engine {
       this.spec = new BucketSpec(policy.algorithm(), policy.limits());
       this.onError = onError;
       this.abuse = policy.usesAbuseControl();
+      this.rollout = policy.rollout();
       List<IdentitySpec> by = policy.by();
       this.chain = new int[by.size()];
       for (int i = 0; i < chain.length; i++) {
@@ -780,6 +886,7 @@ public final class Engine {
     private InstantSource wallClock = InstantSource.system();
     private BanList bans;
     private Duration permitLease = DEFAULT_PERMIT_LEASE;
+    private AtomicReference<Engine> handle;
 
     private Builder() {}
 

@@ -2,7 +2,6 @@ package dev.sluice.engine;
 
 import dev.sluice.identity.Identity;
 import dev.sluice.policy.OnError;
-import dev.sluice.policy.Mode;
 import dev.sluice.policy.Policy;
 import dev.sluice.store.Ban;
 import dev.sluice.store.Consumption;
@@ -29,6 +28,7 @@ public final class PolicyDecision {
   private final Ban ban;
   private final long banNanos;
   private final boolean concurrencyLimited;
+  private final boolean shadow;
   private final boolean storeFull;
 
   private PolicyDecision(Policy policy, Identity identity, Consumption consumption, boolean allowed) {
@@ -53,6 +53,29 @@ public final class PolicyDecision {
     this.ban = ban;
     this.banNanos = banNanos;
     this.concurrencyLimited = concurrencyLimited;
+    this.shadow = policy.rollout() == 0; // mode: shadow, or rollout: 0%
+  }
+
+  /** A copy decided in shadow (a partial {@code rollout} left this identity out). */
+  private PolicyDecision(PolicyDecision d) {
+    this.policy = d.policy;
+    this.identity = d.identity;
+    this.consumption = d.consumption;
+    this.allowed = d.allowed;
+    this.limitIndex = d.limitIndex;
+    this.ban = d.ban;
+    this.banNanos = d.banNanos;
+    this.concurrencyLimited = d.concurrencyLimited;
+    this.shadow = true;
+    this.storeFull = d.storeFull;
+  }
+
+  /**
+   * This decision in shadow: counted, reported as {@code shadow_limited} when it would have
+   * refused, never enforced. Used for the identities a partial {@code rollout} leaves out.
+   */
+  public PolicyDecision inShadow() {
+    return shadow ? this : new PolicyDecision(this);
   }
 
   /**
@@ -86,6 +109,21 @@ public final class PolicyDecision {
     return new PolicyDecision(policy, identity, null, onError == OnError.ALLOW);
   }
 
+  /** The policy that decided. */
+  public Policy policy() {
+    return policy;
+  }
+
+  /** The identity the request was counted under: the first of the policy's chain, else ip. */
+  public Identity identity() {
+    return identity;
+  }
+
+  /** The store's answer, or {@code null} when the store failed ({@link #storeError()}). */
+  public Consumption consumption() {
+    return consumption;
+  }
+
   /**
    * The decision of a policy whose memory store could not track a new identity: its share of
    * {@code store.max_keys} is full of buckets still in use ({@code StoreFullException}). Refused
@@ -102,24 +140,12 @@ public final class PolicyDecision {
     return storeFull;
   }
 
-  /** The policy that decided. */
-  public Policy policy() {
-    return policy;
-  }
-
-  /** The identity the request was counted under: the first of the policy's chain, else ip. */
-  public Identity identity() {
-    return identity;
-  }
-
-  /** The store's answer, or {@code null} when the store failed ({@link #storeError()}). */
-  public Consumption consumption() {
-    return consumption;
-  }
-
-  /** Whether the policy is in shadow mode: decided and counted but never enforced. */
+  /**
+   * Whether this decision is in shadow: decided and counted but never enforced ({@code mode:
+   * shadow}, or an identity outside the policy's {@code rollout} share).
+   */
   public boolean shadow() {
-    return policy.mode() == Mode.SHADOW;
+    return shadow;
   }
 
   /** Whether the store failed and {@code on_error} decided instead. */

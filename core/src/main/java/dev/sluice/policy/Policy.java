@@ -45,6 +45,7 @@ public final class Policy {
   private final Optional<Penalty> penalty;
   private final int concurrency;
   private final Priority priority;
+  private final int rollout;
 
   private Policy(Builder b) {
     this.name = b.name;
@@ -61,6 +62,7 @@ public final class Policy {
     this.penalty = Optional.ofNullable(b.penalty);
     this.concurrency = b.concurrency;
     this.priority = b.priority;
+    this.rollout = b.mode == Mode.SHADOW ? 0 : b.rollout;
     this.itemNames = new String[limits.size()];
     for (int i = 0; i < itemNames.length; i++) {
       itemNames[i] = itemNames.length == 1 ? name : name + "/" + (i + 1);
@@ -126,6 +128,20 @@ public final class Policy {
   /** Whether the policy refuses requests ({@link Mode#ENFORCE}, the default) or only reports. */
   public Mode mode() {
     return mode;
+  }
+
+  /**
+   * The share of identities this policy enforces, in basis points (0 … {@link Rollout#ALL}):
+   * {@code rollout:} in the file, default 100%; {@code mode: shadow} is 0. Identities outside the
+   * share are decided in shadow (SPEC §9); see {@link Rollout}.
+   */
+  public int rollout() {
+    return rollout;
+  }
+
+  /** Whether this policy enforces {@code identityKey} (see {@link #rollout()}). */
+  public boolean enforces(String identityKey) {
+    return Rollout.enforces(name, identityKey, rollout);
   }
 
   /** This policy's override of the store's {@code on_error}; empty = use the policy set's. */
@@ -218,6 +234,7 @@ public final class Policy {
     private Penalty penalty;
     private int concurrency;
     private Priority priority = Priority.NORMAL;
+    private int rollout = Rollout.ALL;
 
     private Builder(String name, String subject) {
       this.subject = subject;
@@ -366,6 +383,20 @@ public final class Policy {
       return this;
     }
 
+    /**
+     * Enforces the policy for this share of identities only ({@code rollout}), in basis points
+     * (10,000 = 100%, the default); the rest are decided in shadow.
+     *
+     * @throws PolicyConfigException (path {@code rollout}) outside 0 … 10,000
+     */
+    public Builder rollout(int basisPoints) {
+      if (basisPoints < 0 || basisPoints > Rollout.ALL) {
+        throw new PolicyConfigException("rollout", PolicyMessages.badRollout(subject, basisPoints));
+      }
+      this.rollout = basisPoints;
+      return this;
+    }
+
     /** Overrides the store's {@code on_error} for this policy ({@code on_error}). */
     public Builder onError(OnError onError) {
       this.onError = require(onError, "on_error");
@@ -432,6 +463,9 @@ public final class Policy {
     public Policy build() {
       if (concurrency > 0 && mode == Mode.SHADOW) {
         throw new PolicyConfigException("concurrency", PolicyMessages.concurrencyInShadow(subject));
+      }
+      if (concurrency > 0 && rollout < Rollout.ALL) {
+        throw new PolicyConfigException("rollout", PolicyMessages.concurrencyInRollout(subject, rollout));
       }
       if (paths == null) {
         throw new PolicyConfigException("match.paths", PolicyMessages.noPaths(subject));

@@ -169,6 +169,17 @@ final class PolicyMessages {
         + " enforce, or no concurrency";
   }
 
+  static String badRollout(String subject, int basisPoints) {
+    return subject + ": rollout must be between 0% and 100%, got " + Rollout.text(Math.abs(basisPoints))
+        .replaceFirst("^", basisPoints < 0 ? "-" : "");
+  }
+
+  static String concurrencyInRollout(String subject, int basisPoints) {
+    return subject + ": concurrency cannot be used with a partial rollout (" + Rollout.text(basisPoints)
+        + "): identities left in shadow would have to be both capped and not; expected rollout: 100%,"
+        + " or no concurrency";
+  }
+
   static String blankBlockedKey(int index) {
     return "blocked api key at index " + index + " is blank; expected the raw key";
   }

@@ -126,13 +126,14 @@ public final class PolicySet {
         if (readsBody[i]) {
           return true;
         }
-        matched = true;
+        // Defaults also apply when only partially enforced policies matched (SPEC §2).
+        matched |= policies.get(i).rollout() == Rollout.ALL;
       }
     }
     return !matched && defaultsReadBody;
   }
 
-  /** The {@code default} policy, applied only to requests no policy matched; may be absent. */
+  /** The {@code default} policy, applied to requests no matched policy enforces (SPEC §2); may be absent. */
   public Optional<Policy> defaults() {
     return defaults;
   }
@@ -228,8 +229,8 @@ public final class PolicySet {
     }
 
     /**
-     * The {@code defaults} section: a policy named {@code default} that applies only to requests
-     * no policy matched. Optional.
+     * The {@code defaults} section: a policy named {@code default} that applies to requests
+     * no matched policy enforces (SPEC §2). Optional.
      *
      * @throws PolicyConfigException (path {@code defaults.by…} or {@code defaults.limits…}) when
      *     the chain or the limits are invalid, as for {@link Policy.Builder}

@@ -14,4 +14,17 @@ abstract class Bucket {
    * not full and not to be removed).
    */
   abstract Boolean markRemoved(long now, boolean evenIfNotFull);
+
+  /** Whether this bucket's state was made for {@code spec} (false after a reload changed it). */
+  abstract boolean decides(BucketSpec spec);
+
+  /**
+   * Marks this bucket removed and returns a bucket for {@code spec} holding its state carried
+   * over by {@link LimitChange}; null when it was removed already. The slot passes to the new
+   * bucket. Called inside the map's compute for this key.
+   */
+  abstract Bucket carryTo(BucketSpec spec, long now);
+
+  /** The bucket's state for a snapshot, or null when it is full (nothing worth keeping). */
+  abstract BucketState export(String policy, String identity, long now);
 }

@@ -122,6 +122,11 @@ final class BucketTable {
     return share;
   }
 
+  /** Calls {@code action} with every policy's share (for a snapshot). */
+  void forEachShare(java.util.function.Consumer<Share> action) {
+    byPolicy.values().forEach(action);
+  }
+
   /** The share of {@code policy}, or null when it never held a bucket. */
   Share shareIfPresent(String policy) {
     return byPolicy.get(policy);

@@ -155,12 +155,16 @@ public final class MemoryStore implements Store, PenaltyBound {
     while (true) {
       Bucket bucket = buckets.get(identity);
       if (bucket == null) {
-        bucket = table.insert(share, identity, one ? new Cell() : new Locked(), now());
-      } else if ((bucket instanceof Cell) != one) {
-        // A reload changed the algorithm or the number of limits: start the bucket afresh (the
-        // identity's own state is discarded; not an eviction).
-        table.remove(share, identity, bucket, now(), true);
-        buckets.remove(identity, bucket); // also when a sweep marked it first
+        bucket = table.insert(share, identity,
+            one ? new Cell(spec.limits().get(0), Gcra.FRESH) : new Locked(spec), now());
+      } else if (!bucket.decides(spec)) {
+        // A reload changed this policy's limits: carry the state over (LimitChange), in place;
+        // the slot passes to the new bucket.
+        Bucket stale = bucket;
+        buckets.computeIfPresent(identity, (k, current) -> {
+          Bucket carried = current == stale ? stale.carryTo(spec, now()) : null;
+          return carried != null ? carried : current;
+        });
         continue;
       }
       Consumption answer = one
@@ -341,6 +345,87 @@ public final class MemoryStore implements Store, PenaltyBound {
   @Override
   public void close() {}
 
+  /**
+   * Snapshot export ({@code store.snapshot}, see {@link MemorySnapshot}): every bucket that is not
+   * full and every offence record, times relative to now. Bans are read with {@link #listBans()};
+   * permits are not exported (their requests end with the process). Weakly consistent under
+   * concurrent decisions; meant for a drained gateway.
+   */
+  public void exportState(java.util.function.Consumer<BucketState> buckets,
+      java.util.function.Consumer<BucketState.Offences> offenceRecords) {
+    long now = now();
+    table.forEachShare(share -> share.buckets.forEach((identity, bucket) -> {
+      BucketState state = bucket.export(share.policy, identity, now);
+      if (state != null) {
+        buckets.accept(state);
+      }
+    }));
+    offences.export(now, offenceRecords);
+  }
+
+  /**
+   * Snapshot import: adds {@code state} as a bucket unless one exists for its key already; false
+   * when it was not added (also when its policy's share is full: a snapshot never evicts).
+   */
+  public boolean importBucket(BucketState state) {
+    long now = now();
+    BucketTable.Share share = table.share(state.policy());
+    if (share.buckets.containsKey(state.identity())) {
+      return false;
+    }
+    BucketSpec spec = state.spec();
+    long[] tats = null;
+    SlidingWindow.Log[] logs = null;
+    if (state.debts() != null) {
+      tats = new long[state.debts().length];
+      for (int i = 0; i < tats.length; i++) {
+        tats[i] = state.debts()[i] > 0 ? now + state.debts()[i] : Gcra.FRESH;
+      }
+    } else {
+      logs = new SlidingWindow.Log[state.ages().length];
+      for (int i = 0; i < logs.length; i++) {
+        long[] stamps = state.ages()[i].clone();
+        for (int k = 0; k < stamps.length; k++) {
+          stamps[k] = now - stamps[k];
+        }
+        logs[i] = SlidingWindow.of(spec.limits().get(i), stamps);
+      }
+    }
+    Bucket fresh = bucketOf(spec, tats, logs, now);
+    try {
+      return table.insert(share, state.identity(), fresh, now) == fresh;
+    } catch (StoreFullException e) {
+      return false;
+    }
+  }
+
+  /** Snapshot import: adds an offence record unless one exists for its key (or there is no room). */
+  public void importOffences(BucketState.Offences record) {
+    offences.importRecord(record, now());
+  }
+
+  private static Bucket bucketOf(BucketSpec spec, long[] tats, SlidingWindow.Log[] logs, long now) {
+    if (isOneGcraLimit(spec)) {
+      return new Cell(spec.limits().get(0), tats[0]);
+    }
+    Locked locked = new Locked(spec);
+    locked.tats = tats;
+    locked.logs = logs;
+    long full = Long.MIN_VALUE;
+    for (int i = 0; i < spec.limits().size(); i++) {
+      full = Math.max(full, tats != null ? tats[i]
+          : now + SlidingWindow.nanosToFull(logs[i], now, spec.limits().get(i)));
+    }
+    locked.fullAt = full == Gcra.FRESH ? Long.MAX_VALUE : full;
+    return locked;
+  }
+
+  private static Bucket carried(BucketSpec old, long[] tats, SlidingWindow.Log[] logs, BucketSpec next, long now) {
+    return next.algorithm() == Algorithm.GCRA
+        ? bucketOf(next, LimitChange.tats(now, old, tats, logs, next), null, now)
+        : bucketOf(next, null, LimitChange.logs(now, old, tats, logs, next), now);
+  }
+
   /** Buckets currently held (never more than {@code maxKeys}). */
   public long size() {
     return table.size();
@@ -462,7 +547,42 @@ public final class MemoryStore implements Store, PenaltyBound {
       }
     }
 
-    volatile long tat = Gcra.FRESH;
+    volatile long tat;
+    /** The limit this cell's tat counts for. */
+    final Limit limit;
+
+    Cell(Limit limit, long tat) {
+      this.limit = limit;
+      this.tat = tat;
+    }
+
+    @Override
+    boolean decides(BucketSpec spec) {
+      return isOneGcraLimit(spec) && LimitChange.same(limit, spec.limits().get(0));
+    }
+
+    @Override
+    BucketState export(String policy, String identity, long now) {
+      long tat = this.tat;
+      if (tat == REMOVED || tat == Gcra.FRESH || tat <= now) {
+        return null;
+      }
+      return new BucketState(policy, identity, new BucketSpec(Algorithm.GCRA, List.of(limit)),
+          new long[] {tat - now}, null);
+    }
+
+    @Override
+    Bucket carryTo(BucketSpec spec, long now) {
+      while (true) {
+        long tat = this.tat;
+        if (tat == REMOVED) {
+          return null;
+        }
+        if (TAT.compareAndSet(this, tat, REMOVED)) {
+          return carried(new BucketSpec(Algorithm.GCRA, List.of(limit)), new long[] {tat}, null, spec, now);
+        }
+      }
+    }
 
     /** The decision, or null when the cell was removed (the caller starts over). */
     Consumption consume(long cost, Limit limit, MemoryStore store) {
@@ -529,6 +649,53 @@ public final class MemoryStore implements Store, PenaltyBound {
   private static final class Locked extends Bucket {
     volatile long fullAt = Long.MAX_VALUE;
     boolean removed;
+    /** The spec this bucket's state counts for. */
+    final BucketSpec spec;
+
+    Locked(BucketSpec spec) {
+      this.spec = spec;
+    }
+
+    @Override
+    boolean decides(BucketSpec spec) {
+      return !isOneGcraLimit(spec) && LimitChange.same(this.spec, spec);
+    }
+
+    @Override
+    synchronized BucketState export(String policy, String identity, long now) {
+      if (removed || fullAt <= now || (tats == null && logs == null)) {
+        return null;
+      }
+      int n = spec.limits().size();
+      if (tats != null && tats.length == n) {
+        long[] debts = new long[n];
+        for (int i = 0; i < n; i++) {
+          debts[i] = tats[i] == Gcra.FRESH ? 0 : Math.max(0, tats[i] - now);
+        }
+        return new BucketState(policy, identity, spec, debts, null);
+      }
+      if (logs != null && logs.length == n) {
+        long[][] ages = new long[n][];
+        for (int i = 0; i < n; i++) {
+          long[] stamps = logs[i] == null ? new long[0] : SlidingWindow.timestamps(logs[i]);
+          for (int k = 0; k < stamps.length; k++) {
+            stamps[k] = now - stamps[k];
+          }
+          ages[i] = stamps;
+        }
+        return new BucketState(policy, identity, spec, null, ages);
+      }
+      return null;
+    }
+
+    @Override
+    synchronized Bucket carryTo(BucketSpec next, long now) {
+      if (removed) {
+        return null;
+      }
+      removed = true;
+      return carried(spec, tats, logs, next, now);
+    }
     long[] tats; // GCRA state, one per limit
     SlidingWindow.Log[] logs; // sliding-window state, one per limit
 

@@ -95,6 +95,38 @@ final class OffenceTable {
     }
   }
 
+  /** Every record, ages relative to {@code now} (for a snapshot). */
+  void export(long now, java.util.function.Consumer<BucketState.Offences> sink) {
+    for (Share share : byPolicy.values()) {
+      synchronized (share) {
+        share.records.forEach((key, r) -> {
+          long[] ages = r.times.stream().mapToLong(t -> now - t).toArray();
+          sink.accept(new BucketState.Offences(key, r.window, ages));
+        });
+      }
+    }
+  }
+
+  /** Adds a snapshot's record unless its key has one or its share (or the table) has no room. */
+  void importRecord(BucketState.Offences record, long now) {
+    Share share = share(record.key());
+    synchronized (share) {
+      if (share.records.containsKey(record.key())) {
+        return;
+      }
+      prune(share, now);
+      if (share.records.size() >= shareCap || !reserve()) {
+        return;
+      }
+      Offences r = new Offences();
+      r.window = record.windowNanos();
+      for (long age : record.ages()) {
+        r.times.addLast(now - age);
+      }
+      share.records.put(record.key(), r);
+    }
+  }
+
   /** New offence records refused because their share (or the table) was full. */
   long refused() {
     return refused.sum();

@@ -81,17 +81,18 @@ class MemoryStoreTest {
   }
 
   @Test
-  void tryConsume_oneLimitThenTwoThenOneAgain_startsAfreshEachTimeWithoutLeakingSlots() {
+  void tryConsume_oneLimitThenTwoThenOneAgain_carriesTheStateEachTimeWithoutLeakingSlots() {
     MemoryStore store = new MemoryStore(clock, 1);
     BucketSpec two = spec(Algorithm.GCRA, "10/second|100/hour");
     assertThat(consume(store, key("x"), TEN_PER_SECOND, 10).allowed()).isTrue();
     assertThat(consume(store, key("x"), TEN_PER_SECOND, 1).allowed()).isFalse();
 
-    Consumption asTwo = consume(store, key("x"), two, 10);
-    assertThat(asTwo.allowed()).as("a new bucket of two limits").isTrue();
+    Consumption asTwo = consume(store, key("x"), two, 1);
+    assertThat(asTwo.allowed()).as("10/second is unchanged: still used up").isFalse();
     assertThat(asTwo.limits()).hasSize(2);
-    Consumption asOne = consume(store, key("x"), TEN_PER_SECOND, 10);
-    assertThat(asOne.allowed()).as("a new bucket of one limit").isTrue();
+    assertThat(asTwo.limit(1).remaining()).as("the added limit takes the 10 tokens used").isEqualTo(90);
+    Consumption asOne = consume(store, key("x"), TEN_PER_SECOND, 1);
+    assertThat(asOne.allowed()).as("back to one limit: still used up").isFalse();
 
     assertThat(store.size()).isOne();
     assertThat(store.evictions()).as("a reload is not an eviction").isZero();
@@ -104,14 +105,63 @@ class MemoryStoreTest {
   }
 
   @Test
-  void tryConsume_gcraThenSlidingWindow_startsAfresh() {
+  void tryConsume_gcraThenSlidingWindow_carriesTheTokensUsed() {
     MemoryStore store = new MemoryStore(clock, 10);
     BucketSpec window = spec(Algorithm.SLIDING_WINDOW, "10/second");
     consume(store, key("x"), TEN_PER_SECOND, 10);
 
-    assertThat(consume(store, key("x"), window, 10).allowed()).isTrue();
-    assertThat(consume(store, key("x"), window, 1).allowed()).isFalse();
-    assertThat(consume(store, key("x"), TEN_PER_SECOND, 10).allowed()).as("GCRA again, afresh").isTrue();
+    assertThat(consume(store, key("x"), window, 1).allowed()).as("10 used, as a window").isFalse();
+    assertThat(consume(store, key("x"), TEN_PER_SECOND, 1).allowed()).as("GCRA again, still used").isFalse();
+    clock.advance(Duration.ofSeconds(1));
+    assertThat(consume(store, key("x"), TEN_PER_SECOND, 10).allowed()).as("refilled a second later").isTrue();
+  }
+
+  @Test
+  void tryConsume_limitTightenedByReload_carriesTheTokensUsedCappedAtTheNewBurst() {
+    MemoryStore store = new MemoryStore(clock, 10);
+    consume(store, key("x"), TEN_PER_SECOND, 10);
+    BucketSpec tighter = spec(Algorithm.GCRA, "5/second");
+
+    Consumption after = consume(store, key("x"), tighter, 1);
+
+    assertThat(after.allowed()).as("a client that used 10 has used the new 5 up too").isFalse();
+    assertThat(after.retryAfterNanos()).isEqualTo(Duration.ofMillis(200).toNanos());
+  }
+
+  @Test
+  void tryConsume_limitLoosenedByReload_grantsOnlyWhatTheNewBurstLeaves() {
+    MemoryStore store = new MemoryStore(clock, 10);
+    consume(store, key("x"), TEN_PER_SECOND, 10);
+    BucketSpec looser = spec(Algorithm.GCRA, "20/minute");
+
+    int admitted = 0;
+    while (consume(store, key("x"), looser, 1).allowed()) {
+      admitted++;
+    }
+
+    assertThat(admitted).as("20 of burst minus the 10 already used").isEqualTo(10);
+  }
+
+  @Test
+  void tryConsume_slowerRefillAfterReload_neverGivesAFreshBurst() {
+    // Under tat alone, 10/second used up is a debt of one second, which 10/minute (one token per
+    // 6 s) would read as less than one token used: a fresh burst. Tokens carry over instead.
+    MemoryStore store = new MemoryStore(clock, 10);
+    consume(store, key("x"), TEN_PER_SECOND, 10);
+
+    assertThat(consume(store, key("x"), spec(Algorithm.GCRA, "10/minute"), 1).allowed()).isFalse();
+  }
+
+  @Test
+  void tryConsume_unchangedLimitMovedInTheList_keepsItsStateExactly() {
+    MemoryStore store = new MemoryStore(clock, 10);
+    consume(store, key("x"), TEN_PER_SECOND, 4);
+    BucketSpec two = spec(Algorithm.GCRA, "1000/hour|10/second");
+
+    Consumption after = consume(store, key("x"), two, 1);
+
+    assertThat(after.allowed()).isTrue();
+    assertThat(after.limit(1).remaining()).isEqualTo(5);
   }
 
   @Test
@@ -334,7 +384,7 @@ class MemoryStoreTest {
   }
 
   @Test
-  void tryConsume_specWithMoreLimitsAfterReload_startsTheBucketAfresh() {
+  void tryConsume_specWithMoreLimitsAfterReload_keepsTheUnchangedLimitsState() {
     MemoryStore store = new MemoryStore(clock, 10);
     consume(store, key("x"), TEN_PER_SECOND, 10);
     BucketSpec reloaded =
@@ -343,7 +393,7 @@ class MemoryStoreTest {
 
     Consumption afterReload = consume(store, key("x"), reloaded, 1);
 
-    assertThat(afterReload.allowed()).isTrue();
+    assertThat(afterReload.allowed()).as("10/second is unchanged and used up").isFalse();
     assertThat(afterReload.limits()).hasSize(2);
   }
 

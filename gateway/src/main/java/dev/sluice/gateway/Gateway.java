@@ -194,6 +194,32 @@ public final class Gateway implements AutoCloseable {
     return proxy.address();
   }
 
+  /** The metrics registry {@code /metrics} exposes (for the reload metrics). */
+  public io.micrometer.core.instrument.MeterRegistry registry() {
+    return registry;
+  }
+
+  /** Serves the config API (reload, rollback, versions) on the admin listener from now on. */
+  public void configApi(dev.sluice.gateway.admin.ConfigApi api) {
+    admin.configApi(api);
+  }
+
+  /**
+   * Graceful stop, step one (SPEC §9): {@code /readyz} answers 503 from now on; requests are still
+   * served. Call {@link #stopAccepting()} after the grace period.
+   */
+  public void drain() {
+    admin.drain();
+  }
+
+  /**
+   * Graceful stop, step two: the proxy stops accepting and closes connections as their exchanges
+   * end; the returned drain says when none is left. The admin listener keeps serving.
+   */
+  public dev.sluice.gateway.proxy.Drain stopAccepting() {
+    return proxy.stopAccepting();
+  }
+
   /** Where the admin listener (metrics, health, admin API) is bound. */
   public InetSocketAddress adminAddress() {
     return admin.address();

@@ -107,6 +107,17 @@ public final class ManagedProcess implements AutoCloseable {
         return process.isAlive();
     }
 
+    /**
+     * Waits up to {@code timeout} for the process to exit by itself; its exit status, or empty
+     * when it is still running.
+     */
+    public java.util.OptionalInt awaitExit(Duration timeout) throws InterruptedException {
+        if (process.waitFor(timeout.toNanos(), TimeUnit.NANOSECONDS)) {
+            return java.util.OptionalInt.of(process.exitValue());
+        }
+        return java.util.OptionalInt.empty();
+    }
+
     /** The short name given to the builder. */
     public String name() {
         return name;

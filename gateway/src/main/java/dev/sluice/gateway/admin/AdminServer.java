@@ -54,6 +54,9 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code GET /metrics}: the Prometheus text exposition of the registry.
  *   <li>{@code GET /v1/bans}, {@code POST /v1/bans}, {@code DELETE /v1/bans/{id}}: the ban API
  *       (see {@link BanApi}), when started with an engine.
+ *   <li>{@code GET /v1/config}, {@code POST /v1/config/reload}, {@code POST /v1/config/rollback}:
+ *       the config API (see {@link ConfigApi}), once {@link #configApi} gave it; behind the token.
+ *   <li>after {@link #drain()}: {@code /readyz} answers {@code 503 draining}.
  *   <li>anything else: {@code 404} (or {@code 405} for a wrong method), problem+json.
  * </ul>
  *
@@ -85,9 +88,21 @@ public final class AdminServer implements AutoCloseable {
   private static final int MAX_REQUEST_BYTES = 64 * 1024;
 
   private final Channel channel;
+  private final AdminHooks hooks;
 
-  private AdminServer(Channel channel) {
+  private AdminServer(Channel channel, AdminHooks hooks) {
     this.channel = channel;
+    this.hooks = hooks;
+  }
+
+  /** Serves the config API from now on (SPEC §9). */
+  public void configApi(ConfigApi api) {
+    hooks.config = api;
+  }
+
+  /** {@code /readyz} answers {@code 503 draining} from now on, whatever the store says. */
+  public void drain() {
+    hooks.draining = true;
   }
 
   /**
@@ -151,8 +166,9 @@ public final class AdminServer implements AutoCloseable {
     Objects.requireNonNull(wallClock, "wallClock");
     Objects.requireNonNull(store, "store");
     BanApi bans = engine == null ? null
-        : new BanApi(engine.bans(), engine.policies(), wallClock, new BanLifter(engine.bans(), store));
+        : new BanApi(engine.bans(), engine::policies, wallClock, new BanLifter(engine.bans(), store));
     Objects.requireNonNull(storeOnError, "storeOnError");
+    AdminHooks hooks = new AdminHooks();
     ServerBootstrap bootstrap = new ServerBootstrap()
         .group(group)
         .channel(Transports.serverChannel(group))
@@ -170,12 +186,12 @@ public final class AdminServer implements AutoCloseable {
                 })
                 .addLast(new HttpServerCodec())
                 .addLast(new HttpObjectAggregator(MAX_REQUEST_BYTES))
-                .addLast(new Handler(registry, store, storeOnError, bans, guard));
+                .addLast(new Handler(registry, store, storeOnError, bans, guard, hooks));
           }
         });
     try {
       Channel channel = bootstrap.bind(address).sync().channel();
-      return new AdminServer(channel);
+      return new AdminServer(channel, hooks);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted while binding the admin listener to " + address, e);
@@ -202,11 +218,13 @@ public final class AdminServer implements AutoCloseable {
     private final OnError storeOnError;
     private final BanApi bans;
     private final AdminRequestGuard guard;
+    private final AdminHooks hooks;
     /** Completes when every response queued so far is written; touched on the event loop only. */
     private CompletableFuture<Void> tail = CompletableFuture.completedFuture(null);
 
     Handler(PrometheusMeterRegistry registry, Store store, OnError storeOnError, BanApi bans,
-        AdminRequestGuard guard) {
+        AdminRequestGuard guard, AdminHooks hooks) {
+      this.hooks = hooks;
       this.bans = bans;
       this.guard = guard;
       this.registry = registry;
@@ -239,8 +257,14 @@ public final class AdminServer implements AutoCloseable {
         }
       }
       boolean banPath = bans != null && (path.equals("/v1/bans") || path.startsWith("/v1/bans/"));
+      ConfigApi config = hooks.config;
+      boolean configPath = config != null && ConfigApi.owns(path);
       if (banPath) {
         bans(ctx, request, target, keepAlive, head);
+        return;
+      }
+      if (configPath) {
+        config(ctx, request, config, path, keepAlive, head);
         return;
       }
       boolean known = path.equals("/healthz") || path.equals("/readyz") || path.equals("/metrics");
@@ -290,7 +314,39 @@ public final class AdminServer implements AutoCloseable {
       }
     }
 
+    private void config(ChannelHandlerContext ctx, FullHttpRequest request, ConfigApi config, String path,
+        boolean keepAlive, boolean head) {
+      HttpMethod method = request.method();
+      boolean get = method.equals(HttpMethod.GET) || head;
+      switch (path) {
+        case "/v1/config" -> {
+          if (get) {
+            reply(ctx, config.show(), keepAlive, head);
+          } else {
+            send(ctx, Problems.methodNotAllowed("Method " + method + " is not allowed on " + path
+                + "; expected GET.", "GET, HEAD"), keepAlive, false);
+          }
+        }
+        case "/v1/config/reload", "/v1/config/rollback" -> {
+          if (!method.equals(HttpMethod.POST)) {
+            send(ctx, Problems.methodNotAllowed("Method " + method + " is not allowed on " + path
+                + "; expected POST.", "POST"), keepAlive, false);
+          } else if (path.endsWith("/reload")) {
+            reply(ctx, config.reload(), keepAlive, false);
+          } else {
+            reply(ctx, config.rollback(request.content()), keepAlive, false);
+          }
+        }
+        default -> send(ctx, Problems.notFound("No admin resource at \"" + path
+            + "\"; try /v1/config, /v1/config/reload or /v1/config/rollback."), keepAlive, head);
+      }
+    }
+
     private void readyz(ChannelHandlerContext ctx, boolean keepAlive, boolean head) {
+      if (hooks.draining) {
+        send(ctx, text(HttpResponseStatus.SERVICE_UNAVAILABLE, "draining"), keepAlive, head);
+        return;
+      }
       CompletableFuture<Void> ping;
       try {
         ping = store.ping().toCompletableFuture().orTimeout(PING_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);

@@ -63,11 +63,17 @@ final class BanApi {
   /** Header name used to let the resolver hash a secret exactly as it hashes request values. */
 
   private final BanList bans;
-  private final PolicySet policies;
+  /** The policies in force now (a reload may change them): ban scopes and identity rules. */
+  private final java.util.function.Supplier<PolicySet> policies;
   private final InstantSource wallClock;
   private final BanLifter lifter;
 
   BanApi(BanList bans, PolicySet policies, InstantSource wallClock, BanLifter lifter) {
+    this(bans, () -> policies, wallClock, lifter);
+    Objects.requireNonNull(policies, "policies");
+  }
+
+  BanApi(BanList bans, java.util.function.Supplier<PolicySet> policies, InstantSource wallClock, BanLifter lifter) {
     this.lifter = Objects.requireNonNull(lifter, "lifter");
     this.bans = Objects.requireNonNull(bans, "bans");
     this.policies = Objects.requireNonNull(policies, "policies");
@@ -122,7 +128,7 @@ final class BanApi {
     } catch (BadField e) {
       return CompletableFuture.completedFuture(Problems.badRequest(e.getMessage()));
     }
-    return lifter.lift(id, policies, keepOffences).toCompletableFuture().handle((lifted, error) -> {
+    return lifter.lift(id, policies.get(), keepOffences).toCompletableFuture().handle((lifted, error) -> {
       if (error != null) {
         return Problems.serviceUnavailable("The ban could not be lifted: " + rootMessage(error));
       }
@@ -223,7 +229,7 @@ final class BanApi {
     } catch (IllegalArgumentException e) {
       throw new BadField("Field \"identity.kind\": " + e.getMessage());
     }
-    IdentityResolver resolver = policies.identity();
+    IdentityResolver resolver = policies.get().identity();
     String resolved = switch (spec.kind()) {
       case IP -> resolver.ipValue(ipLiteral(value));
       case USER -> value;
@@ -278,12 +284,13 @@ final class BanApi {
   }
 
   private boolean policyExists(String name) {
-    return policies.policies().stream().anyMatch(p -> p.name().equals(name))
-        || policies.defaults().map(p -> p.name().equals(name)).orElse(false);
+    PolicySet set = policies.get();
+    return set.policies().stream().anyMatch(p -> p.name().equals(name))
+        || set.defaults().map(p -> p.name().equals(name)).orElse(false);
   }
 
   private String policyNames() {
-    List<String> names = policies.policies().stream().map(Policy::name).toList();
+    List<String> names = policies.get().policies().stream().map(Policy::name).toList();
     return names.isEmpty() ? "(none)" : String.join(", ", names);
   }
 

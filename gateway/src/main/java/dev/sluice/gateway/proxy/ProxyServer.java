@@ -54,11 +54,13 @@ public final class ProxyServer implements AutoCloseable {
   private final Channel serverChannel;
   private final ProxyContext context;
   private final ConnectionCaps caps;
+  private final Drain drain;
 
-  private ProxyServer(Channel serverChannel, ProxyContext context, ConnectionCaps caps) {
+  private ProxyServer(Channel serverChannel, ProxyContext context, ConnectionCaps caps, Drain drain) {
     this.serverChannel = serverChannel;
     this.context = context;
     this.caps = caps;
+    this.drain = drain;
   }
 
   /**
@@ -193,9 +195,11 @@ public final class ProxyServer implements AutoCloseable {
             .setAllowDuplicateContentLengths(false)
             .setStrictLineParsing(true)
             .setValidateHeaders(true);
-    // Trusted proxies carry many clients on one address: they count only towards the total.
+    // Trusted proxies carry many clients on one address: they count only towards the total. Asked
+    // of the current policy version, so a reload's trusted_proxies apply.
     ConnectionCaps caps = new ConnectionCaps(edge.maxConnections(), edge.maxConnectionsPerIp(),
-        address -> engine.policies().identity().isTrustedProxy(address), edgeMetrics);
+        address -> engine.current().policies().identity().isTrustedProxy(address), edgeMetrics);
+    Drain drain = new Drain();
     ServerBootstrap bootstrap =
         new ServerBootstrap()
             .group(group)
@@ -214,6 +218,7 @@ public final class ProxyServer implements AutoCloseable {
                         .addLast("decoder", new StrictRequestDecoder(decoderConfig.clone()))
                         .addLast("head-messages", timeouts.messages())
                         .addLast("encoder", new HttpResponseEncoder())
+                        .addLast("drain", drain.tracker())
                         .addLast("proxy", new ClientHandler(context));
                   }
                 });
@@ -224,7 +229,7 @@ public final class ProxyServer implements AutoCloseable {
           "cannot listen on " + text(listen) + ": " + (cause == null ? "unknown error" : cause.getMessage()),
           cause);
     }
-    return new ProxyServer(bound.channel(), context, caps);
+    return new ProxyServer(bound.channel(), context, caps, drain);
   }
 
   private static InetSocketAddress upstreamAddress(URI upstream) {
@@ -270,6 +275,16 @@ public final class ProxyServer implements AutoCloseable {
   /** Idle keep-alive connections to the upstream, summed over event loops (racy; for tests). */
   public int idleUpstreamConnections() {
     return context.idleConnections();
+  }
+
+  /**
+   * Stops accepting new connections; idle keep-alive connections close now, busy ones after their
+   * response. Returns at once; {@link Drain#awaitIdle} waits for the rest.
+   */
+  public Drain stopAccepting() {
+    serverChannel.close().awaitUninterruptibly();
+    drain.start();
+    return drain;
   }
 
   /**

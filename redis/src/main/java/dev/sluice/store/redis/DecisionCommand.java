@@ -57,7 +57,16 @@ final class DecisionCommand {
    * @param argv the ARGV as RESP bulk strings, back to back
    * @param keySuffixes per limit, what follows the bucket's hash tag ({@code gcra:N/period/B})
    */
-  record Prepared(BucketSpec spec, long cost, byte[] argv, int argc, String[] keySuffixes) {}
+  record Prepared(BucketSpec spec, long cost, byte[] argv, int argc, String[] keySuffixes, BucketSpec previous) {
+    Prepared(BucketSpec spec, long cost, byte[] argv, int argc, String[] keySuffixes) {
+      this(spec, cost, argv, argc, keySuffixes, null);
+    }
+
+    /** Limits of the bucket (the keys beyond them are migration sources). */
+    int limits() {
+      return spec.limits().size();
+    }
+  }
 
   /**
    * The prepared arguments of (spec, cost) with the server's TIME (production), cached.
@@ -66,13 +75,21 @@ final class DecisionCommand {
    * @throws IllegalArgumentException when the cost is out of range for a limit
    */
   Prepared prepare(BucketSpec spec, long cost) {
+    return prepare(spec, cost, (BucketSpec) null);
+  }
+
+  /**
+   * {@link #prepare(BucketSpec, long)} for a policy whose limits a reload changed from {@code
+   * previous} (null: none): missing keys of changed limits take their state from the old keys.
+   */
+  Prepared prepare(BucketSpec spec, long cost, BucketSpec previous) {
     Prepared[] current = cache;
     for (Prepared p : current) {
-      if (p.spec == spec && p.cost == cost) {
+      if (p.spec == spec && p.cost == cost && p.previous == previous) {
         return p;
       }
     }
-    Prepared made = prepare(spec, cost, null);
+    Prepared made = prepare(spec, cost, null, previous);
     synchronized (this) {
       Prepared[] now = cache;
       Prepared[] next;
@@ -91,13 +108,28 @@ final class DecisionCommand {
 
   /** Prepared arguments for one call, uncached: a test's clock changes the time arguments. */
   Prepared prepare(BucketSpec spec, long cost, DecisionScript.TestTime testTime) {
-    String[] args = DecisionScript.INSTANCE.args(spec, cost, testTime);
+    return prepare(spec, cost, testTime, null);
+  }
+
+  /** Prepared arguments for one call with a test clock and a migration source (either may be null). */
+  Prepared prepare(BucketSpec spec, long cost, DecisionScript.TestTime testTime, BucketSpec previous) {
+    String[] args = DecisionScript.INSTANCE.args(spec, cost, testTime, previous);
     ByteBuf out = Unpooled.buffer();
     for (String arg : args) {
       writeBulk(out, arg.getBytes(StandardCharsets.UTF_8));
     }
     byte[] argv = ByteBufUtil.getBytes(out);
-    return new Prepared(spec, cost, argv, args.length, RedisKeys.suffixes(spec));
+    String[] suffixes = RedisKeys.suffixes(spec);
+    int[] from = DecisionScript.sources(spec, previous);
+    if (from != null) {
+      String[] old = RedisKeys.suffixes(previous);
+      String[] all = Arrays.copyOf(suffixes, 2 * suffixes.length);
+      for (int i = 0; i < from.length; i++) {
+        all[suffixes.length + i] = from[i] < 0 ? suffixes[i] : old[from[i]];
+      }
+      suffixes = all;
+    }
+    return new Prepared(spec, cost, argv, args.length, suffixes, previous);
   }
 
   /** The arguments of {@code EVALSHA} (or, with {@code withSource}, of {@code EVAL}). */

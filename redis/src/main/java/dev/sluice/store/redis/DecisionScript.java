@@ -89,6 +89,52 @@ final class DecisionScript {
   }
 
   /**
+   * The script's ARGV for one decision of a policy whose limits a reload changed from {@code
+   * previous}: the migration marker and, per limit, what its missing key takes over (see {@code
+   * decide.lua}); {@link #sources} names the keys. Without a usable previous spec, {@link #args}.
+   */
+  String[] args(BucketSpec spec, long cost, TestTime testTime, BucketSpec previous) {
+    String[] base = args(spec, cost, testTime);
+    int[] from = sources(spec, previous);
+    if (from == null) {
+      return base;
+    }
+    int n = spec.limits().size();
+    String[] args = java.util.Arrays.copyOf(base, base.length + n);
+    args[0] = args[0] + "+";
+    boolean gcra = spec.algorithm() == Algorithm.GCRA;
+    for (int i = 0; i < n; i++) {
+      args[base.length + i] = from[i] < 0 ? "0"
+          : gcra ? Long.toString(previous.limits().get(from[i]).emissionIntervalNanos()) : "1";
+    }
+    return args;
+  }
+
+  /**
+   * Per limit of {@code spec}, the index of the limit of {@code previous} whose key it takes its
+   * state from when its own key is missing — the same position, or the previous spec's last limit
+   * when it had fewer — or -1 when that limit is the same (its key is the same key) ; null when no
+   * migration applies (no previous spec, or the algorithm changed: the keys hold different types).
+   */
+  static int[] sources(BucketSpec spec, BucketSpec previous) {
+    if (previous == null || previous.algorithm() != spec.algorithm()) {
+      return null;
+    }
+    int n = spec.limits().size();
+    int[] from = new int[n];
+    boolean any = false;
+    for (int i = 0; i < n; i++) {
+      int j = Math.min(i, previous.limits().size() - 1);
+      Limit a = spec.limits().get(i);
+      Limit b = previous.limits().get(j);
+      boolean same = a.quantity() == b.quantity() && a.periodNanos() == b.periodNanos() && a.burst() == b.burst();
+      from[i] = same ? -1 : j;
+      any |= !same;
+    }
+    return any ? from : null;
+  }
+
+  /**
    * The two time arguments every script takes: {@code ["", ""]} in production (the server's
    * TIME), else the test seam's mode ({@code plus} or {@code at}) and reading
    * ({@code seconds:nanoseconds}).

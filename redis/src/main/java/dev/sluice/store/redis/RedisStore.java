@@ -106,6 +106,8 @@ public final class RedisStore implements Store, PenaltyBound {
   private final BaseRedisAsyncCommands<String, String> base;
   private final DecisionScript script;
   private final DecisionCommand decisions;
+  /** Per policy, the spec before a reload changed its limits (migration source of new keys). */
+  private final SpecLineage lineage = new SpecLineage();
   private final AbuseScript abuse;
   /** Names this store's permits apart from other instances' (permit members must be unique). */
   private final String permitPrefix = Long.toHexString(ThreadLocalRandom.current().nextLong()) + ":";
@@ -311,7 +313,10 @@ public final class RedisStore implements Store, PenaltyBound {
   public CompletionStage<Consumption> tryConsume(BucketKey key, BucketSpec spec, long cost) {
     DecisionCommand.Prepared prepared;
     try {
-      prepared = testTime == null ? decisions.prepare(spec, cost) : decisions.prepare(spec, cost, testTime);
+      BucketSpec previous = lineage.previousOf(key.policy(), spec);
+      prepared = testTime == null
+          ? decisions.prepare(spec, cost, previous)
+          : decisions.prepare(spec, cost, testTime, previous);
     } catch (StoreException e) {
       return CompletableFuture.failedFuture(e);
     }
@@ -349,7 +354,7 @@ public final class RedisStore implements Store, PenaltyBound {
       if (error == null) {
         Consumption consumption;
         try {
-          consumption = DecisionCommand.consumption(reply, prepared.keySuffixes().length);
+          consumption = DecisionCommand.consumption(reply, prepared.limits());
         } catch (StoreException e) {
           settle(result, permit, null, null, e);
           return;

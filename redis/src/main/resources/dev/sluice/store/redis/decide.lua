@@ -12,6 +12,13 @@
 --   gcra:   T (emission interval ns), capacity (burst * T ns), cost * T (ns)
 --   window: period (ns), N, unused
 --
+-- Reload migration (a policy's limits changed; see docs/algorithms.md): ARGV[1] is "gcra+" or
+-- "window+", KEYS holds 2n keys — the bucket's n keys, then per limit the key of the old limit it
+-- takes its state from (same hash tag) — and ARGV[5 + 3n .. 4 + 4n] says per limit:
+--   gcra:   the old limit's T (ns), or 0 for no source: a missing key starts with the old key's
+--           used tokens, ceil(debt_old / T_old), times the new T, capped at the new capacity
+--   window: "1" to copy the old key's newest N entries into a missing key, "0" for no source
+--
 -- Reply: { allowed (1|0), denied limit (0-based, -1 if allowed), retry-after ns,
 --          then per limit: remaining tokens, ns to next token, ns to full }
 --
@@ -28,6 +35,12 @@ local sec, now = server_clock(ARGV[3], ARGV[4]) -- clock.lua, prepended at load
 local algorithm = ARGV[1]
 local cost = tonumber(ARGV[2])
 local n = #KEYS
+local migrating = false
+if algorithm == 'gcra+' or algorithm == 'window+' then
+  migrating = true
+  algorithm = string.sub(algorithm, 1, -2)
+  n = n / 2
+end
 local BILLION = 1000000000
 
 -- "seconds:nanoseconds" -> ns relative to sec
@@ -74,6 +87,17 @@ if algorithm == 'gcra' then
     if v then
       local tat = decode(v)
       if tat > now then debt = tat - now end
+    elseif migrating and tonumber(ARGV[4 + 3 * n + i]) > 0 then
+      local old = redis.call('GET', KEYS[n + i])
+      if old then
+        local old_tat = decode(old)
+        if old_tat > now then
+          local used, partial = divmod(old_tat - now, tonumber(ARGV[4 + 3 * n + i]))
+          if partial > 0 then used = used + 1 end
+          debt = used * tonumber(ARGV[2 + 3 * i])
+          if debt > capacity then debt = capacity end
+        end
+      end
     end
     debts[i] = debt
     local wait = debt + cost_ns - capacity
@@ -106,6 +130,15 @@ elseif algorithm == 'window' then
     local quantity = tonumber(ARGV[3 + 3 * i])
     local key = KEYS[i]
     local at = now
+    if migrating and ARGV[4 + 3 * n + i] == '1' and redis.call('EXISTS', key) == 0 then
+      local entries = redis.call('LRANGE', KEYS[n + i], -quantity, -1)
+      for k = 1, #entries, 1000 do
+        redis.call('RPUSH', key, unpack(entries, k, math.min(k + 999, #entries)))
+      end
+      if #entries > 0 then
+        redis.call('PEXPIRE', key, ttl_ms(decode(entries[#entries]) + period - now))
+      end
+    end
     local newest = redis.call('LINDEX', key, -1)
     if newest then
       newest = decode(newest)
