@@ -253,6 +253,9 @@ class SlowClientsTest {
       }
       open.add(new RawConnection(address(), LEGIT));
       open.add(new RawConnection(address(), LEGIT));
+      // Child channels become active on their own event loops: wait until both are counted, or
+      // the third may be counted before the second and the second be the one refused.
+      awaitOpen(6);
       try (RawConnection third = new RawConnection(address(), LEGIT)) {
         assertThat(third.closedByServer()).as("an untrusted address keeps its cap").isTrue();
       }
