@@ -241,8 +241,11 @@ final class PolicyFileReader {
     List<String> warnings = new ArrayList<>(substitution.warnings());
     warnings.addAll(sectionWarnings);
     warnings.addAll(Warnings.of(policies, apiKeysChecked, sessionsChecked));
+    // A trusted range already flagged as too wide (sectionWarnings) says more than "it contains
+    // the listen address" would: one warning per mistake.
     return new SluiceConfig(source, gateway, store, headers, auditLog, policies,
-        ListenTrustWarning.addTo(warnings, gateway, policies.identity()), lifecycle);
+        sectionWarnings.isEmpty() ? ListenTrustWarning.addTo(warnings, gateway, policies.identity()) : warnings,
+        lifecycle);
   }
 
   /** A path written in the file, relative to the file's folder like {@code keys_file}; "-" stays. */
