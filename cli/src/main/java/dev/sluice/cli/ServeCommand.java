@@ -63,7 +63,12 @@ public final class ServeCommand implements Callable<Integer> {
     }
     SluiceConfig loaded = file.get();
     loaded.warnings().forEach(warning -> log.warn("{}", warning)); // the same warnings check prints
-    PolicyFiles.warnAboutAdmin("serve", loaded, err);
+    if (logOptions.format == LogOptions.Format.JSON) {
+      // Every line of a JSON process log is JSON: the loud admin warnings go through the logger.
+      loaded.gateway().adminWarnings().forEach(warning -> log.warn("{}", warning));
+    } else {
+      PolicyFiles.warnAboutAdmin("serve", loaded, err);
+    }
     Store store;
     try {
       store = openStore(loaded.store());
