@@ -109,6 +109,14 @@ public final class Gateway implements AutoCloseable {
               .permitLease(permitLease(settings.upstreamTimeout()))
               .listener(DecisionListeners.of(metrics, audit))
               .build();
+      // Bans already in the store (another instance's, or a restored snapshot's) apply from the
+      // first request, not from the first scheduled refresh: a banned client must not trip a
+      // second offence in between. Bounded by the store timeout; a failing store is retried later.
+      try {
+        engine.bans().refresh().toCompletableFuture().get(5, TimeUnit.SECONDS);
+      } catch (Exception e) {
+        log.warn("could not read the bans from the store at start; retrying every {} ms", BAN_REFRESH_MILLIS);
+      }
       group = Transports.newGroup(0, new DefaultThreadFactory("sluice", true));
       proxy =
           ProxyServer.start(

@@ -162,12 +162,16 @@ class DrainAndSnapshotEndToEndTest {
                 HttpResponse<String> banned = second.get("/api/items", "X-API-Key", "demo-key-bob");
                 assertThat(failedLogin(second)).as("the ban survived").isEqualTo(429);
                 assertThat(banSeconds(second)).isBetween(450L, 600L);
-                // Lift the ban: the offence count must still be 1, so the next trip bans for 2 × 10m.
+                // Lift the ban keeping the offence history (a plain unban forgets it): the offence
+                // count restored from the snapshot must still be 1, so the next trip bans for 2 × 10m.
                 String id = new com.fasterxml.jackson.databind.ObjectMapper()
                         .readTree(second.adminGet("/v1/bans").body()).get("bans").get(0).get("id").asText();
-                assertThat(ServeProcess.HTTP.send(HttpRequest.newBuilder(second.adminUri("/v1/bans/" + id)).DELETE().build(),
+                assertThat(ServeProcess.HTTP.send(HttpRequest.newBuilder(
+                                second.adminUri("/v1/bans/" + id + "?keep_offences=true")).DELETE().build(),
                         HttpResponse.BodyHandlers.discarding()).statusCode()).isEqualTo(204);
-                assertThat(failedLogin(second)).as("bucket still used up: trips again").isEqualTo(429);
+                assertThat(failedLogin(second)).as("the lift cleared the bucket").isEqualTo(401);
+                assertThat(failedLogin(second)).isEqualTo(401);
+                assertThat(failedLogin(second)).as("the third failure trips again").isEqualTo(429);
                 assertThat(banSeconds(second)).as("second offence: escalated").isBetween(1_100L, 1_200L);
                 assertThat(banned.statusCode()).isEqualTo(200);
             }
