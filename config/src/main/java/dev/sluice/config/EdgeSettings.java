@@ -18,8 +18,12 @@ import java.util.Objects;
  *     are closed at once (default 10000)
  * @param maxConnectionsPerIp client connections open at once from one TCP peer address; beyond
  *     it that address's new connections are closed at once (default 100)
+ * @param proxyProtocol {@code gateway.proxy_protocol}: peers in {@code clients.trusted_proxies}
+ *     must open each connection with a PROXY protocol v1 or v2 header, whose source address is
+ *     then the peer; a PROXY header from any other peer closes the connection (default false)
  */
-public record EdgeSettings(Duration headerTimeout, Duration bodyTimeout, int maxConnections, int maxConnectionsPerIp) {
+public record EdgeSettings(Duration headerTimeout, Duration bodyTimeout, int maxConnections, int maxConnectionsPerIp,
+    boolean proxyProtocol) {
 
   /** Default {@code gateway.header_timeout}. */
   public static final Duration DEFAULT_HEADER_TIMEOUT = Duration.ofSeconds(10);
@@ -54,6 +58,16 @@ public record EdgeSettings(Duration headerTimeout, Duration bodyTimeout, int max
       throw new IllegalArgumentException("max_connections_per_ip must be from 1 to max_connections ("
           + maxConnections + "), got " + maxConnectionsPerIp);
     }
+  }
+
+  /** Settings without PROXY protocol. */
+  public EdgeSettings(Duration headerTimeout, Duration bodyTimeout, int maxConnections, int maxConnectionsPerIp) {
+    this(headerTimeout, bodyTimeout, maxConnections, maxConnectionsPerIp, false);
+  }
+
+  /** These settings with {@code proxy_protocol} set to {@code enabled}. */
+  public EdgeSettings withProxyProtocol(boolean enabled) {
+    return new EdgeSettings(headerTimeout, bodyTimeout, maxConnections, maxConnectionsPerIp, enabled);
   }
 
   private static void checkTimeout(String name, Duration d) {

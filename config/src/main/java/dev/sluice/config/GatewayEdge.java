@@ -1,10 +1,11 @@
 package dev.sluice.config;
 
 import java.time.Duration;
+import java.util.Map;
 import org.yaml.snakeyaml.nodes.Node;
 
 /**
- * Reads the slow-client and connection-cap fields of {@code gateway:} into {@link EdgeSettings}
+ * Reads the slow-client, connection-cap and {@code proxy_protocol} fields of {@code gateway:} into {@link EdgeSettings}
  * (kept out of {@link PolicyFileReader}, which holds every other section).
  */
 final class GatewayEdge {
@@ -29,11 +30,14 @@ final class GatewayEdge {
     } else if (total != null) {
       perIp = (long) Math.min(EdgeSettings.DEFAULT_MAX_CONNECTIONS_PER_IP, total);
     }
-    if (w.errors().size() != before || header == null || body == null || total == null || perIp == null) {
+    Boolean proxyProtocol = f.has("proxy_protocol")
+        ? w.choice(f.get("proxy_protocol"), "gateway.proxy_protocol", Map.of("true", true, "false", false))
+        : Boolean.FALSE;
+    if (w.errors().size() != before || proxyProtocol == null || header == null || body == null || total == null || perIp == null) {
       return null;
     }
     try {
-      return new EdgeSettings(header, body, total.intValue(), perIp.intValue());
+      return new EdgeSettings(header, body, total.intValue(), perIp.intValue(), proxyProtocol);
     } catch (IllegalArgumentException e) {
       Node at = f.has("max_connections_per_ip") ? f.get("max_connections_per_ip") : f.node();
       w.error(at, Messages.prefixed("gateway", e.getMessage()));

@@ -62,6 +62,7 @@ final class PolicyFileReader {
   private static final List<String> GATEWAY =
       List.of("listen", "upstream", "admin", "upstream_timeout", "max_inflight", "admin_token_env",
           "encoded_slashes", "header_timeout", "body_timeout", "max_connections", "max_connections_per_ip",
+          "proxy_protocol",
           "admin_insecure", "admin_hosts", "drain_grace", "shutdown_timeout");
   private static final List<String> CLIENTS =
       List.of("trusted_proxies", "ip_header", "ipv6_prefix", "api_key", "user", "session");

@@ -6,6 +6,7 @@ import dev.sluice.engine.Engine;
 import dev.sluice.gateway.edge.ClientTimeouts;
 import dev.sluice.gateway.edge.ConnectionCaps;
 import dev.sluice.gateway.edge.EdgeMetrics;
+import dev.sluice.gateway.edge.ProxyProtocol;
 import dev.sluice.gateway.metrics.GatewayMetrics;
 import dev.sluice.gateway.transport.Transports;
 import dev.sluice.match.EncodedSlashes;
@@ -197,8 +198,10 @@ public final class ProxyServer implements AutoCloseable {
             .setValidateHeaders(true);
     // Trusted proxies carry many clients on one address: they count only towards the total. Asked
     // of the current policy version, so a reload's trusted_proxies apply.
-    ConnectionCaps caps = new ConnectionCaps(edge.maxConnections(), edge.maxConnectionsPerIp(),
-        address -> engine.current().policies().identity().isTrustedProxy(address), edgeMetrics);
+    java.util.function.Predicate<java.net.InetAddress> trusted =
+        address -> engine.current().policies().identity().isTrustedProxy(address);
+    ConnectionCaps caps = new ConnectionCaps(edge.maxConnections(), edge.maxConnectionsPerIp(), trusted, edgeMetrics);
+    ProxyProtocol proxyProtocol = edge.proxyProtocol() ? new ProxyProtocol(trusted, caps) : null;
     Drain drain = new Drain();
     ServerBootstrap bootstrap =
         new ServerBootstrap()
@@ -211,8 +214,11 @@ public final class ProxyServer implements AutoCloseable {
                   @Override
                   protected void initChannel(Channel ch) {
                     ClientTimeouts timeouts = new ClientTimeouts(edge.headerTimeout(), edge.bodyTimeout(), edgeMetrics);
+                    ch.pipeline().addLast("caps", caps.handler());
+                    if (proxyProtocol != null) {
+                      ch.pipeline().addLast("proxy-protocol", proxyProtocol.gate());
+                    }
                     ch.pipeline()
-                        .addLast("caps", caps.handler())
                         .addLast("idle", new IdleStateHandler(0, 0, CLIENT_IDLE_SECONDS, TimeUnit.SECONDS))
                         .addLast("head-bytes", timeouts.bytes())
                         .addLast("decoder", new StrictRequestDecoder(decoderConfig.clone()))
