@@ -122,4 +122,14 @@ class ConfigBoundsTest {
         "b.yaml:4:19: gateway.header_timeout: 2h is too long; expected at most 1h",
         "b.yaml:6:27: gateway.max_connections_per_ip: 60 is out of range; expected a whole number from 1 to 50");
   }
+
+  @Test
+  void proxyProtocol_isOffByDefault_readWhenWritten_andOnlyABoolean() throws ConfigException {
+    assertThat(parse(HEAD + "gateway: { upstream: http://127.0.0.1:5000 }\n").gateway().edge().proxyProtocol())
+        .isFalse();
+    assertThat(parse(HEAD + "gateway: { upstream: http://127.0.0.1:5000, proxy_protocol: true }\n")
+        .gateway().edge().proxyProtocol()).isTrue();
+    assertThat(errors(HEAD + "gateway:\n  upstream: http://127.0.0.1:5000\n  proxy_protocol: v2\n"))
+        .singleElement().asString().startsWith("b.yaml:4:19: gateway.proxy_protocol: ");
+  }
 }
