@@ -311,11 +311,12 @@ final class PolicyFileReader {
         ? w.duration(f.get("upstream_timeout"), "gateway.upstream_timeout", GatewaySettings.MAX_UPSTREAM_TIMEOUT)
         : GatewaySettings.DEFAULT_UPSTREAM_TIMEOUT;
     URI upstream = null;
+    List<URI> upstreams = null;
     if (!f.has("upstream")) {
       w.error(node, Messages.missing("gateway.upstream", "upstream: http://127.0.0.1:5000"));
     } else {
-      upstream = w.url(f.get("upstream"), "gateway.upstream", Set.of("http", "https"),
-          "an http:// or https:// URL such as http://127.0.0.1:5000", true);
+      upstreams = GatewayEdge.upstreams(w, f.get("upstream")); // one URL or a list (SPEC §12)
+      upstream = upstreams == null ? null : upstreams.get(0);
     }
     int maxInflight = GatewaySettings.NO_INFLIGHT_LIMIT;
     boolean ok = true;
@@ -344,6 +345,9 @@ final class PolicyFileReader {
       encodedSlashes = mode == null ? encodedSlashes : mode;
     }
     EdgeSettings edge = GatewayEdge.read(w, f);
+    if (edge != null && upstreams != null && upstreams.size() > 1) {
+      edge = edge.withUpstreams(upstreams);
+    }
     AdminAccess access = AdminRules.read(w, f);
     AdminRules.check(w, f, admin, access);
     if (listen == null || admin == null || timeout == null || upstream == null || !ok || edge == null

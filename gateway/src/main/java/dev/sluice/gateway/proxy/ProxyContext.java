@@ -16,7 +16,7 @@ final class ProxyContext {
   private final HeaderStyle headerStyle;
   private final Duration upstreamTimeout;
   private final GatewayMetrics metrics;
-  private final InetSocketAddress upstream;
+  private final dev.sluice.gateway.upstreams.UpstreamSet upstreams;
   private final String upstreamText;
   private final int maxIdlePerLoop;
   private final Map<EventLoop, UpstreamPool> pools = new ConcurrentHashMap<>();
@@ -29,22 +29,24 @@ final class ProxyContext {
       HeaderStyle headerStyle,
       Duration upstreamTimeout,
       GatewayMetrics metrics,
-      InetSocketAddress upstream,
+      dev.sluice.gateway.upstreams.UpstreamSet upstreams,
       String upstreamText,
       int maxIdlePerLoop,
       InflightLimiter inflight,
       EncodedSlashes encodedSlashes) {
     this.inflight = inflight;
     this.encodedSlashes = encodedSlashes;
-    java.net.URI upstreamUri = java.net.URI.create(upstreamText);
+    java.net.URI upstreamUri = java.net.URI.create(upstreamText); // the first upstream's URL
     // host[:port] only: never a user-info part of the URL
     this.upstreamAuthority = upstreamUri.getHost() + (upstreamUri.getPort() < 0 ? "" : ":" + upstreamUri.getPort());
     this.engine = engine;
     this.headerStyle = headerStyle;
     this.upstreamTimeout = upstreamTimeout;
     this.metrics = metrics;
-    this.upstream = upstream;
-    this.upstreamText = upstreamText;
+    this.upstreams = upstreams;
+    // One upstream: its URL; several: the list, for error messages.
+    this.upstreamText = upstreams.all().size() == 1 ? upstreamText
+        : String.join(", ", upstreams.all().stream().map(u -> u.text()).toList());
     this.maxIdlePerLoop = maxIdlePerLoop;
   }
 
@@ -93,7 +95,7 @@ final class ProxyContext {
 
   UpstreamPool pool(EventLoop loop) {
     return pools.computeIfAbsent(
-        loop, l -> new UpstreamPool(l, upstream, connectTimeout(), maxIdlePerLoop));
+        loop, l -> new UpstreamPool(l, upstreams, connectTimeout(), maxIdlePerLoop));
   }
 
   /** Connecting gets at most the upstream timeout, and never more than 10 seconds. */

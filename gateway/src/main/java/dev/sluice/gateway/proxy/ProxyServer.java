@@ -176,15 +176,21 @@ public final class ProxyServer implements AutoCloseable {
     if (upstreamTimeout == null || upstreamTimeout.isNegative() || upstreamTimeout.isZero()) {
       throw new IllegalArgumentException("upstream timeout must be positive, got " + upstreamTimeout);
     }
-    InetSocketAddress upstreamAddress = upstreamAddress(upstream);
+    // One URL, or the list gateway.upstream gave (each resolved once, here).
+    java.util.Map<String, InetSocketAddress> resolved = new java.util.LinkedHashMap<>();
+    for (URI each : edge.upstreams().isEmpty() ? java.util.List.of(upstream) : edge.upstreams()) {
+      resolved.put(each.toString(), upstreamAddress(each));
+    }
+    dev.sluice.gateway.upstreams.UpstreamSet upstreams = new dev.sluice.gateway.upstreams.UpstreamSet(
+        resolved, edgeMetrics == null ? null : edgeMetrics.registry(), System::nanoTime);
     ProxyContext context =
         new ProxyContext(
             engine,
             headerStyle == null ? HeaderStyle.IETF : headerStyle,
             upstreamTimeout,
             metrics,
-            upstreamAddress,
-            upstream.toString(),
+            upstreams,
+            resolved.keySet().iterator().next(),
             MAX_IDLE_PER_LOOP,
             maxInflight == 0 ? InflightLimiter.UNLIMITED : new InflightLimiter(maxInflight),
             encodedSlashes);
