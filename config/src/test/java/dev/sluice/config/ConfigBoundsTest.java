@@ -132,4 +132,17 @@ class ConfigBoundsTest {
     assertThat(errors(HEAD + "gateway:\n  upstream: http://127.0.0.1:5000\n  proxy_protocol: v2\n"))
         .singleElement().asString().startsWith("b.yaml:4:19: gateway.proxy_protocol: ");
   }
+
+  @Test
+  void upstreamList_isReadInOrder_firstIsTheUpstream_emptyOrRepeatedIsAnError() throws ConfigException {
+    GatewaySettings g = parse(HEAD + "gateway: { upstream: [http://10.0.0.5:5000, http://10.0.0.6:5000] }\n").gateway();
+    assertThat(g.upstream()).isEqualTo(java.net.URI.create("http://10.0.0.5:5000"));
+    assertThat(g.edge().upstreams()).containsExactly(
+        java.net.URI.create("http://10.0.0.5:5000"), java.net.URI.create("http://10.0.0.6:5000"));
+    assertThat(parse(HEAD + "gateway: { upstream: http://10.0.0.5:5000 }\n").gateway().edge().upstreams()).isEmpty();
+    assertThat(errors(HEAD + "gateway:\n  upstream: []\n")).singleElement().asString()
+        .startsWith("b.yaml:3:13: gateway.upstream: the list is empty");
+    assertThat(errors(HEAD + "gateway:\n  upstream: [http://a:1, http://a:1]\n")).singleElement().asString()
+        .startsWith("b.yaml:3:26: gateway.upstream: http://a:1 is listed twice");
+  }
 }

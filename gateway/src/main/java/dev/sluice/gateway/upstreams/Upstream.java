@@ -91,7 +91,7 @@ public final class Upstream {
       counter.increment();
     }
     int failures = failuresInARow.incrementAndGet();
-    if (connectionRefused || failures >= UpstreamSet.FAILURES_TO_MARK_DOWN) {
+    if (connectionRefused || down || failures >= UpstreamSet.FAILURES_TO_MARK_DOWN) { // down: a failed probe
       downUntil = nanos.getAsLong() + UpstreamSet.COOL_DOWN.toNanos();
       down = true;
     }
