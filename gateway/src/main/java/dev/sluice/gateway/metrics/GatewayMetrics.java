@@ -4,6 +4,7 @@ import dev.sluice.engine.Decision;
 import dev.sluice.engine.Outcome;
 import dev.sluice.engine.PolicyDecision;
 import dev.sluice.event.DecisionListener;
+import dev.sluice.gateway.accesslog.AccessLog;
 import dev.sluice.gateway.audit.AuditLog;
 import dev.sluice.policy.Priority;
 import dev.sluice.request.RequestView;
@@ -50,6 +51,8 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  *   <li>{@code sluice_penalties_refused_total}: penalties not recorded because their policy's share
  *       of offence records or bans was full (both built-in stores), after {@link #bindStore(Store)}.
  *   <li>{@code sluice_audit_dropped_total}: after {@link #bindAuditLog(AuditLog)}.
+ *   <li>{@code sluice_access_log_dropped_total}, {@code sluice_access_log_lines_total}: after
+ *       {@link #bindAccessLog(AccessLog)}.
  * </ul>
  *
  * <p>Hot path: every counter and timer a request can touch is created once and cached (per policy
@@ -214,6 +217,22 @@ public final class GatewayMetrics implements DecisionListener {
     if (audit.enabled()) {
       FunctionCounter.builder("sluice.audit.dropped", audit, AuditLog::dropped)
           .description("Audit log lines dropped because the writer could not keep up or failed")
+          .register(registry);
+    }
+  }
+
+  /**
+   * Exposes the access log's lines dropped under back-pressure ({@code
+   * sluice_access_log_dropped_total}) and written ({@code sluice_access_log_lines_total}), when
+   * {@code access_log} is set. Micrometer holds the log weakly: the caller keeps it alive.
+   */
+  public void bindAccessLog(AccessLog access) {
+    if (access.enabled()) {
+      FunctionCounter.builder("sluice.access.log.dropped", access, AccessLog::dropped)
+          .description("Access log lines dropped because the writer could not keep up or failed")
+          .register(registry);
+      FunctionCounter.builder("sluice.access.log.lines", access, AccessLog::written)
+          .description("Access log lines written")
           .register(registry);
     }
   }
