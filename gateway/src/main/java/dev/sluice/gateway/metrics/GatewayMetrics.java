@@ -50,6 +50,8 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  *       sluice_store_keys}: only for the memory store, after {@link #bindStore(Store)}.
  *   <li>{@code sluice_penalties_refused_total}: penalties not recorded because their policy's share
  *       of offence records or bans was full (both built-in stores), after {@link #bindStore(Store)}.
+ *   <li>{@code sluice_bans_total{policy}}: bans created by a policy's {@code penalty} (the
+ *       request that tripped it); bans added through the admin API are not counted here.
  *   <li>{@code sluice_audit_dropped_total}: after {@link #bindAuditLog(AuditLog)}.
  *   <li>{@code sluice_access_log_dropped_total}, {@code sluice_access_log_lines_total}: after
  *       {@link #bindAccessLog(AccessLog)}.
@@ -82,6 +84,7 @@ public final class GatewayMetrics implements DecisionListener {
   private final ConcurrentHashMap<String, Counter> otherOutcomes = new ConcurrentHashMap<>();
   private final Map<Priority, Counter> shed = new EnumMap<>(Priority.class);
   private final Counter upstreamRetries;
+  private final ConcurrentHashMap<String, Counter> bans = new ConcurrentHashMap<>();
 
   /**
    * Registers the gateway's meters on {@code registry}.
@@ -132,6 +135,13 @@ public final class GatewayMetrics implements DecisionListener {
         storeErrors.increment();
       }
       String policy = pd.policy().name();
+      if (pd.blocked() && pd.consumption() != null) {
+        // This request tripped the policy's penalty: a new ban.
+        bans.computeIfAbsent(policy, p -> Counter.builder("sluice.bans")
+            .description("Bans created by a policy's penalty (a request that tripped it)")
+            .tag("policy", p)
+            .register(registry)).increment();
+      }
       String outcome = pd.outcomeLabel();
       int index = outcomeIndex(outcome);
       if (index >= 0) {
