@@ -59,6 +59,7 @@ class ObservabilityEndToEndTest {
                   upstream: %s
                   admin: 127.0.0.1:%d
                 access_log: access.jsonl
+                audit_log: audit.jsonl   # both logs on: their drop counters exist only then
                 policies:
                   - name: login
                     match: { methods: [POST], paths: ["/auth/login"] }
