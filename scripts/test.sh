@@ -3,7 +3,8 @@
 #
 # 1. installs the Debian packages the integration tests run as real processes
 #    (Flask under gunicorn, redis-server, nginx, haproxy; systemd-analyze, deb-systemd-helper
-#    and systemd-nspawn for the Debian package tests) when any is missing;
+#    and systemd-nspawn for the Debian package tests; promtool from prometheus for the alert
+#    rules) when any is missing;
 # 2. checks Java 17+ and Maven;
 # 3. runs `mvn -B verify` for the whole reactor;
 # 4. fails when any test was skipped or when no test ran at all, and ends with
