@@ -183,8 +183,9 @@ public final class Gateway implements AutoCloseable {
             .whenComplete((ok, error) -> {
           running.set(false);
           if (error != null && failing.compareAndSet(false, true)) {
-            // Logged once per failure streak: a down store must not flood the log four times a second.
-            log.warn("refreshing bans from the store failed; keeping the last known bans: {}", error.toString());
+            // Once per failure streak, at INFO: the store's own state change is the outage's WARN
+            // line (one per change, issue 16); a down store must not flood the log four times a second.
+            log.info("refreshing bans from the store failed; keeping the last known bans: {}", error.toString());
           } else if (error == null && failing.compareAndSet(true, false)) {
             log.info("refreshing bans from the store works again");
           }
