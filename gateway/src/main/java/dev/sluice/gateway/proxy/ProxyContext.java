@@ -27,6 +27,7 @@ final class ProxyContext {
   private final dev.sluice.gateway.tls.UpstreamTls upstreamTls;
   /** Whether clients reach the listener over TLS (then {@code X-Forwarded-Proto: https}). */
   private final boolean tlsListener;
+  private volatile ExchangeListener exchanges = ExchangeListener.NONE;
 
   ProxyContext(
       Engine engine,
@@ -63,6 +64,15 @@ final class ProxyContext {
 
   Engine engine() {
     return engine;
+  }
+
+  /** Told when each decided exchange's status is known (the access log); never null. */
+  ExchangeListener exchanges() {
+    return exchanges;
+  }
+
+  void exchanges(ExchangeListener listener) {
+    this.exchanges = listener == null ? ExchangeListener.NONE : listener;
   }
 
   /** The global in-flight cap ({@link InflightLimiter#UNLIMITED} when none). */
