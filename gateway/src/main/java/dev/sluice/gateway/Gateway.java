@@ -9,7 +9,10 @@ import dev.sluice.gateway.admin.AdminServer;
 import dev.sluice.gateway.audit.AuditLog;
 import dev.sluice.gateway.edge.EdgeMetrics;
 import dev.sluice.gateway.metrics.GatewayMetrics;
+import dev.sluice.config.TlsSettings;
 import dev.sluice.gateway.proxy.ProxyServer;
+import dev.sluice.gateway.tls.ListenerTls;
+import dev.sluice.gateway.tls.UpstreamTls;
 import dev.sluice.gateway.transport.Transports;
 import dev.sluice.store.Ban;
 import dev.sluice.store.Store;
@@ -60,6 +63,8 @@ public final class Gateway implements AutoCloseable {
   private final Engine engine;
   private final ScheduledFuture<?> banRefresh;
   private final ProxyServer proxy;
+  /** The listener's certificate, reloaded on SIGHUP; {@code null} without {@code gateway.tls}. */
+  private volatile ListenerTls listenerTls;
   private final AdminServer admin;
   private final AuditLog audit;
   private final AccessLog access;
@@ -130,10 +135,17 @@ public final class Gateway implements AutoCloseable {
         log.warn("could not read the bans from the store at start; retrying every {} ms", BAN_REFRESH_MILLIS);
       }
       group = Transports.newGroup(0, new DefaultThreadFactory("sluice", true));
+      TlsSettings tls = settings.tls();
+      ListenerTls listenerTls = tls.terminates() ? ListenerTls.load(tls.certFile().get(), tls.keyFile().get()) : null;
+      UpstreamTls upstreamTls = "https".equalsIgnoreCase(settings.upstream().getScheme())
+          ? UpstreamTls.create(settings.upstream().getHost(), settings.upstream().getPort() < 0 ? 443
+              : settings.upstream().getPort(), tls.upstreamCaFile(), tls.insecureSkipVerify())
+          : null;
       proxy =
           ProxyServer.start(
               settings.listen(), settings.upstream(), settings.upstreamTimeout(), config.headers(), engine, metrics, group,
-            settings.maxInflight(), settings.encodedSlashes(), settings.edge(), new EdgeMetrics(registry));
+            settings.maxInflight(), settings.encodedSlashes(), settings.edge(), new EdgeMetrics(registry),
+            listenerTls, upstreamTls);
       if (access.enabled()) {
         proxy.exchangeListener((request, decision, decidedAt, shed, status, upstreamNanos) -> access.log(
             AccessLog.VIA_GATEWAY, java.time.Instant.ofEpochMilli(decidedAt), request, decision, shed, status,
@@ -143,7 +155,9 @@ public final class Gateway implements AutoCloseable {
           engine, InstantSource.system(),
           new AdminRequestGuard(settings.adminToken(), settings.adminAccess().hosts()));
       ScheduledFuture<?> refresh = scheduleBanRefresh(group, engine, new StoreResets(store, InstantSource.system()));
-      return new Gateway(group, engine, refresh, proxy, admin, audit, access, registry);
+      Gateway gateway = new Gateway(group, engine, refresh, proxy, admin, audit, access, registry);
+      gateway.listenerTls = listenerTls;
+      return gateway;
     } catch (RuntimeException e) {
       if (proxy != null) {
         proxy.close();
@@ -187,8 +201,9 @@ public final class Gateway implements AutoCloseable {
             .whenComplete((ok, error) -> {
           running.set(false);
           if (error != null && failing.compareAndSet(false, true)) {
-            // Logged once per failure streak: a down store must not flood the log four times a second.
-            log.warn("refreshing bans from the store failed; keeping the last known bans: {}", error.toString());
+            // Once per failure streak, at INFO: the store's own state change is the outage's WARN
+            // line (one per change, issue 16); a down store must not flood the log four times a second.
+            log.info("refreshing bans from the store failed; keeping the last known bans: {}", error.toString());
           } else if (error == null && failing.compareAndSet(true, false)) {
             log.info("refreshing bans from the store works again");
           }
@@ -203,6 +218,17 @@ public final class Gateway implements AutoCloseable {
   /** The engine deciding this gateway's requests (its {@link Engine#bans()} is the ban replica). */
   public Engine engine() {
     return engine;
+  }
+
+  /**
+   * Re-reads the listener's TLS certificate and key ({@code SIGHUP}); new connections get the new
+   * certificate, and a pair that cannot be used leaves the old one in force.
+   *
+   * @return what happened, one line; empty when the listener has no TLS
+   */
+  public java.util.Optional<String> reloadCertificates() {
+    ListenerTls tls = listenerTls;
+    return tls == null ? java.util.Optional.empty() : java.util.Optional.of(tls.reload());
   }
 
   /** Requests in flight to the upstream as counted by {@code gateway.max_inflight} (0 without a cap; racy). */

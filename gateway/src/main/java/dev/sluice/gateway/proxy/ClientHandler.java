@@ -576,7 +576,8 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
       if (upstreamRequest == null) {
         boolean trusted = shared.engine().policies().identity().isTrustedProxy(
             ((InetSocketAddress) ctx.channel().remoteAddress()).getAddress());
-        HttpHeaders headers = ForwardingHeaders.upstreamRequest(request.headers(), decision.client(), trusted);
+        HttpHeaders headers = ForwardingHeaders.upstreamRequest(request.headers(), decision.client(), trusted,
+            shared.tlsListener());
         if (HttpUtil.isTransferEncodingChunked(request)) {
           headers.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
         }
