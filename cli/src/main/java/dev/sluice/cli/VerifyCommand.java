@@ -7,6 +7,7 @@ import dev.sluice.verify.report.Report;
 import dev.sluice.verify.run.Outcome;
 import dev.sluice.verify.run.Runner;
 import dev.sluice.verify.run.Target;
+import dev.sluice.verify.scenarios.Scenarios;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.URI;
@@ -65,6 +66,14 @@ public final class VerifyCommand implements Callable<Integer> {
   @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "10", description = "Per request timeout (default ${DEFAULT-VALUE}).")
   int timeoutSeconds;
 
+  @Option(names = "--scenarios",
+      description = "Run the abuse and load scenarios (flood, credential stuffing, retry storms, partner burst) instead of the checks.")
+  boolean scenarios;
+
+  @Option(names = "--scenario-requests", paramLabel = "N", defaultValue = "100",
+      description = "Attempts per scenario run (default ${DEFAULT-VALUE}).")
+  int scenarioRequests;
+
   @Option(names = "--strict", description = "Exit 1 when a check is not provable, too.")
   boolean strict;
 
@@ -99,6 +108,9 @@ public final class VerifyCommand implements Callable<Integer> {
       out.flush();
       return 0;
     }
+    if (scenarios) {
+      return scenarios(loaded.get(), plan, out);
+    }
     Target t = new Target(target, Duration.ofSeconds(timeoutSeconds),
         "sluice-verify/" + BuildInfo.current().version() + " (+docs/verify.md)", plan.requestBound());
     List<Outcome> outcomes = new Runner(t, plan).run(plan);
@@ -116,5 +128,17 @@ public final class VerifyCommand implements Callable<Integer> {
     boolean failed = outcomes.stream().anyMatch(o -> o.status() == Outcome.Status.FAILED);
     boolean unproven = outcomes.stream().anyMatch(o -> o.status() == Outcome.Status.NOT_PROVABLE);
     return failed || (strict && unproven) ? 1 : 0;
+  }
+
+  private int scenarios(SluiceConfig config, Plan plan, PrintWriter out) throws InterruptedException {
+    Scenarios probe = new Scenarios(config, plan, null, scenarioRequests, allowUnsafeMethods);
+    Target t = new Target(target, Duration.ofSeconds(timeoutSeconds),
+        "sluice-verify/" + BuildInfo.current().version() + " (+docs/verify.md)", probe.bound());
+    List<Scenarios.Verdict> verdicts = new Scenarios(config, plan, t, scenarioRequests, allowUnsafeMethods).run();
+    out.println("sluice verify --scenarios against " + target + " (what reached the upstream = not refused by Sluice)");
+    verdicts.forEach(out::println);
+    out.println(t.sent() + " requests sent (bound " + probe.bound() + ")");
+    out.flush();
+    return verdicts.stream().anyMatch(v -> !v.ok()) ? 1 : 0;
   }
 }

@@ -70,6 +70,10 @@ class VerifyEndToEndTest {
                 "    match: { methods: [POST], paths: [\"/auth/login\"] }",
                 "    by: ip",
                 "    limits: [\"5/minute\"]",
+                "  - name: login-user",
+                "    match: { methods: [POST], paths: [\"/auth/login\"] }",
+                "    by: body:username",
+                "    limits: [\"5/minute\"]",
                 "");
     }
 
@@ -276,6 +280,27 @@ class VerifyEndToEndTest {
         schema.newValidator().validate(new StreamSource(junit.toFile()));
         String xml = Files.readString(junit, StandardCharsets.UTF_8);
         assertThat(xml).contains("name=\"search/1\"").contains("<skipped message=\"not provable:");
+    }
+
+    @Test
+    void scenarios_reportWhatReachedTheUpstream() throws Exception {
+        Run run;
+        synchronized (VerifyEndToEndTest.class) {
+            deploy(faithful());
+            run = verify("-c", verifyFile.toString(), "--target", serve.uri("").toString(), "--via-trusted-proxy",
+                    "--scenarios", "--allow-unsafe-methods", "--scenario-requests", "30");
+        }
+        assertThat(run.exit).as(run.out + run.err).isZero();
+        assertThat(run.out)
+                .containsPattern("OK\\s+flood: 3 of 30 requests from one identity reached GET /api/search")
+                .contains("stuffing login-user (many addresses, one username): 5 of 30 attempts reached POST /auth/login"
+                        + " — the per-username limit allows 5")
+                .contains("stuffing login-user (one address, many usernames): 5 of 30 attempts reached POST /auth/login")
+                .containsPattern("OK\\s+retry storm \\(ignores Retry-After\\): 3 of 30 attempts")
+                .containsPattern("OK\\s+partner burst: 3 of 3 requests of one burst reached GET /api/items");
+        Matcher m = Pattern.compile("(\\d+) requests sent \\(bound (\\d+)\\)").matcher(run.out);
+        assertThat(m.find()).isTrue();
+        assertThat(Integer.parseInt(m.group(1))).isLessThanOrEqualTo(Integer.parseInt(m.group(2)));
     }
 
     @Test

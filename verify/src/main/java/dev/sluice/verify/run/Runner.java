@@ -92,7 +92,7 @@ public final class Runner {
   }
 
   /** A refusal by Sluice: 429 or 403 with a problem+json body (an upstream's own 429 is an admission). */
-  static boolean refused(HttpResponse<String> r) {
+  public static boolean refused(HttpResponse<String> r) {
     return (r.statusCode() == 429 || r.statusCode() == 403)
         && r.headers().firstValue("Content-Type").orElse("").startsWith("application/problem+json");
   }

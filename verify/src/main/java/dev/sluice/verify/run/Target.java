@@ -45,6 +45,12 @@ public final class Target {
    */
   public HttpResponse<String> send(String method, String pathAndQuery, List<String[]> headers)
       throws IOException, InterruptedException {
+    return send(method, pathAndQuery, headers, null);
+  }
+
+  /** {@link #send(String, String, List)} with a JSON body ({@code null} = none). */
+  public HttpResponse<String> send(String method, String pathAndQuery, List<String[]> headers, String json)
+      throws IOException, InterruptedException {
     if (sent.incrementAndGet() > maxRequests) {
       throw new IllegalStateException("request bound of " + maxRequests + " reached");
     }
@@ -52,7 +58,10 @@ public final class Target {
         : base.toString();
     HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(prefix + pathAndQuery)).timeout(timeout)
         .header("User-Agent", userAgent)
-        .method(method, HttpRequest.BodyPublishers.noBody());
+        .method(method, json == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(json));
+    if (json != null) {
+      b.header("Content-Type", "application/json");
+    }
     for (String[] h : headers) {
       b.header(h[0], h[1]);
     }
