@@ -4,6 +4,7 @@ import dev.sluice.config.SluiceConfig;
 import dev.sluice.verify.plan.Plan;
 import dev.sluice.verify.plan.Planner;
 import dev.sluice.verify.report.Report;
+import dev.sluice.verify.run.Admin;
 import dev.sluice.verify.run.Outcome;
 import dev.sluice.verify.run.Runner;
 import dev.sluice.verify.run.Target;
@@ -74,6 +75,10 @@ public final class VerifyCommand implements Callable<Integer> {
       description = "Attempts per scenario run (default ${DEFAULT-VALUE}).")
   int scenarioRequests;
 
+  @Option(names = "--admin-url", paramLabel = "URL",
+      description = "The deployment's admin API (e.g. http://10.0.0.5:9090): also prove that a ban refuses (bans a fresh address for 1m, then lifts it). The token is the file's admin_token_env.")
+  URI adminUrl;
+
   @Option(names = "--strict", description = "Exit 1 when a check is not provable, too.")
   boolean strict;
 
@@ -101,7 +106,7 @@ public final class VerifyCommand implements Callable<Integer> {
       err.flush();
       return CheckCommand.INVALID;
     }
-    Plan plan = Planner.plan(loaded.get(), new Planner.Options(viaTrustedProxy, allowUnsafeMethods, only));
+    Plan plan = Planner.plan(loaded.get(), new Planner.Options(viaTrustedProxy, allowUnsafeMethods, only, adminUrl != null));
     String where = target == null ? "(no target)" : target.toString();
     if (dryRun) {
       out.print(plan.render(where));
@@ -113,7 +118,8 @@ public final class VerifyCommand implements Callable<Integer> {
     }
     Target t = new Target(target, Duration.ofSeconds(timeoutSeconds),
         "sluice-verify/" + BuildInfo.current().version() + " (+docs/verify.md)", plan.requestBound());
-    List<Outcome> outcomes = new Runner(t, plan).run(plan);
+    List<Outcome> outcomes = new Runner(t, plan, adminUrl == null ? null
+        : new Admin(adminUrl, loaded.get().gateway().adminToken().orElse(null), Duration.ofSeconds(timeoutSeconds))).run(plan);
     out.print(Report.text(where, outcomes, t.sent(), plan.requestBound()));
     out.flush();
     if (junit != null) {

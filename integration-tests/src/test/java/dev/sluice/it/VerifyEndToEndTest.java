@@ -166,6 +166,20 @@ class VerifyEndToEndTest {
         // Not provable is reported with its reason, never as proven.
         assertThat(run.line("search/2")).startsWith("NOT PROVABLE").contains("tighter limit");
         assertThat(run.line("login")).startsWith("NOT PROVABLE").contains("--allow-unsafe-methods");
+        assertThat(run.line("ban")).startsWith("NOT PROVABLE").contains("--admin-url");
+    }
+
+    @Test
+    void adminUrl_banIsProven_andLifted() throws Exception {
+        Run run;
+        synchronized (VerifyEndToEndTest.class) {
+            deploy(faithful());
+            run = verify("-c", verifyFile.toString(), "--target", serve.uri("").toString(), "--via-trusted-proxy",
+                    "--admin-url", serve.adminUri("").toString());
+        }
+        assertThat(run.exit).as(run.out + run.err).isZero();
+        assertThat(run.line("ban")).startsWith("PROVEN").contains("abnormal-usage-detected");
+        assertThat(serve.adminGet("/v1/bans").body()).doesNotContain("198.18.");
     }
 
     @Test

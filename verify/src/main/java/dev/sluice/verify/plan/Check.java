@@ -21,7 +21,7 @@ public record Check(String id, String policy, Kind kind, Route route, Recipe rec
     int requests, Expected expect, String notProvable) {
 
   /** Kinds of check. */
-  public enum Kind { LIMIT, SHADOW, EXEMPT, BLOCK }
+  public enum Kind { LIMIT, SHADOW, EXEMPT, BLOCK, BAN }
 
   public Check {
     Objects.requireNonNull(id, "id");

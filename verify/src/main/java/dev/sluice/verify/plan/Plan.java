@@ -32,12 +32,13 @@ public record Plan(List<Check> checks, Identities identities) {
               case SHADOW -> "must never refuse for " + c.policy();
               case EXEMPT -> "must never refuse";
               case BLOCK -> "must answer 403";
+              case BAN -> "after a ban through the admin API: must answer 429 abnormal-usage-detected";
             }));
       } else {
         sb.append(String.format("  %-28s not provable: %s%n", c.id(), c.notProvable()));
       }
     }
-    sb.append("at most ").append(requestBound()).append(" requests (capacity + 2 per limit check, 1 per block check)\n");
+    sb.append("at most ").append(requestBound()).append(" requests (capacity + 2 per limit check, 1 per block or ban check)\n");
     return sb.toString();
   }
 }

@@ -42,7 +42,12 @@ public final class Planner {
   private final Set<String> producible;
 
   /** Plan options: {@code only} = a policy name, or {@code null} for all. */
-  public record Options(boolean viaTrustedProxy, boolean allowUnsafeMethods, String only) {}
+  public record Options(boolean viaTrustedProxy, boolean allowUnsafeMethods, String only, boolean bans) {
+    /** Options without the ban check. */
+    public Options(boolean viaTrustedProxy, boolean allowUnsafeMethods, String only) {
+      this(viaTrustedProxy, allowUnsafeMethods, only, false);
+    }
+  }
 
   private Planner(SluiceConfig config, Options options) {
     this.config = config;
@@ -63,7 +68,21 @@ public final class Planner {
 
   /** The plan for {@code config}. */
   public static Plan plan(SluiceConfig config, Options options) {
-    return new Planner(config, options).build(options.only());
+    Plan plan = new Planner(config, options).build(options.only());
+    if (options.only() != null) {
+      return plan;
+    }
+    List<Check> checks = new ArrayList<>(plan.checks());
+    if (!options.bans()) {
+      checks.add(Check.notProvable("ban", "ban", Check.Kind.BAN, "needs --admin-url (and the admin token, if the"
+          + " deployment requires one, from the file's admin_token_env)"));
+    } else if (!plan.identities().addressesVary()) {
+      checks.add(Check.notProvable("ban", "ban", Check.Kind.BAN, "banning a fresh address needs --via-trusted-proxy"));
+    } else {
+      checks.add(new Check("ban", "ban", Check.Kind.BAN, new Route("GET", UNMATCHED_PATH),
+          new Recipe(Set.of("ip"), Set.of(), null, null), 0, 1, null, null));
+    }
+    return new Plan(checks, plan.identities());
   }
 
   private List<Policy> all() {

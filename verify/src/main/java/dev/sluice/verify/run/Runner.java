@@ -27,9 +27,17 @@ public final class Runner {
   private final Target target;
   private final Identities identities;
 
+  private final Admin admin;
+
   public Runner(Target target, Plan plan) {
+    this(target, plan, null);
+  }
+
+  /** A runner that can ban through the deployment's admin API ({@code null} = no ban check). */
+  public Runner(Target target, Plan plan, Admin admin) {
     this.target = target;
     this.identities = plan.identities();
+    this.admin = admin;
   }
 
   /** Runs every check of {@code plan}, in order. */
@@ -51,7 +59,19 @@ public final class Runner {
     List<Seen> seen = new ArrayList<>();
     String error = null;
     Map<String, String> constants = identities.constants(c.recipe());
+    String banId = null;
     try {
+      if (c.kind() == Check.Kind.BAN) {
+        if (admin == null) {
+          return new Outcome(c, Outcome.Status.NOT_PROVABLE, "no admin API given", 0, 0);
+        }
+        Admin.Answer ban = admin.ban(constants.get("ip"), "1m");
+        if (ban.status() != 201 || ban.id() == null) {
+          return new Outcome(c, Outcome.Status.FAILED, "POST /v1/bans: expected 201 with an id, got " + ban.status()
+              + " " + ban.body(), 0, 0);
+        }
+        banId = ban.id();
+      }
       for (int i = 0; i < c.requests(); i++) {
         Map<String, String> values = identities.values(c.recipe(), constants);
         String query = identities.query(values);
@@ -67,6 +87,14 @@ public final class Runner {
       }
     } catch (IOException e) {
       error = "the target did not answer: " + e;
+    } finally {
+      if (banId != null) {
+        try {
+          admin.unban(banId);
+        } catch (IOException e) {
+          error = "DELETE /v1/bans/" + banId + " failed: " + e;
+        }
+      }
     }
     long elapsed = System.nanoTime() - start;
     int requests = target.sent() - before;
@@ -79,6 +107,7 @@ public final class Runner {
       case SHADOW -> neverRefused(c, seen, "shadow policy " + c.policy());
       case EXEMPT -> neverRefused(c, seen, "exempt identity");
       case BLOCK -> block(seen.get(0).response);
+      case BAN -> ban(seen.get(0).response);
     };
     return new Outcome(c, j.status, j.detail, requests, seconds);
   }
@@ -210,6 +239,24 @@ public final class Runner {
       return Judgement.fail("expected 403 with a problem+json body, got " + describe(r));
     }
     return new Judgement(Outcome.Status.PROVEN, "403 problem+json");
+  }
+
+  private Judgement ban(HttpResponse<String> r) {
+    JsonNode body = body(r);
+    String type = body == null || !body.has("type") ? "(none)" : body.get("type").asText();
+    long retryAfter = r.headers().firstValue("Retry-After").map(v -> {
+      try {
+        return Long.parseLong(v.trim());
+      } catch (NumberFormatException e) {
+        return -1L;
+      }
+    }).orElse(-1L);
+    if (r.statusCode() != 429 || !type.endsWith("#abnormal-usage-detected") || retryAfter < 1 || retryAfter > 60) {
+      return Judgement.fail("expected 429 with type ...#abnormal-usage-detected and Retry-After 1..60 for a 1m ban,"
+          + " got " + r.statusCode() + " type " + type + " Retry-After " + retryAfter);
+    }
+    return new Judgement(Outcome.Status.PROVEN, "banned address refused: 429 abnormal-usage-detected, Retry-After "
+        + retryAfter + "; ban lifted");
   }
 
   private static void expectText(List<String> problems, JsonNode body, String field, String expected) {
