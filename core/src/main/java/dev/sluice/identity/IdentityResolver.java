@@ -145,6 +145,63 @@ public final class IdentityResolver {
     return hashOrNull(Objects.requireNonNull(raw, "raw").strip());
   }
 
+  // ---------------------------------------------------------------- where identities come from
+  // Read by tools that build requests a deployment must identify (sluice verify), so they follow
+  // the loaded file instead of re-reading it.
+
+  /** The header the API key is read from ({@code api_key: {header: ...}}), if any. */
+  public Optional<String> apiKeyHeader() {
+    return Optional.ofNullable(apiKeyHeader);
+  }
+
+  /** The query parameter the API key is read from ({@code api_key: {query: ...}}), if any. */
+  public Optional<String> apiKeyQuery() {
+    return Optional.ofNullable(apiKeyQuery);
+  }
+
+  /** Whether only keys of a {@code keys_file} identify (an invented key is no identity). */
+  public boolean knowsApiKeys() {
+    return knownKeyDigests != null;
+  }
+
+  /** The header a {@code user} JWT is read from, if {@code user} is configured. */
+  public Optional<String> jwtHeader() {
+    return Optional.ofNullable(jwtHeader);
+  }
+
+  /** The claim whose value is the {@code user} identity, if {@code user} is configured. */
+  public Optional<String> jwtClaim() {
+    return Optional.ofNullable(jwtClaim);
+  }
+
+  /**
+   * A copy of the HS256 secret {@code user} tokens are verified with, if one is configured: the
+   * process already holds it from its environment; a verifying tool signs test tokens with it.
+   */
+  public Optional<byte[]> hs256Secret() {
+    return jwt == null ? Optional.empty() : jwt.hs256Secret();
+  }
+
+  /** The cookie {@code session} identities are read from, if configured. */
+  public Optional<String> sessionCookie() {
+    return Optional.ofNullable(sessionCookie);
+  }
+
+  /** Whether only sessions of a {@code keys_file} identify. */
+  public boolean knowsSessions() {
+    return knownSessionDigests != null;
+  }
+
+  /** {@code trusted_proxies}. */
+  public CidrSet trustedProxies() {
+    return trustedProxies;
+  }
+
+  /** {@code ip_header}. */
+  public IpHeader ipHeader() {
+    return ipHeader;
+  }
+
   /** The addresses of the configured header, left to right; {@code null} marks an unusable entry. */
   private List<InetAddress> chain(RequestView request) {
     List<String> lines = request.headers(ipHeader.headerName());
