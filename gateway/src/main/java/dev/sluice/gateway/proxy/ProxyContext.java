@@ -23,6 +23,10 @@ final class ProxyContext {
   private final InflightLimiter inflight;
   private final EncodedSlashes encodedSlashes;
   private final String upstreamAuthority;
+  /** TLS to each {@code https://} upstream, by its URL text; {@code http://} ones are absent. */
+  private final Map<String, dev.sluice.gateway.tls.UpstreamTls> upstreamTls;
+  /** Whether clients reach the listener over TLS (then {@code X-Forwarded-Proto: https}). */
+  private final boolean tlsListener;
   private volatile ExchangeListener exchanges = ExchangeListener.NONE;
 
   ProxyContext(
@@ -34,7 +38,11 @@ final class ProxyContext {
       String upstreamText,
       int maxIdlePerLoop,
       InflightLimiter inflight,
-      EncodedSlashes encodedSlashes) {
+      EncodedSlashes encodedSlashes,
+      Map<String, dev.sluice.gateway.tls.UpstreamTls> upstreamTls,
+      boolean tlsListener) {
+    this.upstreamTls = Map.copyOf(upstreamTls);
+    this.tlsListener = tlsListener;
     this.inflight = inflight;
     this.encodedSlashes = encodedSlashes;
     java.net.URI upstreamUri = java.net.URI.create(upstreamText); // the first upstream's URL
@@ -49,6 +57,11 @@ final class ProxyContext {
     this.upstreamText = upstreams.all().size() == 1 ? upstreamText
         : String.join(", ", upstreams.all().stream().map(u -> u.text()).toList());
     this.maxIdlePerLoop = maxIdlePerLoop;
+  }
+
+  /** Whether clients reach the listener over TLS. */
+  boolean tlsListener() {
+    return tlsListener;
   }
 
   Engine engine() {
@@ -105,7 +118,7 @@ final class ProxyContext {
 
   UpstreamPool pool(EventLoop loop) {
     return pools.computeIfAbsent(
-        loop, l -> new UpstreamPool(l, upstreams, connectTimeout(), maxIdlePerLoop));
+        loop, l -> new UpstreamPool(l, upstreams, connectTimeout(), maxIdlePerLoop, upstreamTls));
   }
 
   /** Connecting gets at most the upstream timeout, and never more than 10 seconds. */

@@ -8,6 +8,8 @@ import dev.sluice.gateway.edge.ConnectionCaps;
 import dev.sluice.gateway.edge.EdgeMetrics;
 import dev.sluice.gateway.edge.ProxyProtocol;
 import dev.sluice.gateway.metrics.GatewayMetrics;
+import dev.sluice.gateway.tls.ListenerTls;
+import dev.sluice.gateway.tls.UpstreamTls;
 import dev.sluice.gateway.transport.Transports;
 import dev.sluice.match.EncodedSlashes;
 import io.netty.bootstrap.ServerBootstrap;
@@ -168,6 +170,34 @@ public final class ProxyServer implements AutoCloseable {
       EncodedSlashes encodedSlashes,
       EdgeSettings edge,
       EdgeMetrics edgeMetrics) {
+    return start(listen, upstream, upstreamTimeout, headerStyle, engine, metrics, group, maxInflight,
+        encodedSlashes, edge, edgeMetrics, null, null);
+  }
+
+  /**
+   * Binds the listener and starts proxying, as the overload without TLS does, with TLS termination
+   * on the listener ({@code listenerTls}) and the verification of each {@code https://} upstream
+   * ({@code upstreamTls}, called once per such upstream at start: its own SNI and host-name check);
+   * behind TLS termination the upstream gets {@code X-Forwarded-Proto: https}.
+   *
+   * @param listenerTls the listener's certificate; {@code null} = plain HTTP
+   * @param upstreamTls the TLS setup of one {@code https://} upstream; required when there is one
+   * @throws NullPointerException when an upstream is {@code https://} and {@code upstreamTls} is null
+   */
+  public static ProxyServer start(
+      InetSocketAddress listen,
+      URI upstream,
+      Duration upstreamTimeout,
+      HeaderStyle headerStyle,
+      Engine engine,
+      GatewayMetrics metrics,
+      EventLoopGroup group,
+      int maxInflight,
+      EncodedSlashes encodedSlashes,
+      EdgeSettings edge,
+      EdgeMetrics edgeMetrics,
+      ListenerTls listenerTls,
+      java.util.function.Function<URI, UpstreamTls> upstreamTls) {
     Objects.requireNonNull(listen, "listen");
     Objects.requireNonNull(encodedSlashes, "encodedSlashes");
     Objects.requireNonNull(edge, "edge");
@@ -178,8 +208,13 @@ public final class ProxyServer implements AutoCloseable {
     }
     // One URL, or the list gateway.upstream gave (each resolved once, here).
     java.util.Map<String, InetSocketAddress> resolved = new java.util.LinkedHashMap<>();
+    java.util.Map<String, UpstreamTls> tls = new java.util.HashMap<>();
     for (URI each : edge.upstreams().isEmpty() ? java.util.List.of(upstream) : edge.upstreams()) {
       resolved.put(each.toString(), upstreamAddress(each));
+      if (isHttps(each)) {
+        tls.put(each.toString(),
+            Objects.requireNonNull(upstreamTls, "upstreamTls for an https:// upstream").apply(each));
+      }
     }
     dev.sluice.gateway.upstreams.UpstreamSet upstreams = new dev.sluice.gateway.upstreams.UpstreamSet(
         resolved, edgeMetrics == null ? null : edgeMetrics.registry(), System::nanoTime);
@@ -193,7 +228,9 @@ public final class ProxyServer implements AutoCloseable {
             resolved.keySet().iterator().next(),
             MAX_IDLE_PER_LOOP,
             maxInflight == 0 ? InflightLimiter.UNLIMITED : new InflightLimiter(maxInflight),
-            encodedSlashes);
+            encodedSlashes,
+            tls,
+            listenerTls != null);
     HttpDecoderConfig decoderConfig = decoderConfig();
     // Trusted proxies carry many clients on one address: they count only towards the total. Asked
     // of the current policy version, so a reload's trusted_proxies apply.
@@ -215,7 +252,12 @@ public final class ProxyServer implements AutoCloseable {
                     ClientTimeouts timeouts = new ClientTimeouts(edge.headerTimeout(), edge.bodyTimeout(), edgeMetrics);
                     ch.pipeline().addLast("caps", caps.handler());
                     if (proxyProtocol != null) {
+                      // Before TLS: the PROXY header precedes the TLS handshake on the wire.
                       ch.pipeline().addLast("proxy-protocol", proxyProtocol.gate());
+                    }
+                    if (listenerTls != null) {
+                      // Before the timeouts and the decoder, which see the decrypted bytes.
+                      ch.pipeline().addLast("tls", listenerTls.newHandler(ch));
                     }
                     ch.pipeline()
                         .addLast("idle", new IdleStateHandler(0, 0, CLIENT_IDLE_SECONDS, TimeUnit.SECONDS))
@@ -240,22 +282,26 @@ public final class ProxyServer implements AutoCloseable {
   private static InetSocketAddress upstreamAddress(URI upstream) {
     Objects.requireNonNull(upstream, "upstream");
     String scheme = upstream.getScheme() == null ? "" : upstream.getScheme().toLowerCase(Locale.ROOT);
-    if (!scheme.equals("http") || upstream.getHost() == null) {
+    if (!(scheme.equals("http") || scheme.equals("https")) || upstream.getHost() == null) {
       throw new IllegalArgumentException(
-          "upstream '" + upstream + "' is not supported; expected http://host[:port]");
+          "upstream '" + upstream + "' is not supported; expected http://host[:port] or https://host[:port]");
     }
     String path = upstream.getRawPath();
     if ((path != null && !path.isEmpty() && !path.equals("/")) || upstream.getRawQuery() != null) {
       throw new IllegalArgumentException(
           "upstream '" + upstream + "' has a path or query; expected http://host[:port] (requests keep their own path)");
     }
-    int port = upstream.getPort() < 0 ? 80 : upstream.getPort();
+    int port = upstream.getPort() < 0 ? (scheme.equals("https") ? 443 : 80) : upstream.getPort();
     InetSocketAddress address = new InetSocketAddress(upstream.getHost(), port);
     if (address.isUnresolved()) {
       throw new IllegalArgumentException(
           "upstream host '" + upstream.getHost() + "' does not resolve; expected a resolvable host name or an IP address");
     }
     return address;
+  }
+
+  private static boolean isHttps(URI upstream) {
+    return upstream != null && "https".equalsIgnoreCase(upstream.getScheme());
   }
 
   private static String text(InetSocketAddress address) {
@@ -288,6 +334,11 @@ public final class ProxyServer implements AutoCloseable {
   /** Idle keep-alive connections to the upstream, summed over event loops (racy; for tests). */
   public int idleUpstreamConnections() {
     return context.idleConnections();
+  }
+
+  /** The drain of this listener's connections (the decision API's connections may join it). */
+  public Drain drain() {
+    return drain;
   }
 
   /**

@@ -1,5 +1,6 @@
 package dev.sluice.gateway.proxy;
 
+import dev.sluice.gateway.tls.UpstreamTls;
 import dev.sluice.gateway.transport.Transports;
 import dev.sluice.gateway.upstreams.Upstream;
 import dev.sluice.gateway.upstreams.UpstreamSet;
@@ -10,6 +11,7 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.util.AttributeKey;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
@@ -46,11 +48,17 @@ final class UpstreamPool {
   private int idleCount;
   private boolean closed;
 
-  UpstreamPool(EventLoop loop, UpstreamSet upstreams, Duration connectTimeout, int maxIdle) {
+  /**
+   * @param tls the TLS setup of each {@code https://} upstream, by {@link Upstream#text()}; an
+   *     upstream not in the map is plain {@code http://}
+   */
+  UpstreamPool(EventLoop loop, UpstreamSet upstreams, Duration connectTimeout, int maxIdle,
+      Map<String, UpstreamTls> tls) {
     this.loop = loop;
     this.maxIdle = maxIdle;
     this.upstreams = upstreams;
     for (Upstream upstream : upstreams.all()) {
+      UpstreamTls upstreamTls = tls.get(upstream.text()); // SNI and host check of this upstream
       idle.put(upstream, new ArrayDeque<>());
       bootstraps.put(upstream,
           new Bootstrap()
@@ -66,6 +74,9 @@ final class UpstreamPool {
                     @Override
                     protected void initChannel(Channel ch) {
                       ch.attr(UPSTREAM).set(upstream);
+                      if (upstreamTls != null) {
+                        ch.pipeline().addLast("tls", upstreamTls.newHandler(ch));
+                      }
                       ch.pipeline()
                           .addLast("codec", new HttpClientCodec(8192, 65536, 65536))
                           .addLast("upstream", new UpstreamHandler(UpstreamPool.this));
@@ -108,29 +119,57 @@ final class UpstreamPool {
     ChannelFuture connect = bootstraps.get(upstream).connect();
     connect.addListener(
         f -> {
-          if (f.isSuccess()) {
-            upstream.connected();
-            upstream.used();
-            promise.setSuccess(connect.channel());
+          if (!f.isSuccess()) {
+            failed(upstream, attempts, promise, failures, f.cause(),
+                f.cause() instanceof ConnectException && message(f.cause()).toLowerCase(Locale.ROOT).contains("refused"));
             return;
           }
-          Throwable cause = f.cause();
-          String message = cause == null || cause.getMessage() == null ? "unknown error" : cause.getMessage();
-          upstream.connectFailed(cause instanceof ConnectException
-              && message.toLowerCase(Locale.ROOT).contains("refused"));
-          Upstream next = attempts.next();
-          if (next == null && failures == null) {
-            promise.setFailure(cause); // the only attempt: its own error, as with one upstream
+          SslHandler tls = connect.channel().pipeline().get(SslHandler.class);
+          if (tls == null) {
+            succeeded(upstream, connect.channel(), promise);
             return;
           }
-          StringBuilder all = failures == null ? new StringBuilder() : failures;
-          all.append(all.length() == 0 ? "" : "; ").append(upstream.text()).append(": ").append(message);
-          if (next == null) {
-            promise.setFailure(new ConnectException("no upstream answered (" + all + ")"));
-          } else {
-            connect(next, attempts, promise, all);
-          }
+          // An https upstream is usable once its certificate is verified: a failed handshake is a
+          // failed connect (the next upstream is tried, then 502 with the reason), never a request
+          // sent to an unverified peer.
+          tls.handshakeFuture().addListener(h -> {
+            if (h.isSuccess()) {
+              succeeded(upstream, connect.channel(), promise);
+            } else {
+              connect.channel().close();
+              failed(upstream, attempts, promise, failures, new javax.net.ssl.SSLException(
+                  "TLS handshake failed: " + dev.sluice.gateway.tls.ListenerTls.reason(h.cause()), h.cause()), false);
+            }
+          });
         });
+  }
+
+  private static void succeeded(Upstream upstream, Channel ch, Promise<Channel> promise) {
+    upstream.connected();
+    upstream.used();
+    promise.setSuccess(ch);
+  }
+
+  /** Reports the failed attempt to the upstream's health, then tries the next upstream or fails. */
+  private void failed(Upstream upstream, UpstreamSet.Attempts attempts, Promise<Channel> promise,
+      StringBuilder failures, Throwable cause, boolean refused) {
+    upstream.connectFailed(refused);
+    Upstream next = attempts.next();
+    if (next == null && failures == null) {
+      promise.setFailure(cause); // the only attempt: its own error, as with one upstream
+      return;
+    }
+    StringBuilder all = failures == null ? new StringBuilder() : failures;
+    all.append(all.length() == 0 ? "" : "; ").append(upstream.text()).append(": ").append(message(cause));
+    if (next == null) {
+      promise.setFailure(new ConnectException("no upstream answered (" + all + ")"));
+    } else {
+      connect(next, attempts, promise, all);
+    }
+  }
+
+  private static String message(Throwable cause) {
+    return cause == null || cause.getMessage() == null ? "unknown error" : cause.getMessage();
   }
 
   /** Returns a connection whose last exchange completed cleanly; it is kept if there is room. */
