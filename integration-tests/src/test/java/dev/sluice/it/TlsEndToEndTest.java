@@ -46,6 +46,7 @@ class TlsEndToEndTest {
                     self.send_response(200)
                     self.send_header('Content-Type', 'application/json')
                     self.send_header('Content-Length', str(len(body)))
+                    self.send_header('X-Upstream-Port', sys.argv[1])
                     self.end_headers()
                     self.wfile.write(body)
                 def log_message(self, *args):
@@ -65,6 +66,8 @@ class TlsEndToEndTest {
     private static int goodUpstream;
     /** Upstream whose certificate (signed by the test CA) names only wrong.example. */
     private static int wrongNameUpstream;
+    /** A second upstream like {@link #goodUpstream}, for the lists of several upstreams. */
+    private static int secondGoodUpstream;
 
     @BeforeAll
     static void certificatesAndUpstreams() throws Exception {
@@ -76,6 +79,7 @@ class TlsEndToEndTest {
         leaf("wrongname", "ca", "DNS:wrong.example", 3003);
         goodUpstream = upstream("server");
         wrongNameUpstream = upstream("wrongname");
+        secondGoodUpstream = upstream("server2");
     }
 
     @AfterAll
@@ -159,6 +163,41 @@ class TlsEndToEndTest {
             assertThat(response.statusCode()).isEqualTo(200);
             assertThat(response.body()).contains("\"x-forwarded-proto\": \"http\"");
             assertThat(sluice.log()).contains("insecure_skip_verify is true").contains("NOT verified");
+        }
+    }
+
+    @Test
+    void httpsUpstreams_inAListOfTwo_bothAnswerRoundRobin() throws Exception {
+        int[] ports = ServeProcess.ports();
+        Path file = policy("two-https.yaml", ports, """
+                  upstream: [https://127.0.0.1:%d, https://127.0.0.1:%d]
+                  upstream_tls: { ca_file: ca.crt }
+                """.formatted(goodUpstream, secondGoodUpstream));
+        try (ServeProcess sluice = ServeProcess.start("sluice-two-https", file, ports[0], ports[1])) {
+            java.util.Set<String> answered = new java.util.HashSet<>();
+            for (int i = 0; i < 4; i++) {
+                HttpResponse<String> response = sluice.get("/headers");
+                assertThat(response.statusCode()).as(sluice.log()).isEqualTo(200);
+                answered.add(response.headers().firstValue("X-Upstream-Port").orElseThrow());
+            }
+            assertThat(answered).containsExactlyInAnyOrder(
+                    String.valueOf(goodUpstream), String.valueOf(secondGoodUpstream));
+        }
+    }
+
+    @Test
+    void httpsUpstreams_oneFailingItsHostCheck_requestsMoveOnToTheOther() throws Exception {
+        int[] ports = ServeProcess.ports();
+        Path file = policy("one-bad-https.yaml", ports, """
+                  upstream: [https://127.0.0.1:%d, https://127.0.0.1:%d]
+                  upstream_tls: { ca_file: ca.crt }
+                """.formatted(wrongNameUpstream, goodUpstream));
+        try (ServeProcess sluice = ServeProcess.start("sluice-one-bad-https", file, ports[0], ports[1])) {
+            for (int i = 0; i < 4; i++) {
+                HttpResponse<String> response = sluice.get("/headers");
+                assertThat(response.statusCode()).as(sluice.log()).isEqualTo(200);
+                assertThat(response.headers().firstValue("X-Upstream-Port")).hasValue(String.valueOf(goodUpstream));
+            }
         }
     }
 
