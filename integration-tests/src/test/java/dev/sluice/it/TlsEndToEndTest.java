@@ -201,6 +201,39 @@ class TlsEndToEndTest {
         }
     }
 
+    @Test
+    void proxyProtocolHeader_precedesTheTlsHandshake_andCarriesTheClientAddress() throws Exception {
+        copy("server", "listener-pp");
+        int[] ports = ServeProcess.ports();
+        Path file = policy("proxy-protocol-tls.yaml", ports, """
+                  tls: { cert_file: listener-pp.crt, key_file: listener-pp.key }
+                  proxy_protocol: true
+                  upstream: https://127.0.0.1:%d
+                  upstream_tls: { ca_file: ca.crt }
+                clients: { trusted_proxies: [127.0.0.1/32] }
+                """.formatted(goodUpstream));
+        try (ServeProcess sluice = ServeProcess.start("sluice-pp-tls", file, ports[0], ports[1]);
+             java.net.Socket raw = new java.net.Socket("127.0.0.1", ports[0])) {
+            raw.setSoTimeout(30_000);
+            // What HAProxy's send-proxy does in front of a TLS backend: the header in clear, then TLS.
+            raw.getOutputStream().write("PROXY TCP4 203.0.113.7 127.0.0.1 4000 443\r\n"
+                    .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            raw.getOutputStream().flush();
+            try (SSLSocket tls = (SSLSocket) trustingTestCa().getSocketFactory()
+                    .createSocket(raw, "localhost", ports[0], true)) {
+                tls.startHandshake();
+                tls.getOutputStream().write("GET /headers HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+                        .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                tls.getOutputStream().flush();
+                String response = new String(tls.getInputStream().readAllBytes(),
+                        java.nio.charset.StandardCharsets.UTF_8);
+                assertThat(response).as(sluice.log()).startsWith("HTTP/1.1 200");
+                assertThat(response).contains("\"x-forwarded-for\": \"203.0.113.7\"")
+                        .contains("\"x-forwarded-proto\": \"https\"");
+            }
+        }
+    }
+
     // ---- helpers ----
 
     private static Path policy(String name, int[] ports, String gatewayLines) throws IOException {
