@@ -337,6 +337,11 @@ public final class IdentityResolver {
     if (spec.kind() == IdentityKind.IP) {
       return ipIdentity(client);
     }
+    java.util.Map<String, String> replayed = request.resolvedIdentities();
+    if (replayed != null && spec.kind() != IdentityKind.GLOBAL) {
+      String value = replayed.get(spec.toString());
+      return value == null ? null : new Identity(spec, value);
+    }
     String value = switch (spec.kind()) {
       case IP -> ipValue(client.client());
       case GLOBAL -> GLOBAL_VALUE;
