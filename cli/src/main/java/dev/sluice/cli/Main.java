@@ -15,7 +15,8 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
     description = "Rate limiting and abuse control for HTTP APIs: a gateway in front of one upstream.",
-    subcommands = {ServeCommand.class, CheckCommand.class, ExplainCommand.class, DemoCommand.class})
+    subcommands = {ServeCommand.class, CheckCommand.class, ExplainCommand.class, DemoCommand.class,
+        ReplayCommand.class, TuneCommand.class})
 public final class Main implements Runnable {
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
