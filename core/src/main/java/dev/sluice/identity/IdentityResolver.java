@@ -338,9 +338,9 @@ public final class IdentityResolver {
       return ipIdentity(client);
     }
     java.util.Map<String, String> replayed = request.resolvedIdentities();
-    if (replayed != null && spec.kind() != IdentityKind.GLOBAL) {
-      String value = replayed.get(spec.toString());
-      return value == null ? null : new Identity(spec, value);
+    String asResolved = replayed == null || spec.kind() == IdentityKind.GLOBAL ? null : replayed.get(spec.toString());
+    if (asResolved != null) {
+      return new Identity(spec, asResolved);
     }
     String value = switch (spec.kind()) {
       case IP -> ipValue(client.client());

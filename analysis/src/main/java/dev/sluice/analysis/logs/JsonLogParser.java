@@ -129,7 +129,7 @@ public final class JsonLogParser implements LineParser {
       return times.rfc3339(p.getText());
     }
     if (value == JsonToken.VALUE_NUMBER_INT || value == JsonToken.VALUE_NUMBER_FLOAT) {
-      return Timestamps.epochNumber(p.getDoubleValue(), p.getText());
+      return Timestamps.epochNumber(p.getDecimalValue(), p.getText());
     }
     throw new MalformedLineException("\"" + names.get("time") + "\" is not a timestamp");
   }

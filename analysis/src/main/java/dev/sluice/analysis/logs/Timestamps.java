@@ -97,20 +97,15 @@ final class Timestamps {
    * A number of seconds since the epoch (with a fraction), or milliseconds/microseconds/nanoseconds
    * told apart by size (a 2026 time is about 1.8e9 s, 1.8e12 ms, 1.8e15 µs, 1.8e18 ns).
    */
-  static long epochNumber(double value, String text) throws MalformedLineException {
-    if (!(value > 0) || Double.isInfinite(value)) {
+  static long epochNumber(java.math.BigDecimal value, String text) throws MalformedLineException {
+    if (value.signum() <= 0 || value.compareTo(java.math.BigDecimal.valueOf(Long.MAX_VALUE)) > 0) {
       throw new MalformedLineException("time " + text + " is not a positive epoch number");
     }
-    if (value < 1e11) {
-      return Math.round(value * 1e9);
-    }
-    if (value < 1e14) {
-      return Math.round(value * 1e6);
-    }
-    if (value < 1e17) {
-      return Math.round(value * 1e3);
-    }
-    return Math.round(value);
+    // Exact decimal arithmetic: a double has too few digits for nanoseconds since 1970.
+    int scale = value.compareTo(java.math.BigDecimal.valueOf(100_000_000_000L)) < 0 ? 9
+        : value.compareTo(java.math.BigDecimal.valueOf(100_000_000_000_000L)) < 0 ? 6
+        : value.compareTo(java.math.BigDecimal.valueOf(100_000_000_000_000_000L)) < 0 ? 3 : 0;
+    return value.movePointRight(scale).setScale(0, java.math.RoundingMode.HALF_UP).longValueExact();
   }
 
   private long nanos(int year, int month, int day, int hour, int minute, int second, int offsetSeconds, String text)

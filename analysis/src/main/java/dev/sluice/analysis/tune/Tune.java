@@ -59,6 +59,9 @@ public final class Tune {
     final Limit limit;
     final Map<String, PeakWindow> peaks = new HashMap<>();
     final Map<String, BurstNeed> needs = new HashMap<>();
+    /** Demand of exempt requests: never in the distribution, only checked for partners. */
+    final Map<String, PeakWindow> exemptPeaks = new HashMap<>();
+    final Map<String, BurstNeed> exemptNeeds = new HashMap<>();
     double tokensPerNano;
 
     Slot(Policy policy, int index) {
@@ -141,8 +144,8 @@ public final class Tune {
         span[0] = line.epochNanos();
       }
       span[1] = Math.max(span[1], line.epochNanos());
-      each(pass1, line, (slot, identity, nanos) ->
-          slot.peaks.computeIfAbsent(identity, k -> new PeakWindow()).add(nanos, slot.limit.periodNanos()));
+      each(pass1, line, (slot, identity, nanos, exempt) -> (exempt ? slot.exemptPeaks : slot.peaks)
+          .computeIfAbsent(identity, k -> new PeakWindow()).add(nanos, slot.limit.periodNanos()));
     });
     pass1.finish();
     List<long[]> sorted = new ArrayList<>();
@@ -163,9 +166,10 @@ public final class Tune {
     }
     if (needsPass2) {
       EngineDriver pass2 = new EngineDriver(config, keys);
-      new LogReader(parsers.get()).read(log, line -> each(pass2, line, (slot, identity, nanos) -> {
+      new LogReader(parsers.get()).read(log, line -> each(pass2, line, (slot, identity, nanos, exempt) -> {
         if (slot.policy.algorithm() == Algorithm.GCRA) {
-          slot.needs.computeIfAbsent(identity, k -> new BurstNeed()).add(nanos, slot.policy.cost(), slot.tokensPerNano);
+          (exempt ? slot.exemptNeeds : slot.needs).computeIfAbsent(identity, k -> new BurstNeed())
+              .add(nanos, slot.policy.cost(), slot.tokensPerNano);
         }
       }));
       pass2.finish();
@@ -194,13 +198,19 @@ public final class Tune {
     }
     long overCurrent = peaks.length - countAtMost(peaks, s.limit.quantity());
     long overSuggested = peaks.length - countAtMost(peaks, n);
+    for (Map.Entry<String, BurstNeed> e : s.exemptNeeds.entrySet()) {
+      needOf.merge(e.getKey(), ceil(e.getValue().need - 1e-9), Math::max);
+    }
+    Map<String, Long> partnerPeaks = new HashMap<>();
+    s.peaks.forEach((k, w) -> partnerPeaks.put(k, w.peak));
+    s.exemptPeaks.forEach((k, w) -> partnerPeaks.merge(k, w.peak, Math::max));
     List<TuneReport.Partner> hit = new ArrayList<>();
-    for (Map.Entry<String, PeakWindow> e : s.peaks.entrySet()) {
+    for (Map.Entry<String, Long> e : partnerPeaks.entrySet()) {
       String source = partnerOf(e.getKey());
       if (source == null) {
         continue;
       }
-      long peak = e.getValue().peak * s.policy.cost();
+      long peak = e.getValue() * s.policy.cost();
       long need = needOf.getOrDefault(e.getKey(), peak);
       boolean limited = s.policy.algorithm() == Algorithm.GCRA ? need > burst : peak > n;
       if (limited) {
@@ -217,7 +227,7 @@ public final class Tune {
   /** What a pass does with one (limit, identity, time). */
   @FunctionalInterface
   private interface Sink {
-    void add(Slot slot, String identity, long nanos);
+    void add(Slot slot, String identity, long nanos, boolean exempt);
   }
 
   private void each(EngineDriver driver, LogLine line, Sink sink) {
@@ -227,7 +237,7 @@ public final class Tune {
         List<Slot> list = byPolicy.get(pd.policy().name());
         if (list != null && pd.identity() != null) {
           for (Slot s : list) {
-            sink.add(s, pd.identity().key(), line.epochNanos());
+            sink.add(s, pd.identity().key(), line.epochNanos(), false);
           }
         }
       }
@@ -275,7 +285,7 @@ public final class Tune {
       }
     }
     for (Slot s : byPolicy.getOrDefault(p.name(), List.of())) {
-      sink.add(s, identity, nanos);
+      sink.add(s, identity, nanos, true);
     }
   }
 
