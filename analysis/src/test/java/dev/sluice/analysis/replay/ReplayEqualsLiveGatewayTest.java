@@ -51,6 +51,7 @@ class ReplayEqualsLiveGatewayTest {
         listen: 127.0.0.1:0
         upstream: http://127.0.0.1:%d
         admin: 127.0.0.1:0
+      access_log: access-live.jsonl
       clients:
         trusted_proxies: [127.0.0.1/32]
         api_key: { header: X-API-Key }
@@ -134,6 +135,20 @@ class ReplayEqualsLiveGatewayTest {
 
     Path sluiceLog = write("access.jsonl", sent, ReplayEqualsLiveGatewayTest::sluiceLine);
     assertSame(sent, sluiceLog, new SluiceLogParser());
+    // The gateway's own access log (the real writer): its lines, identities and all, replayed with
+    // the request's fake time in place of the wall-clock time the writer stamps.
+    gateway.close();
+    gateway = null;
+    List<String> written = Files.readAllLines(dir.resolve("access-live.jsonl"));
+    assertThat(written).hasSize(sent.size());
+    List<String> retimed = new ArrayList<>();
+    for (int i = 0; i < written.size(); i++) {
+      retimed.add(written.get(i).replaceFirst("\"time\":\"[^\"]*\"",
+          "\"time\":\"" + RFC3339.format(Instant.ofEpochMilli(sent.get(i).millis())) + "\""));
+    }
+    Path liveLog = dir.resolve("access-live-retimed.jsonl");
+    Files.write(liveLog, retimed);
+    assertSame(sent, liveLog, new SluiceLogParser());
     Path jsonLog = write("access.json", sent, ReplayEqualsLiveGatewayTest::jsonLine);
     assertSame(sent, jsonLog, new JsonLogParser(Map.of("time", "ts", "path", "uri", "client_ip", "remote",
         "api_key", "key"), EncodedSlashes.DECODE));
