@@ -48,7 +48,7 @@ public final class Main implements Runnable {
   /** Without a subcommand: print usage to stderr and fail (a bare {@code sluice} is a usage error). */
   @Override
   public void run() {
-    throw new CommandLine.ParameterException(spec.commandLine(), "Missing required subcommand (serve, check, explain or demo)");
+    throw new CommandLine.ParameterException(spec.commandLine(), "Missing required subcommand (serve, check, explain, demo, replay or tune)");
   }
 
   /** The version and git commit the build embedded (see {@link BuildInfo}). */
