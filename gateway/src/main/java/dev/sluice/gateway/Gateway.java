@@ -6,6 +6,7 @@ import dev.sluice.engine.Engine;
 import dev.sluice.gateway.admin.AdminRequestGuard;
 import dev.sluice.gateway.admin.AdminServer;
 import dev.sluice.gateway.audit.AuditLog;
+import dev.sluice.gateway.live.LiveView;
 import dev.sluice.gateway.edge.EdgeMetrics;
 import dev.sluice.gateway.metrics.GatewayMetrics;
 import dev.sluice.gateway.proxy.ProxyServer;
@@ -95,6 +96,7 @@ public final class Gateway implements AutoCloseable {
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     GatewayMetrics metrics = new GatewayMetrics(registry);
     AuditLog audit = AuditLog.open(config.auditLog());
+    LiveView live = new LiveView(InstantSource.system());
     metrics.bindStore(store);
     metrics.bindAuditLog(audit);
     EventLoopGroup group = null;
@@ -107,7 +109,7 @@ public final class Gateway implements AutoCloseable {
               .clock(clock)
               .wallClock(InstantSource.system())
               .permitLease(permitLease(settings.upstreamTimeout()))
-              .listener(DecisionListeners.of(metrics, audit))
+              .listener(DecisionListeners.of(metrics, audit, live))
               .build();
       // Bans already in the store (another instance's, or a restored snapshot's) apply from the
       // first request, not from the first scheduled refresh: a banned client must not trip a
@@ -125,6 +127,7 @@ public final class Gateway implements AutoCloseable {
       AdminServer admin = AdminServer.start(settings.admin(), registry, store, group, config.store().onError(),
           engine, InstantSource.system(),
           new AdminRequestGuard(settings.adminToken(), settings.adminAccess().hosts()));
+      admin.liveView(live, store);
       ScheduledFuture<?> refresh = scheduleBanRefresh(group, engine, new StoreResets(store, InstantSource.system()));
       return new Gateway(group, engine, refresh, proxy, admin, audit, registry);
     } catch (RuntimeException e) {
