@@ -19,7 +19,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 BUILD_DIR="${SLUICE_BUILD_DIR:-target}"
 TEST_TIMEOUT="${SLUICE_TEST_TIMEOUT:-900}"
-PACKAGES=(python3-flask gunicorn redis-server nginx haproxy systemd init-system-helpers systemd-container)
+PACKAGES=(python3-flask gunicorn redis-server nginx haproxy systemd init-system-helpers systemd-container chromium chromium-driver)
 
 log() { printf '==> %s\n' "$*"; }
 die() { printf 'test.sh: %s\n' "$*" >&2; exit 1; }
