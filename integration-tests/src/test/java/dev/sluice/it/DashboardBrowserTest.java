@@ -112,12 +112,18 @@ class DashboardBrowserTest {
                 List<LogEntry> wrongTokenLogs = severe(browser);
                 assertThat(wrongTokenLogs).as("only the refused calls are logged")
                         .allSatisfy(e -> assertThat(e.getMessage()).contains("401"));
+                assertThat(browser.findElement(By.id("token")).getAttribute("value")).as("the refused token is cleared").isEmpty();
                 browser.findElement(By.id("token")).sendKeys(AbuseGateways.ADMIN_TOKEN);
                 long submitted = System.nanoTime();
                 browser.findElement(By.id("token-submit")).click();
 
                 // Within 3 s: both policies, the limited identity, the ban.
-                await().atMost(Duration.ofSeconds(3)).pollInterval(Duration.ofMillis(100)).until(() ->
+                await().atMost(Duration.ofSeconds(3)).pollInterval(Duration.ofMillis(100))
+                        .conditionEvaluationListener(c -> {
+                            if (c.getRemainingTimeInMS() <= 100 && !c.isSatisfied()) {
+                                System.err.println("dashboard text: " + browser.findElement(By.tagName("body")).getText());
+                            }
+                        }).until(() ->
                         text(browser, "policies").contains("search") && text(browser, "policies").contains("items-by-key")
                                 && text(browser, "top").contains("127.0.0.1") && text(browser, "bans").contains(BANNED_IP));
                 assertThat(System.nanoTime() - submitted).isLessThan(Duration.ofSeconds(3).toNanos());
@@ -139,8 +145,7 @@ class DashboardBrowserTest {
                 browser.manage().window().setSize(new Dimension(1280, 1000));
 
                 // Lift the ban from the page; the ban API no longer lists it.
-                WebElement lift = browser.findElement(By.cssSelector("#bans tr[data-ban-id] button.lift"));
-                lift.click();
+                browser.findElement(By.cssSelector("#bans tr[data-ban-id] button.lift")).click();
                 await().atMost(Duration.ofSeconds(5)).until(() -> !bansJson(admin).contains(BANNED_IP));
                 await().atMost(Duration.ofSeconds(5)).until(() -> !text(browser, "bans").contains(BANNED_IP));
 

@@ -42,8 +42,9 @@ class LiveViewEndToEndTest {
                 RawHttp.get(gateway.address(), null, "/api/search?q=a", Map.of());
             }
             for (int i = 0; i < 5; i++) {
+                // Shadow never refuses (the app itself may answer 401 for a key it does not know).
                 assertThat(RawHttp.get(gateway.address(), null, "/api/items", Map.of("X-API-Key", SECRET_KEY)).status())
-                        .as("shadow never refuses").isEqualTo(200);
+                        .as("shadow never refuses").isNotEqualTo(429);
             }
 
             RawHttp.Response top = admin(gateway.adminAddress(), "/v1/top?window=5m&limit=20", null);

@@ -145,6 +145,16 @@
 
   function renderBans(bans) {
     const body = $("bans").tBodies[0];
+    // Rebuild only when the set of bans changed, so a Lift button is not replaced under a click.
+    const ids = bans.bans.map((b) => b.id).join("\n");
+    if (body.dataset.ids === ids && body.childElementCount > 0) {
+      for (const b of bans.bans) {
+        const row = Array.from(body.rows).find((r) => r.dataset.banId === b.id);
+        if (row) row.cells[2].textContent = duration(b.remaining_seconds);
+      }
+      return;
+    }
+    body.dataset.ids = ids;
     body.replaceChildren();
     if (bans.bans.length === 0) {
       const tr = el("tr"); const td = el("td", "No active bans.", "empty");
@@ -213,6 +223,7 @@
     $("main").hidden = true;
     $("token-form").hidden = false;
     $("token-error").textContent = message || "";
+    $("token").value = "";
     $("token").focus();
   }
 
