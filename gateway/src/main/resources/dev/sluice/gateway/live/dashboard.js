@@ -50,15 +50,16 @@
   }
 
   function chart(series) {
-    const w = 240, h = 70, n = 60;
+    // The last slot is the second still running; drawing it would end every line in a false dip.
+    const w = 240, h = 70, n = 59;
     let max = 1;
-    for (const o of OUTCOMES) for (const v of series[o] || []) max = Math.max(max, v);
+    for (const o of OUTCOMES) for (const v of (series[o] || []).slice(0, n)) max = Math.max(max, v);
     const svg = document.createElementNS(SVG, "svg");
     svg.setAttribute("viewBox", "0 0 " + w + " " + h);
     svg.setAttribute("preserveAspectRatio", "none");
     svg.setAttribute("role", "img");
     for (const o of OUTCOMES) {
-      const values = series[o] || [];
+      const values = (series[o] || []).slice(0, n);
       if (!values.some((v) => v > 0)) continue;
       const points = values.map((v, i) => (i * w / (n - 1)).toFixed(1) + "," + (h - 2 - v * (h - 6) / max).toFixed(1));
       const line = document.createElementNS(SVG, "polyline");
