@@ -3,7 +3,8 @@
 #
 # 1. installs the Debian packages the integration tests run as real processes
 #    (Flask under gunicorn, redis-server, nginx, haproxy; systemd-analyze, deb-systemd-helper
-#    and systemd-nspawn for the Debian package tests) when any is missing;
+#    and systemd-nspawn for the Debian package tests; promtool from prometheus for the alert
+#    rules) when any is missing;
 # 2. checks Java 17+ and Maven;
 # 3. runs `mvn -B verify` for the whole reactor;
 # 4. fails when any test was skipped or when no test ran at all, and ends with
@@ -19,7 +20,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 BUILD_DIR="${SLUICE_BUILD_DIR:-target}"
 TEST_TIMEOUT="${SLUICE_TEST_TIMEOUT:-900}"
-PACKAGES=(python3-flask gunicorn redis-server nginx haproxy systemd init-system-helpers systemd-container chromium chromium-driver)
+PACKAGES=(python3-flask gunicorn redis-server nginx haproxy systemd init-system-helpers systemd-container prometheus chromium chromium-driver)
 
 log() { printf '==> %s\n' "$*"; }
 die() { printf 'test.sh: %s\n' "$*" >&2; exit 1; }

@@ -95,6 +95,7 @@ public final class ServeCommand implements Callable<Integer> {
         text(gateway.adminAddress()),
         loaded.store().type().name().toLowerCase(java.util.Locale.ROOT));
     AuditLogRotation.install(gateway);
+    StoreHealthMetrics.bind(gateway, store);
     // Version 1's hash; the file is read again for it (a change in between only mislabels v1).
     byte[] bytes;
     try {

@@ -21,6 +21,8 @@ import java.util.Optional;
  *     sentence each, and a trusted proxy range that contains the gateway's listen address; printed
  *     by {@code sluice check} in the policy matrix
  * @param lifecycle drain on SIGTERM and the memory store's snapshot (SPEC §9)
+ * @param accessLog the access log path (SPEC §10; relative to the file's folder like {@code
+ *     audit_log}), {@code "-"} for stdout, empty when off
  */
 public record SluiceConfig(
     Path source,
@@ -30,9 +32,11 @@ public record SluiceConfig(
     Optional<String> auditLog,
     PolicySet policies,
     List<String> warnings,
-    LifecycleSettings lifecycle) {
+    LifecycleSettings lifecycle,
+    Optional<String> accessLog) {
 
   public SluiceConfig {
+    Objects.requireNonNull(accessLog, "accessLog");
     warnings = List.copyOf(warnings);
     Objects.requireNonNull(lifecycle, "lifecycle");
     Objects.requireNonNull(source, "source");
@@ -41,6 +45,19 @@ public record SluiceConfig(
     Objects.requireNonNull(headers, "headers");
     Objects.requireNonNull(auditLog, "auditLog");
     Objects.requireNonNull(policies, "policies");
+  }
+
+  /** A configuration without an access log. */
+  public SluiceConfig(
+      Path source,
+      GatewaySettings gateway,
+      StoreSettings store,
+      HeaderStyle headers,
+      Optional<String> auditLog,
+      PolicySet policies,
+      List<String> warnings,
+      LifecycleSettings lifecycle) {
+    this(source, gateway, store, headers, auditLog, policies, warnings, lifecycle, Optional.empty());
   }
 
   /** A configuration with the default {@link LifecycleSettings}. */
