@@ -15,7 +15,7 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
     description = "Rate limiting and abuse control for HTTP APIs: a gateway in front of one upstream.",
-    subcommands = {ServeCommand.class, CheckCommand.class, ExplainCommand.class, DemoCommand.class})
+    subcommands = {ServeCommand.class, CheckCommand.class, ExplainCommand.class, DemoCommand.class, VerifyCommand.class})
 public final class Main implements Runnable {
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
@@ -47,7 +47,7 @@ public final class Main implements Runnable {
   /** Without a subcommand: print usage to stderr and fail (a bare {@code sluice} is a usage error). */
   @Override
   public void run() {
-    throw new CommandLine.ParameterException(spec.commandLine(), "Missing required subcommand (serve, check, explain or demo)");
+    throw new CommandLine.ParameterException(spec.commandLine(), "Missing required subcommand (serve, check, explain, demo or verify)");
   }
 
   /** The version and git commit the build embedded (see {@link BuildInfo}). */

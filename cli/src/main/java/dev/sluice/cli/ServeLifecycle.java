@@ -28,7 +28,8 @@ import sun.misc.Signal;
  * through the admin API, drain on {@code SIGTERM} (or Ctrl-C), and the memory store's snapshot.
  *
  * <pre>
- * SIGHUP        → reload the policy file (a bad file changes nothing; logged, counted)
+ * SIGHUP        → reload the policy file (a bad file changes nothing; logged, counted) and the
+ *                 listener's TLS certificate (an unusable one leaves the old in force)
  * SIGTERM/INT   → /readyz 503 at once → keep serving for gateway.drain_grace
  *               → stop accepting; idle connections close, busy ones after their response
  *               → wait up to gateway.shutdown_timeout for requests in flight
@@ -127,6 +128,9 @@ final class ServeLifecycle {
         log.info("SIGHUP: policy file {} is version {}{}", file, result.version().version(),
             result.changed() ? "" : " (unchanged)");
       }
+      // The listener's certificate is re-read whatever became of the policy file (rotation by
+      // SIGHUP; the cert_file/key_file names themselves need a restart).
+      gateway.reloadCertificates();
     });
   }
 

@@ -26,6 +26,7 @@ import java.util.Optional;
  * @param edge slow-client timeouts and connection caps ({@code header_timeout}, {@code
  *     body_timeout}, {@code max_connections}, {@code max_connections_per_ip})
  * @param adminAccess {@code admin_hosts} and {@code admin_insecure} (default {@link AdminAccess#DEFAULT})
+ * @param tls {@code tls} and {@code upstream_tls} (default {@link TlsSettings#DEFAULT})
  */
 public record GatewaySettings(
     InetSocketAddress listen,
@@ -36,7 +37,8 @@ public record GatewaySettings(
     Optional<String> adminToken,
     EncodedSlashes encodedSlashes,
     EdgeSettings edge,
-    AdminAccess adminAccess) {
+    AdminAccess adminAccess,
+    TlsSettings tls) {
 
   /** Default {@code gateway.listen}. */
   public static final InetSocketAddress DEFAULT_LISTEN = new InetSocketAddress("127.0.0.1", 8080);
@@ -63,6 +65,7 @@ public record GatewaySettings(
     Objects.requireNonNull(encodedSlashes, "encodedSlashes");
     Objects.requireNonNull(edge, "edge");
     Objects.requireNonNull(adminAccess, "adminAccess");
+    Objects.requireNonNull(tls, "tls");
     if (upstreamTimeout.isNegative() || upstreamTimeout.isZero() || upstreamTimeout.compareTo(MAX_UPSTREAM_TIMEOUT) > 0) {
       throw new IllegalArgumentException("upstream timeout must be positive and at most 24h, got "
           + dev.sluice.time.DurationText.format(upstreamTimeout));
@@ -75,12 +78,20 @@ public record GatewaySettings(
     }
   }
 
+  /** Settings without TLS on either side. */
+  public GatewaySettings(
+      InetSocketAddress listen, URI upstream, InetSocketAddress admin, Duration upstreamTimeout, int maxInflight,
+      Optional<String> adminToken, EncodedSlashes encodedSlashes, EdgeSettings edge, AdminAccess adminAccess) {
+    this(listen, upstream, admin, upstreamTimeout, maxInflight, adminToken, encodedSlashes, edge, adminAccess,
+        TlsSettings.DEFAULT);
+  }
+
   /** Settings with every later section at its default. */
   public GatewaySettings(
       InetSocketAddress listen, URI upstream, InetSocketAddress admin, Duration upstreamTimeout, int maxInflight,
       Optional<String> adminToken) {
     this(listen, upstream, admin, upstreamTimeout, maxInflight, adminToken, EncodedSlashes.DECODE,
-        EdgeSettings.defaults(), AdminAccess.DEFAULT);
+        EdgeSettings.defaults(), AdminAccess.DEFAULT, TlsSettings.DEFAULT);
   }
 
   /** Settings with the given {@code encoded_slashes} and defaults otherwise. */
@@ -88,7 +99,7 @@ public record GatewaySettings(
       InetSocketAddress listen, URI upstream, InetSocketAddress admin, Duration upstreamTimeout, int maxInflight,
       Optional<String> adminToken, EncodedSlashes encodedSlashes) {
     this(listen, upstream, admin, upstreamTimeout, maxInflight, adminToken, encodedSlashes,
-        EdgeSettings.defaults(), AdminAccess.DEFAULT);
+        EdgeSettings.defaults(), AdminAccess.DEFAULT, TlsSettings.DEFAULT);
   }
 
   /** Settings with the given edge settings and defaults otherwise. */
@@ -96,7 +107,7 @@ public record GatewaySettings(
       InetSocketAddress listen, URI upstream, InetSocketAddress admin, Duration upstreamTimeout, int maxInflight,
       Optional<String> adminToken, EdgeSettings edge) {
     this(listen, upstream, admin, upstreamTimeout, maxInflight, adminToken, EncodedSlashes.DECODE, edge,
-        AdminAccess.DEFAULT);
+        AdminAccess.DEFAULT, TlsSettings.DEFAULT);
   }
 
   /** Settings with the given admin access rules and defaults otherwise. */
@@ -104,7 +115,7 @@ public record GatewaySettings(
       InetSocketAddress listen, URI upstream, InetSocketAddress admin, Duration upstreamTimeout, int maxInflight,
       Optional<String> adminToken, AdminAccess adminAccess) {
     this(listen, upstream, admin, upstreamTimeout, maxInflight, adminToken, EncodedSlashes.DECODE,
-        EdgeSettings.defaults(), adminAccess);
+        EdgeSettings.defaults(), adminAccess, TlsSettings.DEFAULT);
   }
 
   /** Settings without abuse control: no in-flight cap, an admin API without a token. */
@@ -135,6 +146,6 @@ public record GatewaySettings(
         + ", upstreamTimeout=" + upstreamTimeout + ", maxInflight=" + maxInflight
         + ", adminToken=" + (adminToken.isPresent() ? "(set)" : "(none)")
         + ", encodedSlashes=" + encodedSlashes.configName() + ", edge=" + edge
-        + ", adminAccess=" + adminAccess + "]";
+        + ", adminAccess=" + adminAccess + ", tls=" + tls + "]";
   }
 }

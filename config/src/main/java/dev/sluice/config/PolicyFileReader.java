@@ -58,11 +58,12 @@ import org.yaml.snakeyaml.nodes.SequenceNode;
  */
 final class PolicyFileReader {
   private static final List<String> TOP_LEVEL = List.of(
-      "version", "gateway", "clients", "store", "headers", "audit_log", "access_log", "exempt", "block", "defaults", "policies");
+      "version", "gateway", "clients", "store", "headers", "audit_log", "access_log", "exempt", "block", "defaults",
+      "policies", "decision");
   private static final List<String> GATEWAY =
       List.of("listen", "upstream", "admin", "upstream_timeout", "max_inflight", "admin_token_env",
           "encoded_slashes", "header_timeout", "body_timeout", "max_connections", "max_connections_per_ip",
-          "admin_insecure", "admin_hosts", "drain_grace", "shutdown_timeout");
+          "admin_insecure", "admin_hosts", "drain_grace", "shutdown_timeout", "tls", "upstream_tls");
   private static final List<String> CLIENTS =
       List.of("trusted_proxies", "ip_header", "ipv6_prefix", "api_key", "user", "session");
   private static final List<String> API_KEY = List.of("header", "query", "keys_file");
@@ -207,6 +208,8 @@ final class PolicyFileReader {
     }
 
     GatewaySettings gateway = gateway(top);
+    Optional<DecisionSettings> decision = DecisionSection.read(w, top.get("decision"), gateway,
+        gateway != null && gateway.upstream() != null);
     IdentityResolver identity = clients(top.get("clients"));
     StoreSettings store = store(top.get("store"));
     LifecycleSettings lifecycle = LifecycleSection.read(w, top.get("gateway"), top.get("store"), baseDir);
@@ -247,7 +250,7 @@ final class PolicyFileReader {
     // the listen address" would: one warning per mistake.
     return new SluiceConfig(source, gateway, store, headers, auditLog, policies,
         sectionWarnings.isEmpty() ? ListenTrustWarning.addTo(warnings, gateway, policies.identity()) : warnings,
-        lifecycle, accessLog);
+        lifecycle, accessLog, decision);
   }
 
   /** A path written in the file, relative to the file's folder like {@code keys_file}; "-" stays. */
@@ -268,7 +271,7 @@ final class PolicyFileReader {
       IdentitySpec spec = identitySpecs.get(i);
       List<IdentitySpec> parts = spec.kind() == IdentityKind.COMPOSITE ? spec.parts() : List.of(spec);
       for (IdentitySpec part : parts) {
-        if (identity.supports(part)) {
+        if (identity.supports(part) || assertable(top, part.kind())) {
           continue;
         }
         IdentityKind kind = part.kind();
@@ -294,12 +297,28 @@ final class PolicyFileReader {
     }
   }
 
+  /**
+   * With the decision API the application may assert {@code user}, {@code session} and {@code
+   * api_key} identities itself (SPEC §8), so those need no source in {@code clients:}.
+   */
+  private static boolean assertable(Walker.Fields top, IdentityKind kind) {
+    return top.has("decision")
+        && (kind == IdentityKind.USER || kind == IdentityKind.SESSION || kind == IdentityKind.API_KEY);
+  }
+
   // ---- gateway ----
 
   private GatewaySettings gateway(Walker.Fields top) {
     Node node = top.get("gateway");
+    boolean decision = top.has("decision");
     if (node == null) {
-      w.error(top.node(), Messages.missing("gateway.upstream", "gateway: { upstream: http://127.0.0.1:5000 }"));
+      if (decision) {
+        // Only the decision API runs: the admin listener and the rest at their defaults.
+        return new GatewaySettings(GatewaySettings.DEFAULT_LISTEN, null, GatewaySettings.DEFAULT_ADMIN,
+            GatewaySettings.DEFAULT_UPSTREAM_TIMEOUT, GatewaySettings.NO_INFLIGHT_LIMIT, Optional.empty());
+      }
+      w.error(top.node(), Messages.missing("gateway.upstream or decision.listen",
+          "gateway: { upstream: http://127.0.0.1:5000 } or decision: { listen: 127.0.0.1:8081 }"));
       return null;
     }
     Walker.Fields f = w.fields(node, "gateway", GATEWAY);
@@ -313,7 +332,10 @@ final class PolicyFileReader {
         : GatewaySettings.DEFAULT_UPSTREAM_TIMEOUT;
     URI upstream = null;
     if (!f.has("upstream")) {
-      w.error(node, Messages.missing("gateway.upstream", "upstream: http://127.0.0.1:5000"));
+      if (!decision) {
+        w.error(node, Messages.missing("gateway.upstream", "upstream: http://127.0.0.1:5000"
+            + " (or a decision: { listen: 127.0.0.1:8081 } section for the decision API alone)"));
+      }
     } else {
       upstream = w.url(f.get("upstream"), "gateway.upstream", Set.of("http", "https"),
           "an http:// or https:// URL such as http://127.0.0.1:5000", true);
@@ -347,12 +369,13 @@ final class PolicyFileReader {
     EdgeSettings edge = GatewayEdge.read(w, f);
     AdminAccess access = AdminRules.read(w, f);
     AdminRules.check(w, f, admin, access);
-    if (listen == null || admin == null || timeout == null || upstream == null || !ok || edge == null
-        || access == null) {
+    TlsSettings tls = GatewayTls.read(w, f, baseDir, strictEnv, sectionWarnings);
+    if (listen == null || admin == null || timeout == null || (upstream == null && !decision) || !ok || edge == null
+        || access == null || tls == null) {
       return null;
     }
     return new GatewaySettings(listen, upstream, admin, timeout, maxInflight, adminToken, encodedSlashes, edge,
-        access);
+        access, tls);
   }
 
   // ---- clients ----
@@ -511,6 +534,9 @@ final class PolicyFileReader {
    * The value of the environment variable named at {@code node}, or {@code null} after reporting a
    * bad name, an unset or an empty variable.
    */
+  /** What {@code check} validates in place of a secret whose variable is unset (see {@link #strictEnv}). */
+  private static final String CHECK_PLACEHOLDER_SECRET = "sluice-check-placeholder-secret-not-for-serving";
+
   private String secretFromEnv(Node node, String path, String what) {
     String name = w.nonBlank(node, path);
     if (name == null) {
@@ -521,6 +547,12 @@ final class PolicyFileReader {
       return null;
     }
     String secret = env.apply(name);
+    if (secret == null && !strictEnv) {
+      // sluice check runs where production secrets are not (a CI job): validate the rest, warn.
+      // The placeholder is never served: serve loads strictly and fails on the unset variable.
+      sectionWarnings.add(Messages.envNotSet(path, name, what) + "; serve fails without it");
+      return CHECK_PLACEHOLDER_SECRET;
+    }
     if (secret == null) {
       w.error(node, Messages.envNotSet(path, name, what));
     } else if (secret.isEmpty()) {

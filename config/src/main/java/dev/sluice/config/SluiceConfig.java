@@ -23,6 +23,9 @@ import java.util.Optional;
  * @param lifecycle drain on SIGTERM and the memory store's snapshot (SPEC §9)
  * @param accessLog the access log path (SPEC §10; relative to the file's folder like {@code
  *     audit_log}), {@code "-"} for stdout, empty when off
+ * @param decision the decision API ({@code decision:}, SPEC §8); empty when the file has none.
+ *     {@code sluice serve} runs the gateway when {@code gateway.upstream} is set, the decision API
+ *     when this is present, or both over one engine and one state
  */
 public record SluiceConfig(
     Path source,
@@ -33,10 +36,12 @@ public record SluiceConfig(
     PolicySet policies,
     List<String> warnings,
     LifecycleSettings lifecycle,
-    Optional<String> accessLog) {
+    Optional<String> accessLog,
+    Optional<DecisionSettings> decision) {
 
   public SluiceConfig {
     Objects.requireNonNull(accessLog, "accessLog");
+    Objects.requireNonNull(decision, "decision");
     warnings = List.copyOf(warnings);
     Objects.requireNonNull(lifecycle, "lifecycle");
     Objects.requireNonNull(source, "source");
@@ -47,7 +52,32 @@ public record SluiceConfig(
     Objects.requireNonNull(policies, "policies");
   }
 
-  /** A configuration without an access log. */
+  /** A configuration without the decision API. */
+  public SluiceConfig(
+      Path source,
+      GatewaySettings gateway,
+      StoreSettings store,
+      HeaderStyle headers,
+      Optional<String> auditLog,
+      PolicySet policies,
+      List<String> warnings,
+      LifecycleSettings lifecycle,
+      Optional<String> accessLog) {
+    this(source, gateway, store, headers, auditLog, policies, warnings, lifecycle, accessLog, Optional.empty());
+  }
+
+  /** Whether the gateway's proxy runs ({@code gateway.upstream} is set). */
+  public boolean runsGateway() {
+    return gateway.upstream() != null;
+  }
+
+  /** The same configuration with the decision API settings {@code decision} (for tests and tools). */
+  public SluiceConfig withDecision(DecisionSettings decision) {
+    return new SluiceConfig(source, gateway, store, headers, auditLog, policies, warnings, lifecycle, accessLog,
+        Optional.of(decision));
+  }
+
+  /** A configuration without an access log or the decision API. */
   public SluiceConfig(
       Path source,
       GatewaySettings gateway,

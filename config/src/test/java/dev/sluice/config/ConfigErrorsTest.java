@@ -41,7 +41,7 @@ class ConfigErrorsTest {
         "unknown-field.yaml:4:3: unknown field \"listn\" in gateway; did you mean \"listen\"?"
             + " (valid fields: listen, upstream, admin, upstream_timeout, max_inflight, admin_token_env,"
             + " encoded_slashes, header_timeout, body_timeout, max_connections, max_connections_per_ip,"
-            + " admin_insecure, admin_hosts, drain_grace, shutdown_timeout)");
+            + " admin_insecure, admin_hosts, drain_grace, shutdown_timeout, tls, upstream_tls)");
   }
 
   @Test
@@ -176,7 +176,8 @@ class ConfigErrorsTest {
         () -> ConfigLoader.parse("headers: both\n", "v.yaml", ENV::get));
     assertThat(e.errors()).extracting(ConfigError::toString).containsExactly(
         "v.yaml:1:1: version is required; e.g. version: 1",
-        "v.yaml:1:1: gateway.upstream is required; e.g. gateway: { upstream: http://127.0.0.1:5000 }");
+        "v.yaml:1:1: gateway.upstream or decision.listen is required; e.g. gateway: { upstream: http://127.0.0.1:5000 }"
+            + " or decision: { listen: 127.0.0.1:8081 }");
   }
 
   @Test

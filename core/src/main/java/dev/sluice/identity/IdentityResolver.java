@@ -145,6 +145,63 @@ public final class IdentityResolver {
     return hashOrNull(Objects.requireNonNull(raw, "raw").strip());
   }
 
+  // ---------------------------------------------------------------- where identities come from
+  // Read by tools that build requests a deployment must identify (sluice verify), so they follow
+  // the loaded file instead of re-reading it.
+
+  /** The header the API key is read from ({@code api_key: {header: ...}}), if any. */
+  public Optional<String> apiKeyHeader() {
+    return Optional.ofNullable(apiKeyHeader);
+  }
+
+  /** The query parameter the API key is read from ({@code api_key: {query: ...}}), if any. */
+  public Optional<String> apiKeyQuery() {
+    return Optional.ofNullable(apiKeyQuery);
+  }
+
+  /** Whether only keys of a {@code keys_file} identify (an invented key is no identity). */
+  public boolean knowsApiKeys() {
+    return knownKeyDigests != null;
+  }
+
+  /** The header a {@code user} JWT is read from, if {@code user} is configured. */
+  public Optional<String> jwtHeader() {
+    return Optional.ofNullable(jwtHeader);
+  }
+
+  /** The claim whose value is the {@code user} identity, if {@code user} is configured. */
+  public Optional<String> jwtClaim() {
+    return Optional.ofNullable(jwtClaim);
+  }
+
+  /**
+   * A copy of the HS256 secret {@code user} tokens are verified with, if one is configured: the
+   * process already holds it from its environment; a verifying tool signs test tokens with it.
+   */
+  public Optional<byte[]> hs256Secret() {
+    return jwt == null ? Optional.empty() : jwt.hs256Secret();
+  }
+
+  /** The cookie {@code session} identities are read from, if configured. */
+  public Optional<String> sessionCookie() {
+    return Optional.ofNullable(sessionCookie);
+  }
+
+  /** Whether only sessions of a {@code keys_file} identify. */
+  public boolean knowsSessions() {
+    return knownSessionDigests != null;
+  }
+
+  /** {@code trusted_proxies}. */
+  public CidrSet trustedProxies() {
+    return trustedProxies;
+  }
+
+  /** {@code ip_header}. */
+  public IpHeader ipHeader() {
+    return ipHeader;
+  }
+
   /** The addresses of the configured header, left to right; {@code null} marks an unusable entry. */
   private List<InetAddress> chain(RequestView request) {
     List<String> lines = request.headers(ipHeader.headerName());
@@ -342,7 +399,8 @@ public final class IdentityResolver {
       case GLOBAL -> GLOBAL_VALUE;
       case API_KEY -> rawApiKey(request).filter(this::isKnownKey).map(IdentityResolver::shortHash).orElse(null);
       case SESSION -> session(request);
-      case HEADER -> hashOrNull(headerValue(request, spec.parameter()));
+      case HEADER -> hashOrNull(asserted(request, IdentityKind.HEADER, spec.parameter(),
+          headerValue(request, spec.parameter())));
       case USER -> user(request);
       case BODY -> hashOrNull(BodyField.read(request, spec.parameter()));
       case COMPOSITE -> composite(spec, request, client);
@@ -387,10 +445,13 @@ public final class IdentityResolver {
   private record Known(InetAddress address, ClientAddress direct, Identity ip) {}
 
   private String session(RequestView request) {
-    if (sessionCookie == null) {
-      return null;
+    String value = request.assertedIdentity(IdentityKind.SESSION, null);
+    if (value == null || value.isEmpty()) {
+      if (sessionCookie == null) {
+        return null;
+      }
+      value = cookie(request, sessionCookie);
     }
-    String value = cookie(request, sessionCookie);
     if (value == null || (knownSessionDigests != null && !knownSessionDigests.contains(sha256Hex(value)))) {
       return null;
     }
@@ -445,7 +506,12 @@ public final class IdentityResolver {
    * a log or a response.
    */
   public Optional<String> rawApiKey(RequestView request) {
-    String key = null;
+    String key = request.assertedIdentity(IdentityKind.API_KEY, null);
+    if (key != null && !key.isEmpty()) {
+      key = key.strip();
+      return key.isEmpty() ? Optional.empty() : Optional.of(key);
+    }
+    key = null;
     if (apiKeyHeader != null) {
       key = request.header(apiKeyHeader);
     } else if (apiKeyQuery != null) {
@@ -469,6 +535,11 @@ public final class IdentityResolver {
   }
 
   private String user(RequestView request) {
+    String asserted = request.assertedIdentity(IdentityKind.USER, null);
+    if (asserted != null && !asserted.isEmpty()) {
+      // Authenticated by the application (decision API): taken as the JWT claim would be.
+      return asserted.chars().anyMatch(c -> c < 0x20 || c == 0x7F) ? null : asserted;
+    }
     if (jwt == null) {
       return null;
     }
@@ -494,6 +565,12 @@ public final class IdentityResolver {
           ? stripped.toBigInteger().toString() : null;
     }
     return null;
+  }
+
+  /** The application's asserted value for {@code kind} when it gives a non-empty one, else {@code fallback}. */
+  private static String asserted(RequestView request, IdentityKind kind, String parameter, String fallback) {
+    String value = request.assertedIdentity(kind, parameter);
+    return value == null || value.isEmpty() ? fallback : value;
   }
 
   private static String headerValue(RequestView request, String name) {

@@ -53,6 +53,11 @@ final class Jwt {
     this.keys = List.copyOf(keys);
   }
 
+  /** A copy of the HS256 secret, if one is configured. */
+  java.util.Optional<byte[]> hs256Secret() {
+    return hs256Secret == null ? java.util.Optional.empty() : java.util.Optional.of(hs256Secret.clone());
+  }
+
   /** The verified, currently valid claims of the token, or {@code null}. */
   Map<String, Object> verify(String token, Instant now) {
     if (token == null || token.isEmpty() || token.length() > MAX_TOKEN_LENGTH) {

@@ -1,5 +1,6 @@
 package dev.sluice.gateway;
 
+import dev.sluice.config.DecisionSettings;
 import dev.sluice.config.GatewaySettings;
 import dev.sluice.config.SluiceConfig;
 import dev.sluice.engine.Engine;
@@ -7,10 +8,15 @@ import dev.sluice.gateway.accesslog.AccessLog;
 import dev.sluice.gateway.admin.AdminRequestGuard;
 import dev.sluice.gateway.admin.AdminServer;
 import dev.sluice.gateway.audit.AuditLog;
+import dev.sluice.gateway.decision.DecisionServer;
 import dev.sluice.gateway.live.LiveView;
 import dev.sluice.gateway.edge.EdgeMetrics;
 import dev.sluice.gateway.metrics.GatewayMetrics;
+import dev.sluice.config.TlsSettings;
+import dev.sluice.gateway.proxy.Drain;
 import dev.sluice.gateway.proxy.ProxyServer;
+import dev.sluice.gateway.tls.ListenerTls;
+import dev.sluice.gateway.tls.UpstreamTls;
 import dev.sluice.gateway.transport.Transports;
 import dev.sluice.store.Ban;
 import dev.sluice.store.Store;
@@ -25,13 +31,16 @@ import java.time.Duration;
 import java.time.InstantSource;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A running Sluice gateway: the reverse proxy on {@code gateway.listen}, the admin listener on
+ * A running Sluice gateway: the reverse proxy on {@code gateway.listen} (when {@code
+ * gateway.upstream} is set), the decision API on {@code decision.listen} (when set; see {@code
+ * DecisionServer}), both deciding with one engine over one store, the admin listener on
  * {@code gateway.admin}, the engine built from the config's policies, and metrics plus the audit
  * log listening to every decision.
  *
@@ -60,7 +69,13 @@ public final class Gateway implements AutoCloseable {
   private final EventLoopGroup group;
   private final Engine engine;
   private final ScheduledFuture<?> banRefresh;
+  /** Null when only the decision API runs. */
   private final ProxyServer proxy;
+  /** The listener's certificate, reloaded on SIGHUP; {@code null} without {@code gateway.tls}. */
+  private volatile ListenerTls listenerTls;
+  /** Null without {@code decision.listen}. */
+  private final DecisionServer decision;
+  private final Drain drain;
   private final AdminServer admin;
   private final AuditLog audit;
   private final AccessLog access;
@@ -68,8 +83,10 @@ public final class Gateway implements AutoCloseable {
   private boolean closed;
 
   private Gateway(
-      EventLoopGroup group, Engine engine, ScheduledFuture<?> banRefresh, ProxyServer proxy, AdminServer admin,
-      AuditLog audit, AccessLog access, PrometheusMeterRegistry registry) {
+      EventLoopGroup group, Engine engine, ScheduledFuture<?> banRefresh, ProxyServer proxy, DecisionServer decision,
+      Drain drain, AdminServer admin, AuditLog audit, AccessLog access, PrometheusMeterRegistry registry) {
+    this.decision = decision;
+    this.drain = drain;
     this.access = access;
     this.engine = engine;
     this.banRefresh = banRefresh;
@@ -95,6 +112,9 @@ public final class Gateway implements AutoCloseable {
     Objects.requireNonNull(config, "config");
     Objects.requireNonNull(store, "store");
     Objects.requireNonNull(clock, "clock");
+    if (!config.runsGateway() && config.decision().isEmpty()) {
+      throw new IllegalArgumentException("neither gateway.upstream nor decision.listen is set; nothing to serve");
+    }
     GatewaySettings settings = config.gateway();
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     GatewayMetrics metrics = new GatewayMetrics(registry);
@@ -113,6 +133,7 @@ public final class Gateway implements AutoCloseable {
     metrics.bindAccessLog(access);
     EventLoopGroup group = null;
     ProxyServer proxy = null;
+    DecisionServer decision = null;
     try {
       Engine engine =
           Engine.builder()
@@ -120,7 +141,7 @@ public final class Gateway implements AutoCloseable {
               .store(store)
               .clock(clock)
               .wallClock(InstantSource.system())
-              .permitLease(permitLease(settings.upstreamTimeout()))
+              .permitLease(permitLease(settings.upstreamTimeout(), config.decision()))
               .listener(DecisionListeners.of(metrics, audit, live))
               .build();
       // Bans already in the store (another instance's, or a restored snapshot's) apply from the
@@ -132,24 +153,45 @@ public final class Gateway implements AutoCloseable {
         log.warn("could not read the bans from the store at start; retrying every {} ms", BAN_REFRESH_MILLIS);
       }
       group = Transports.newGroup(0, new DefaultThreadFactory("sluice", true));
-      proxy =
-          ProxyServer.start(
-              settings.listen(), settings.upstream(), settings.upstreamTimeout(), config.headers(), engine, metrics, group,
-            settings.maxInflight(), settings.encodedSlashes(), settings.edge(), new EdgeMetrics(registry));
-      if (access.enabled()) {
-        proxy.exchangeListener((request, decision, decidedAt, shed, status, upstreamNanos) -> access.log(
-            AccessLog.VIA_GATEWAY, java.time.Instant.ofEpochMilli(decidedAt), request, decision, shed, status,
-            upstreamNanos));
+      TlsSettings tls = settings.tls();
+      ListenerTls listenerTls = null;
+      if (config.runsGateway()) {
+        listenerTls = tls.terminates() ? ListenerTls.load(tls.certFile().get(), tls.keyFile().get()) : null;
+        UpstreamTls upstreamTls = "https".equalsIgnoreCase(settings.upstream().getScheme())
+            ? UpstreamTls.create(settings.upstream().getHost(), settings.upstream().getPort() < 0 ? 443
+                : settings.upstream().getPort(), tls.upstreamCaFile(), tls.insecureSkipVerify())
+            : null;
+        proxy =
+            ProxyServer.start(
+                settings.listen(), settings.upstream(), settings.upstreamTimeout(), config.headers(), engine, metrics,
+              group, settings.maxInflight(), settings.encodedSlashes(), settings.edge(), new EdgeMetrics(registry),
+              listenerTls, upstreamTls);
+        if (access.enabled()) {
+          proxy.exchangeListener((request, decided, decidedAt, shed, status, upstreamNanos) -> access.log(
+              AccessLog.VIA_GATEWAY, java.time.Instant.ofEpochMilli(decidedAt), request, decided, shed, status,
+              upstreamNanos));
+        }
+      }
+      Drain drain = proxy != null ? proxy.drain() : new Drain();
+      if (config.decision().isPresent()) {
+        // The same engine (and so the same store, listeners and reloads) as the proxy: SPEC §8.
+        decision = DecisionServer.start(config.decision().get(), engine, config.headers(), settings.encodedSlashes(),
+            group, clock, drain, access.enabled() ? access : null);
       }
       AdminServer admin = AdminServer.start(settings.admin(), registry, store, group, config.store().onError(),
           engine, InstantSource.system(),
           new AdminRequestGuard(settings.adminToken(), settings.adminAccess().hosts()));
       admin.liveView(live, store);
       ScheduledFuture<?> refresh = scheduleBanRefresh(group, engine, new StoreResets(store, InstantSource.system()));
-      return new Gateway(group, engine, refresh, proxy, admin, audit, access, registry);
+      Gateway gateway = new Gateway(group, engine, refresh, proxy, decision, drain, admin, audit, access, registry);
+      gateway.listenerTls = listenerTls;
+      return gateway;
     } catch (RuntimeException e) {
       if (proxy != null) {
         proxy.close();
+      }
+      if (decision != null) {
+        decision.close();
       }
       if (group != null) {
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly();
@@ -172,6 +214,20 @@ public final class Gateway implements AutoCloseable {
   }
 
   /**
+   * {@link #permitLease(Duration)}, and with the decision API also longer than a ticket's lease
+   * plus a minute: the decision API releases an unsettled ticket's permits itself when its lease
+   * ends, and the store's lease only backs that up (a crash).
+   */
+  static Duration permitLease(Duration upstreamTimeout, Optional<DecisionSettings> decision) {
+    Duration lease = permitLease(upstreamTimeout);
+    if (decision.isPresent()) {
+      Duration ticket = decision.get().ticketLease().plusMinutes(1);
+      return ticket.compareTo(lease) > 0 ? ticket : lease;
+    }
+    return lease;
+  }
+
+  /**
    * Refreshes the engine's ban replica every {@link #BAN_REFRESH_MILLIS} ms on one event loop. The
    * refresh is asynchronous (a remote store answers on its own thread); while one runs, the next
    * tick is skipped, so a slow store never piles up refreshes.
@@ -190,8 +246,9 @@ public final class Gateway implements AutoCloseable {
             .whenComplete((ok, error) -> {
           running.set(false);
           if (error != null && failing.compareAndSet(false, true)) {
-            // Logged once per failure streak: a down store must not flood the log four times a second.
-            log.warn("refreshing bans from the store failed; keeping the last known bans: {}", error.toString());
+            // Once per failure streak, at INFO: the store's own state change is the outage's WARN
+            // line (one per change, issue 16); a down store must not flood the log four times a second.
+            log.info("refreshing bans from the store failed; keeping the last known bans: {}", error.toString());
           } else if (error == null && failing.compareAndSet(true, false)) {
             log.info("refreshing bans from the store works again");
           }
@@ -208,19 +265,47 @@ public final class Gateway implements AutoCloseable {
     return engine;
   }
 
+  /**
+   * Re-reads the listener's TLS certificate and key ({@code SIGHUP}); new connections get the new
+   * certificate, and a pair that cannot be used leaves the old one in force.
+   *
+   * @return what happened, one line; empty when the listener has no TLS
+   */
+  public java.util.Optional<String> reloadCertificates() {
+    ListenerTls tls = listenerTls;
+    return tls == null ? java.util.Optional.empty() : java.util.Optional.of(tls.reload());
+  }
+
   /** Requests in flight to the upstream as counted by {@code gateway.max_inflight} (0 without a cap; racy). */
   public int inflight() {
-    return proxy.inflight();
+    return proxy == null ? 0 : proxy.inflight();
   }
 
-  /** Client connections open now (racy; for tests and operators). */
+  /** Client connections open now (racy; for tests and operators); 0 when only the decision API runs. */
   public int openConnections() {
-    return proxy.openConnections();
+    return proxy == null ? 0 : proxy.openConnections();
   }
 
-  /** Where clients connect (the real port when configured with port 0). */
+  /**
+   * Where clients connect (the real port when configured with port 0).
+   *
+   * @throws IllegalStateException when only the decision API runs (no {@code gateway.upstream})
+   */
   public InetSocketAddress address() {
+    if (proxy == null) {
+      throw new IllegalStateException("the gateway's proxy is not running (no gateway.upstream)");
+    }
     return proxy.address();
+  }
+
+  /** Whether the proxy runs ({@code gateway.upstream} is set). */
+  public boolean proxying() {
+    return proxy != null;
+  }
+
+  /** The decision API ({@code decision.listen}), when it runs. */
+  public Optional<DecisionServer> decisionApi() {
+    return Optional.ofNullable(decision);
   }
 
   /** The metrics registry {@code /metrics} exposes (for the reload metrics). */
@@ -245,8 +330,15 @@ public final class Gateway implements AutoCloseable {
    * Graceful stop, step two: the proxy stops accepting and closes connections as their exchanges
    * end; the returned drain says when none is left. The admin listener keeps serving.
    */
-  public dev.sluice.gateway.proxy.Drain stopAccepting() {
-    return proxy.stopAccepting();
+  public Drain stopAccepting() {
+    if (decision != null) {
+      decision.stopAccepting();
+    }
+    if (proxy != null) {
+      return proxy.stopAccepting(); // starts the drain both listeners share
+    }
+    drain.start();
+    return drain;
   }
 
   /** Where the admin listener (metrics, health, admin API) is bound. */
@@ -295,7 +387,12 @@ public final class Gateway implements AutoCloseable {
     }
     closed = true;
     banRefresh.cancel(false);
-    proxy.close();
+    if (decision != null) {
+      decision.close();
+    }
+    if (proxy != null) {
+      proxy.close();
+    }
     admin.close();
     group.shutdownGracefully(100, 5_000, TimeUnit.MILLISECONDS).awaitUninterruptibly();
     audit.close();

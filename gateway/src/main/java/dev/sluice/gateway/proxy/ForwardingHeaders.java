@@ -48,6 +48,7 @@ final class ForwardingHeaders {
   private static final AsciiString X_FORWARDED_PROTO = AsciiString.cached("X-Forwarded-Proto");
   private static final AsciiString X_FORWARDED_HOST = AsciiString.cached("X-Forwarded-Host");
   private static final AsciiString HTTP = AsciiString.cached("http");
+  private static final AsciiString HTTPS = AsciiString.cached("https");
 
   /**
    * The upstream request's fields are copied from the client's, which the decoder validated, or
@@ -67,6 +68,14 @@ final class ForwardingHeaders {
    * @param client the decoded (validated) request fields; not modified
    */
   static HttpHeaders upstreamRequest(HttpHeaders client, ClientAddress address, boolean peerTrusted) {
+    return upstreamRequest(client, address, peerTrusted, false);
+  }
+
+  /**
+   * As {@link #upstreamRequest(HttpHeaders, ClientAddress, boolean)}, with {@code X-Forwarded-Proto:
+   * https} (unless a trusted proxy reported one) when the client reached the gateway over TLS.
+   */
+  static HttpHeaders upstreamRequest(HttpHeaders client, ClientAddress address, boolean peerTrusted, boolean tls) {
     List<String> connectionListed = connectionTokens(client);
     HttpHeaders out = VALIDATED.newHeaders();
     Iterator<Map.Entry<CharSequence, CharSequence>> fields = client.iteratorCharSequence();
@@ -84,8 +93,8 @@ final class ForwardingHeaders {
     }
     out.set(X_FORWARDED_FOR, address.forwardedFor());
     if (!out.contains(X_FORWARDED_PROTO)) {
-      // The gateway listens on plain HTTP; TLS, if any, ends at a (trusted) proxy in front.
-      out.set(X_FORWARDED_PROTO, HTTP);
+      // Without gateway.tls, TLS (if any) ends at a trusted proxy in front, which says so itself.
+      out.set(X_FORWARDED_PROTO, tls ? HTTPS : HTTP);
     }
     CharSequence host = client.get(HttpHeaderNames.HOST);
     if (host != null && !out.contains(X_FORWARDED_HOST)) {

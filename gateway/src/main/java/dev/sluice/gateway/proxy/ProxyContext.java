@@ -23,6 +23,10 @@ final class ProxyContext {
   private final InflightLimiter inflight;
   private final EncodedSlashes encodedSlashes;
   private final String upstreamAuthority;
+  /** TLS to the upstream; {@code null} for an {@code http://} upstream. */
+  private final dev.sluice.gateway.tls.UpstreamTls upstreamTls;
+  /** Whether clients reach the listener over TLS (then {@code X-Forwarded-Proto: https}). */
+  private final boolean tlsListener;
   private volatile ExchangeListener exchanges = ExchangeListener.NONE;
 
   ProxyContext(
@@ -34,7 +38,11 @@ final class ProxyContext {
       String upstreamText,
       int maxIdlePerLoop,
       InflightLimiter inflight,
-      EncodedSlashes encodedSlashes) {
+      EncodedSlashes encodedSlashes,
+      dev.sluice.gateway.tls.UpstreamTls upstreamTls,
+      boolean tlsListener) {
+    this.upstreamTls = upstreamTls;
+    this.tlsListener = tlsListener;
     this.inflight = inflight;
     this.encodedSlashes = encodedSlashes;
     java.net.URI upstreamUri = java.net.URI.create(upstreamText);
@@ -47,6 +55,11 @@ final class ProxyContext {
     this.upstream = upstream;
     this.upstreamText = upstreamText;
     this.maxIdlePerLoop = maxIdlePerLoop;
+  }
+
+  /** Whether clients reach the listener over TLS. */
+  boolean tlsListener() {
+    return tlsListener;
   }
 
   Engine engine() {
@@ -103,7 +116,7 @@ final class ProxyContext {
 
   UpstreamPool pool(EventLoop loop) {
     return pools.computeIfAbsent(
-        loop, l -> new UpstreamPool(l, upstream, connectTimeout(), maxIdlePerLoop));
+        loop, l -> new UpstreamPool(l, upstream, connectTimeout(), maxIdlePerLoop, upstreamTls));
   }
 
   /** Connecting gets at most the upstream timeout, and never more than 10 seconds. */

@@ -7,6 +7,8 @@ import dev.sluice.gateway.edge.ClientTimeouts;
 import dev.sluice.gateway.edge.ConnectionCaps;
 import dev.sluice.gateway.edge.EdgeMetrics;
 import dev.sluice.gateway.metrics.GatewayMetrics;
+import dev.sluice.gateway.tls.ListenerTls;
+import dev.sluice.gateway.tls.UpstreamTls;
 import dev.sluice.gateway.transport.Transports;
 import dev.sluice.match.EncodedSlashes;
 import io.netty.bootstrap.ServerBootstrap;
@@ -167,6 +169,33 @@ public final class ProxyServer implements AutoCloseable {
       EncodedSlashes encodedSlashes,
       EdgeSettings edge,
       EdgeMetrics edgeMetrics) {
+    return start(listen, upstream, upstreamTimeout, headerStyle, engine, metrics, group, maxInflight,
+        encodedSlashes, edge, edgeMetrics, null, null);
+  }
+
+  /**
+   * Binds the listener and starts proxying, as the overload without TLS does, with TLS termination
+   * on the listener ({@code listenerTls}) and the verification of an {@code https://} upstream
+   * ({@code upstreamTls}); behind TLS termination the upstream gets {@code X-Forwarded-Proto: https}.
+   *
+   * @param listenerTls the listener's certificate; {@code null} = plain HTTP
+   * @param upstreamTls required when the upstream is {@code https://}; ignored otherwise
+   * @throws IllegalArgumentException also when the upstream is {@code https://} and {@code upstreamTls} is null
+   */
+  public static ProxyServer start(
+      InetSocketAddress listen,
+      URI upstream,
+      Duration upstreamTimeout,
+      HeaderStyle headerStyle,
+      Engine engine,
+      GatewayMetrics metrics,
+      EventLoopGroup group,
+      int maxInflight,
+      EncodedSlashes encodedSlashes,
+      EdgeSettings edge,
+      EdgeMetrics edgeMetrics,
+      ListenerTls listenerTls,
+      UpstreamTls upstreamTls) {
     Objects.requireNonNull(listen, "listen");
     Objects.requireNonNull(encodedSlashes, "encodedSlashes");
     Objects.requireNonNull(edge, "edge");
@@ -186,15 +215,10 @@ public final class ProxyServer implements AutoCloseable {
             upstream.toString(),
             MAX_IDLE_PER_LOOP,
             maxInflight == 0 ? InflightLimiter.UNLIMITED : new InflightLimiter(maxInflight),
-            encodedSlashes);
-    HttpDecoderConfig decoderConfig =
-        new HttpDecoderConfig()
-            .setMaxInitialLineLength(MAX_INITIAL_LINE)
-            .setMaxHeaderSize(MAX_HEADER_SIZE)
-            .setMaxChunkSize(MAX_CHUNK)
-            .setAllowDuplicateContentLengths(false)
-            .setStrictLineParsing(true)
-            .setValidateHeaders(true);
+            encodedSlashes,
+            isHttps(upstream) ? Objects.requireNonNull(upstreamTls, "upstreamTls for an https:// upstream") : null,
+            listenerTls != null);
+    HttpDecoderConfig decoderConfig = decoderConfig();
     // Trusted proxies carry many clients on one address: they count only towards the total. Asked
     // of the current policy version, so a reload's trusted_proxies apply.
     ConnectionCaps caps = new ConnectionCaps(edge.maxConnections(), edge.maxConnectionsPerIp(),
@@ -211,6 +235,10 @@ public final class ProxyServer implements AutoCloseable {
                   @Override
                   protected void initChannel(Channel ch) {
                     ClientTimeouts timeouts = new ClientTimeouts(edge.headerTimeout(), edge.bodyTimeout(), edgeMetrics);
+                    if (listenerTls != null) {
+                      // First, so the caps and timeouts below count the decrypted connection.
+                      ch.pipeline().addLast("tls", listenerTls.newHandler(ch));
+                    }
                     ch.pipeline()
                         .addLast("caps", caps.handler())
                         .addLast("idle", new IdleStateHandler(0, 0, CLIENT_IDLE_SECONDS, TimeUnit.SECONDS))
@@ -235,22 +263,26 @@ public final class ProxyServer implements AutoCloseable {
   private static InetSocketAddress upstreamAddress(URI upstream) {
     Objects.requireNonNull(upstream, "upstream");
     String scheme = upstream.getScheme() == null ? "" : upstream.getScheme().toLowerCase(Locale.ROOT);
-    if (!scheme.equals("http") || upstream.getHost() == null) {
+    if (!(scheme.equals("http") || scheme.equals("https")) || upstream.getHost() == null) {
       throw new IllegalArgumentException(
-          "upstream '" + upstream + "' is not supported; expected http://host[:port]");
+          "upstream '" + upstream + "' is not supported; expected http://host[:port] or https://host[:port]");
     }
     String path = upstream.getRawPath();
     if ((path != null && !path.isEmpty() && !path.equals("/")) || upstream.getRawQuery() != null) {
       throw new IllegalArgumentException(
           "upstream '" + upstream + "' has a path or query; expected http://host[:port] (requests keep their own path)");
     }
-    int port = upstream.getPort() < 0 ? 80 : upstream.getPort();
+    int port = upstream.getPort() < 0 ? (scheme.equals("https") ? 443 : 80) : upstream.getPort();
     InetSocketAddress address = new InetSocketAddress(upstream.getHost(), port);
     if (address.isUnresolved()) {
       throw new IllegalArgumentException(
           "upstream host '" + upstream.getHost() + "' does not resolve; expected a resolvable host name or an IP address");
     }
     return address;
+  }
+
+  private static boolean isHttps(URI upstream) {
+    return upstream != null && "https".equalsIgnoreCase(upstream.getScheme());
   }
 
   private static String text(InetSocketAddress address) {
@@ -285,6 +317,11 @@ public final class ProxyServer implements AutoCloseable {
     return context.idleConnections();
   }
 
+  /** The drain of this listener's connections (the decision API's connections may join it). */
+  public Drain drain() {
+    return drain;
+  }
+
   /**
    * Stops accepting new connections; idle keep-alive connections close now, busy ones after their
    * response. Returns at once; {@link Drain#awaitIdle} waits for the rest.
@@ -303,5 +340,16 @@ public final class ProxyServer implements AutoCloseable {
   public void close() {
     serverChannel.close().awaitUninterruptibly();
     context.closePools();
+  }
+
+  /** The request decoder's settings (also the fuzz target's: RequestDecoderFuzzProperties). */
+  static HttpDecoderConfig decoderConfig() {
+    return new HttpDecoderConfig()
+        .setMaxInitialLineLength(MAX_INITIAL_LINE)
+        .setMaxHeaderSize(MAX_HEADER_SIZE)
+        .setMaxChunkSize(MAX_CHUNK)
+        .setAllowDuplicateContentLengths(false)
+        .setStrictLineParsing(true)
+        .setValidateHeaders(true);
   }
 }

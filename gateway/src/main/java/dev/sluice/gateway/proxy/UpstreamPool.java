@@ -8,6 +8,7 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
 import java.net.InetSocketAddress;
@@ -33,7 +34,8 @@ final class UpstreamPool {
   private final ArrayDeque<Channel> idle = new ArrayDeque<>();
   private boolean closed;
 
-  UpstreamPool(EventLoop loop, InetSocketAddress upstream, Duration connectTimeout, int maxIdle) {
+  UpstreamPool(EventLoop loop, InetSocketAddress upstream, Duration connectTimeout, int maxIdle,
+      dev.sluice.gateway.tls.UpstreamTls tls) {
     this.loop = loop;
     this.maxIdle = maxIdle;
     this.bootstrap =
@@ -49,6 +51,9 @@ final class UpstreamPool {
                 new ChannelInitializer<Channel>() {
                   @Override
                   protected void initChannel(Channel ch) {
+                    if (tls != null) {
+                      ch.pipeline().addLast("tls", tls.newHandler(ch));
+                    }
                     ch.pipeline()
                         .addLast("codec", new HttpClientCodec(8192, 65536, 65536))
                         .addLast("upstream", new UpstreamHandler(UpstreamPool.this));
@@ -78,11 +83,26 @@ final class UpstreamPool {
     ChannelFuture connect = bootstrap.connect();
     connect.addListener(
         f -> {
-          if (f.isSuccess()) {
-            promise.setSuccess(connect.channel());
-          } else {
+          if (!f.isSuccess()) {
             promise.setFailure(f.cause());
+            return;
           }
+          SslHandler tls = connect.channel().pipeline().get(SslHandler.class);
+          if (tls == null) {
+            promise.setSuccess(connect.channel());
+            return;
+          }
+          // An https upstream is usable once its certificate is verified: a failed handshake is a
+          // failed connect (502 with the reason), never a request sent to an unverified peer.
+          tls.handshakeFuture().addListener(h -> {
+            if (h.isSuccess()) {
+              promise.setSuccess(connect.channel());
+            } else {
+              connect.channel().close();
+              promise.setFailure(new javax.net.ssl.SSLException(
+                  "TLS handshake failed: " + dev.sluice.gateway.tls.ListenerTls.reason(h.cause()), h.cause()));
+            }
+          });
         });
     return promise;
   }

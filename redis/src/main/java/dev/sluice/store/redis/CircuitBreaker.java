@@ -19,6 +19,7 @@ import java.util.concurrent.atomic.AtomicReference;
  * <p>Thread-safe and lock-free; the CLOSED fast path is one volatile read.
  */
 final class CircuitBreaker {
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(CircuitBreaker.class);
 
   /** What a caller may do. */
   enum Permit {
@@ -60,8 +61,10 @@ final class CircuitBreaker {
   }
 
   void onSuccess() {
-    if (state.get().open()) {
-      state.set(CLOSED);
+    Snapshot s = state.get();
+    if (s.open() && state.compareAndSet(s, CLOSED)) {
+      // One line per state change (issue 16): the outage's end, matching the one line at its start.
+      log.warn("Redis store is reachable again: circuit breaker closed, decisions use the store");
     }
   }
 
@@ -73,6 +76,11 @@ final class CircuitBreaker {
       }
       Snapshot open = new Snapshot(true, clock.nanoTime() + intervalNanos, cause);
       if (state.compareAndSet(s, open)) {
+        if (!s.open()) {
+          // Failed probes while open are not state changes: a long outage stays one line.
+          log.warn("Redis store is failing ({}): circuit breaker open, store.on_error applies; probing every {} ms",
+              cause, intervalNanos / 1_000_000);
+        }
         return;
       }
     }
