@@ -20,7 +20,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 BUILD_DIR="${SLUICE_BUILD_DIR:-target}"
 TEST_TIMEOUT="${SLUICE_TEST_TIMEOUT:-900}"
-PACKAGES=(python3-flask gunicorn redis-server nginx haproxy openssl systemd init-system-helpers systemd-container prometheus)
+PACKAGES=(python3-flask gunicorn redis-server nginx haproxy openssl systemd init-system-helpers systemd-container prometheus chromium chromium-driver)
 
 log() { printf '==> %s\n' "$*"; }
 die() { printf 'test.sh: %s\n' "$*" >&2; exit 1; }
