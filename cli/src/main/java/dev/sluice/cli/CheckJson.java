@@ -47,7 +47,11 @@ final class CheckJson {
     GatewaySettings g = config.gateway();
     ObjectNode gateway = root.putObject("gateway");
     gateway.put("listen", hostPort(g.listen()));
-    gateway.put("upstream", g.upstream().toString());
+    if (g.upstream() != null) {
+      gateway.put("upstream", g.upstream().toString());
+    } else {
+      gateway.putNull("upstream");
+    }
     gateway.put("admin", hostPort(g.admin()));
     gateway.put("upstream_timeout_ms", g.upstreamTimeout().toMillis());
     if (g.limitsInflight()) {
@@ -56,6 +60,11 @@ final class CheckJson {
       gateway.putNull("max_inflight");
     }
     gateway.put("admin_token_required", g.adminToken().isPresent());
+    config.decision().ifPresentOrElse(d -> {
+      ObjectNode decision = root.putObject("decision");
+      decision.put("listen", hostPort(d.listen()));
+      decision.put("ticket_lease_ms", d.ticketLease().toMillis());
+    }, () -> root.putNull("decision"));
     ObjectNode store = root.putObject("store");
     store.put("type", config.store().type().configName());
     store.put("on_error", config.store().onError().configName());

@@ -34,7 +34,8 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
     description = {
-      "Run the gateway: a rate-limiting reverse proxy in front of gateway.upstream.",
+      "Run the gateway (a rate-limiting reverse proxy in front of gateway.upstream), the decision API"
+          + " (decision.listen), or both over one engine.",
       "Stops cleanly on SIGTERM or Ctrl-C."
     })
 public final class ServeCommand implements Callable<Integer> {
@@ -88,12 +89,13 @@ public final class ServeCommand implements Callable<Integer> {
       err.flush();
       return FAILED;
     }
-    log.info(
-        "sluice listening on {} -> upstream {}; admin on {}; store {}",
-        text(gateway.address()),
-        loaded.gateway().upstream(),
-        text(gateway.adminAddress()),
-        loaded.store().type().name().toLowerCase(java.util.Locale.ROOT));
+    String storeType = loaded.store().type().name().toLowerCase(java.util.Locale.ROOT);
+    if (gateway.proxying()) {
+      log.info("sluice listening on {} -> upstream {}; admin on {}; store {}", text(gateway.address()),
+          loaded.gateway().upstream(), text(gateway.adminAddress()), storeType);
+    }
+    gateway.decisionApi().ifPresent(api -> log.info("sluice decision API on {}; admin on {}; store {}",
+        text(api.address()), text(gateway.adminAddress()), storeType));
     AuditLogRotation.install(gateway);
     // Version 1's hash; the file is read again for it (a change in between only mislabels v1).
     byte[] bytes;

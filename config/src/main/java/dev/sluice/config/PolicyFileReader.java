@@ -58,7 +58,8 @@ import org.yaml.snakeyaml.nodes.SequenceNode;
  */
 final class PolicyFileReader {
   private static final List<String> TOP_LEVEL = List.of(
-      "version", "gateway", "clients", "store", "headers", "audit_log", "exempt", "block", "defaults", "policies");
+      "version", "gateway", "clients", "store", "headers", "audit_log", "exempt", "block", "defaults", "policies",
+      "decision");
   private static final List<String> GATEWAY =
       List.of("listen", "upstream", "admin", "upstream_timeout", "max_inflight", "admin_token_env",
           "encoded_slashes", "header_timeout", "body_timeout", "max_connections", "max_connections_per_ip",
@@ -207,6 +208,8 @@ final class PolicyFileReader {
     }
 
     GatewaySettings gateway = gateway(top);
+    Optional<DecisionSettings> decision = DecisionSection.read(w, top.get("decision"), gateway,
+        gateway != null && gateway.upstream() != null);
     IdentityResolver identity = clients(top.get("clients"));
     StoreSettings store = store(top.get("store"));
     LifecycleSettings lifecycle = LifecycleSection.read(w, top.get("gateway"), top.get("store"), baseDir);
@@ -245,7 +248,7 @@ final class PolicyFileReader {
     // the listen address" would: one warning per mistake.
     return new SluiceConfig(source, gateway, store, headers, auditLog, policies,
         sectionWarnings.isEmpty() ? ListenTrustWarning.addTo(warnings, gateway, policies.identity()) : warnings,
-        lifecycle);
+        lifecycle, decision);
   }
 
   /** A path written in the file, relative to the file's folder like {@code keys_file}; "-" stays. */
@@ -266,7 +269,7 @@ final class PolicyFileReader {
       IdentitySpec spec = identitySpecs.get(i);
       List<IdentitySpec> parts = spec.kind() == IdentityKind.COMPOSITE ? spec.parts() : List.of(spec);
       for (IdentitySpec part : parts) {
-        if (identity.supports(part)) {
+        if (identity.supports(part) || assertable(top, part.kind())) {
           continue;
         }
         IdentityKind kind = part.kind();
@@ -292,12 +295,28 @@ final class PolicyFileReader {
     }
   }
 
+  /**
+   * With the decision API the application may assert {@code user}, {@code session} and {@code
+   * api_key} identities itself (SPEC §8), so those need no source in {@code clients:}.
+   */
+  private static boolean assertable(Walker.Fields top, IdentityKind kind) {
+    return top.has("decision")
+        && (kind == IdentityKind.USER || kind == IdentityKind.SESSION || kind == IdentityKind.API_KEY);
+  }
+
   // ---- gateway ----
 
   private GatewaySettings gateway(Walker.Fields top) {
     Node node = top.get("gateway");
+    boolean decision = top.has("decision");
     if (node == null) {
-      w.error(top.node(), Messages.missing("gateway.upstream", "gateway: { upstream: http://127.0.0.1:5000 }"));
+      if (decision) {
+        // Only the decision API runs: the admin listener and the rest at their defaults.
+        return new GatewaySettings(GatewaySettings.DEFAULT_LISTEN, null, GatewaySettings.DEFAULT_ADMIN,
+            GatewaySettings.DEFAULT_UPSTREAM_TIMEOUT, GatewaySettings.NO_INFLIGHT_LIMIT, Optional.empty());
+      }
+      w.error(top.node(), Messages.missing("gateway.upstream or decision.listen",
+          "gateway: { upstream: http://127.0.0.1:5000 } or decision: { listen: 127.0.0.1:8081 }"));
       return null;
     }
     Walker.Fields f = w.fields(node, "gateway", GATEWAY);
@@ -311,7 +330,10 @@ final class PolicyFileReader {
         : GatewaySettings.DEFAULT_UPSTREAM_TIMEOUT;
     URI upstream = null;
     if (!f.has("upstream")) {
-      w.error(node, Messages.missing("gateway.upstream", "upstream: http://127.0.0.1:5000"));
+      if (!decision) {
+        w.error(node, Messages.missing("gateway.upstream", "upstream: http://127.0.0.1:5000"
+            + " (or a decision: { listen: 127.0.0.1:8081 } section for the decision API alone)"));
+      }
     } else {
       upstream = w.url(f.get("upstream"), "gateway.upstream", Set.of("http", "https"),
           "an http:// or https:// URL such as http://127.0.0.1:5000", true);
@@ -345,7 +367,7 @@ final class PolicyFileReader {
     EdgeSettings edge = GatewayEdge.read(w, f);
     AdminAccess access = AdminRules.read(w, f);
     AdminRules.check(w, f, admin, access);
-    if (listen == null || admin == null || timeout == null || upstream == null || !ok || edge == null
+    if (listen == null || admin == null || timeout == null || (upstream == null && !decision) || !ok || edge == null
         || access == null) {
       return null;
     }

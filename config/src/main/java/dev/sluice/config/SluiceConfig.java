@@ -21,6 +21,9 @@ import java.util.Optional;
  *     sentence each, and a trusted proxy range that contains the gateway's listen address; printed
  *     by {@code sluice check} in the policy matrix
  * @param lifecycle drain on SIGTERM and the memory store's snapshot (SPEC §9)
+ * @param decision the decision API ({@code decision:}, SPEC §8); empty when the file has none.
+ *     {@code sluice serve} runs the gateway when {@code gateway.upstream} is set, the decision API
+ *     when this is present, or both over one engine and one state
  */
 public record SluiceConfig(
     Path source,
@@ -30,9 +33,11 @@ public record SluiceConfig(
     Optional<String> auditLog,
     PolicySet policies,
     List<String> warnings,
-    LifecycleSettings lifecycle) {
+    LifecycleSettings lifecycle,
+    Optional<DecisionSettings> decision) {
 
   public SluiceConfig {
+    Objects.requireNonNull(decision, "decision");
     warnings = List.copyOf(warnings);
     Objects.requireNonNull(lifecycle, "lifecycle");
     Objects.requireNonNull(source, "source");
@@ -41,6 +46,30 @@ public record SluiceConfig(
     Objects.requireNonNull(headers, "headers");
     Objects.requireNonNull(auditLog, "auditLog");
     Objects.requireNonNull(policies, "policies");
+  }
+
+  /** A configuration without the decision API. */
+  public SluiceConfig(
+      Path source,
+      GatewaySettings gateway,
+      StoreSettings store,
+      HeaderStyle headers,
+      Optional<String> auditLog,
+      PolicySet policies,
+      List<String> warnings,
+      LifecycleSettings lifecycle) {
+    this(source, gateway, store, headers, auditLog, policies, warnings, lifecycle, Optional.empty());
+  }
+
+  /** Whether the gateway's proxy runs ({@code gateway.upstream} is set). */
+  public boolean runsGateway() {
+    return gateway.upstream() != null;
+  }
+
+  /** The same configuration with the decision API settings {@code decision} (for tests and tools). */
+  public SluiceConfig withDecision(DecisionSettings decision) {
+    return new SluiceConfig(source, gateway, store, headers, auditLog, policies, warnings, lifecycle,
+        Optional.of(decision));
   }
 
   /** A configuration with the default {@link LifecycleSettings}. */

@@ -176,7 +176,8 @@ class ConfigErrorsTest {
         () -> ConfigLoader.parse("headers: both\n", "v.yaml", ENV::get));
     assertThat(e.errors()).extracting(ConfigError::toString).containsExactly(
         "v.yaml:1:1: version is required; e.g. version: 1",
-        "v.yaml:1:1: gateway.upstream is required; e.g. gateway: { upstream: http://127.0.0.1:5000 }");
+        "v.yaml:1:1: gateway.upstream or decision.listen is required; e.g. gateway: { upstream: http://127.0.0.1:5000 }"
+            + " or decision: { listen: 127.0.0.1:8081 }");
   }
 
   @Test

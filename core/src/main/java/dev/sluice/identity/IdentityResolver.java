@@ -342,7 +342,8 @@ public final class IdentityResolver {
       case GLOBAL -> GLOBAL_VALUE;
       case API_KEY -> rawApiKey(request).filter(this::isKnownKey).map(IdentityResolver::shortHash).orElse(null);
       case SESSION -> session(request);
-      case HEADER -> hashOrNull(headerValue(request, spec.parameter()));
+      case HEADER -> hashOrNull(asserted(request, IdentityKind.HEADER, spec.parameter(),
+          headerValue(request, spec.parameter())));
       case USER -> user(request);
       case BODY -> hashOrNull(BodyField.read(request, spec.parameter()));
       case COMPOSITE -> composite(spec, request, client);
@@ -387,10 +388,13 @@ public final class IdentityResolver {
   private record Known(InetAddress address, ClientAddress direct, Identity ip) {}
 
   private String session(RequestView request) {
-    if (sessionCookie == null) {
-      return null;
+    String value = request.assertedIdentity(IdentityKind.SESSION, null);
+    if (value == null || value.isEmpty()) {
+      if (sessionCookie == null) {
+        return null;
+      }
+      value = cookie(request, sessionCookie);
     }
-    String value = cookie(request, sessionCookie);
     if (value == null || (knownSessionDigests != null && !knownSessionDigests.contains(sha256Hex(value)))) {
       return null;
     }
@@ -445,7 +449,12 @@ public final class IdentityResolver {
    * a log or a response.
    */
   public Optional<String> rawApiKey(RequestView request) {
-    String key = null;
+    String key = request.assertedIdentity(IdentityKind.API_KEY, null);
+    if (key != null && !key.isEmpty()) {
+      key = key.strip();
+      return key.isEmpty() ? Optional.empty() : Optional.of(key);
+    }
+    key = null;
     if (apiKeyHeader != null) {
       key = request.header(apiKeyHeader);
     } else if (apiKeyQuery != null) {
@@ -469,6 +478,11 @@ public final class IdentityResolver {
   }
 
   private String user(RequestView request) {
+    String asserted = request.assertedIdentity(IdentityKind.USER, null);
+    if (asserted != null && !asserted.isEmpty()) {
+      // Authenticated by the application (decision API): taken as the JWT claim would be.
+      return asserted.chars().anyMatch(c -> c < 0x20 || c == 0x7F) ? null : asserted;
+    }
     if (jwt == null) {
       return null;
     }
@@ -494,6 +508,12 @@ public final class IdentityResolver {
           ? stripped.toBigInteger().toString() : null;
     }
     return null;
+  }
+
+  /** The application's asserted value for {@code kind} when it gives a non-empty one, else {@code fallback}. */
+  private static String asserted(RequestView request, IdentityKind kind, String parameter, String fallback) {
+    String value = request.assertedIdentity(kind, parameter);
+    return value == null || value.isEmpty() ? fallback : value;
   }
 
   private static String headerValue(RequestView request, String name) {

@@ -1,5 +1,6 @@
 package dev.sluice.request;
 
+import dev.sluice.identity.IdentityKind;
 import java.net.InetAddress;
 import java.util.List;
 
@@ -56,5 +57,29 @@ public interface RequestView {
    */
   default byte[] bodyPrefix() {
     return null;
+  }
+
+  /**
+   * A value the application asserts for an identity it has already authenticated (the decision
+   * API's {@code identities}), or {@code null} when it asserts none (the default: the gateway
+   * never has asserted identities). An asserted value takes precedence over what the request's
+   * headers would give for that kind; it still goes through the same checks ({@code keys_file})
+   * and hashing, so an asserted identity and the same identity seen by the gateway share a bucket.
+   *
+   * @param kind {@link IdentityKind#USER}, {@link IdentityKind#SESSION}, {@link
+   *     IdentityKind#API_KEY} or {@link IdentityKind#HEADER}
+   * @param parameter the header name for {@link IdentityKind#HEADER} (matched case-insensitively),
+   *     else {@code null}
+   */
+  default String assertedIdentity(IdentityKind kind, String parameter) {
+    return null;
+  }
+
+  /**
+   * Which front end received the request: {@code "gateway"} (the default) or {@code "decision"}
+   * (the decision API); the {@code via} label of {@code sluice_requests_total}.
+   */
+  default String via() {
+    return "gateway";
   }
 }

@@ -1,13 +1,16 @@
 package dev.sluice.gateway;
 
+import dev.sluice.config.DecisionSettings;
 import dev.sluice.config.GatewaySettings;
 import dev.sluice.config.SluiceConfig;
 import dev.sluice.engine.Engine;
 import dev.sluice.gateway.admin.AdminRequestGuard;
 import dev.sluice.gateway.admin.AdminServer;
 import dev.sluice.gateway.audit.AuditLog;
+import dev.sluice.gateway.decision.DecisionServer;
 import dev.sluice.gateway.edge.EdgeMetrics;
 import dev.sluice.gateway.metrics.GatewayMetrics;
+import dev.sluice.gateway.proxy.Drain;
 import dev.sluice.gateway.proxy.ProxyServer;
 import dev.sluice.gateway.transport.Transports;
 import dev.sluice.store.Ban;
@@ -23,13 +26,16 @@ import java.time.Duration;
 import java.time.InstantSource;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A running Sluice gateway: the reverse proxy on {@code gateway.listen}, the admin listener on
+ * A running Sluice gateway: the reverse proxy on {@code gateway.listen} (when {@code
+ * gateway.upstream} is set), the decision API on {@code decision.listen} (when set; see {@code
+ * DecisionServer}), both deciding with one engine over one store, the admin listener on
  * {@code gateway.admin}, the engine built from the config's policies, and metrics plus the audit
  * log listening to every decision.
  *
@@ -58,15 +64,21 @@ public final class Gateway implements AutoCloseable {
   private final EventLoopGroup group;
   private final Engine engine;
   private final ScheduledFuture<?> banRefresh;
+  /** Null when only the decision API runs. */
   private final ProxyServer proxy;
+  /** Null without {@code decision.listen}. */
+  private final DecisionServer decision;
+  private final Drain drain;
   private final AdminServer admin;
   private final AuditLog audit;
   private final PrometheusMeterRegistry registry;
   private boolean closed;
 
   private Gateway(
-      EventLoopGroup group, Engine engine, ScheduledFuture<?> banRefresh, ProxyServer proxy, AdminServer admin,
-      AuditLog audit, PrometheusMeterRegistry registry) {
+      EventLoopGroup group, Engine engine, ScheduledFuture<?> banRefresh, ProxyServer proxy, DecisionServer decision,
+      Drain drain, AdminServer admin, AuditLog audit, PrometheusMeterRegistry registry) {
+    this.decision = decision;
+    this.drain = drain;
     this.engine = engine;
     this.banRefresh = banRefresh;
     this.group = group;
@@ -91,6 +103,9 @@ public final class Gateway implements AutoCloseable {
     Objects.requireNonNull(config, "config");
     Objects.requireNonNull(store, "store");
     Objects.requireNonNull(clock, "clock");
+    if (!config.runsGateway() && config.decision().isEmpty()) {
+      throw new IllegalArgumentException("neither gateway.upstream nor decision.listen is set; nothing to serve");
+    }
     GatewaySettings settings = config.gateway();
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     GatewayMetrics metrics = new GatewayMetrics(registry);
@@ -99,6 +114,7 @@ public final class Gateway implements AutoCloseable {
     metrics.bindAuditLog(audit);
     EventLoopGroup group = null;
     ProxyServer proxy = null;
+    DecisionServer decision = null;
     try {
       Engine engine =
           Engine.builder()
@@ -106,7 +122,7 @@ public final class Gateway implements AutoCloseable {
               .store(store)
               .clock(clock)
               .wallClock(InstantSource.system())
-              .permitLease(permitLease(settings.upstreamTimeout()))
+              .permitLease(permitLease(settings.upstreamTimeout(), config.decision()))
               .listener(DecisionListeners.of(metrics, audit))
               .build();
       // Bans already in the store (another instance's, or a restored snapshot's) apply from the
@@ -118,18 +134,29 @@ public final class Gateway implements AutoCloseable {
         log.warn("could not read the bans from the store at start; retrying every {} ms", BAN_REFRESH_MILLIS);
       }
       group = Transports.newGroup(0, new DefaultThreadFactory("sluice", true));
-      proxy =
-          ProxyServer.start(
-              settings.listen(), settings.upstream(), settings.upstreamTimeout(), config.headers(), engine, metrics, group,
-            settings.maxInflight(), settings.encodedSlashes(), settings.edge(), new EdgeMetrics(registry));
+      if (config.runsGateway()) {
+        proxy =
+            ProxyServer.start(
+                settings.listen(), settings.upstream(), settings.upstreamTimeout(), config.headers(), engine, metrics,
+              group, settings.maxInflight(), settings.encodedSlashes(), settings.edge(), new EdgeMetrics(registry));
+      }
+      Drain drain = proxy != null ? proxy.drain() : new Drain();
+      if (config.decision().isPresent()) {
+        // The same engine (and so the same store, listeners and reloads) as the proxy: SPEC §8.
+        decision = DecisionServer.start(config.decision().get(), engine, config.headers(), settings.encodedSlashes(),
+            group, clock, drain);
+      }
       AdminServer admin = AdminServer.start(settings.admin(), registry, store, group, config.store().onError(),
           engine, InstantSource.system(),
           new AdminRequestGuard(settings.adminToken(), settings.adminAccess().hosts()));
       ScheduledFuture<?> refresh = scheduleBanRefresh(group, engine, new StoreResets(store, InstantSource.system()));
-      return new Gateway(group, engine, refresh, proxy, admin, audit, registry);
+      return new Gateway(group, engine, refresh, proxy, decision, drain, admin, audit, registry);
     } catch (RuntimeException e) {
       if (proxy != null) {
         proxy.close();
+      }
+      if (decision != null) {
+        decision.close();
       }
       if (group != null) {
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly();
@@ -148,6 +175,20 @@ public final class Gateway implements AutoCloseable {
   static Duration permitLease(Duration upstreamTimeout) {
     Duration floor = upstreamTimeout.multipliedBy(2).plusMinutes(1);
     return floor.compareTo(Engine.Builder.DEFAULT_PERMIT_LEASE) > 0 ? floor : Engine.Builder.DEFAULT_PERMIT_LEASE;
+  }
+
+  /**
+   * {@link #permitLease(Duration)}, and with the decision API also longer than a ticket's lease
+   * plus a minute: the decision API releases an unsettled ticket's permits itself when its lease
+   * ends, and the store's lease only backs that up (a crash).
+   */
+  static Duration permitLease(Duration upstreamTimeout, Optional<DecisionSettings> decision) {
+    Duration lease = permitLease(upstreamTimeout);
+    if (decision.isPresent()) {
+      Duration ticket = decision.get().ticketLease().plusMinutes(1);
+      return ticket.compareTo(lease) > 0 ? ticket : lease;
+    }
+    return lease;
   }
 
   /**
@@ -189,17 +230,34 @@ public final class Gateway implements AutoCloseable {
 
   /** Requests in flight to the upstream as counted by {@code gateway.max_inflight} (0 without a cap; racy). */
   public int inflight() {
-    return proxy.inflight();
+    return proxy == null ? 0 : proxy.inflight();
   }
 
-  /** Client connections open now (racy; for tests and operators). */
+  /** Client connections open now (racy; for tests and operators); 0 when only the decision API runs. */
   public int openConnections() {
-    return proxy.openConnections();
+    return proxy == null ? 0 : proxy.openConnections();
   }
 
-  /** Where clients connect (the real port when configured with port 0). */
+  /**
+   * Where clients connect (the real port when configured with port 0).
+   *
+   * @throws IllegalStateException when only the decision API runs (no {@code gateway.upstream})
+   */
   public InetSocketAddress address() {
+    if (proxy == null) {
+      throw new IllegalStateException("the gateway's proxy is not running (no gateway.upstream)");
+    }
     return proxy.address();
+  }
+
+  /** Whether the proxy runs ({@code gateway.upstream} is set). */
+  public boolean proxying() {
+    return proxy != null;
+  }
+
+  /** The decision API ({@code decision.listen}), when it runs. */
+  public Optional<DecisionServer> decisionApi() {
+    return Optional.ofNullable(decision);
   }
 
   /** The metrics registry {@code /metrics} exposes (for the reload metrics). */
@@ -224,8 +282,15 @@ public final class Gateway implements AutoCloseable {
    * Graceful stop, step two: the proxy stops accepting and closes connections as their exchanges
    * end; the returned drain says when none is left. The admin listener keeps serving.
    */
-  public dev.sluice.gateway.proxy.Drain stopAccepting() {
-    return proxy.stopAccepting();
+  public Drain stopAccepting() {
+    if (decision != null) {
+      decision.stopAccepting();
+    }
+    if (proxy != null) {
+      return proxy.stopAccepting(); // starts the drain both listeners share
+    }
+    drain.start();
+    return drain;
   }
 
   /** Where the admin listener (metrics, health, admin API) is bound. */
@@ -255,7 +320,12 @@ public final class Gateway implements AutoCloseable {
     }
     closed = true;
     banRefresh.cancel(false);
-    proxy.close();
+    if (decision != null) {
+      decision.close();
+    }
+    if (proxy != null) {
+      proxy.close();
+    }
     admin.close();
     group.shutdownGracefully(100, 5_000, TimeUnit.MILLISECONDS).awaitUninterruptibly();
     audit.close();

@@ -122,7 +122,7 @@ class RolloutEndToEndTest {
         try (ServeProcess a = start("sluice-rollout-a", file); ServeProcess b = start("sluice-rollout-b", file)) {
             first = enforced(a);
             second = enforced(b);
-            assertThat(a.adminGet("/metrics").body()).contains("sluice_requests_total{outcome=\"shadow_limited\",policy=\"search\"} "
+            assertThat(a.adminGet("/metrics").body()).contains("sluice_requests_total{outcome=\"shadow_limited\",policy=\"search\",via=\"gateway\"} "
                     + (USERS - first.size()) + ".0");
         }
         Set<String> restarted;
@@ -153,7 +153,7 @@ class RolloutEndToEndTest {
             assertThat(limited.statusCode()).isEqualTo(429);
             assertThat(limited.body()).contains("\"policy\":\"default\"");
             assertThat(serve.adminGet("/metrics").body())
-                    .contains("sluice_requests_total{outcome=\"shadow_limited\",policy=\"new-search\"} 5.0");
+                    .contains("sluice_requests_total{outcome=\"shadow_limited\",policy=\"new-search\",via=\"gateway\"} 5.0");
         }
     }
 

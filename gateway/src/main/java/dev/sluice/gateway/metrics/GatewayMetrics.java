@@ -27,14 +27,16 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  * The gateway's Prometheus metrics (SPEC §6).
  *
  * <ul>
- *   <li>{@code sluice_requests_total{policy,outcome}}: one count per policy applied to a request
+ *   <li>{@code sluice_requests_total{policy,outcome,via}}: one count per policy applied to a request
  *       (a request matching two policies counts once under each), outcome {@code allowed},
  *       {@code limited}, {@code shadow_limited} or {@code blocked}. An exempt request applies no
  *       policy and is counted once with {@code policy=""} and {@code outcome="exempt"}; the empty
  *       value never collides with a policy name (names are never empty). A request refused by
  *       {@code block:} (403) applies no policy either and is counted once with {@code policy=""}
  *       and {@code outcome="blocked"}; a banned identity (429) counts {@code blocked} under the
- *       policy that applied, through {@link PolicyDecision#outcomeLabel()}.
+ *       policy that applied, through {@link PolicyDecision#outcomeLabel()}. {@code via} says which
+ *       front end received the request: {@code gateway} (the proxy) or {@code decision} (the
+ *       decision API, SPEC §8); both decide with one engine, so their counts add up per policy.
  *   <li>{@code sluice_shed_total{priority}}: requests answered {@code 503} because {@code
  *       gateway.max_inflight} was reached for their priority ({@code low}, {@code normal},
  *       {@code critical}). A shed request was decided (and counted in {@code
@@ -62,6 +64,8 @@ public final class GatewayMetrics implements DecisionListener {
   static final String[] OUTCOMES = {"allowed", "limited", "shadow_limited", "exempt", "blocked"};
   private static final int EXEMPT = 3;
   private static final int BLOCKED = 4;
+  /** The {@code via} labels, in the order of the per-policy arrays' halves. */
+  static final String[] VIAS = {"gateway", "decision"};
   /** The {@code policy} label of requests no policy applies to (exempt requests). */
   public static final String NO_POLICY = "";
 
@@ -116,12 +120,13 @@ public final class GatewayMetrics implements DecisionListener {
   @Override
   public void onDecision(RequestView request, Decision decision, long decisionNanos) {
     decisionSeconds.record(decisionNanos, TimeUnit.NANOSECONDS);
+    int via = "decision".equals(request.via()) ? 1 : 0;
     if (decision.exempt()) {
-      counter(NO_POLICY, EXEMPT).increment();
+      counter(NO_POLICY, EXEMPT, via).increment();
       return;
     }
     if (decision.outcome() == Outcome.FORBIDDEN) {
-      counter(NO_POLICY, BLOCKED).increment();
+      counter(NO_POLICY, BLOCKED, via).increment();
       return;
     }
     for (PolicyDecision pd : decision.policies()) {
@@ -132,9 +137,11 @@ public final class GatewayMetrics implements DecisionListener {
       String outcome = pd.outcomeLabel();
       int index = outcomeIndex(outcome);
       if (index >= 0) {
-        counter(policy, index).increment();
+        counter(policy, index, via).increment();
       } else {
-        otherOutcomes.computeIfAbsent(policy + '\u0000' + outcome, k -> requestsCounter(policy, outcome)).increment();
+        String viaLabel = VIAS[via];
+        otherOutcomes.computeIfAbsent(policy + '\u0000' + outcome + '\u0000' + viaLabel,
+            k -> requestsCounter(policy, outcome, viaLabel)).increment();
       }
     }
   }
@@ -145,7 +152,7 @@ public final class GatewayMetrics implements DecisionListener {
    * @param policy the policy that banned the identity, or {@link #NO_POLICY} for a {@code block:} rule
    */
   public void blocked(String policy) {
-    counter(policy, BLOCKED).increment();
+    counter(policy, BLOCKED, 0).increment();
   }
 
   /** Counts one request shed under {@code gateway.max_inflight} ({@code sluice_shed_total}). */
@@ -218,25 +225,27 @@ public final class GatewayMetrics implements DecisionListener {
     }
   }
 
-  private Counter counter(String policy, int outcome) {
+  private Counter counter(String policy, int outcome, int via) {
     AtomicReferenceArray<Counter> byOutcome = requests.get(policy);
     if (byOutcome == null) {
-      byOutcome = requests.computeIfAbsent(policy, p -> new AtomicReferenceArray<>(OUTCOMES.length));
+      byOutcome = requests.computeIfAbsent(policy, p -> new AtomicReferenceArray<>(OUTCOMES.length * VIAS.length));
     }
-    Counter counter = byOutcome.get(outcome);
+    int slot = via * OUTCOMES.length + outcome;
+    Counter counter = byOutcome.get(slot);
     if (counter == null) {
       // Registering twice is harmless (the registry returns the existing meter), so no lock.
-      counter = requestsCounter(policy, OUTCOMES[outcome]);
-      byOutcome.set(outcome, counter);
+      counter = requestsCounter(policy, OUTCOMES[outcome], VIAS[via]);
+      byOutcome.set(slot, counter);
     }
     return counter;
   }
 
-  private Counter requestsCounter(String policy, String outcome) {
+  private Counter requestsCounter(String policy, String outcome, String via) {
     return Counter.builder("sluice.requests")
-        .description("Requests by applied policy and outcome")
+        .description("Requests by applied policy, outcome and front end (gateway or decision API)")
         .tag("policy", policy)
         .tag("outcome", outcome)
+        .tag("via", via)
         .register(registry);
   }
 

@@ -2,10 +2,10 @@ package dev.sluice.gateway.proxy;
 
 import dev.sluice.engine.Decision;
 import dev.sluice.gateway.edge.ClientTimeouts;
-import dev.sluice.engine.PolicyDecision;
 import dev.sluice.request.RequestView;
 import dev.sluice.gateway.response.Problems;
 import dev.sluice.gateway.response.RateLimitHeaders;
+import dev.sluice.gateway.response.Refusals;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -527,22 +527,15 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
       }
       if (error != null || d == null) {
         log.warn("rate-limit decision for {} {} failed", request.method(), target.path(), error);
-        reject(Problems.serviceUnavailable("the rate-limit decision failed; try again shortly"));
+        reject(Refusals.decisionFailed());
       } else {
         decision = d;
-        switch (d.outcome()) {
-          case LIMITED -> reject(d.concurrencyLimited()
-              ? Problems.concurrencyLimited(d, shared.headerStyle())
-              : Problems.tooManyRequests(d, shared.headerStyle(), ctx.alloc()));
-          case BLOCKED -> reject(Problems.blocked(d));
-          case FORBIDDEN -> reject(Problems.forbidden(
-              "Requests from this client address or API key are refused by the gateway's block list."));
-          case UNAVAILABLE -> reject(
-              Problems.serviceUnavailable(d.denying().filter(PolicyDecision::storeFull).isPresent()
-                  ? "the gateway's rate-limit memory for this route is full of clients still being limited;"
-                      + " new clients are refused until some refill"
-                  : "the rate-limit store is unavailable and this route is configured to fail closed"));
-          default -> admit(d);
+        // One renderer for the gateway and the decision API (byte-for-byte the same answers).
+        FullHttpResponse refusal = Refusals.of(d, shared.headerStyle(), ctx.alloc());
+        if (refusal != null) {
+          reject(refusal);
+        } else {
+          admit(d);
         }
       }
       drain();

@@ -28,8 +28,8 @@ public final class Drain {
   private final AtomicInteger busy = new AtomicInteger();
   private volatile boolean draining;
 
-  /** A new connection's tracker. */
-  Tracker tracker() {
+  /** A new connection's tracker (the proxy's and the decision API's listeners share one drain). */
+  public ChannelDuplexHandler tracker() {
     return new Tracker();
   }
 

@@ -277,6 +277,11 @@ public final class ProxyServer implements AutoCloseable {
     return context.idleConnections();
   }
 
+  /** The drain of this listener's connections (the decision API's connections may join it). */
+  public Drain drain() {
+    return drain;
+  }
+
   /**
    * Stops accepting new connections; idle keep-alive connections close now, busy ones after their
    * response. Returns at once; {@link Drain#awaitIdle} waits for the rest.

@@ -19,7 +19,7 @@ import dev.sluice.match.PathNormalizer;
  * @param path the normalised path (see {@link PathNormalizer})
  * @param rawQuery the query without {@code ?}, or {@code null}
  */
-record RequestTarget(String originForm, String path, String rawQuery) {
+public record RequestTarget(String originForm, String path, String rawQuery) {
 
   /** {@link #parse(String, EncodedSlashes)} with {@code %2F} read as a separator (the default). */
   static RequestTarget parse(String target) {
@@ -33,7 +33,7 @@ record RequestTarget(String originForm, String path, String rawQuery) {
    * @throws MalformedTargetException for any other form ({@code *}, authority-form), a raw byte
    *     outside printable ASCII, or a path {@link PathNormalizer} cannot normalise in this mode
    */
-  static RequestTarget parse(String target, EncodedSlashes encodedSlashes) {
+  public static RequestTarget parse(String target, EncodedSlashes encodedSlashes) {
     for (int i = 0; i < target.length(); i++) {
       char c = target.charAt(i);
       if (c <= 0x20 || c >= 0x7F) {

@@ -58,7 +58,7 @@ class AbuseResponsesTest {
     assertThat(response.headers().firstValue("Content-Type")).hasValue("application/problem+json");
     assertThat(response.body()).contains("\"status\":403").contains("block list");
     assertThat(upstream.received()).isEmpty();
-    assertThat(metrics()).contains("sluice_requests_total{outcome=\"blocked\",policy=\"\"} 1.0");
+    assertThat(metrics()).contains("sluice_requests_total{outcome=\"blocked\",policy=\"\",via=\"gateway\"} 1.0");
     await().atMost(Duration.ofSeconds(5)).until(() -> Files.exists(audit) && Files.readString(audit).contains("blocked"));
     assertThat(Files.readString(audit))
         .contains("\"policy\":\"\"").contains("\"outcome\":\"blocked\"").contains("\"client_ip\":\"127.0.0.1\"");
@@ -87,8 +87,8 @@ class AbuseResponsesTest {
         .doesNotContain("127.0.0.1");
     assertThat(upstream.received()).isEmpty();
     assertThat(metrics())
-        .contains("sluice_requests_total{outcome=\"blocked\",policy=\"login\"} 1.0")
-        .doesNotContain("sluice_requests_total{outcome=\"blocked\",policy=\"\"}");
+        .contains("sluice_requests_total{outcome=\"blocked\",policy=\"login\",via=\"gateway\"} 1.0")
+        .doesNotContain("sluice_requests_total{outcome=\"blocked\",policy=\"\",via=\"gateway\"}");
     await().atMost(Duration.ofSeconds(5)).until(() -> Files.exists(audit) && Files.readString(audit).contains("blocked"));
     String line = Files.readString(audit);
     assertThat(line).contains("\"policy\":\"login\"").contains("\"outcome\":\"blocked\"");

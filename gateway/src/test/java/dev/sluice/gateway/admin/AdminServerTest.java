@@ -169,7 +169,7 @@ class AdminServerTest {
     assertThat(response.headers().firstValue("content-type")).hasValue("text/plain; version=0.0.4; charset=utf-8");
     assertThat(response.body())
         .contains("# TYPE sluice_requests_total counter")
-        .contains("sluice_requests_total{outcome=\"exempt\",policy=\"\"} 1.0")
+        .contains("sluice_requests_total{outcome=\"exempt\",policy=\"\",via=\"gateway\"} 1.0")
         .contains("# TYPE sluice_decision_seconds histogram")
         .contains("sluice_decision_seconds_count 1")
         .contains("sluice_store_errors_total 0.0")

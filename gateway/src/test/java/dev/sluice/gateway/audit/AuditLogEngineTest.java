@@ -72,8 +72,8 @@ class AuditLogEngineTest {
     assertThat(line.get("retry_after").asLong()).isEqualTo(60);
     String scrape = registry.scrape();
     assertThat(scrape)
-        .contains("sluice_requests_total{outcome=\"allowed\",policy=\"reports\"} 1.0")
-        .contains("sluice_requests_total{outcome=\"limited\",policy=\"reports\"} 1.0")
+        .contains("sluice_requests_total{outcome=\"allowed\",policy=\"reports\",via=\"gateway\"} 1.0")
+        .contains("sluice_requests_total{outcome=\"limited\",policy=\"reports\",via=\"gateway\"} 1.0")
         .contains("sluice_decision_seconds_count 2")
         .doesNotContain(RAW_KEY);
   }

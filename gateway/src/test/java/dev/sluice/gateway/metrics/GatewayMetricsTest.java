@@ -50,9 +50,9 @@ class GatewayMetricsTest {
         decision(pd(login(), allowed(status(3, SECOND), status(10, SECOND)))), 2_000);
 
     assertThat(scrape())
-        .contains("sluice_requests_total{outcome=\"limited\",policy=\"login\"} 1.0")
-        .contains("sluice_requests_total{outcome=\"allowed\",policy=\"login\"} 1.0")
-        .contains("sluice_requests_total{outcome=\"shadow_limited\",policy=\"search\"} 1.0");
+        .contains("sluice_requests_total{outcome=\"limited\",policy=\"login\",via=\"gateway\"} 1.0")
+        .contains("sluice_requests_total{outcome=\"allowed\",policy=\"login\",via=\"gateway\"} 1.0")
+        .contains("sluice_requests_total{outcome=\"shadow_limited\",policy=\"search\",via=\"gateway\"} 1.0");
   }
 
   @Test
@@ -60,14 +60,14 @@ class GatewayMetricsTest {
     metrics.onDecision(request("GET", "/"), Decision.exempt(Decisions.client()), 500);
     metrics.onDecision(request("GET", "/"), Decision.exempt(Decisions.client()), 500);
 
-    assertThat(scrape()).contains("sluice_requests_total{outcome=\"exempt\",policy=\"\"} 2.0");
+    assertThat(scrape()).contains("sluice_requests_total{outcome=\"exempt\",policy=\"\",via=\"gateway\"} 2.0");
   }
 
   @Test
   void blocked_banningPolicy_countedAsBlocked() {
     metrics.blocked("login");
 
-    assertThat(scrape()).contains("sluice_requests_total{outcome=\"blocked\",policy=\"login\"} 1.0");
+    assertThat(scrape()).contains("sluice_requests_total{outcome=\"blocked\",policy=\"login\",via=\"gateway\"} 1.0");
   }
 
   @Test
@@ -79,8 +79,8 @@ class GatewayMetricsTest {
 
     assertThat(scrape())
         .contains("sluice_store_errors_total 2.0")
-        .contains("sluice_requests_total{outcome=\"allowed\",policy=\"search\"} 1.0")
-        .contains("sluice_requests_total{outcome=\"limited\",policy=\"search\"} 1.0");
+        .contains("sluice_requests_total{outcome=\"allowed\",policy=\"search\",via=\"gateway\"} 1.0")
+        .contains("sluice_requests_total{outcome=\"limited\",policy=\"search\",via=\"gateway\"} 1.0");
   }
 
   @Test
