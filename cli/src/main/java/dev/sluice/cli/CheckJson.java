@@ -60,11 +60,12 @@ final class CheckJson {
       gateway.putNull("max_inflight");
     }
     gateway.put("admin_token_required", g.adminToken().isPresent());
-    config.decision().ifPresentOrElse(d -> {
+    // Only with a decision: section, so the document of a gateway-only file is unchanged.
+    config.decision().ifPresent(d -> {
       ObjectNode decision = root.putObject("decision");
       decision.put("listen", hostPort(d.listen()));
       decision.put("ticket_lease_ms", d.ticketLease().toMillis());
-    }, () -> root.putNull("decision"));
+    });
     ObjectNode store = root.putObject("store");
     store.put("type", config.store().type().configName());
     store.put("on_error", config.store().onError().configName());
