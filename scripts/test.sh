@@ -3,7 +3,8 @@
 #
 # 1. installs the Debian packages the integration tests run as real processes
 #    (Flask under gunicorn, redis-server, nginx, haproxy; systemd-analyze, deb-systemd-helper
-#    and systemd-nspawn for the Debian package tests) when any is missing;
+#    and systemd-nspawn for the Debian package tests; promtool from prometheus for the alert
+#    rules) when any is missing;
 # 2. checks Java 17+ and Maven;
 # 3. runs `mvn -B verify` for the whole reactor, then the sluice-flask tests (pytest, in a venv
 #    over Debian's python3 with the package installed offline; JUnit XML counted below);
@@ -20,7 +21,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 BUILD_DIR="${SLUICE_BUILD_DIR:-target}"
 TEST_TIMEOUT="${SLUICE_TEST_TIMEOUT:-900}"
-PACKAGES=(python3-flask gunicorn python3-pytest python3-pip python3-venv python3-setuptools redis-server nginx haproxy systemd init-system-helpers systemd-container)
+PACKAGES=(python3-flask gunicorn python3-pytest python3-pip python3-venv python3-setuptools redis-server nginx haproxy systemd init-system-helpers systemd-container prometheus)
 
 log() { printf '==> %s\n' "$*"; }
 die() { printf 'test.sh: %s\n' "$*" >&2; exit 1; }

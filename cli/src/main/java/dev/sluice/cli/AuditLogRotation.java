@@ -6,7 +6,7 @@ import org.slf4j.LoggerFactory;
 import sun.misc.Signal;
 
 /**
- * {@code SIGUSR1} reopens the audit log file by its path, the signal logrotate's
+ * {@code SIGUSR1} reopens the audit log and access log files by their paths, the signal logrotate's
  * {@code postrotate} sends after renaming it (a {@code copytruncate}-free rotation: nothing is
  * lost or written twice).
  *
@@ -23,8 +23,10 @@ final class AuditLogRotation {
   static void install(Gateway gateway) {
     try {
       Signal.handle(new Signal("USR1"), signal -> {
-        if (!gateway.reopenAuditLog()) {
-          log.info("SIGUSR1: no audit log file to reopen");
+        boolean audit = gateway.reopenAuditLog();
+        boolean access = gateway.reopenAccessLog();
+        if (!audit && !access) {
+          log.info("SIGUSR1: no audit or access log file to reopen");
         }
       });
     } catch (IllegalArgumentException | UnsupportedOperationException e) {

@@ -97,6 +97,7 @@ public final class ServeCommand implements Callable<Integer> {
     gateway.decisionApi().ifPresent(api -> log.info("sluice decision API on {}; admin on {}; store {}",
         text(api.address()), text(gateway.adminAddress()), storeType));
     AuditLogRotation.install(gateway);
+    StoreHealthMetrics.bind(gateway, store);
     // Version 1's hash; the file is read again for it (a change in between only mislabels v1).
     byte[] bytes;
     try {

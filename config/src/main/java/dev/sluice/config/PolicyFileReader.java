@@ -58,8 +58,8 @@ import org.yaml.snakeyaml.nodes.SequenceNode;
  */
 final class PolicyFileReader {
   private static final List<String> TOP_LEVEL = List.of(
-      "version", "gateway", "clients", "store", "headers", "audit_log", "exempt", "block", "defaults", "policies",
-      "decision");
+      "version", "gateway", "clients", "store", "headers", "audit_log", "access_log", "exempt", "block", "defaults",
+      "policies", "decision");
   private static final List<String> GATEWAY =
       List.of("listen", "upstream", "admin", "upstream_timeout", "max_inflight", "admin_token_env",
           "encoded_slashes", "header_timeout", "body_timeout", "max_connections", "max_connections_per_ip",
@@ -218,6 +218,8 @@ final class PolicyFileReader {
     if (top.has("audit_log")) {
       auditLog = Optional.ofNullable(w.nonBlank(top.get("audit_log"), "audit_log")).map(this::besideFile);
     }
+    Optional<String> accessLog = top.has("access_log")
+        ? Optional.ofNullable(w.nonBlank(top.get("access_log"), "access_log")).map(this::besideFile) : Optional.empty();
 
     PolicySet.Builder set = PolicySet.builder();
     if (identity != null) {
@@ -248,7 +250,7 @@ final class PolicyFileReader {
     // the listen address" would: one warning per mistake.
     return new SluiceConfig(source, gateway, store, headers, auditLog, policies,
         sectionWarnings.isEmpty() ? ListenTrustWarning.addTo(warnings, gateway, policies.identity()) : warnings,
-        lifecycle, decision);
+        lifecycle, accessLog, decision);
   }
 
   /** A path written in the file, relative to the file's folder like {@code keys_file}; "-" stays. */

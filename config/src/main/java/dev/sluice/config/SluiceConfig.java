@@ -21,6 +21,8 @@ import java.util.Optional;
  *     sentence each, and a trusted proxy range that contains the gateway's listen address; printed
  *     by {@code sluice check} in the policy matrix
  * @param lifecycle drain on SIGTERM and the memory store's snapshot (SPEC §9)
+ * @param accessLog the access log path (SPEC §10; relative to the file's folder like {@code
+ *     audit_log}), {@code "-"} for stdout, empty when off
  * @param decision the decision API ({@code decision:}, SPEC §8); empty when the file has none.
  *     {@code sluice serve} runs the gateway when {@code gateway.upstream} is set, the decision API
  *     when this is present, or both over one engine and one state
@@ -34,9 +36,11 @@ public record SluiceConfig(
     PolicySet policies,
     List<String> warnings,
     LifecycleSettings lifecycle,
+    Optional<String> accessLog,
     Optional<DecisionSettings> decision) {
 
   public SluiceConfig {
+    Objects.requireNonNull(accessLog, "accessLog");
     Objects.requireNonNull(decision, "decision");
     warnings = List.copyOf(warnings);
     Objects.requireNonNull(lifecycle, "lifecycle");
@@ -57,8 +61,9 @@ public record SluiceConfig(
       Optional<String> auditLog,
       PolicySet policies,
       List<String> warnings,
-      LifecycleSettings lifecycle) {
-    this(source, gateway, store, headers, auditLog, policies, warnings, lifecycle, Optional.empty());
+      LifecycleSettings lifecycle,
+      Optional<String> accessLog) {
+    this(source, gateway, store, headers, auditLog, policies, warnings, lifecycle, accessLog, Optional.empty());
   }
 
   /** Whether the gateway's proxy runs ({@code gateway.upstream} is set). */
@@ -68,8 +73,21 @@ public record SluiceConfig(
 
   /** The same configuration with the decision API settings {@code decision} (for tests and tools). */
   public SluiceConfig withDecision(DecisionSettings decision) {
-    return new SluiceConfig(source, gateway, store, headers, auditLog, policies, warnings, lifecycle,
+    return new SluiceConfig(source, gateway, store, headers, auditLog, policies, warnings, lifecycle, accessLog,
         Optional.of(decision));
+  }
+
+  /** A configuration without an access log or the decision API. */
+  public SluiceConfig(
+      Path source,
+      GatewaySettings gateway,
+      StoreSettings store,
+      HeaderStyle headers,
+      Optional<String> auditLog,
+      PolicySet policies,
+      List<String> warnings,
+      LifecycleSettings lifecycle) {
+    this(source, gateway, store, headers, auditLog, policies, warnings, lifecycle, Optional.empty());
   }
 
   /** A configuration with the default {@link LifecycleSettings}. */

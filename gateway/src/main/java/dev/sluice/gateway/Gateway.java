@@ -4,6 +4,7 @@ import dev.sluice.config.DecisionSettings;
 import dev.sluice.config.GatewaySettings;
 import dev.sluice.config.SluiceConfig;
 import dev.sluice.engine.Engine;
+import dev.sluice.gateway.accesslog.AccessLog;
 import dev.sluice.gateway.admin.AdminRequestGuard;
 import dev.sluice.gateway.admin.AdminServer;
 import dev.sluice.gateway.audit.AuditLog;
@@ -71,14 +72,16 @@ public final class Gateway implements AutoCloseable {
   private final Drain drain;
   private final AdminServer admin;
   private final AuditLog audit;
+  private final AccessLog access;
   private final PrometheusMeterRegistry registry;
   private boolean closed;
 
   private Gateway(
       EventLoopGroup group, Engine engine, ScheduledFuture<?> banRefresh, ProxyServer proxy, DecisionServer decision,
-      Drain drain, AdminServer admin, AuditLog audit, PrometheusMeterRegistry registry) {
+      Drain drain, AdminServer admin, AuditLog audit, AccessLog access, PrometheusMeterRegistry registry) {
     this.decision = decision;
     this.drain = drain;
+    this.access = access;
     this.engine = engine;
     this.banRefresh = banRefresh;
     this.group = group;
@@ -112,6 +115,15 @@ public final class Gateway implements AutoCloseable {
     AuditLog audit = AuditLog.open(config.auditLog());
     metrics.bindStore(store);
     metrics.bindAuditLog(audit);
+    AccessLog access;
+    try {
+      access = AccessLog.open(config.accessLog());
+    } catch (RuntimeException e) {
+      audit.close();
+      registry.close();
+      throw e;
+    }
+    metrics.bindAccessLog(access);
     EventLoopGroup group = null;
     ProxyServer proxy = null;
     DecisionServer decision = null;
@@ -139,18 +151,23 @@ public final class Gateway implements AutoCloseable {
             ProxyServer.start(
                 settings.listen(), settings.upstream(), settings.upstreamTimeout(), config.headers(), engine, metrics,
               group, settings.maxInflight(), settings.encodedSlashes(), settings.edge(), new EdgeMetrics(registry));
+        if (access.enabled()) {
+          proxy.exchangeListener((request, decided, decidedAt, shed, status, upstreamNanos) -> access.log(
+              AccessLog.VIA_GATEWAY, java.time.Instant.ofEpochMilli(decidedAt), request, decided, shed, status,
+              upstreamNanos));
+        }
       }
       Drain drain = proxy != null ? proxy.drain() : new Drain();
       if (config.decision().isPresent()) {
         // The same engine (and so the same store, listeners and reloads) as the proxy: SPEC §8.
         decision = DecisionServer.start(config.decision().get(), engine, config.headers(), settings.encodedSlashes(),
-            group, clock, drain);
+            group, clock, drain, access.enabled() ? access : null);
       }
       AdminServer admin = AdminServer.start(settings.admin(), registry, store, group, config.store().onError(),
           engine, InstantSource.system(),
           new AdminRequestGuard(settings.adminToken(), settings.adminAccess().hosts()));
       ScheduledFuture<?> refresh = scheduleBanRefresh(group, engine, new StoreResets(store, InstantSource.system()));
-      return new Gateway(group, engine, refresh, proxy, decision, drain, admin, audit, registry);
+      return new Gateway(group, engine, refresh, proxy, decision, drain, admin, audit, access, registry);
     } catch (RuntimeException e) {
       if (proxy != null) {
         proxy.close();
@@ -162,6 +179,7 @@ public final class Gateway implements AutoCloseable {
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly();
       }
       audit.close();
+      access.close();
       registry.close();
       throw e;
     }
@@ -309,6 +327,25 @@ public final class Gateway implements AutoCloseable {
   }
 
   /**
+   * Opens the access log file again by its path (log rotation, {@code SIGUSR1}); see {@link
+   * AccessLog#reopen()}. Returns at once.
+   *
+   * @return whether there was an access log file to reopen
+   */
+  public boolean reopenAccessLog() {
+    return access.reopen();
+  }
+
+  /**
+   * The access log ({@code access_log:}), for other request paths that decide (the decision API
+   * writes {@code via="decision"} lines through {@link AccessLog#log}); {@link AccessLog#enabled()}
+   * is false when the key is not set.
+   */
+  public AccessLog accessLog() {
+    return access;
+  }
+
+  /**
    * Stops accepting, closes the admin listener, shuts the event loops down (connections in
    * progress are closed; at most a few seconds), then flushes and closes the audit log.
    * Idempotent; does not close the store.
@@ -329,6 +366,7 @@ public final class Gateway implements AutoCloseable {
     admin.close();
     group.shutdownGracefully(100, 5_000, TimeUnit.MILLISECONDS).awaitUninterruptibly();
     audit.close();
+    access.close();
     registry.close();
   }
 }

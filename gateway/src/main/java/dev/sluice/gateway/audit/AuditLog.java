@@ -1,33 +1,22 @@
 package dev.sluice.gateway.audit;
 
-import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import dev.sluice.engine.Decision;
 import dev.sluice.engine.Outcome;
 import dev.sluice.engine.PolicyDecision;
 import dev.sluice.event.DecisionListener;
+import dev.sluice.gateway.jsonlines.JsonLinesWriter;
 import dev.sluice.identity.Identity;
 import dev.sluice.request.RequestView;
 import dev.sluice.store.Consumption;
-import java.io.FileOutputStream;
 import java.io.IOException;
-import java.io.OutputStream;
-import java.io.OutputStreamWriter;
 import java.io.UncheckedIOException;
 import java.io.Writer;
 import java.net.InetAddress;
-import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.InstantSource;
 import java.time.format.DateTimeFormatter;
 import java.util.Optional;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The audit log (SPEC §6): one JSON line per policy that limited, shadow-limited or blocked a
@@ -42,37 +31,16 @@ import org.slf4j.LoggerFactory;
  * expire).
  *
  * <p>Design: {@link #onDecision} runs on an event loop, so it only copies the few fields it needs
- * into an entry and offers it to a bounded queue; one daemon thread serialises and writes. When
- * the queue is full the entry is dropped and counted ({@link #dropped()}) instead of blocking a
- * request. The writer flushes whenever the queue runs empty and on {@link #close()}.
- *
- * <p>Log rotation: {@link #reopen()} (the cli calls it on {@code SIGUSR1}) queues a marker; the
- * writer thread, which alone touches the file, opens the path again (a new file once logrotate
- * has renamed the old one) and only then closes the old file, so no line is lost or split.
+ * into an entry and hands it to a {@link JsonLinesWriter} (bounded queue, one writer thread,
+ * dropped and counted in {@link #dropped()} when full, reopened on {@code SIGUSR1} for logrotate).
  */
 public final class AuditLog implements DecisionListener, AutoCloseable {
 
   /** Entries that may wait for the writer before new ones are dropped. */
-  public static final int DEFAULT_CAPACITY = 16_384;
+  public static final int DEFAULT_CAPACITY = JsonLinesWriter.DEFAULT_CAPACITY;
 
-  private static final Logger LOG = LoggerFactory.getLogger(AuditLog.class);
-  private static final JsonFactory JSON = new JsonFactory();
-  private static final Entry POISON = new Entry(null, null, null, null, null, null, null, null, null, 0);
-  private static final Entry REOPEN = new Entry(null, null, null, null, null, null, null, null, null, 0);
-
-  private final BlockingQueue<Entry> queue;
-  /** Written only by the writer thread (and read by {@link #close()} after joining it). */
-  private Writer out;
-  /** The file to open again on {@link #reopen()}; null for standard output or a test writer. */
-  private final String path;
-  private final boolean enabled;
-  private final boolean closeOut;
+  private final JsonLinesWriter<Entry> lines;
   private final InstantSource wallClock;
-  private final Thread writer;
-  private final AtomicLong dropped = new AtomicLong();
-  private final AtomicLong written = new AtomicLong();
-  private final AtomicBoolean closed = new AtomicBoolean();
-  private final AtomicBoolean writeFailureReported = new AtomicBoolean();
 
   /**
    * Opens the audit log named in the policy file.
@@ -82,22 +50,7 @@ public final class AuditLog implements DecisionListener, AutoCloseable {
    * @throws UncheckedIOException when the file cannot be opened for appending (message names the path)
    */
   public static AuditLog open(Optional<String> target) {
-    if (target.isEmpty()) {
-      return new AuditLog(null, false, InstantSource.system(), 1);
-    }
-    String path = target.get();
-    if (path.equals("-")) {
-      return new AuditLog(new OutputStreamWriter(System.out, StandardCharsets.UTF_8), false,
-          InstantSource.system(), DEFAULT_CAPACITY);
-    }
-    OutputStream stream;
-    try {
-      stream = new FileOutputStream(path, true);
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot open audit_log \"" + path + "\" for appending: " + e.getMessage(), e);
-    }
-    return new AuditLog(new OutputStreamWriter(stream, StandardCharsets.UTF_8), path, InstantSource.system(),
-        DEFAULT_CAPACITY);
+    return new AuditLog(JsonLinesWriter.open("audit log", "audit_log", target, AuditLog::write), InstantSource.system());
   }
 
   /**
@@ -108,16 +61,7 @@ public final class AuditLog implements DecisionListener, AutoCloseable {
    * @return whether a reopen was queued (false for standard output, no audit log, or a closed log)
    */
   public boolean reopen() {
-    if (path == null || closed.get()) {
-      return false;
-    }
-    try {
-      // Unlike entries, the marker must not be dropped; the writer keeps draining, so this is short.
-      return queue.offer(REOPEN, 5, TimeUnit.SECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return false;
-    }
+    return lines.reopen();
   }
 
   /**
@@ -129,7 +73,7 @@ public final class AuditLog implements DecisionListener, AutoCloseable {
    * @param capacity entries that may be queued before new ones are dropped
    */
   AuditLog(Writer out, boolean closeOut, InstantSource wallClock, int capacity) {
-    this(out, closeOut, null, wallClock, capacity);
+    this(new JsonLinesWriter<>("audit log", out, closeOut, null, capacity, AuditLog::write), wallClock);
   }
 
   /**
@@ -137,33 +81,22 @@ public final class AuditLog implements DecisionListener, AutoCloseable {
    * #reopen()} opens the path again (package-private for tests).
    */
   AuditLog(Writer out, String path, InstantSource wallClock, int capacity) {
-    this(out, true, path, wallClock, capacity);
+    this(new JsonLinesWriter<>("audit log", out, true, path, capacity, AuditLog::write), wallClock);
   }
 
-  private AuditLog(Writer out, boolean closeOut, String path, InstantSource wallClock, int capacity) {
-    this.path = path;
-    this.out = out;
-    this.enabled = out != null;
-    this.closeOut = closeOut;
+  private AuditLog(JsonLinesWriter<Entry> lines, InstantSource wallClock) {
+    this.lines = lines;
     this.wallClock = wallClock;
-    this.queue = new ArrayBlockingQueue<>(Math.max(1, capacity));
-    if (out == null) {
-      this.writer = null;
-    } else {
-      this.writer = new Thread(this::drain, "sluice-audit-writer");
-      writer.setDaemon(true);
-      writer.start();
-    }
   }
 
   /** Whether this log writes anything ({@code audit_log} was set). */
   public boolean enabled() {
-    return enabled;
+    return lines.enabled();
   }
 
   @Override
   public void onDecision(RequestView request, Decision decision, long decisionNanos) {
-    if (!enabled || closed.get()) {
+    if (!lines.enabled()) {
       return;
     }
     if (decision.outcome() == Outcome.FORBIDDEN) {
@@ -196,7 +129,7 @@ public final class AuditLog implements DecisionListener, AutoCloseable {
    * @param retryAfterSeconds remaining ban in seconds, 0 for a permanent block
    */
   public void blocked(String policy, Identity identity, InetAddress clientIp, RequestView request, long retryAfterSeconds) {
-    if (!enabled || closed.get()) {
+    if (!lines.enabled()) {
       return;
     }
     offer(new Entry(wallClock.instant(), policy, null, "blocked", identityKind(identity),
@@ -206,12 +139,12 @@ public final class AuditLog implements DecisionListener, AutoCloseable {
 
   /** Entries dropped because the writer could not keep up (or failed). */
   public long dropped() {
-    return dropped.get();
+    return lines.dropped();
   }
 
   /** Lines written so far. */
   public long written() {
-    return written.get();
+    return lines.written();
   }
 
   /**
@@ -220,115 +153,26 @@ public final class AuditLog implements DecisionListener, AutoCloseable {
    */
   @Override
   public void close() {
-    if (!closed.compareAndSet(false, true) || writer == null) {
-      return;
-    }
-    try {
-      // The writer keeps draining, so this wait is bounded by the queue length.
-      if (!queue.offer(POISON, 5, TimeUnit.SECONDS)) {
-        writer.interrupt();
-      }
-      writer.join(TimeUnit.SECONDS.toMillis(5));
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
-    try {
-      if (closeOut) {
-        out.close();
-      } else {
-        out.flush();
-      }
-    } catch (IOException e) {
-      LOG.warn("closing the audit log failed: {}", e.toString());
-    }
+    lines.close();
   }
 
   private void offer(Entry entry) {
-    if (!queue.offer(entry)) {
-      dropped.incrementAndGet();
-    }
+    lines.offer(entry);
   }
 
-  private void drain() {
-    try {
-      while (true) {
-        Entry entry = queue.poll();
-        if (entry == null) {
-          flush();
-          entry = queue.take();
-        }
-        if (entry == POISON) {
-          flush();
-          return;
-        }
-        if (entry == REOPEN) {
-          reopenFile();
-          continue;
-        }
-        write(entry);
-      }
-    } catch (InterruptedException e) {
-      flush();
-    }
-  }
-
-  private void write(Entry entry) {
-    try {
-      JsonGenerator json = JSON.createGenerator(out);
-      json.disable(JsonGenerator.Feature.AUTO_CLOSE_TARGET);
-      json.disable(JsonGenerator.Feature.FLUSH_PASSED_TO_STREAM);
-      json.writeStartObject();
-      json.writeStringField("time", DateTimeFormatter.ISO_INSTANT.format(entry.time()));
-      json.writeStringField("policy", entry.policy());
-      json.writeStringField("limit", entry.limit());
-      json.writeStringField("outcome", entry.outcome());
-      json.writeStringField("identity_kind", entry.identityKind());
-      json.writeStringField("identity", entry.identity());
-      json.writeStringField("client_ip", entry.clientIp());
-      json.writeStringField("method", entry.method());
-      json.writeStringField("path", entry.path());
-      json.writeNumberField("retry_after", entry.retryAfter());
-      json.writeEndObject();
-      json.close();
-      out.write('\n');
-      written.incrementAndGet();
-    } catch (IOException e) {
-      dropped.incrementAndGet();
-      if (writeFailureReported.compareAndSet(false, true)) {
-        LOG.error("writing the audit log failed ({}); further failures are only counted", e.toString());
-      }
-    }
-  }
-
-  /** On the writer thread: the new file first, so a failure keeps writing to the old one. */
-  private void reopenFile() {
-    flush();
-    Writer next;
-    try {
-      next = new OutputStreamWriter(new FileOutputStream(path, true), StandardCharsets.UTF_8);
-    } catch (IOException e) {
-      LOG.error("reopening the audit log \"{}\" failed ({}); still writing to the file opened before", path,
-          e.toString());
-      return;
-    }
-    Writer previous = out;
-    out = next;
-    try {
-      previous.close();
-    } catch (IOException e) {
-      LOG.warn("closing the rotated audit log failed: {}", e.toString());
-    }
-    LOG.info("audit log reopened: {}", path);
-  }
-
-  private void flush() {
-    try {
-      out.flush();
-    } catch (IOException e) {
-      if (writeFailureReported.compareAndSet(false, true)) {
-        LOG.error("flushing the audit log failed ({}); further failures are only counted", e.toString());
-      }
-    }
+  private static void write(JsonGenerator json, Entry entry) throws IOException {
+    json.writeStartObject();
+    json.writeStringField("time", DateTimeFormatter.ISO_INSTANT.format(entry.time()));
+    json.writeStringField("policy", entry.policy());
+    json.writeStringField("limit", entry.limit());
+    json.writeStringField("outcome", entry.outcome());
+    json.writeStringField("identity_kind", entry.identityKind());
+    json.writeStringField("identity", entry.identity());
+    json.writeStringField("client_ip", entry.clientIp());
+    json.writeStringField("method", entry.method());
+    json.writeStringField("path", entry.path());
+    json.writeNumberField("retry_after", entry.retryAfter());
+    json.writeEndObject();
   }
 
   private static String limitText(PolicyDecision pd) {

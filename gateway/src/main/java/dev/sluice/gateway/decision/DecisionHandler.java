@@ -3,6 +3,7 @@ package dev.sluice.gateway.decision;
 import dev.sluice.config.HeaderStyle;
 import dev.sluice.engine.Decision;
 import dev.sluice.engine.Engine;
+import dev.sluice.gateway.accesslog.AccessLog;
 import dev.sluice.gateway.response.Problems;
 import dev.sluice.gateway.response.RateLimitHeaders;
 import dev.sluice.gateway.response.Refusals;
@@ -59,7 +60,8 @@ final class DecisionHandler extends ChannelInboundHandlerAdapter {
   private static final ThreadLocal<HttpHeaders> FIELDS = ThreadLocal.withInitial(DefaultHttpHeaders::new);
 
   /** What every connection shares. */
-  record Shared(Engine engine, HeaderStyle headerStyle, EncodedSlashes encodedSlashes, Tickets tickets) {}
+  record Shared(Engine engine, HeaderStyle headerStyle, EncodedSlashes encodedSlashes, Tickets tickets,
+      AccessLog access) {}
 
   private final Shared shared;
   private final ArrayDeque<FullHttpRequest> queue = new ArrayDeque<>(2);
@@ -226,6 +228,10 @@ final class DecisionHandler extends ChannelInboundHandlerAdapter {
       refusal = Refusals.decisionFailed();
     } else {
       refusal = Refusals.of(d, shared.headerStyle(), ctx.alloc());
+    }
+    if (shared.access() != null) {
+      shared.access().log(AccessLog.VIA_DECISION, shared.access().wallClock().instant(), view, d, false,
+          refusal != null ? refusal.status().code() : 200, AccessLog.NOT_FORWARDED);
     }
     ByteBuf body;
     if (refusal != null) {

@@ -3,6 +3,7 @@ package dev.sluice.gateway.decision;
 import dev.sluice.config.DecisionSettings;
 import dev.sluice.config.HeaderStyle;
 import dev.sluice.engine.Engine;
+import dev.sluice.gateway.accesslog.AccessLog;
 import dev.sluice.gateway.proxy.Drain;
 import dev.sluice.gateway.response.Problems;
 import dev.sluice.gateway.transport.Transports;
@@ -66,16 +67,17 @@ public final class DecisionServer implements AutoCloseable {
    * @param encodedSlashes {@code gateway.encoded_slashes}, so paths normalise as in the gateway
    * @param clock ticket leases are measured on it
    * @param drain where this listener's connections are tracked for a graceful stop
+   * @param access the access log ({@code via="decision"}, the decision's status), or null when off
    * @throws IllegalStateException when the address cannot be bound (the cause is the bind error)
    */
   public static DecisionServer start(DecisionSettings settings, Engine engine, HeaderStyle headerStyle,
-      EncodedSlashes encodedSlashes, EventLoopGroup group, Clock clock, Drain drain) {
+      EncodedSlashes encodedSlashes, EventLoopGroup group, Clock clock, Drain drain, AccessLog access) {
     Objects.requireNonNull(settings, "settings");
     Objects.requireNonNull(engine, "engine");
     Objects.requireNonNull(drain, "drain");
     Tickets tickets = new Tickets(clock, settings.ticketLease());
     DecisionHandler.Shared shared = new DecisionHandler.Shared(engine,
-        headerStyle == null ? HeaderStyle.IETF : headerStyle, encodedSlashes, tickets);
+        headerStyle == null ? HeaderStyle.IETF : headerStyle, encodedSlashes, tickets, access);
     ServerBootstrap bootstrap = new ServerBootstrap()
         .group(group)
         .channel(Transports.serverChannel(group))

@@ -4,6 +4,7 @@ import dev.sluice.engine.Decision;
 import dev.sluice.engine.Outcome;
 import dev.sluice.engine.PolicyDecision;
 import dev.sluice.event.DecisionListener;
+import dev.sluice.gateway.accesslog.AccessLog;
 import dev.sluice.gateway.audit.AuditLog;
 import dev.sluice.policy.Priority;
 import dev.sluice.request.RequestView;
@@ -51,7 +52,11 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  *       sluice_store_keys}: only for the memory store, after {@link #bindStore(Store)}.
  *   <li>{@code sluice_penalties_refused_total}: penalties not recorded because their policy's share
  *       of offence records or bans was full (both built-in stores), after {@link #bindStore(Store)}.
+ *   <li>{@code sluice_bans_total{policy}}: bans created by a policy's {@code penalty} (the
+ *       request that tripped it); bans added through the admin API are not counted here.
  *   <li>{@code sluice_audit_dropped_total}: after {@link #bindAuditLog(AuditLog)}.
+ *   <li>{@code sluice_access_log_dropped_total}, {@code sluice_access_log_lines_total}: after
+ *       {@link #bindAccessLog(AccessLog)}.
  * </ul>
  *
  * <p>Hot path: every counter and timer a request can touch is created once and cached (per policy
@@ -83,6 +88,7 @@ public final class GatewayMetrics implements DecisionListener {
   private final ConcurrentHashMap<String, Counter> otherOutcomes = new ConcurrentHashMap<>();
   private final Map<Priority, Counter> shed = new EnumMap<>(Priority.class);
   private final Counter upstreamRetries;
+  private final ConcurrentHashMap<String, Counter> bans = new ConcurrentHashMap<>();
 
   /**
    * Registers the gateway's meters on {@code registry}.
@@ -134,6 +140,13 @@ public final class GatewayMetrics implements DecisionListener {
         storeErrors.increment();
       }
       String policy = pd.policy().name();
+      if (pd.blocked() && pd.consumption() != null) {
+        // This request tripped the policy's penalty: a new ban.
+        bans.computeIfAbsent(policy, p -> Counter.builder("sluice.bans")
+            .description("Bans created by a policy's penalty (a request that tripped it)")
+            .tag("policy", p)
+            .register(registry)).increment();
+      }
       String outcome = pd.outcomeLabel();
       int index = outcomeIndex(outcome);
       if (index >= 0) {
@@ -221,6 +234,22 @@ public final class GatewayMetrics implements DecisionListener {
     if (audit.enabled()) {
       FunctionCounter.builder("sluice.audit.dropped", audit, AuditLog::dropped)
           .description("Audit log lines dropped because the writer could not keep up or failed")
+          .register(registry);
+    }
+  }
+
+  /**
+   * Exposes the access log's lines dropped under back-pressure ({@code
+   * sluice_access_log_dropped_total}) and written ({@code sluice_access_log_lines_total}), when
+   * {@code access_log} is set. Micrometer holds the log weakly: the caller keeps it alive.
+   */
+  public void bindAccessLog(AccessLog access) {
+    if (access.enabled()) {
+      FunctionCounter.builder("sluice.access.log.dropped", access, AccessLog::dropped)
+          .description("Access log lines dropped because the writer could not keep up or failed")
+          .register(registry);
+      FunctionCounter.builder("sluice.access.log.lines", access, AccessLog::written)
+          .description("Access log lines written")
           .register(registry);
     }
   }

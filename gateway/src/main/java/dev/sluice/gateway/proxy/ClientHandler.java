@@ -312,6 +312,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
         closeClient();
         return;
       }
+      exchange.completed(HttpResponseStatus.REQUEST_TIMEOUT.code());
       exchange.end();
     }
     answerAndClose(Problems.requestTimeout(expired.detail()));
@@ -385,6 +386,11 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
     /** Whether the exchange holds a {@code max_inflight} slot. */
     private boolean admitted;
     private boolean ended;
+    /** The access log's view of the exchange: set once decided, told once (see {@link #completed}). */
+    private NettyRequestView view;
+    private long decidedAtMillis;
+    private boolean shed;
+    private boolean reported;
 
     Exchange(HttpRequest request, RequestTarget target) {
       this.request = request;
@@ -481,6 +487,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
         return;
       }
       ended = true;
+      completed(499); // the client left before any answer; a no-op when already told
       releaseBuffered();
       if (admitted) {
         admitted = false;
@@ -495,6 +502,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
       InetSocketAddress peer = (InetSocketAddress) ctx.channel().remoteAddress();
       NettyRequestView view =
           new NettyRequestView(request, target.path(), target.rawQuery(), peer.getAddress(), bodyPrefix);
+      this.view = view;
       CompletionStage<Decision> stage;
       try {
         stage = shared.engine().decide(view);
@@ -525,6 +533,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
         }
         return;
       }
+      decidedAtMillis = System.currentTimeMillis();
       if (error != null || d == null) {
         log.warn("rate-limit decision for {} {} failed", request.method(), target.path(), error);
         reject(Refusals.decisionFailed());
@@ -547,6 +556,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
         if (shared.metrics() != null) {
           shared.metrics().shed(d.priority());
         }
+        shed = true;
         reject(Problems.shed(d.priority().configName()));
         return;
       }
@@ -657,6 +667,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
     /** Answers the request locally (429, 503, 502, 504); the upstream has not answered. */
     private void reject(FullHttpResponse response) {
       cancelTimeout();
+      completed(response.status().code());
       end();
       state = State.DISCARDING;
       responseComplete = true;
@@ -697,6 +708,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
       if (shared.metrics() != null) {
         shared.metrics().upstreamResponse(status, System.nanoTime() - sentNanos);
       }
+      completed(status);
       upstreamKeepAlive = HttpUtil.isKeepAlive(response);
       HttpHeaders headers = ForwardingHeaders.clientResponse(response.headers());
       RateLimitHeaders.apply(shared.headerStyle(), decision, headers);
@@ -842,6 +854,24 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
           }
         }
         up.close();
+      }
+    }
+
+    /**
+     * Tells the exchange listener (access log) the status the client gets: once per decided
+     * exchange; later calls, and calls before the decision arrived (a client that left while the
+     * engine decided was never decided for), do nothing.
+     */
+    void completed(int status) {
+      if (reported || view == null || decidedAtMillis == 0) {
+        return;
+      }
+      reported = true;
+      try {
+        shared.exchanges().completed(view, decision, decidedAtMillis, shed, status,
+            sentNanos == 0 ? -1 : System.nanoTime() - sentNanos);
+      } catch (RuntimeException e) {
+        log.warn("exchange listener failed", e);
       }
     }
 

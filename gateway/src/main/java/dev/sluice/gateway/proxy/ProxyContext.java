@@ -23,6 +23,7 @@ final class ProxyContext {
   private final InflightLimiter inflight;
   private final EncodedSlashes encodedSlashes;
   private final String upstreamAuthority;
+  private volatile ExchangeListener exchanges = ExchangeListener.NONE;
 
   ProxyContext(
       Engine engine,
@@ -50,6 +51,15 @@ final class ProxyContext {
 
   Engine engine() {
     return engine;
+  }
+
+  /** Told when each decided exchange's status is known (the access log); never null. */
+  ExchangeListener exchanges() {
+    return exchanges;
+  }
+
+  void exchanges(ExchangeListener listener) {
+    this.exchanges = listener == null ? ExchangeListener.NONE : listener;
   }
 
   /** The global in-flight cap ({@link InflightLimiter#UNLIMITED} when none). */

@@ -263,6 +263,14 @@ public final class ProxyServer implements AutoCloseable {
   }
 
   /** Requests in flight to the upstream counted by the {@code max_inflight} cap (0 without a cap; racy). */
+  /**
+   * Tells {@code listener} about every decided exchange once its status is known (the access
+   * log); see {@link ExchangeListener}. Set it right after {@code start}; null removes it.
+   */
+  public void exchangeListener(ExchangeListener listener) {
+    context.exchanges(listener);
+  }
+
   public int inflight() {
     return context.inflight().inflight();
   }

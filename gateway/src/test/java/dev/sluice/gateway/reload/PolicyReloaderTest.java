@@ -65,6 +65,21 @@ class PolicyReloaderTest {
   }
 
   @Test
+  void reload_changingTheAccessLog_needsARestart() throws Exception {
+    Path path = dir.resolve("s.yaml");
+    Files.writeString(path, file("", "access_log: a.jsonl\n", "5/minute"));
+    PolicyReloader reloader = reloader(path);
+    Files.writeString(path, file("", "access_log: b.jsonl\n", "6/minute"));
+
+    ReloadResult result = reloader.reload();
+
+    assertThat(result.kind()).isEqualTo(ReloadResult.Kind.INVALID);
+    assertThat(result.errors()).containsExactly(path + ": access_log changed, and it cannot change by a reload;"
+        + " restart sluice to apply it (nothing was reloaded: the running policies stay)");
+    assertThat(reloader.current().version()).isEqualTo(1);
+  }
+
+  @Test
   void reload_sameBytes_isASuccessWithoutANewVersion_andHistoryKeepsTen() throws Exception {
     Path path = dir.resolve("s.yaml");
     Files.writeString(path, file("", "", "1/minute"));
