@@ -230,6 +230,8 @@ def decisions_per_second(url, tmp):
                        "headers": {"User-Agent": "bench", "Accept": "*/*"}})
     script.write_text('wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n'
                       f"wrk.body = {json.dumps(body)}\n")
+    subprocess.run(["wrk", "-t2", "-c16", "-d5s", "-s", str(script), url + "/v1/decide"],
+                   capture_output=True, check=True)  # JIT warm-up, not measured
     out = {}
     for conns, threads in ((1, 1), (16, 2)):
         text = subprocess.run(["wrk", f"-t{threads}", f"-c{conns}", "-d8s", "--latency", "-s", str(script),
