@@ -202,15 +202,27 @@ final class DecisionHandler extends ChannelInboundHandlerAdapter {
     EventLoop loop = ctx.channel().eventLoop();
     stage.whenComplete((d, error) -> {
       if (loop.inEventLoop()) {
-        decided(request, view, d, error);
-        next();
+        decidedLater(request, view, d, error);
       } else {
-        loop.execute(() -> {
-          decided(request, view, d, error);
-          next();
-        });
+        loop.execute(() -> decidedLater(request, view, d, error));
       }
     });
+  }
+
+  /** A decision that completed on a store thread, back on the event loop; then the next request. */
+  private void decidedLater(FullHttpRequest request, DecideRequest view, Decision d, Throwable error) {
+    try {
+      decided(request, view, d, error);
+    } catch (RuntimeException e) {
+      log.warn("decision API request failed", e);
+      if (request.refCnt() > 0) {
+        answer(request, Problems.simple(HttpResponseStatus.INTERNAL_SERVER_ERROR,
+            "the decision service failed on this request; see its log"));
+      } else {
+        busy = false;
+      }
+    }
+    next();
   }
 
   private void decided(FullHttpRequest request, DecideRequest view, Decision d, Throwable error) {

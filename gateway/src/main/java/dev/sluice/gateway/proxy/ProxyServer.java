@@ -187,14 +187,7 @@ public final class ProxyServer implements AutoCloseable {
             MAX_IDLE_PER_LOOP,
             maxInflight == 0 ? InflightLimiter.UNLIMITED : new InflightLimiter(maxInflight),
             encodedSlashes);
-    HttpDecoderConfig decoderConfig =
-        new HttpDecoderConfig()
-            .setMaxInitialLineLength(MAX_INITIAL_LINE)
-            .setMaxHeaderSize(MAX_HEADER_SIZE)
-            .setMaxChunkSize(MAX_CHUNK)
-            .setAllowDuplicateContentLengths(false)
-            .setStrictLineParsing(true)
-            .setValidateHeaders(true);
+    HttpDecoderConfig decoderConfig = decoderConfig();
     // Trusted proxies carry many clients on one address: they count only towards the total. Asked
     // of the current policy version, so a reload's trusted_proxies apply.
     ConnectionCaps caps = new ConnectionCaps(edge.maxConnections(), edge.maxConnectionsPerIp(),
@@ -308,5 +301,16 @@ public final class ProxyServer implements AutoCloseable {
   public void close() {
     serverChannel.close().awaitUninterruptibly();
     context.closePools();
+  }
+
+  /** The request decoder's settings (also the fuzz target's: RequestDecoderFuzzProperties). */
+  static HttpDecoderConfig decoderConfig() {
+    return new HttpDecoderConfig()
+        .setMaxInitialLineLength(MAX_INITIAL_LINE)
+        .setMaxHeaderSize(MAX_HEADER_SIZE)
+        .setMaxChunkSize(MAX_CHUNK)
+        .setAllowDuplicateContentLengths(false)
+        .setStrictLineParsing(true)
+        .setValidateHeaders(true);
   }
 }

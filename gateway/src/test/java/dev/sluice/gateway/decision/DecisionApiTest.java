@@ -33,12 +33,15 @@ class DecisionApiTest {
   @TempDir static Path dir;
   static DecisionFixture f;
   static Path audit;
+  static Path access;
 
   @BeforeAll
   static void start() {
     audit = dir.resolve("audit.jsonl");
+    access = dir.resolve("access.jsonl");
     f = DecisionFixture.start(DecisionFixture.parse(DecisionFixture.yaml("", "", """
         audit_log: %s
+        access_log: %s
         clients:
           trusted_proxies: [10.0.0.0/8]
           api_key: { header: X-API-Key }
@@ -88,7 +91,7 @@ class DecisionApiTest {
             match: { paths: ["/two/**"] }
             by: ip
             limits: ["5/minute", "100/hour"]
-        """.formatted(audit))), dev.sluice.time.Clock.system());
+        """.formatted(audit, access))), dev.sluice.time.Clock.system());
   }
 
   @AfterAll
@@ -259,6 +262,10 @@ class DecisionApiTest {
         assertThat(Files.exists(audit) ? Files.readAllLines(audit) : List.<String>of())
             .anyMatch(line -> line.contains("\"203.0.113.50\"") && line.contains("\"login\"")
                 && line.contains("\"/auth/login\"")));
+    org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
+        assertThat(Files.exists(access) ? Files.readAllLines(access) : List.<String>of())
+            .anyMatch(line -> line.contains("\"203.0.113.50\"") && line.contains("\"via\":\"decision\"")
+                && line.contains("429")));
   }
 
   @Test
