@@ -6,7 +6,8 @@
 #    and systemd-nspawn for the Debian package tests; promtool from prometheus for the alert
 #    rules) when any is missing;
 # 2. checks Java 17+ and Maven;
-# 3. runs `mvn -B verify` for the whole reactor;
+# 3. runs `mvn -B verify` for the whole reactor, then the sluice-flask tests (pytest, in a venv
+#    over Debian's python3 with the package installed offline; JUnit XML counted below);
 # 4. fails when any test was skipped or when no test ran at all, and ends with
 #    the line `Tests: N passed, N failed`.
 #
@@ -20,7 +21,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 BUILD_DIR="${SLUICE_BUILD_DIR:-target}"
 TEST_TIMEOUT="${SLUICE_TEST_TIMEOUT:-900}"
-PACKAGES=(python3-flask gunicorn redis-server nginx haproxy openssl systemd init-system-helpers systemd-container prometheus)
+PACKAGES=(python3-flask gunicorn python3-pytest python3-pip python3-venv python3-setuptools redis-server nginx haproxy openssl systemd init-system-helpers systemd-container prometheus chromium chromium-driver)
 
 log() { printf '==> %s\n' "$*"; }
 die() { printf 'test.sh: %s\n' "$*" >&2; exit 1; }
@@ -72,6 +73,20 @@ set -e
 # follows, and the summary above all, must stand alone on their own lines.
 echo
 
+# sluice-flask (clients/python): pytest against the jar just built; its JUnit XML goes where the
+# summary below reads Maven's, so a failed or skipped Python test counts like a Java one.
+py_out="clients/python/$BUILD_DIR"
+rm -rf "$py_out/surefire-reports" "$py_out/venv"
+log "pytest clients/python"
+set +e
+/usr/bin/python3 -m venv --system-site-packages "$py_out/venv" &&
+  "$py_out/venv/bin/pip" install -q --no-build-isolation --no-deps ./clients/python &&
+  (cd clients/python && SLUICE_JAR="$PWD/../../cli/$BUILD_DIR/sluice.jar" "$PWD/$BUILD_DIR/venv/bin/python" \
+     -m pytest -p no:cacheprovider -rs --junitxml="$BUILD_DIR/surefire-reports/TEST-sluice-flask.xml")
+pytest_status=$?
+set -e
+echo
+
 # --- 4. what ran -----------------------------------------------------------------
 summary="$(python3 - "$BUILD_DIR" <<'PY'
 import glob, sys
@@ -102,6 +117,10 @@ passed=$((total - failed - skipped))
 status=0
 if ((mvn_status != 0)); then
   log "mvn exited with status $mvn_status"
+  status=1
+fi
+if ((pytest_status != 0)); then
+  log "pytest (clients/python) exited with status $pytest_status"
   status=1
 fi
 if ((skipped > 0)); then

@@ -316,3 +316,33 @@ if TEST_HOOKS:
 
 
 app.wsgi_app = ProxyFix(counter, x_for=PROXY_FIX_X_FOR)
+
+
+# --- middleware mode --------------------------------------------------------
+# The same API limited from inside Flask instead of by the gateway (README.md, "Middleware
+# mode"): set SLUICE_DECISION_URL to the decision API of `sluice serve -c sluice-middleware.yaml`
+# and install sluice-flask (clients/python). Without the variable nothing here runs.
+SLUICE_DECISION_URL = os.environ.get("SLUICE_DECISION_URL")
+
+if SLUICE_DECISION_URL:
+    from sluice_flask import Sluice
+
+    sluice = Sluice(
+        app,
+        url=SLUICE_DECISION_URL,
+        timeout=float(os.environ.get("SLUICE_TIMEOUT", "0.05")),
+        on_error=os.environ.get("SLUICE_ON_ERROR", "allow"),
+        body_fields=("username",),  # the password never leaves the app
+    )
+
+    @sluice.identity("api_key")
+    def sluice_api_key():
+        key = request.headers.get("X-API-Key")
+        return key if key in API_KEYS else None  # an invented key is no identity
+
+    @sluice.identity("user")
+    def sluice_user():
+        auth = request.headers.get("Authorization", "")
+        return verify_token(auth[len("Bearer "):]) if auth.startswith("Bearer ") else None
+
+    sluice.exempt(healthz)

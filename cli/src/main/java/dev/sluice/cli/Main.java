@@ -15,7 +15,8 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
     description = "Rate limiting and abuse control for HTTP APIs: a gateway in front of one upstream.",
-    subcommands = {ServeCommand.class, CheckCommand.class, ExplainCommand.class, DemoCommand.class, VerifyCommand.class})
+    subcommands = {ServeCommand.class, CheckCommand.class, ExplainCommand.class, DemoCommand.class, VerifyCommand.class,
+        ReplayCommand.class, TuneCommand.class})
 public final class Main implements Runnable {
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
@@ -47,7 +48,8 @@ public final class Main implements Runnable {
   /** Without a subcommand: print usage to stderr and fail (a bare {@code sluice} is a usage error). */
   @Override
   public void run() {
-    throw new CommandLine.ParameterException(spec.commandLine(), "Missing required subcommand (serve, check, explain, demo or verify)");
+    throw new CommandLine.ParameterException(spec.commandLine(),
+        "Missing required subcommand (serve, check, explain, demo, verify, replay or tune)");
   }
 
   /** The version and git commit the build embedded (see {@link BuildInfo}). */

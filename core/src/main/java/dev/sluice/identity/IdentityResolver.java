@@ -394,6 +394,11 @@ public final class IdentityResolver {
     if (spec.kind() == IdentityKind.IP) {
       return ipIdentity(client);
     }
+    java.util.Map<String, String> replayed = request.resolvedIdentities();
+    String asResolved = replayed == null || spec.kind() == IdentityKind.GLOBAL ? null : replayed.get(spec.toString());
+    if (asResolved != null) {
+      return new Identity(spec, asResolved);
+    }
     String value = switch (spec.kind()) {
       case IP -> ipValue(client.client());
       case GLOBAL -> GLOBAL_VALUE;

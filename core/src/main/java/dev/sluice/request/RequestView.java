@@ -45,6 +45,19 @@ public interface RequestView {
   }
 
   /**
+   * Identities that were already resolved when the request was first decided, keyed by the {@code
+   * by:} entry as written (e.g. {@code ip}, {@code api_key}, {@code header:X-Tenant}) — an access
+   * log line's {@code identities}, replayed offline by {@code sluice replay}; {@code null} (the
+   * default, and always for live traffic) to resolve identities from the request only. A kind in
+   * this map (any but {@code ip} and {@code global}) is taken exactly as given (already hashed: no
+   * second hash, no {@code keys_file} or JWT check), so a replayed request is counted in the very
+   * buckets the live one was; a kind the map lacks is resolved from the request as usual.
+   */
+  default java.util.Map<String, String> resolvedIdentities() {
+    return null;
+  }
+
+  /**
    * The start of the request body, for {@code body:<field>} identities; {@code null} when the body
    * was not buffered (the default: only routes whose policies read the body are buffered, see
    * {@code PolicySet.needsBody}). An empty array means an empty body.

@@ -9,6 +9,7 @@ import dev.sluice.gateway.admin.AdminRequestGuard;
 import dev.sluice.gateway.admin.AdminServer;
 import dev.sluice.gateway.audit.AuditLog;
 import dev.sluice.gateway.decision.DecisionServer;
+import dev.sluice.gateway.live.LiveView;
 import dev.sluice.gateway.edge.EdgeMetrics;
 import dev.sluice.gateway.metrics.GatewayMetrics;
 import dev.sluice.config.TlsSettings;
@@ -118,6 +119,7 @@ public final class Gateway implements AutoCloseable {
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     GatewayMetrics metrics = new GatewayMetrics(registry);
     AuditLog audit = AuditLog.open(config.auditLog());
+    LiveView live = new LiveView(InstantSource.system());
     metrics.bindStore(store);
     metrics.bindAuditLog(audit);
     AccessLog access;
@@ -140,7 +142,7 @@ public final class Gateway implements AutoCloseable {
               .clock(clock)
               .wallClock(InstantSource.system())
               .permitLease(permitLease(settings.upstreamTimeout(), config.decision()))
-              .listener(DecisionListeners.of(metrics, audit))
+              .listener(DecisionListeners.of(metrics, audit, live))
               .build();
       // Bans already in the store (another instance's, or a restored snapshot's) apply from the
       // first request, not from the first scheduled refresh: a banned client must not trip a
@@ -178,6 +180,7 @@ public final class Gateway implements AutoCloseable {
       AdminServer admin = AdminServer.start(settings.admin(), registry, store, group, config.store().onError(),
           engine, InstantSource.system(),
           new AdminRequestGuard(settings.adminToken(), settings.adminAccess().hosts()));
+      admin.liveView(live, store);
       ScheduledFuture<?> refresh = scheduleBanRefresh(group, engine, new StoreResets(store, InstantSource.system()));
       Gateway gateway = new Gateway(group, engine, refresh, proxy, decision, drain, admin, audit, access, registry);
       gateway.listenerTls = listenerTls;

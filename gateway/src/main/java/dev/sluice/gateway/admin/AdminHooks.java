@@ -7,4 +7,5 @@ package dev.sluice.gateway.admin;
 final class AdminHooks {
   volatile ConfigApi config;
   volatile boolean draining;
+  volatile dev.sluice.gateway.live.LiveApi live;
 }

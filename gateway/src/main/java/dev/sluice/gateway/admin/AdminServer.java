@@ -2,6 +2,8 @@ package dev.sluice.gateway.admin;
 
 import dev.sluice.engine.BanLifter;
 import dev.sluice.engine.Engine;
+import dev.sluice.gateway.live.LiveApi;
+import dev.sluice.gateway.live.LiveView;
 import dev.sluice.gateway.response.Problems;
 import dev.sluice.gateway.transport.Transports;
 import dev.sluice.policy.OnError;
@@ -56,6 +58,8 @@ import org.slf4j.LoggerFactory;
  *       (see {@link BanApi}), when started with an engine.
  *   <li>{@code GET /v1/config}, {@code POST /v1/config/reload}, {@code POST /v1/config/rollback}:
  *       the config API (see {@link ConfigApi}), once {@link #configApi} gave it; behind the token.
+ *   <li>{@code GET /v1/top}, {@code GET /v1/stats} (behind the token) and {@code GET /dashboard}:
+ *       the live view (see {@link LiveApi}), once {@link #liveView} gave it.
  *   <li>after {@link #drain()}: {@code /readyz} answers {@code 503 draining}.
  *   <li>anything else: {@code 404} (or {@code 405} for a wrong method), problem+json.
  * </ul>
@@ -89,15 +93,31 @@ public final class AdminServer implements AutoCloseable {
 
   private final Channel channel;
   private final AdminHooks hooks;
+  private final AdminRequestGuard guard;
 
-  private AdminServer(Channel channel, AdminHooks hooks) {
+  private AdminServer(Channel channel, AdminHooks hooks, AdminRequestGuard guard) {
     this.channel = channel;
     this.hooks = hooks;
+    this.guard = guard;
   }
 
   /** Serves the config API from now on (SPEC §9). */
   public void configApi(ConfigApi api) {
     hooks.config = api;
+  }
+
+  /**
+   * Serves the live view from now on: {@code /v1/top}, {@code /v1/stats} (behind the guard) and
+   * {@code /dashboard} (see {@link LiveApi}).
+   *
+   * @param view what the endpoints report
+   * @param store the store whose health {@code /v1/stats} reports
+   */
+  public void liveView(LiveView view, Store store) {
+    hooks.live = new LiveApi(view, store, () -> {
+      ConfigApi config = hooks.config;
+      return config == null ? null : config.current();
+    }, guard.requiresToken());
   }
 
   /** {@code /readyz} answers {@code 503 draining} from now on, whatever the store says. */
@@ -191,7 +211,7 @@ public final class AdminServer implements AutoCloseable {
         });
     try {
       Channel channel = bootstrap.bind(address).sync().channel();
-      return new AdminServer(channel, hooks);
+      return new AdminServer(channel, hooks, guard);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted while binding the admin listener to " + address, e);
@@ -255,6 +275,11 @@ public final class AdminServer implements AutoCloseable {
           send(ctx, refused, keepAlive, head);
           return;
         }
+      }
+      LiveApi live = hooks.live;
+      if (live != null && LiveApi.owns(path)) {
+        reply(ctx, live.handle(request.method(), target), keepAlive, head);
+        return;
       }
       boolean banPath = bans != null && (path.equals("/v1/bans") || path.startsWith("/v1/bans/"));
       ConfigApi config = hooks.config;

@@ -60,6 +60,11 @@ public final class ConfigApi {
     return path.equals("/v1/config") || path.startsWith("/v1/config/");
   }
 
+  /** The loaded version (for the live view's {@code /v1/stats}). */
+  dev.sluice.gateway.reload.ConfigVersion current() {
+    return reloader.current();
+  }
+
   CompletableFuture<FullHttpResponse> show() {
     ConfigVersion current = reloader.current();
     ObjectNode body = MAPPER.createObjectNode();

@@ -1,6 +1,7 @@
 package dev.sluice.store.redis;
 
 import dev.sluice.store.Ban;
+import dev.sluice.store.BreakerStatus;
 import dev.sluice.store.BucketKey;
 import dev.sluice.store.BucketSpec;
 import dev.sluice.store.Consumption;
@@ -74,7 +75,7 @@ import java.util.concurrent.atomic.AtomicReference;
  * timeout and circuit breaker, and mirror {@link dev.sluice.store.MemoryStore}'s semantics. Every
  * key they write has a TTL; bans live in one hash shared by all instances (one cluster slot).
  */
-public final class RedisStore implements Store, PenaltyBound {
+public final class RedisStore implements Store, PenaltyBound, BreakerStatus {
 
   /** Commands that may wait in the connection's queue; beyond it calls fail fast (hung server). */
   static final int REQUEST_QUEUE_SIZE = 10_000;
@@ -379,6 +380,7 @@ public final class RedisStore implements Store, PenaltyBound {
   }
 
   /** Whether the circuit breaker is open (Redis recently failed; calls fail fast until a probe succeeds). */
+  @Override
   public boolean circuitOpen() {
     return breaker.isOpen();
   }
