@@ -47,7 +47,10 @@ final class CheckJson {
     GatewaySettings g = config.gateway();
     ObjectNode gateway = root.putObject("gateway");
     gateway.put("listen", hostPort(g.listen()));
-    if (g.upstream() != null) {
+    if (g.edge() != null && g.edge().upstreams().size() > 1) {
+      ArrayNode upstreams = gateway.putArray("upstream"); // a list in the file: the list, in order
+      g.edge().upstreams().forEach(u -> upstreams.add(u.toString()));
+    } else if (g.upstream() != null) {
       gateway.put("upstream", g.upstream().toString());
     } else {
       gateway.putNull("upstream");

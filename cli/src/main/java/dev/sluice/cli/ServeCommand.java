@@ -93,7 +93,7 @@ public final class ServeCommand implements Callable<Integer> {
     String storeType = loaded.store().type().name().toLowerCase(java.util.Locale.ROOT);
     if (gateway.proxying()) {
       log.info("sluice listening on {} -> upstream {}; admin on {}; store {}", text(gateway.address()),
-          loaded.gateway().upstream(), text(gateway.adminAddress()), storeType);
+          upstreamText(loaded.gateway()), text(gateway.adminAddress()), storeType);
     }
     gateway.decisionApi().ifPresent(api -> log.info("sluice decision API on {}; admin on {}; store {}",
         text(api.address()), text(gateway.adminAddress()), storeType));
@@ -151,5 +151,11 @@ public final class ServeCommand implements Callable<Integer> {
 
   static String text(InetSocketAddress address) {
     return address.getHostString() + ":" + address.getPort();
+  }
+
+  /** The upstream URL, or the list of them ({@code [a, b]}) when {@code gateway.upstream} is a list. */
+  private static String upstreamText(dev.sluice.config.GatewaySettings g) {
+    java.util.List<java.net.URI> all = g.edge() == null ? java.util.List.of() : g.edge().upstreams();
+    return all.size() > 1 ? all.toString() : String.valueOf(g.upstream());
   }
 }

@@ -127,7 +127,7 @@ class CheckCommandTest {
     assertThat(err.toString()).isEqualTo(
         file + ":4:3: unknown field \"listn\" in gateway; did you mean \"listen\"? (valid fields: listen,"
             + " upstream, admin, upstream_timeout, max_inflight, admin_token_env, encoded_slashes, header_timeout,"
-            + " body_timeout, max_connections, max_connections_per_ip, admin_insecure, admin_hosts, drain_grace,"
+            + " body_timeout, max_connections, max_connections_per_ip, proxy_protocol, admin_insecure, admin_hosts, drain_grace,"
             + " shutdown_timeout, tls, upstream_tls)\n"
             + file + ":8:17: policies[0].limits[0]: invalid limit \"5/fortnight\": unknown unit"
             + " \"fortnight\", expected second, minute, hour or day (or s, m, h, d)\n");

@@ -218,4 +218,28 @@ class CheckJsonTest {
               "message": "cannot read the policy file: no such file",
         """);
   }
+
+  @Test
+  void checkJson_severalUpstreams_listsThemAllInFileOrder() throws Exception {
+    Path file = dir.resolve("sluice.yaml");
+    Files.writeString(file, """
+        version: 1
+        gateway: { upstream: [http://127.0.0.1:5001, https://127.0.0.1:5002] }
+        policies:
+          - name: all
+            match: { paths: ["/"] }
+            limits: ["10/second"]
+        """);
+
+    int code = run("check", "--json", "-c", file.toString());
+
+    assertThat(err.toString()).isEmpty();
+    assertThat(code).isZero();
+    assertThat(out.toString()).contains("""
+            "upstream": [
+              "http://127.0.0.1:5001",
+              "https://127.0.0.1:5002"
+            ],
+        """);
+  }
 }

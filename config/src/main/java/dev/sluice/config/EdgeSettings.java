@@ -18,8 +18,16 @@ import java.util.Objects;
  *     are closed at once (default 10000)
  * @param maxConnectionsPerIp client connections open at once from one TCP peer address; beyond
  *     it that address's new connections are closed at once (default 100)
+ * @param proxyProtocol {@code gateway.proxy_protocol}: peers in {@code clients.trusted_proxies}
+ *     must open each connection with a PROXY protocol v1 or v2 header, whose source address is
+ *     then the peer; a PROXY header from any other peer closes the connection (default false)
+ * @param upstreams every upstream when {@code gateway.upstream} is a list of two or more URLs, in
+ *     the order written (requests are spread over them); empty when it is one URL, which is then
+ *     {@link GatewaySettings#upstream()} alone. With a list, {@code GatewaySettings.upstream()} is
+ *     its first entry.
  */
-public record EdgeSettings(Duration headerTimeout, Duration bodyTimeout, int maxConnections, int maxConnectionsPerIp) {
+public record EdgeSettings(Duration headerTimeout, Duration bodyTimeout, int maxConnections, int maxConnectionsPerIp,
+    boolean proxyProtocol, java.util.List<java.net.URI> upstreams) {
 
   /** Default {@code gateway.header_timeout}. */
   public static final Duration DEFAULT_HEADER_TIMEOUT = Duration.ofSeconds(10);
@@ -44,6 +52,7 @@ public record EdgeSettings(Duration headerTimeout, Duration bodyTimeout, int max
   public EdgeSettings {
     Objects.requireNonNull(headerTimeout, "headerTimeout");
     Objects.requireNonNull(bodyTimeout, "bodyTimeout");
+    upstreams = java.util.List.copyOf(upstreams);
     checkTimeout("header_timeout", headerTimeout);
     checkTimeout("body_timeout", bodyTimeout);
     if (maxConnections < 1 || maxConnections > MAX_CONNECTIONS) {
@@ -54,6 +63,21 @@ public record EdgeSettings(Duration headerTimeout, Duration bodyTimeout, int max
       throw new IllegalArgumentException("max_connections_per_ip must be from 1 to max_connections ("
           + maxConnections + "), got " + maxConnectionsPerIp);
     }
+  }
+
+  /** Settings without PROXY protocol. */
+  public EdgeSettings(Duration headerTimeout, Duration bodyTimeout, int maxConnections, int maxConnectionsPerIp) {
+    this(headerTimeout, bodyTimeout, maxConnections, maxConnectionsPerIp, false, java.util.List.of());
+  }
+
+  /** These settings with {@code proxy_protocol} set to {@code enabled}. */
+  public EdgeSettings withProxyProtocol(boolean enabled) {
+    return new EdgeSettings(headerTimeout, bodyTimeout, maxConnections, maxConnectionsPerIp, enabled, upstreams);
+  }
+
+  /** These settings with {@code upstreams} as the list of several upstreams (empty: one). */
+  public EdgeSettings withUpstreams(java.util.List<java.net.URI> several) {
+    return new EdgeSettings(headerTimeout, bodyTimeout, maxConnections, maxConnectionsPerIp, proxyProtocol, several);
   }
 
   private static void checkTimeout(String name, Duration d) {

@@ -63,6 +63,7 @@ final class PolicyFileReader {
   private static final List<String> GATEWAY =
       List.of("listen", "upstream", "admin", "upstream_timeout", "max_inflight", "admin_token_env",
           "encoded_slashes", "header_timeout", "body_timeout", "max_connections", "max_connections_per_ip",
+          "proxy_protocol",
           "admin_insecure", "admin_hosts", "drain_grace", "shutdown_timeout", "tls", "upstream_tls");
   private static final List<String> CLIENTS =
       List.of("trusted_proxies", "ip_header", "ipv6_prefix", "api_key", "user", "session");
@@ -331,14 +332,15 @@ final class PolicyFileReader {
         ? w.duration(f.get("upstream_timeout"), "gateway.upstream_timeout", GatewaySettings.MAX_UPSTREAM_TIMEOUT)
         : GatewaySettings.DEFAULT_UPSTREAM_TIMEOUT;
     URI upstream = null;
+    List<URI> upstreams = null;
     if (!f.has("upstream")) {
       if (!decision) {
         w.error(node, Messages.missing("gateway.upstream", "upstream: http://127.0.0.1:5000"
             + " (or a decision: { listen: 127.0.0.1:8081 } section for the decision API alone)"));
       }
     } else {
-      upstream = w.url(f.get("upstream"), "gateway.upstream", Set.of("http", "https"),
-          "an http:// or https:// URL such as http://127.0.0.1:5000", true);
+      upstreams = GatewayEdge.upstreams(w, f.get("upstream")); // one URL or a list (SPEC §12)
+      upstream = upstreams == null ? null : upstreams.get(0);
     }
     int maxInflight = GatewaySettings.NO_INFLIGHT_LIMIT;
     boolean ok = true;
@@ -367,6 +369,9 @@ final class PolicyFileReader {
       encodedSlashes = mode == null ? encodedSlashes : mode;
     }
     EdgeSettings edge = GatewayEdge.read(w, f);
+    if (edge != null && upstreams != null && upstreams.size() > 1) {
+      edge = edge.withUpstreams(upstreams);
+    }
     AdminAccess access = AdminRules.read(w, f);
     AdminRules.check(w, f, admin, access);
     TlsSettings tls = GatewayTls.read(w, f, baseDir, strictEnv, sectionWarnings);

@@ -122,4 +122,27 @@ class ConfigBoundsTest {
         "b.yaml:4:19: gateway.header_timeout: 2h is too long; expected at most 1h",
         "b.yaml:6:27: gateway.max_connections_per_ip: 60 is out of range; expected a whole number from 1 to 50");
   }
+
+  @Test
+  void proxyProtocol_isOffByDefault_readWhenWritten_andOnlyABoolean() throws ConfigException {
+    assertThat(parse(HEAD + "gateway: { upstream: http://127.0.0.1:5000 }\n").gateway().edge().proxyProtocol())
+        .isFalse();
+    assertThat(parse(HEAD + "gateway: { upstream: http://127.0.0.1:5000, proxy_protocol: true }\n")
+        .gateway().edge().proxyProtocol()).isTrue();
+    assertThat(errors(HEAD + "gateway:\n  upstream: http://127.0.0.1:5000\n  proxy_protocol: v2\n"))
+        .singleElement().asString().startsWith("b.yaml:4:19: gateway.proxy_protocol: ");
+  }
+
+  @Test
+  void upstreamList_isReadInOrder_firstIsTheUpstream_emptyOrRepeatedIsAnError() throws ConfigException {
+    GatewaySettings g = parse(HEAD + "gateway: { upstream: [http://10.0.0.5:5000, http://10.0.0.6:5000] }\n").gateway();
+    assertThat(g.upstream()).isEqualTo(java.net.URI.create("http://10.0.0.5:5000"));
+    assertThat(g.edge().upstreams()).containsExactly(
+        java.net.URI.create("http://10.0.0.5:5000"), java.net.URI.create("http://10.0.0.6:5000"));
+    assertThat(parse(HEAD + "gateway: { upstream: http://10.0.0.5:5000 }\n").gateway().edge().upstreams()).isEmpty();
+    assertThat(errors(HEAD + "gateway:\n  upstream: []\n")).singleElement().asString()
+        .startsWith("b.yaml:3:13: gateway.upstream: the list is empty");
+    assertThat(errors(HEAD + "gateway:\n  upstream: [http://a:1, http://a:1]\n")).singleElement().asString()
+        .startsWith("b.yaml:3:26: gateway.upstream: http://a:1 is listed twice");
+  }
 }

@@ -41,6 +41,7 @@ class ConfigErrorsTest {
         "unknown-field.yaml:4:3: unknown field \"listn\" in gateway; did you mean \"listen\"?"
             + " (valid fields: listen, upstream, admin, upstream_timeout, max_inflight, admin_token_env,"
             + " encoded_slashes, header_timeout, body_timeout, max_connections, max_connections_per_ip,"
+            + " proxy_protocol,"
             + " admin_insecure, admin_hosts, drain_grace, shutdown_timeout, tls, upstream_tls)");
   }
 

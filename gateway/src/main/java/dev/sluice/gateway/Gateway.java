@@ -157,10 +157,9 @@ public final class Gateway implements AutoCloseable {
       ListenerTls listenerTls = null;
       if (config.runsGateway()) {
         listenerTls = tls.terminates() ? ListenerTls.load(tls.certFile().get(), tls.keyFile().get()) : null;
-        UpstreamTls upstreamTls = "https".equalsIgnoreCase(settings.upstream().getScheme())
-            ? UpstreamTls.create(settings.upstream().getHost(), settings.upstream().getPort() < 0 ? 443
-                : settings.upstream().getPort(), tls.upstreamCaFile(), tls.insecureSkipVerify())
-            : null;
+        // One per https:// upstream (each with its own SNI and host-name check), built at start.
+        java.util.function.Function<java.net.URI, UpstreamTls> upstreamTls = u -> UpstreamTls.create(u.getHost(),
+            u.getPort() < 0 ? 443 : u.getPort(), tls.upstreamCaFile(), tls.insecureSkipVerify());
         proxy =
             ProxyServer.start(
                 settings.listen(), settings.upstream(), settings.upstreamTimeout(), config.headers(), engine, metrics,

@@ -46,6 +46,7 @@ class TlsEndToEndTest {
                     self.send_response(200)
                     self.send_header('Content-Type', 'application/json')
                     self.send_header('Content-Length', str(len(body)))
+                    self.send_header('X-Upstream-Port', sys.argv[1])
                     self.end_headers()
                     self.wfile.write(body)
                 def log_message(self, *args):
@@ -65,6 +66,8 @@ class TlsEndToEndTest {
     private static int goodUpstream;
     /** Upstream whose certificate (signed by the test CA) names only wrong.example. */
     private static int wrongNameUpstream;
+    /** A second upstream like {@link #goodUpstream}, for the lists of several upstreams. */
+    private static int secondGoodUpstream;
 
     @BeforeAll
     static void certificatesAndUpstreams() throws Exception {
@@ -76,6 +79,7 @@ class TlsEndToEndTest {
         leaf("wrongname", "ca", "DNS:wrong.example", 3003);
         goodUpstream = upstream("server");
         wrongNameUpstream = upstream("wrongname");
+        secondGoodUpstream = upstream("server2");
     }
 
     @AfterAll
@@ -159,6 +163,74 @@ class TlsEndToEndTest {
             assertThat(response.statusCode()).isEqualTo(200);
             assertThat(response.body()).contains("\"x-forwarded-proto\": \"http\"");
             assertThat(sluice.log()).contains("insecure_skip_verify is true").contains("NOT verified");
+        }
+    }
+
+    @Test
+    void httpsUpstreams_inAListOfTwo_bothAnswerRoundRobin() throws Exception {
+        int[] ports = ServeProcess.ports();
+        Path file = policy("two-https.yaml", ports, """
+                  upstream: [https://127.0.0.1:%d, https://127.0.0.1:%d]
+                  upstream_tls: { ca_file: ca.crt }
+                """.formatted(goodUpstream, secondGoodUpstream));
+        try (ServeProcess sluice = ServeProcess.start("sluice-two-https", file, ports[0], ports[1])) {
+            java.util.Set<String> answered = new java.util.HashSet<>();
+            for (int i = 0; i < 4; i++) {
+                HttpResponse<String> response = sluice.get("/headers");
+                assertThat(response.statusCode()).as(sluice.log()).isEqualTo(200);
+                answered.add(response.headers().firstValue("X-Upstream-Port").orElseThrow());
+            }
+            assertThat(answered).containsExactlyInAnyOrder(
+                    String.valueOf(goodUpstream), String.valueOf(secondGoodUpstream));
+        }
+    }
+
+    @Test
+    void httpsUpstreams_oneFailingItsHostCheck_requestsMoveOnToTheOther() throws Exception {
+        int[] ports = ServeProcess.ports();
+        Path file = policy("one-bad-https.yaml", ports, """
+                  upstream: [https://127.0.0.1:%d, https://127.0.0.1:%d]
+                  upstream_tls: { ca_file: ca.crt }
+                """.formatted(wrongNameUpstream, goodUpstream));
+        try (ServeProcess sluice = ServeProcess.start("sluice-one-bad-https", file, ports[0], ports[1])) {
+            for (int i = 0; i < 4; i++) {
+                HttpResponse<String> response = sluice.get("/headers");
+                assertThat(response.statusCode()).as(sluice.log()).isEqualTo(200);
+                assertThat(response.headers().firstValue("X-Upstream-Port")).hasValue(String.valueOf(goodUpstream));
+            }
+        }
+    }
+
+    @Test
+    void proxyProtocolHeader_precedesTheTlsHandshake_andCarriesTheClientAddress() throws Exception {
+        copy("server", "listener-pp");
+        int[] ports = ServeProcess.ports();
+        Path file = policy("proxy-protocol-tls.yaml", ports, """
+                  tls: { cert_file: listener-pp.crt, key_file: listener-pp.key }
+                  proxy_protocol: true
+                  upstream: https://127.0.0.1:%d
+                  upstream_tls: { ca_file: ca.crt }
+                clients: { trusted_proxies: [127.0.0.1/32] }
+                """.formatted(goodUpstream));
+        try (ServeProcess sluice = ServeProcess.start("sluice-pp-tls", file, ports[0], ports[1]);
+             java.net.Socket raw = new java.net.Socket("127.0.0.1", ports[0])) {
+            raw.setSoTimeout(30_000);
+            // What HAProxy's send-proxy does in front of a TLS backend: the header in clear, then TLS.
+            raw.getOutputStream().write("PROXY TCP4 203.0.113.7 127.0.0.1 4000 443\r\n"
+                    .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            raw.getOutputStream().flush();
+            try (SSLSocket tls = (SSLSocket) trustingTestCa().getSocketFactory()
+                    .createSocket(raw, "localhost", ports[0], true)) {
+                tls.startHandshake();
+                tls.getOutputStream().write("GET /headers HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+                        .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                tls.getOutputStream().flush();
+                String response = new String(tls.getInputStream().readAllBytes(),
+                        java.nio.charset.StandardCharsets.UTF_8);
+                assertThat(response).as(sluice.log()).startsWith("HTTP/1.1 200");
+                assertThat(response).contains("\"x-forwarded-for\": \"203.0.113.7\"")
+                        .contains("\"x-forwarded-proto\": \"https\"");
+            }
         }
     }
 

@@ -51,6 +51,14 @@ public final class FlaskApp implements AutoCloseable {
      *                               or the app does not answer {@code /healthz} within 30 s
      */
     public static FlaskApp start(Map<String, String> environment) {
+        return start(environment, FreePort.find());
+    }
+
+    /**
+     * Starts the app on a given port, e.g. again on the port of one that was killed (an upstream
+     * coming back).
+     */
+    public static FlaskApp start(Map<String, String> environment, int port) {
         Path gunicorn = Executables.require("gunicorn", "gunicorn", GUNICORN);
         if (!Files.isDirectory(Path.of("/usr/lib/python3/dist-packages/flask"))) {
             throw new IllegalStateException("Flask for Debian's python (/usr/bin/python3) is not installed; "
@@ -61,7 +69,6 @@ public final class FlaskApp implements AutoCloseable {
         if (!Files.isRegularFile(appDir.resolve("app.py"))) {
             throw new IllegalStateException("the example app is missing: expected " + appDir.resolve("app.py"));
         }
-        int port = FreePort.find();
         ManagedProcess.Builder builder = ManagedProcess.builder("gunicorn", List.of(
                         gunicorn.toString(),
                         "--workers", "1", "--threads", "16", "--worker-class", "gthread",

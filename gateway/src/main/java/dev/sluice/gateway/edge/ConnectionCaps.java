@@ -32,7 +32,13 @@ public final class ConnectionCaps {
     /** {@code max_connections} reached. */
     MAX_CONNECTIONS("max_connections"),
     /** {@code max_connections_per_ip} reached for the peer's address. */
-    MAX_CONNECTIONS_PER_IP("max_connections_per_ip");
+    MAX_CONNECTIONS_PER_IP("max_connections_per_ip"),
+    /**
+     * A PROXY protocol header from a peer outside {@code clients.trusted_proxies}, none from a
+     * trusted one while {@code gateway.proxy_protocol} is on, or a malformed one (see {@link
+     * ProxyProtocol}).
+     */
+    PROXY_PROTOCOL("proxy_protocol");
 
     private final String label;
 
@@ -117,6 +123,40 @@ public final class ConnectionCaps {
     }
   }
 
+  /**
+   * Counts the connection of {@code channel} (admitted from a trusted proxy) per address also
+   * under {@code client}, the address its PROXY protocol header carries; the count is given back
+   * when the connection closes.
+   *
+   * @return {@code null} when admitted, else why not (the caller closes the connection)
+   */
+  Reason adoptClient(io.netty.channel.Channel channel, InetAddress client) {
+    Handler handler = channel.pipeline().get(Handler.class);
+    if (handler == null || !handler.admitted || client == null || uncapped.test(client)) {
+      return null;
+    }
+    boolean[] admitted = {false};
+    perAddress.compute(key(client), (a, n) -> {
+      int count = n == null ? 0 : n;
+      if (count >= maxPerAddress) {
+        return n;
+      }
+      admitted[0] = true;
+      return count + 1;
+    });
+    if (!admitted[0]) {
+      return Reason.MAX_CONNECTIONS_PER_IP;
+    }
+    handler.client = client;
+    return null;
+  }
+
+  void refusedNow(Reason reason) {
+    if (metrics != null) {
+      metrics.refused(reason);
+    }
+  }
+
   /** The counted unit: the address itself for IPv4, its /64 for IPv6. */
   static InetAddress key(InetAddress address) {
     if (!(address instanceof Inet6Address)) {
@@ -138,6 +178,8 @@ public final class ConnectionCaps {
 
   private final class Handler extends ChannelInboundHandlerAdapter {
     private InetAddress counted;
+    /** The address a PROXY protocol header carried, counted per address on its own; or null. */
+    private InetAddress client;
     private boolean admitted;
 
     @Override
@@ -161,6 +203,11 @@ public final class ConnectionCaps {
       if (admitted) {
         admitted = false;
         release(counted);
+        if (client != null) {
+          InetAddress proxied = client;
+          client = null;
+          perAddress.computeIfPresent(key(proxied), (a, n) -> n <= 1 ? null : n - 1);
+        }
       }
       ctx.fireChannelInactive();
     }

@@ -43,6 +43,11 @@ public final class EdgeMetrics {
     }
   }
 
+  /** The registry the edge's meters live on (per-upstream meters are registered there too). */
+  public MeterRegistry registry() {
+    return registry;
+  }
+
   void refused(ConnectionCaps.Reason reason) {
     refused.get(reason).increment();
   }

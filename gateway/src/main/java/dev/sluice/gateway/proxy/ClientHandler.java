@@ -1,6 +1,7 @@
 package dev.sluice.gateway.proxy;
 
 import dev.sluice.engine.Decision;
+import dev.sluice.gateway.edge.ProxyProtocol;
 import dev.sluice.gateway.edge.ClientTimeouts;
 import dev.sluice.request.RequestView;
 import dev.sluice.gateway.response.Problems;
@@ -499,7 +500,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
     }
 
     void decide(byte[] bodyPrefix) {
-      InetSocketAddress peer = (InetSocketAddress) ctx.channel().remoteAddress();
+      InetSocketAddress peer = ProxyProtocol.peer(ctx.channel()); // the TCP peer, or what PROXY said
       NettyRequestView view =
           new NettyRequestView(request, target.path(), target.rawQuery(), peer.getAddress(), bodyPrefix);
       this.view = view;
@@ -568,7 +569,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
       state = State.CONNECTING;
       if (upstreamRequest == null) {
         boolean trusted = shared.engine().policies().identity().isTrustedProxy(
-            ((InetSocketAddress) ctx.channel().remoteAddress()).getAddress());
+            ProxyProtocol.peer(ctx.channel()).getAddress());
         HttpHeaders headers = ForwardingHeaders.upstreamRequest(request.headers(), decision.client(), trusted,
             shared.tlsListener());
         if (HttpUtil.isTransferEncodingChunked(request)) {

@@ -16,15 +16,15 @@ final class ProxyContext {
   private final HeaderStyle headerStyle;
   private final Duration upstreamTimeout;
   private final GatewayMetrics metrics;
-  private final InetSocketAddress upstream;
+  private final dev.sluice.gateway.upstreams.UpstreamSet upstreams;
   private final String upstreamText;
   private final int maxIdlePerLoop;
   private final Map<EventLoop, UpstreamPool> pools = new ConcurrentHashMap<>();
   private final InflightLimiter inflight;
   private final EncodedSlashes encodedSlashes;
   private final String upstreamAuthority;
-  /** TLS to the upstream; {@code null} for an {@code http://} upstream. */
-  private final dev.sluice.gateway.tls.UpstreamTls upstreamTls;
+  /** TLS to each {@code https://} upstream, by its URL text; {@code http://} ones are absent. */
+  private final Map<String, dev.sluice.gateway.tls.UpstreamTls> upstreamTls;
   /** Whether clients reach the listener over TLS (then {@code X-Forwarded-Proto: https}). */
   private final boolean tlsListener;
   private volatile ExchangeListener exchanges = ExchangeListener.NONE;
@@ -34,26 +34,28 @@ final class ProxyContext {
       HeaderStyle headerStyle,
       Duration upstreamTimeout,
       GatewayMetrics metrics,
-      InetSocketAddress upstream,
+      dev.sluice.gateway.upstreams.UpstreamSet upstreams,
       String upstreamText,
       int maxIdlePerLoop,
       InflightLimiter inflight,
       EncodedSlashes encodedSlashes,
-      dev.sluice.gateway.tls.UpstreamTls upstreamTls,
+      Map<String, dev.sluice.gateway.tls.UpstreamTls> upstreamTls,
       boolean tlsListener) {
-    this.upstreamTls = upstreamTls;
+    this.upstreamTls = Map.copyOf(upstreamTls);
     this.tlsListener = tlsListener;
     this.inflight = inflight;
     this.encodedSlashes = encodedSlashes;
-    java.net.URI upstreamUri = java.net.URI.create(upstreamText);
+    java.net.URI upstreamUri = java.net.URI.create(upstreamText); // the first upstream's URL
     // host[:port] only: never a user-info part of the URL
     this.upstreamAuthority = upstreamUri.getHost() + (upstreamUri.getPort() < 0 ? "" : ":" + upstreamUri.getPort());
     this.engine = engine;
     this.headerStyle = headerStyle;
     this.upstreamTimeout = upstreamTimeout;
     this.metrics = metrics;
-    this.upstream = upstream;
-    this.upstreamText = upstreamText;
+    this.upstreams = upstreams;
+    // One upstream: its URL; several: the list, for error messages.
+    this.upstreamText = upstreams.all().size() == 1 ? upstreamText
+        : String.join(", ", upstreams.all().stream().map(u -> u.text()).toList());
     this.maxIdlePerLoop = maxIdlePerLoop;
   }
 
@@ -116,7 +118,7 @@ final class ProxyContext {
 
   UpstreamPool pool(EventLoop loop) {
     return pools.computeIfAbsent(
-        loop, l -> new UpstreamPool(l, upstream, connectTimeout(), maxIdlePerLoop, upstreamTls));
+        loop, l -> new UpstreamPool(l, upstreams, connectTimeout(), maxIdlePerLoop, upstreamTls));
   }
 
   /** Connecting gets at most the upstream timeout, and never more than 10 seconds. */

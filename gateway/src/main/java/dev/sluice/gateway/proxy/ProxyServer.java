@@ -6,6 +6,7 @@ import dev.sluice.engine.Engine;
 import dev.sluice.gateway.edge.ClientTimeouts;
 import dev.sluice.gateway.edge.ConnectionCaps;
 import dev.sluice.gateway.edge.EdgeMetrics;
+import dev.sluice.gateway.edge.ProxyProtocol;
 import dev.sluice.gateway.metrics.GatewayMetrics;
 import dev.sluice.gateway.tls.ListenerTls;
 import dev.sluice.gateway.tls.UpstreamTls;
@@ -175,12 +176,13 @@ public final class ProxyServer implements AutoCloseable {
 
   /**
    * Binds the listener and starts proxying, as the overload without TLS does, with TLS termination
-   * on the listener ({@code listenerTls}) and the verification of an {@code https://} upstream
-   * ({@code upstreamTls}); behind TLS termination the upstream gets {@code X-Forwarded-Proto: https}.
+   * on the listener ({@code listenerTls}) and the verification of each {@code https://} upstream
+   * ({@code upstreamTls}, called once per such upstream at start: its own SNI and host-name check);
+   * behind TLS termination the upstream gets {@code X-Forwarded-Proto: https}.
    *
    * @param listenerTls the listener's certificate; {@code null} = plain HTTP
-   * @param upstreamTls required when the upstream is {@code https://}; ignored otherwise
-   * @throws IllegalArgumentException also when the upstream is {@code https://} and {@code upstreamTls} is null
+   * @param upstreamTls the TLS setup of one {@code https://} upstream; required when there is one
+   * @throws NullPointerException when an upstream is {@code https://} and {@code upstreamTls} is null
    */
   public static ProxyServer start(
       InetSocketAddress listen,
@@ -195,7 +197,7 @@ public final class ProxyServer implements AutoCloseable {
       EdgeSettings edge,
       EdgeMetrics edgeMetrics,
       ListenerTls listenerTls,
-      UpstreamTls upstreamTls) {
+      java.util.function.Function<URI, UpstreamTls> upstreamTls) {
     Objects.requireNonNull(listen, "listen");
     Objects.requireNonNull(encodedSlashes, "encodedSlashes");
     Objects.requireNonNull(edge, "edge");
@@ -204,25 +206,38 @@ public final class ProxyServer implements AutoCloseable {
     if (upstreamTimeout == null || upstreamTimeout.isNegative() || upstreamTimeout.isZero()) {
       throw new IllegalArgumentException("upstream timeout must be positive, got " + upstreamTimeout);
     }
-    InetSocketAddress upstreamAddress = upstreamAddress(upstream);
+    // One URL, or the list gateway.upstream gave (each resolved once, here).
+    java.util.Map<String, InetSocketAddress> resolved = new java.util.LinkedHashMap<>();
+    java.util.Map<String, UpstreamTls> tls = new java.util.HashMap<>();
+    for (URI each : edge.upstreams().isEmpty() ? java.util.List.of(upstream) : edge.upstreams()) {
+      resolved.put(each.toString(), upstreamAddress(each));
+      if (isHttps(each)) {
+        tls.put(each.toString(),
+            Objects.requireNonNull(upstreamTls, "upstreamTls for an https:// upstream").apply(each));
+      }
+    }
+    dev.sluice.gateway.upstreams.UpstreamSet upstreams = new dev.sluice.gateway.upstreams.UpstreamSet(
+        resolved, edgeMetrics == null ? null : edgeMetrics.registry(), System::nanoTime);
     ProxyContext context =
         new ProxyContext(
             engine,
             headerStyle == null ? HeaderStyle.IETF : headerStyle,
             upstreamTimeout,
             metrics,
-            upstreamAddress,
-            upstream.toString(),
+            upstreams,
+            resolved.keySet().iterator().next(),
             MAX_IDLE_PER_LOOP,
             maxInflight == 0 ? InflightLimiter.UNLIMITED : new InflightLimiter(maxInflight),
             encodedSlashes,
-            isHttps(upstream) ? Objects.requireNonNull(upstreamTls, "upstreamTls for an https:// upstream") : null,
+            tls,
             listenerTls != null);
     HttpDecoderConfig decoderConfig = decoderConfig();
     // Trusted proxies carry many clients on one address: they count only towards the total. Asked
     // of the current policy version, so a reload's trusted_proxies apply.
-    ConnectionCaps caps = new ConnectionCaps(edge.maxConnections(), edge.maxConnectionsPerIp(),
-        address -> engine.current().policies().identity().isTrustedProxy(address), edgeMetrics);
+    java.util.function.Predicate<java.net.InetAddress> trusted =
+        address -> engine.current().policies().identity().isTrustedProxy(address);
+    ConnectionCaps caps = new ConnectionCaps(edge.maxConnections(), edge.maxConnectionsPerIp(), trusted, edgeMetrics);
+    ProxyProtocol proxyProtocol = edge.proxyProtocol() ? new ProxyProtocol(trusted, caps) : null;
     Drain drain = new Drain();
     ServerBootstrap bootstrap =
         new ServerBootstrap()
@@ -235,12 +250,16 @@ public final class ProxyServer implements AutoCloseable {
                   @Override
                   protected void initChannel(Channel ch) {
                     ClientTimeouts timeouts = new ClientTimeouts(edge.headerTimeout(), edge.bodyTimeout(), edgeMetrics);
+                    ch.pipeline().addLast("caps", caps.handler());
+                    if (proxyProtocol != null) {
+                      // Before TLS: the PROXY header precedes the TLS handshake on the wire.
+                      ch.pipeline().addLast("proxy-protocol", proxyProtocol.gate());
+                    }
                     if (listenerTls != null) {
-                      // First, so the caps and timeouts below count the decrypted connection.
+                      // Before the timeouts and the decoder, which see the decrypted bytes.
                       ch.pipeline().addLast("tls", listenerTls.newHandler(ch));
                     }
                     ch.pipeline()
-                        .addLast("caps", caps.handler())
                         .addLast("idle", new IdleStateHandler(0, 0, CLIENT_IDLE_SECONDS, TimeUnit.SECONDS))
                         .addLast("head-bytes", timeouts.bytes())
                         .addLast("decoder", new StrictRequestDecoder(decoderConfig.clone()))
