@@ -26,6 +26,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import sun.misc.Signal;
+import sun.misc.SignalHandler;
 
 /**
  * What {@code sluice serve} does between start and exit (SPEC §9): reload on {@code SIGHUP} and
@@ -170,7 +171,12 @@ final class ServeLifecycle {
 
   private static void handle(String name, Runnable action) {
     try {
-      Signal.handle(new Signal(name), signal -> action.run());
+      SignalHandler previous = Signal.handle(new Signal(name), signal -> action.run());
+      if (previous == SignalHandler.SIG_IGN) {
+        // The JVM keeps a signal its parent ignored (nohup ignores SIGHUP) and installs nothing.
+        log.warn("SIG{} is ignored by the environment sluice was started from (nohup?): it has no effect; {}", name,
+            name.equals("HUP") ? "reload with POST /v1/config/reload instead" : "stop sluice with another signal");
+      }
     } catch (IllegalArgumentException e) {
       log.warn("cannot handle SIG{} on this platform: {}", name, e.getMessage());
     }
