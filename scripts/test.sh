@@ -66,7 +66,9 @@ find . -path "*/$BUILD_DIR/surefire-reports" -type d -prune -exec rm -rf {} + 2>
 mvn_args=(-B -Dstyle.color=never verify -Dsluice.build.dir="$BUILD_DIR" -Dsurefire.timeout="$TEST_TIMEOUT" "$@")
 log "mvn ${mvn_args[*]}"
 set +e
-mvn "${mvn_args[@]}"
+# A signal ignored when this script started (nohup ignores SIGHUP) would stay ignored in every
+# `sluice serve` the tests start, and the JVM then never delivers it: reset HUP to its default.
+env --default-signal=HUP mvn "${mvn_args[@]}"
 mvn_status=$?
 set -e
 # Maven may leave its last line unterminated (or end it with colour codes); what

@@ -80,6 +80,7 @@ public final class ServeCommand implements Callable<Integer> {
       return FAILED;
     }
     ServeLifecycle.restore(loaded, store);
+    ServeLifecycle.catchSignalsEarly();
     Gateway gateway;
     try {
       gateway = Gateway.start(loaded, store, Clock.system());

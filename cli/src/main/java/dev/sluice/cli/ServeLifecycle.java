@@ -13,15 +13,20 @@ import dev.sluice.store.Store;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.InstantSource;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import sun.misc.Signal;
+import sun.misc.SignalHandler;
 
 /**
  * What {@code sluice serve} does between start and exit (SPEC §9): reload on {@code SIGHUP} and
@@ -42,9 +47,20 @@ import sun.misc.Signal;
  * lets the drain run before the JVM's shutdown. The handlers only hand work to threads of their
  * own. A shutdown hook remains as a fallback for any other way the JVM stops (it closes and
  * snapshots without the drain).
+ *
+ * <p>The handlers are installed before the gateway starts ({@link #catchSignalsEarly()}): a signal
+ * that arrives while it starts — right after {@code /readyz} first answers 200, say — is kept and
+ * handled once the lifecycle runs, instead of reaching the JVM's default handler (which would
+ * shut down without the drain) or being lost.
  */
 final class ServeLifecycle {
   private static final Logger log = LoggerFactory.getLogger(ServeLifecycle.class);
+  private static final List<String> SIGNALS = List.of("HUP", "TERM", "INT");
+  private static final AtomicBoolean HANDLERS_INSTALLED = new AtomicBoolean();
+  /** The lifecycle that takes signals now; null while {@code serve} starts or after it ended. */
+  private static final AtomicReference<ServeLifecycle> RUNNING = new AtomicReference<>();
+  /** Signals that arrived while no lifecycle ran; each is claimed (removed) exactly once. */
+  private static final Set<String> EARLY = ConcurrentHashMap.newKeySet();
 
   private final Path file;
   private final SluiceConfig config;
@@ -102,20 +118,65 @@ final class ServeLifecycle {
 
   private int await() {
     Runtime.getRuntime().addShutdownHook(new Thread(this::stopWithoutDrain, "sluice-shutdown"));
-    handle("HUP", this::onHangUp);
-    handle("TERM", this::onStop);
-    handle("INT", this::onStop);
+    catchSignalsEarly();
+    RUNNING.set(this);
+    for (String name : SIGNALS) {
+      if (EARLY.remove(name)) {
+        on(name);
+      }
+    }
     try {
       done.await();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+    } finally {
+      RUNNING.compareAndSet(this, null);
     }
     return 0;
   }
 
+  /**
+   * Installs the signal handlers (once per JVM); {@code serve} calls it before it starts the
+   * gateway. Signals before the lifecycle runs are kept for it.
+   */
+  static void catchSignalsEarly() {
+    if (HANDLERS_INSTALLED.compareAndSet(false, true)) {
+      for (String name : SIGNALS) {
+        handle(name, () -> dispatch(name));
+      }
+    }
+  }
+
+  private static void dispatch(String name) {
+    ServeLifecycle lifecycle = RUNNING.get();
+    if (lifecycle != null) {
+      lifecycle.on(name);
+      return;
+    }
+    EARLY.add(name);
+    // The lifecycle may have started between the two lines above and already replayed EARLY.
+    lifecycle = RUNNING.get();
+    if (lifecycle != null && EARLY.remove(name)) {
+      lifecycle.on(name);
+    }
+  }
+
+  private void on(String name) {
+    if (name.equals("HUP")) {
+      onHangUp();
+    } else {
+      onStop();
+    }
+  }
+
   private static void handle(String name, Runnable action) {
     try {
-      Signal.handle(new Signal(name), signal -> action.run());
+      SignalHandler previous = Signal.handle(new Signal(name), signal -> action.run());
+      if (previous == SignalHandler.SIG_IGN) {
+        // The JVM keeps a signal its parent ignored (nohup ignores SIGHUP) and installs nothing.
+        log.warn("SIG{} is ignored by the environment sluice was started from (nohup?): it has no effect; {}", name,
+            name.equals("HUP") ? "reload with POST /v1/config/reload instead" : "stop sluice with another signal");
+      }
     } catch (IllegalArgumentException e) {
       log.warn("cannot handle SIG{} on this platform: {}", name, e.getMessage());
     }
