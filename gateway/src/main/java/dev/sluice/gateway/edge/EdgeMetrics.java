@@ -57,8 +57,11 @@ public final class EdgeMetrics {
   }
 
   void bindOpenConnections(IntSupplier open) {
+    // The supplier is a method reference nobody else holds: Micrometer keeps a gauge's state only
+    // weakly unless told otherwise, and after a GC the gauge would read NaN.
     Gauge.builder("sluice_connections_open", open, s -> s.getAsInt())
         .description("Client connections open now")
+        .strongReference(true)
         .register(registry);
   }
 
