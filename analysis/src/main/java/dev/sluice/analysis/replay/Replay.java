@@ -6,6 +6,7 @@ import dev.sluice.analysis.logs.LogReader;
 import dev.sluice.config.SluiceConfig;
 import dev.sluice.engine.Decision;
 import dev.sluice.engine.PolicyDecision;
+import dev.sluice.event.OutcomeWords;
 import dev.sluice.policy.Mode;
 import dev.sluice.policy.Policy;
 import dev.sluice.policy.PolicySet;
@@ -91,7 +92,7 @@ public final class Replay {
       if (decision == null) {
         return;
       }
-      outcome = Outcomes.of(decision);
+      outcome = OutcomeWords.of(decision);
       count(decision, line.epochNanos());
     }
     requests++;

@@ -2,8 +2,8 @@ package dev.sluice.gateway.accesslog;
 
 import com.fasterxml.jackson.core.JsonGenerator;
 import dev.sluice.engine.Decision;
-import dev.sluice.engine.Outcome;
 import dev.sluice.engine.PolicyDecision;
+import dev.sluice.event.OutcomeWords;
 import dev.sluice.gateway.jsonlines.JsonLinesWriter;
 import dev.sluice.identity.Identity;
 import dev.sluice.request.RequestView;
@@ -178,29 +178,7 @@ public final class AccessLog implements AutoCloseable {
     if (shed) {
       return "shed";
     }
-    Outcome outcome = decision.outcome();
-    switch (outcome) {
-      case FORBIDDEN:
-        return "blocked";
-      case BLOCKED:
-        return "banned";
-      case LIMITED:
-        return "limited";
-      case UNAVAILABLE:
-        return "error";
-      case EXEMPT:
-        return "exempt";
-      default:
-        break;
-    }
-    boolean shadowLimited = false;
-    for (PolicyDecision pd : decision.policies()) {
-      if (pd.storeError() && !pd.shadow()) {
-        return "error";
-      }
-      shadowLimited |= pd.shadow() && !pd.allowed();
-    }
-    return shadowLimited ? "shadow_limited" : "allowed";
+    return OutcomeWords.of(decision);
   }
 
   private static String refusingPolicy(Decision decision, boolean shed) {
