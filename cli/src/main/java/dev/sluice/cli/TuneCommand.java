@@ -7,12 +7,11 @@ import dev.sluice.analysis.tune.TuneReport;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -33,19 +32,7 @@ import picocli.CommandLine.Option;
 public final class TuneCommand implements Callable<Integer> {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
-  @Option(names = {"-c", "--config"}, required = true, paramLabel = "FILE", description = "The policy file.")
-  Path config;
-
-  @Option(names = "--log", required = true, paramLabel = "LOG", description = "The access log (.gz is read as gzip).")
-  Path log;
-
-  @Option(names = "--format", paramLabel = "FORMAT", defaultValue = "sluice",
-      description = "sluice (Sluice's access_log), combined (nginx/Apache) or json. Default: ${DEFAULT-VALUE}.")
-  String format;
-
-  @Option(names = "--field", paramLabel = "NAME=KEY",
-      description = "JSON lines only: the key holding a field (time, method, path, client_ip, status, api_key, user).")
-  Map<String, String> fields = new LinkedHashMap<>();
+  @Mixin LogInputs input;
 
   @Option(names = "--quantile", paramLabel = "Q", defaultValue = "0.999",
       description = "Share of identities the suggestion must never limit. Default: ${DEFAULT-VALUE}.")
@@ -62,11 +49,11 @@ public final class TuneCommand implements Callable<Integer> {
   public Integer call() {
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
-    Optional<ReplayCommand.Inputs> inputs = ReplayCommand.Inputs.open("tune", config, format, fields, err);
+    Optional<LogInputs.Inputs> inputs = input.open("tune", err);
     if (inputs.isEmpty()) {
       return CheckCommand.INVALID;
     }
-    ReplayCommand.Inputs in = inputs.get();
+    LogInputs.Inputs in = inputs.get();
     Tune tune;
     try {
       tune = new Tune(in.config(), in.keys(), quantile, headroom);
@@ -77,9 +64,9 @@ public final class TuneCommand implements Callable<Integer> {
     }
     TuneReport report;
     try {
-      report = tune.run(log, in::parser);
+      report = tune.run(input.log, in::parser);
     } catch (IOException e) {
-      err.println("sluice tune: cannot read " + log + ": " + e.getMessage());
+      err.println("sluice tune: cannot read " + input.log + ": " + e.getMessage());
       err.flush();
       return CheckCommand.INVALID;
     }
