@@ -2,6 +2,7 @@ package dev.sluice.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.sluice.testkit.FlaskApp;
@@ -128,12 +129,9 @@ class ProxyProtocolEndToEndTest {
         socket.getOutputStream().flush();
     }
 
-    private static void awaitOpen(GatewayUnderTest gateway, int atLeast) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-        while (open(gateway) < atLeast && System.nanoTime() < deadline) {
-            Thread.sleep(20);
-        }
-        assertThat(open(gateway)).isGreaterThanOrEqualTo(atLeast);
+    private static void awaitOpen(GatewayUnderTest gateway, int atLeast) {
+        await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(20))
+                .untilAsserted(() -> assertThat(open(gateway)).isGreaterThanOrEqualTo(atLeast));
     }
 
     private static double open(GatewayUnderTest gateway) {
