@@ -28,12 +28,21 @@ public final class RedisServer implements AutoCloseable {
     private final Path redisServer;
     private final int port;
     private final Path dataDir;
+    /** The TLS port, or 0 when the server speaks plain RESP only. */
+    private final int tlsPort;
+    private final List<String> tlsArgs;
     private ManagedProcess process;
 
     private RedisServer(Path redisServer, int port, Path dataDir) {
+        this(redisServer, port, dataDir, 0, List.of());
+    }
+
+    private RedisServer(Path redisServer, int port, Path dataDir, int tlsPort, List<String> tlsArgs) {
         this.redisServer = redisServer;
         this.port = port;
         this.dataDir = dataDir;
+        this.tlsPort = tlsPort;
+        this.tlsArgs = List.copyOf(tlsArgs);
     }
 
     /**
@@ -52,6 +61,49 @@ public final class RedisServer implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create a data directory for redis-server", e);
         }
+    }
+
+    /**
+     * Starts a server that also listens with TLS ({@code --tls-port}) on a second free port, with
+     * the given PEM certificate chain and key; clients are not asked for certificates
+     * ({@code --tls-auth-clients no}). The plain port stays open on {@code 127.0.0.1} for the
+     * test's own {@link #call} (setup, {@code ACL SETUSER}, assertions); the code under test uses
+     * {@link #tlsUri()}. Debian's redis-server is built with TLS.
+     *
+     * @param caFile the CA file redis-server requires even when it does not verify clients
+     */
+    public static RedisServer startTls(Path certFile, Path keyFile, Path caFile) {
+        Path binary = Executables.require("redis-server", "redis-server", "/usr/bin/redis-server");
+        try {
+            int plain = FreePort.find();
+            int tls = FreePort.find();
+            while (tls == plain) {
+                tls = FreePort.find();
+            }
+            RedisServer server = new RedisServer(binary, plain, Files.createTempDirectory("sluice-redis-"), tls,
+                    List.of("--tls-port", Integer.toString(tls),
+                            "--tls-cert-file", certFile.toString(),
+                            "--tls-key-file", keyFile.toString(),
+                            "--tls-ca-cert-file", caFile.toString(),
+                            "--tls-auth-clients", "no"));
+            server.launch();
+            return server;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create a data directory for redis-server", e);
+        }
+    }
+
+    /** The TLS port of a server started by {@link #startTls}; 0 otherwise. */
+    public int tlsPort() {
+        return tlsPort;
+    }
+
+    /** {@code rediss://127.0.0.1:tlsPort} of a server started by {@link #startTls}. */
+    public URI tlsUri() {
+        if (tlsPort == 0) {
+            throw new IllegalStateException("this redis-server was not started with TLS (use startTls)");
+        }
+        return URI.create("rediss://127.0.0.1:" + tlsPort);
     }
 
     /** The port; it stays the same across {@link #restart()}. */
@@ -160,7 +212,7 @@ public final class RedisServer implements AutoCloseable {
     }
 
     private void launch() {
-        process = ManagedProcess.builder("redis-server", List.of(
+        List<String> command = new ArrayList<>(List.of(
                         redisServer.toString(),
                         "--port", Integer.toString(port),
                         "--bind", "127.0.0.1",
@@ -168,7 +220,9 @@ public final class RedisServer implements AutoCloseable {
                         "--appendonly", "no",
                         "--dir", dataDir.toString(),
                         "--daemonize", "no",
-                        "--loglevel", "notice"))
+                        "--loglevel", "notice"));
+        command.addAll(tlsArgs);
+        process = ManagedProcess.builder("redis-server", command)
                 .readyWhenPortOpen(address())
                 .startupTimeout(java.time.Duration.ofSeconds(15))
                 .start();

@@ -9,17 +9,30 @@ final class RedisMessages {
 
   /** The URL without its password, safe for logs and error messages. */
   static String redact(URI url) {
+    return redact(url, false);
+  }
+
+  /**
+   * The URL without its password. {@code userOnly}: the user info is only a user name (the
+   * password comes from the environment), so it is shown; otherwise a user info without a colon
+   * is a password, as redis-cli reads it, and masked.
+   */
+  static String redact(URI url, boolean userOnly) {
     String userInfo = url.getRawUserInfo();
     if (userInfo == null) {
       return url.toString();
     }
     int colon = userInfo.indexOf(':');
-    String shown = colon < 0 ? "***" : userInfo.substring(0, colon) + ":***";
+    String shown = colon < 0 ? (userOnly ? userInfo : "***") : userInfo.substring(0, colon) + ":***";
     return url.toString().replace(userInfo + "@", shown + "@");
   }
 
   static String cannotConnect(String target, Throwable cause) {
     return "cannot connect to the redis store at " + target + ": " + describe(cause);
+  }
+
+  static String cannotConnectBecause(String target, String why) {
+    return "cannot connect to the redis store at " + target + ": " + why;
   }
 
   static String timedOut(Duration timeout, String what) {

@@ -172,13 +172,10 @@ public final class RedisStore implements Store, PenaltyBound, BreakerStatus {
     SocketOptions socket = SocketOptions.builder()
         .connectTimeout(connectTimeout).keepAlive(true).tcpNoDelay(true).build();
     TimeoutOptions timeouts = timeouts(options.timeout(), connectTimeout);
-    List<RedisURI> uris = new ArrayList<>();
-    for (URI url : options.urls()) {
-      RedisURI uri = RedisURI.create(url);
-      uri.setTimeout(connectTimeout); // the handshake's; commands use TimeoutOptions below
-      uris.add(uri);
-    }
-    String target = String.join(", ", options.urls().stream().map(RedisMessages::redact).toList());
+    // Credentials, TLS and its verification: RedisConnections (docs/operations.md, store.tls).
+    List<RedisURI> uris = RedisConnections.uris(options, connectTimeout);
+    java.util.Optional<io.lettuce.core.SslOptions> ssl = RedisConnections.ssl(options, connectTimeout);
+    String target = RedisConnections.target(options);
     try {
       if (!options.cluster()) {
         RedisClient client = RedisClient.create(resources);
@@ -189,6 +186,7 @@ public final class RedisStore implements Store, PenaltyBound, BreakerStatus {
             .requestQueueSize(REQUEST_QUEUE_SIZE)
             .socketOptions(socket)
             .timeoutOptions(timeouts)
+            .sslOptions(ssl.orElseGet(io.lettuce.core.SslOptions::create))
             .build());
         StatefulRedisConnection<String, String> connection;
         try {
@@ -232,6 +230,7 @@ public final class RedisStore implements Store, PenaltyBound, BreakerStatus {
               .adaptiveRefreshTriggersTimeout(Duration.ofSeconds(5))
               .enablePeriodicRefresh(Duration.ofSeconds(30))
               .build());
+      ssl.ifPresent(clusterOptions::sslOptions);
       clusterOptions.replayFilter(NEVER_REPLAY); // inherited setter: returns the base builder type
       client.setOptions(clusterOptions.build());
       try {
@@ -247,7 +246,7 @@ public final class RedisStore implements Store, PenaltyBound, BreakerStatus {
       throw e;
     } catch (RuntimeException e) {
       resources.shutdown();
-      throw new StoreException(RedisMessages.cannotConnect(target, e), e);
+      throw new StoreException(RedisMessages.cannotConnectBecause(target, RedisConnections.why(e)), e);
     }
   }
 

@@ -1,0 +1,115 @@
+package dev.sluice.store.redis;
+
+import io.lettuce.core.RedisURI;
+import io.lettuce.core.SslOptions;
+import io.lettuce.core.SslVerifyMode;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import javax.net.ssl.SSLException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * How the store's URLs become Lettuce connections: credentials ({@code redis://user:pass@…} or the
+ * user in the URL and the password from the environment), TLS for {@code rediss://} (the system
+ * trust store or {@code store.tls.ca_file}; peer and host name verified unless
+ * {@code insecure_skip_verify}), and the startup failure turned into one clear line.
+ */
+final class RedisConnections {
+  private static final Logger log = LoggerFactory.getLogger(RedisConnections.class);
+
+  private RedisConnections() {}
+
+  /** One Lettuce URI per store URL, with the handshake timeout and the credentials. */
+  static List<RedisURI> uris(RedisStoreOptions options, Duration connectTimeout) {
+    RedisSecurity security = options.security();
+    List<RedisURI> uris = new ArrayList<>();
+    for (URI url : options.urls()) {
+      RedisURI uri;
+      if (security.password().isPresent()) {
+        // The user info names only the ACL user here (RedisStoreOptions refuses a password too);
+        // Lettuce alone would read "rediss://sluice@host" as the password "sluice".
+        String user = url.getUserInfo();
+        uri = RedisURI.create(withoutUserInfo(url));
+        if (user == null || user.isEmpty()) {
+          uri.setAuthentication(security.password().get().toCharArray());
+        } else {
+          uri.setAuthentication(user, security.password().get());
+        }
+      } else {
+        uri = RedisURI.create(url);
+      }
+      uri.setTimeout(connectTimeout); // the handshake's; commands use their own timeouts
+      if (uri.isSsl()) {
+        // FULL = chain and host name (SNI is sent for host names); NONE only when asked by name.
+        uri.setVerifyPeer(security.insecureSkipVerify() ? SslVerifyMode.NONE : SslVerifyMode.FULL);
+      }
+      uris.add(uri);
+    }
+    if (options.tls() && security.insecureSkipVerify()) {
+      log.warn("store.tls.insecure_skip_verify is true: the certificate of the redis store at {} is NOT"
+          + " verified (any certificate for any host name is accepted); anyone on the path can read"
+          + " and change every decision. Use store.tls.ca_file instead.", target(options));
+    }
+    return uris;
+  }
+
+  /** The TLS options: the CA file's certificates when given, else the JDK's trust store. */
+  static Optional<SslOptions> ssl(RedisStoreOptions options, Duration connectTimeout) {
+    if (!options.tls()) {
+      return Optional.empty();
+    }
+    SslOptions.Builder builder = SslOptions.builder().jdkSslProvider().handshakeTimeout(connectTimeout);
+    options.security().caFile().ifPresent(ca -> builder.trustManager(ca.toFile()));
+    return Optional.of(builder.build());
+  }
+
+  /** Every URL with its password masked, comma separated. */
+  static String target(RedisStoreOptions options) {
+    boolean userOnly = options.security().password().isPresent();
+    return String.join(", ", options.urls().stream().map(u -> RedisMessages.redact(u, userOnly)).toList());
+  }
+
+  /**
+   * Why connecting failed, in words an operator acts on: credentials refused, TLS handshake
+   * refused (with the JDK's reason), or Lettuce's own message with its causes.
+   */
+  static String why(Throwable failure) {
+    StringBuilder chain = new StringBuilder();
+    for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      String message = String.valueOf(t.getMessage());
+      String upper = message.toUpperCase(Locale.ROOT);
+      if (upper.startsWith("WRONGPASS") || upper.startsWith("NOAUTH") || upper.contains("INVALID PASSWORD")) {
+        return "redis rejected the credentials (" + message.strip()
+            + "); check the user in store.url and the password (store.password_env)";
+      }
+      if (upper.startsWith("NOPERM")) {
+        return "the redis user lacks a permission Sluice needs (" + message.strip()
+            + "); see docs/operations.md for the ACL line";
+      }
+      if (t instanceof SSLException) {
+        return "TLS handshake failed (" + RedisMessages.describe(t)
+            + "); check store.tls.ca_file and that the certificate names the host in store.url";
+      }
+      if (chain.length() > 0) {
+        chain.append(": ");
+      }
+      chain.append(RedisMessages.describe(t));
+    }
+    return chain.toString();
+  }
+
+  private static URI withoutUserInfo(URI url) {
+    try {
+      return new URI(url.getScheme(), null, url.getHost(), url.getPort(), url.getRawPath() == null
+          ? null : url.getPath(), url.getQuery(), url.getFragment());
+    } catch (URISyntaxException e) {
+      throw new IllegalArgumentException("redis store url '" + RedisMessages.redact(url) + "': " + e.getMessage(), e);
+    }
+  }
+}
