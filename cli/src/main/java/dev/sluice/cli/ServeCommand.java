@@ -7,6 +7,7 @@ import dev.sluice.store.MemoryStore;
 import dev.sluice.store.Store;
 import dev.sluice.store.StoreException;
 import dev.sluice.store.redis.RedisStore;
+import dev.sluice.store.redis.RedisSecurity;
 import dev.sluice.store.redis.RedisStoreOptions;
 import dev.sluice.time.Clock;
 import java.io.PrintWriter;
@@ -145,8 +146,15 @@ public final class ServeCommand implements Callable<Integer> {
   static Store openStore(StoreSettings settings) {
     return switch (settings.type()) {
       case MEMORY -> new MemoryStore(Clock.system(), settings.maxKeys());
-      case REDIS -> RedisStore.connect(RedisStoreOptions.of(settings.urls(), settings.timeout()));
+      case REDIS -> RedisStore.connect(redisOptions(settings));
     };
+  }
+
+  /** store.url, timeout, password_env's value and store.tls as the Redis store takes them. */
+  static RedisStoreOptions redisOptions(StoreSettings settings) {
+    dev.sluice.config.RedisAccess access = settings.access();
+    RedisSecurity security = new RedisSecurity(access.password(), access.caFile(), access.insecureSkipVerify());
+    return RedisStoreOptions.of(settings.urls(), settings.timeout()).withSecurity(security);
   }
 
   static String text(InetSocketAddress address) {

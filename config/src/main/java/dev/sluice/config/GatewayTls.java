@@ -76,7 +76,7 @@ final class GatewayTls {
   }
 
   /** The resolved file name; absent files are an error or (for {@code check}) a warning. */
-  private static Optional<Path> file(
+  static Optional<Path> file(
       Walker w, Node node, String path, Path baseDir, boolean strictFiles, List<String> warnings) {
     String name = w.nonBlank(node, path);
     if (name == null) {

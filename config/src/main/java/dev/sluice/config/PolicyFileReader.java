@@ -71,7 +71,8 @@ final class PolicyFileReader {
   private static final List<String> USER = List.of("jwt");
   private static final List<String> JWT = List.of("header", "claim", "hs256_secret_env", "jwks_file");
   private static final List<String> SESSION = List.of("cookie", "keys_file");
-  private static final List<String> STORE = List.of("type", "url", "on_error", "timeout", "max_keys", "snapshot");
+  private static final List<String> STORE =
+      List.of("type", "url", "on_error", "timeout", "max_keys", "snapshot", "password_env", "tls");
   private static final List<String> EXEMPT = List.of("ips", "api_keys");
   private static final List<String> BLOCK = List.of("ips", "api_keys");
   private static final List<String> DEFAULTS = List.of("by", "limits");
@@ -635,6 +636,7 @@ final class PolicyFileReader {
       maxKeys = n == null ? maxKeys : n;
     }
     List<URI> urls = new ArrayList<>();
+    List<Node> urlNodes = new ArrayList<>();
     if (f.has("url")) {
       List<Node> items = w.oneOrMany(f.get("url"), "store.url");
       if (items != null) {
@@ -646,6 +648,7 @@ final class PolicyFileReader {
               Set.of("redis", "rediss"), "a redis:// or rediss:// URL such as redis://127.0.0.1:6379", true);
           if (uri != null) {
             urls.add(uri);
+            urlNodes.add(items.get(i));
           }
         }
       }
@@ -659,10 +662,12 @@ final class PolicyFileReader {
     if (type == StoreType.REDIS && f.has("max_keys")) {
       w.error(f.get("max_keys"), Messages.onlyForMemory("store.max_keys"));
     }
-    if (w.errors().size() != before || type == null || onError == null || timeout == null) {
+    RedisAccess access = StoreAccessSection.read(w, f, type != StoreType.MEMORY, urls, urlNodes, baseDir,
+        strictEnv, sectionWarnings, this::secretFromEnv);
+    if (w.errors().size() != before || type == null || onError == null || timeout == null || access == null) {
       return null;
     }
-    return new StoreSettings(type, urls, onError, timeout, maxKeys);
+    return new StoreSettings(type, urls, onError, timeout, maxKeys, access);
   }
 
   // ---- exempt, defaults, policies ----

@@ -15,9 +15,10 @@ import java.util.Objects;
  * @param onError what a decision does when the store fails (default allow = fail open)
  * @param timeout how long one store operation may take (default 50ms)
  * @param maxKeys the memory store's bound on buckets (default 1,000,000)
+ * @param access Redis only: the password from {@code password_env} and the {@code tls} settings
  */
 public record StoreSettings(
-    StoreType type, List<URI> urls, OnError onError, Duration timeout, long maxKeys) {
+    StoreType type, List<URI> urls, OnError onError, Duration timeout, long maxKeys, RedisAccess access) {
 
   /** Default {@code store.timeout}. */
   public static final Duration DEFAULT_TIMEOUT = Duration.ofMillis(50);
@@ -26,8 +27,14 @@ public record StoreSettings(
   /** Default {@code store.max_keys}; the same as the memory store's own default. */
   public static final long DEFAULT_MAX_KEYS = 1_000_000L;
 
+  /** Settings without a password from the environment, verified against the system trust store. */
+  public StoreSettings(StoreType type, List<URI> urls, OnError onError, Duration timeout, long maxKeys) {
+    this(type, urls, onError, timeout, maxKeys, RedisAccess.DEFAULT);
+  }
+
   public StoreSettings {
     Objects.requireNonNull(type, "type");
+    Objects.requireNonNull(access, "access");
     urls = List.copyOf(urls);
     Objects.requireNonNull(onError, "onError");
     Objects.requireNonNull(timeout, "timeout");
