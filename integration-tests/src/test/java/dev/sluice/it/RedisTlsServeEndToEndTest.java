@@ -23,9 +23,9 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class RedisTlsServeEndToEndTest {
     private static final String PASSWORD = "e2e-Redis-pw-41b9c";
-    /** The ACL rule docs/operations.md gives operators (kept equal to the redis module's test). */
+    /** The ACL rule docs/distributed.md gives operators (kept equal to the redis module's test). */
     private static final String ACL_RULES = "~sluice:* resetchannels -@all"
-            + " +evalsha +eval +script|load +ping +info"
+            + " +evalsha +eval +script|load +ping"
             + " +time +get +set +del +exists +pexpire"
             + " +hget +hmget +hset +hdel +hincrby +hvals"
             + " +rpush +lpop +lindex +llen +lrange +ltrim"

@@ -93,8 +93,11 @@ final class RedisConnections {
             + "); see docs/operations.md for the ACL line";
       }
       if (t instanceof SSLException) {
-        return "TLS handshake failed (" + RedisMessages.describe(t)
-            + "); check store.tls.ca_file and that the certificate names the host in store.url";
+        String reason = RedisMessages.describe(t);
+        String hint = reason.contains("timed out")
+            ? "is that port redis-server's --tls-port? a plain port never answers the handshake"
+            : "check store.tls.ca_file and that the certificate names the host in store.url";
+        return "TLS handshake failed (" + reason + "); " + hint;
       }
       if (chain.length() > 0) {
         chain.append(": ");

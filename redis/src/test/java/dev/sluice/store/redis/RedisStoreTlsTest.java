@@ -2,6 +2,7 @@ package dev.sluice.store.redis;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import dev.sluice.algorithm.Algorithm;
 import dev.sluice.limit.Limit;
@@ -31,11 +32,12 @@ import org.junit.jupiter.api.io.TempDir;
 class RedisStoreTlsTest {
 
   /**
-   * The minimal ACL rule for the store's user, exactly as docs/operations.md gives it to
-   * operators: the store's keys, the script commands and every command the scripts call.
+   * The minimal ACL rule for the store's user, exactly as docs/distributed.md gives it to
+   * operators: the store's keys, the script commands and every command the scripts call. INFO
+   * is left out on purpose (cluster detection from one URL then assumes a plain server).
    */
   static final String ACL_RULES = "~sluice:* resetchannels -@all"
-      + " +evalsha +eval +script|load +ping +info"
+      + " +evalsha +eval +script|load +ping"
       + " +time +get +set +del +exists +pexpire"
       + " +hget +hmget +hset +hdel +hincrby +hvals"
       + " +rpush +lpop +lindex +llen +lrange +ltrim"
@@ -121,6 +123,11 @@ class RedisStoreTlsTest {
       assertThat(join(a.tryConsume(key, window, 2)).allowed()).isTrue();
       join(a.refund(key, window, 1));
       assertThat(join(b.tryConsume(key, window, 1)).allowed()).as("refunded through the other").isTrue();
+      // A reload that changes the limit: the new key is filled from the old one (EXISTS, LRANGE).
+      BucketSpec wider = new BucketSpec(Algorithm.SLIDING_WINDOW, List.of(Limit.of(3, Duration.ofMinutes(1))));
+      Consumption migrated = join(b.tryConsume(key, wider, 1));
+      assertThat(migrated.allowed()).isTrue();
+      assertThat(migrated.limits().get(0).remaining()).as("2 used carried over, 1 more of 3").isZero();
       assertThat(join(a.recordOffence("login:ip:1.2.3.4", Duration.ofMinutes(1).toNanos()))).isEqualTo(1);
       assertThat(join(b.recordOffence("login:ip:1.2.3.4", Duration.ofMinutes(1).toNanos()))).isEqualTo(2);
       join(a.putBan(Ban.of("login", "ip:203.0.113.9", System.currentTimeMillis() + 60_000, "test")));
@@ -129,12 +136,34 @@ class RedisStoreTlsTest {
       assertThat(join(a.acquirePermit("upload:ip:1.2.3.4", 1, Duration.ofMinutes(1).toNanos()))).isTrue();
       assertThat(join(b.acquirePermit("upload:ip:1.2.3.4", 1, Duration.ofMinutes(1).toNanos()))).isFalse();
       join(a.releasePermit("upload:ip:1.2.3.4"));
-      join(a.forgetBucket(key, window));
+      join(a.forgetBucket(key, wider));
       join(a.forgetOffences("login:ip:1.2.3.4"));
       join(a.ping());
     }
     // The ACL really confines the user: a command outside the rule is refused to it.
     assertThat(redis.call("ACL", "DRYRUN", "sluice", "FLUSHALL")).contains("no permissions");
+  }
+
+  @Test
+  void aclUserRemovedWhileRunning_callsFailAsStoreErrors_andRecoverWhenTheUserIsBack() {
+    String[] create = ("ACL SETUSER rotating reset on >" + PASSWORD + " " + ACL_RULES).split(" ");
+    assertThat(redis.call(create)).isEqualTo("OK");
+    BucketKey key = new BucketKey("login", "ip:192.0.2.1");
+    RedisSecurity security = trustingTestCa().withPassword(PASSWORD);
+    try (RedisStore store = RedisStore.connect(options(tls("rotating", "127.0.0.1"), security))) {
+      assertThat(join(store.tryConsume(key, SPEC, 1)).allowed()).isTrue();
+      redis.call("ACL", "DELUSER", "rotating"); // also closes the connections of that user
+      // Lettuce reconnects and is refused (WRONGPASS): every call is a StoreException, so the
+      // policy's on_error applies; nothing hangs beyond the store timeout.
+      await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+          assertThatThrownBy(() -> join(store.tryConsume(key, SPEC, 1)))
+              .hasCauseInstanceOf(StoreException.class));
+      assertThat(redis.call(create)).isEqualTo("OK");
+      await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200)).ignoreExceptions().untilAsserted(() ->
+          assertThat(join(store.tryConsume(key, SPEC, 1)).allowed()).isTrue());
+    } finally {
+      redis.call("ACL", "DELUSER", "rotating");
+    }
   }
 
   @Test
