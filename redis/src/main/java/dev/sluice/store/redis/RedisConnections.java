@@ -76,35 +76,76 @@ final class RedisConnections {
   }
 
   /**
-   * Why connecting failed, in words an operator acts on: credentials refused, TLS handshake
-   * refused (with the JDK's reason), or Lettuce's own message with its causes.
+   * Why connecting failed, in one line an operator acts on: credentials refused, a permission
+   * missing, TLS handshake refused (with the JDK's reason), or Lettuce's own message with its
+   * causes. The cluster client reports each seed's failure as a suppressed exception or in a
+   * multi-line message; those are searched too.
    */
   static String why(Throwable failure) {
-    StringBuilder chain = new StringBuilder();
-    for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
-      String message = String.valueOf(t.getMessage());
+    List<Throwable> all = new ArrayList<>();
+    collect(failure, all, 0);
+    for (Throwable t : all) {
+      String message = String.valueOf(t.getMessage()).strip();
       String upper = message.toUpperCase(Locale.ROOT);
       if (upper.startsWith("WRONGPASS") || upper.startsWith("NOAUTH") || upper.contains("INVALID PASSWORD")) {
-        return "redis rejected the credentials (" + message.strip()
+        return "redis rejected the credentials (" + oneLine(message)
             + "); check the user in store.url and the password (store.password_env)";
       }
       if (upper.startsWith("NOPERM")) {
-        return "the redis user lacks a permission Sluice needs (" + message.strip()
-            + "); see docs/operations.md for the ACL line";
+        return "the redis user lacks a permission Sluice needs (" + oneLine(message)
+            + "); see docs/distributed.md for the ACL line";
       }
+    }
+    for (Throwable t : all) {
       if (t instanceof SSLException) {
-        String reason = RedisMessages.describe(t);
-        String hint = reason.contains("timed out")
-            ? "is that port redis-server's --tls-port? a plain port never answers the handshake"
-            : "check store.tls.ca_file and that the certificate names the host in store.url";
-        return "TLS handshake failed (" + reason + "); " + hint;
+        return tlsFailed(RedisMessages.describe(t));
       }
+    }
+    for (Throwable t : all) { // the cluster client folds each seed's failure into its message
+      String message = String.valueOf(t.getMessage());
+      for (String marker : TLS_MARKERS) {
+        int at = message.indexOf(marker);
+        if (at >= 0) {
+          int eol = message.indexOf('\n', at);
+          return tlsFailed(message.substring(at, eol < 0 ? message.length() : eol));
+        }
+      }
+    }
+    StringBuilder chain = new StringBuilder();
+    for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
       if (chain.length() > 0) {
         chain.append(": ");
       }
       chain.append(RedisMessages.describe(t));
     }
-    return chain.toString();
+    return oneLine(chain.toString());
+  }
+
+  /** Texts of the JDK's handshake failures, as they appear inside the cluster client's messages. */
+  private static final List<String> TLS_MARKERS = List.of(
+      "PKIX path building failed", "No subject alternative", "No name matching", "handshake timed out",
+      "Received fatal alert", "not an SSL/TLS record");
+
+  private static String tlsFailed(String reason) {
+    String hint = reason.contains("timed out")
+        ? "is that port redis-server's --tls-port? a plain port never answers the handshake"
+        : "check store.tls.ca_file and that the certificate names the host in store.url";
+    return "TLS handshake failed (" + oneLine(reason) + "); " + hint;
+  }
+
+  private static void collect(Throwable t, List<Throwable> into, int depth) {
+    if (t == null || depth > 8 || into.contains(t)) {
+      return;
+    }
+    into.add(t);
+    for (Throwable s : t.getSuppressed()) {
+      collect(s, into, depth + 1);
+    }
+    collect(t.getCause(), into, depth + 1);
+  }
+
+  private static String oneLine(String text) {
+    return text.replaceAll("\\s+", " ").strip();
   }
 
   private static URI withoutUserInfo(URI url) {

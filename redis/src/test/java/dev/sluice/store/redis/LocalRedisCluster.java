@@ -26,9 +26,12 @@ final class LocalRedisCluster implements AutoCloseable {
   private final List<Integer> ports = new ArrayList<>();
   private final List<ManagedProcess> nodes = new ArrayList<>();
   private final Path redisCli;
+  /** redis-cli's TLS options ({@code --tls --cacert CA}) for a TLS cluster; empty otherwise. */
+  private final List<String> cliTls;
 
-  private LocalRedisCluster(Path redisCli) {
+  private LocalRedisCluster(Path redisCli, List<String> cliTls) {
     this.redisCli = redisCli;
+    this.cliTls = cliTls;
   }
 
   static LocalRedisCluster start() {
@@ -36,25 +39,48 @@ final class LocalRedisCluster implements AutoCloseable {
   }
 
   static LocalRedisCluster start(int replicasPerMaster) {
+    return start(replicasPerMaster, null, null, null);
+  }
+
+  /**
+   * A 3-master cluster that speaks TLS only ({@code --port 0}, {@code --tls-cluster yes}): clients,
+   * the cluster bus and {@code redis-cli} all use the TLS ports, which the nodes announce.
+   */
+  static LocalRedisCluster startTls(Path cert, Path key, Path ca) {
+    return start(0, cert, key, ca);
+  }
+
+  private static LocalRedisCluster start(int replicasPerMaster, Path cert, Path key, Path ca) {
     Path server = Executables.require("redis-server", "redis-server", "/usr/bin/redis-server");
     Path cli = Executables.require("redis-cli", "redis-tools", "/usr/bin/redis-cli");
-    LocalRedisCluster cluster = new LocalRedisCluster(cli);
+    boolean tls = cert != null;
+    LocalRedisCluster cluster = new LocalRedisCluster(cli,
+        tls ? List.of("--tls", "--cacert", ca.toString()) : List.of());
     try {
       Path dir = Files.createTempDirectory("sluice-redis-cluster-");
       for (int i = 0; i < 3 * (1 + replicasPerMaster); i++) {
         int port = FreePort.find();
         cluster.ports.add(port);
-        cluster.nodes.add(ManagedProcess.builder("redis-cluster-" + port, List.of(
+        List<String> args = new ArrayList<>(List.of(
                 server.toString(), "--port", Integer.toString(port), "--bind", "127.0.0.1",
                 "--cluster-enabled", "yes",
                 "--cluster-config-file", dir.resolve("nodes-" + port + ".conf").toString(),
                 "--cluster-node-timeout", "2000",
-                "--save", "", "--appendonly", "no", "--dir", dir.toString(), "--daemonize", "no"))
+                "--save", "", "--appendonly", "no", "--dir", dir.toString(), "--daemonize", "no"));
+        if (tls) {
+          args.set(2, "0");
+          args.addAll(List.of("--tls-port", Integer.toString(port), "--tls-cert-file", cert.toString(),
+              "--tls-key-file", key.toString(), "--tls-ca-cert-file", ca.toString(),
+              "--tls-auth-clients", "no", "--tls-cluster", "yes", "--tls-replication", "yes"));
+        }
+        cluster.nodes.add(ManagedProcess.builder("redis-cluster-" + port, args)
             .readyWhenPortOpen(new InetSocketAddress(InetAddress.getLoopbackAddress(), port))
             .startupTimeout(Duration.ofSeconds(15))
             .start());
       }
-      List<String> create = new ArrayList<>(List.of(cli.toString(), "--cluster", "create"));
+      List<String> create = new ArrayList<>(List.of(cli.toString()));
+      create.addAll(cluster.cliTls);
+      create.addAll(List.of("--cluster", "create"));
       cluster.ports.forEach(p -> create.add("127.0.0.1:" + p));
       create.addAll(List.of("--cluster-replicas", Integer.toString(replicasPerMaster), "--cluster-yes"));
       String output = run(create);
@@ -81,7 +107,8 @@ final class LocalRedisCluster implements AutoCloseable {
   }
 
   List<URI> uris() {
-    return ports.stream().map(p -> URI.create("redis://127.0.0.1:" + p)).toList();
+    String scheme = cliTls.isEmpty() ? "redis" : "rediss";
+    return ports.stream().map(p -> URI.create(scheme + "://127.0.0.1:" + p)).toList();
   }
 
   List<Integer> ports() {
@@ -103,7 +130,9 @@ final class LocalRedisCluster implements AutoCloseable {
 
   /** Runs one command on one node with redis-cli, returning its raw output. */
   String cli(int port, String... command) {
-    List<String> args = new ArrayList<>(List.of(redisCli.toString(), "-h", "127.0.0.1", "-p", Integer.toString(port)));
+    List<String> args = new ArrayList<>(List.of(redisCli.toString()));
+    args.addAll(cliTls);
+    args.addAll(List.of("-h", "127.0.0.1", "-p", Integer.toString(port)));
     args.addAll(List.of(command));
     return run(args);
   }

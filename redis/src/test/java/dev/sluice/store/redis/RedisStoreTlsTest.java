@@ -226,4 +226,28 @@ class RedisStoreTlsTest {
         .hasMessageContaining("carries a password and one is also given from the environment")
         .message().doesNotContain(PASSWORD);
   }
+
+  @Test
+  void rediss_cluster_decidesOnEveryMaster_withTheCaFile_andRefusesAnotherCa() {
+    try (LocalRedisCluster cluster = LocalRedisCluster.startTls(certs.cert("redis"), certs.key("redis"), certs.cert("ca"))) {
+      assertThat(cluster.uris()).allMatch(u -> u.getScheme().equals("rediss"));
+      RedisStoreOptions options = RedisStoreOptions.of(cluster.uris(), TIMEOUT).withSecurity(trustingTestCa());
+      try (RedisStore a = RedisStore.connect(options); RedisStore b = RedisStore.connect(options)) {
+        for (int i = 0; i < 60; i++) {
+          BucketKey key = new BucketKey("login", "ip:10.0.0." + i);
+          assertThat(join(a.tryConsume(key, SPEC, 3)).allowed()).isTrue();
+          assertThat(join(b.tryConsume(key, SPEC, 1)).allowed()).as("shared through the cluster").isFalse();
+        }
+      }
+      // The buckets were spread over the masters (the discovered nodes were reached over TLS too).
+      long mastersWithKeys = cluster.ports().stream()
+          .filter(p -> Long.parseLong(cluster.cli(p, "DBSIZE").strip()) > 0).count();
+      assertThat(mastersWithKeys).isEqualTo(3);
+      assertThatThrownBy(() -> RedisStore.connect(RedisStoreOptions.of(cluster.uris(), TIMEOUT)
+          .withSecurity(RedisSecurity.DEFAULT.withCaFile(certs.cert("other-ca")))))
+          .isInstanceOf(StoreException.class)
+          .hasMessageContaining("TLS handshake failed (PKIX path building failed")
+          .message().doesNotContain("\n");
+    }
+  }
 }
