@@ -109,6 +109,28 @@ class RedisTlsServeEndToEndTest {
     }
 
     @Test
+    void serve_insecureSkipVerify_acceptsAHostNameTheCertificateLacks_andSaysSoAtStart() throws Exception {
+        // The certificate names IP:127.0.0.1 only; "localhost" would fail verification.
+        int[] ports = ServeProcess.ports();
+        Path file = dir.resolve("insecure.yaml");
+        Files.writeString(file, Files.readString(policy("insecure-src.yaml", ports,
+                "rediss://sluice@localhost:" + redis.tlsPort()))
+                .replace("tls: { ca_file: redis-ca.crt }", "tls: { insecure_skip_verify: true }"));
+        try (ServeProcess sluice = ServeProcess.start("sluice-rediss-insecure", file, ports[0], ports[1],
+                Map.of("SLUICE_REDIS_PASSWORD", PASSWORD))) {
+            assertThat(sluice.get("/api/items").statusCode()).as(sluice.log()).isEqualTo(200);
+            assertThat(sluice.log()).contains("store.tls.insecure_skip_verify is true")
+                    .contains("rediss://sluice@localhost:" + redis.tlsPort()).contains("NOT verified")
+                    .doesNotContain(PASSWORD);
+        }
+        Path verified = policy("verified.yaml", ports, "rediss://sluice@localhost:" + redis.tlsPort());
+        SluiceProcess.Result refused = SluiceProcess.run(dir, Map.of("SLUICE_REDIS_PASSWORD", PASSWORD),
+                "serve", "-c", verified.toString());
+        assertThat(refused.exitCode()).as(refused.output()).isEqualTo(1);
+        assertThat(refused.stderr()).contains("TLS handshake failed (No name matching localhost found)");
+    }
+
+    @Test
     void serve_withAWrongPassword_failsFastWithOneLineNamingTheUrlWithoutThePassword() throws Exception {
         int[] ports = ServeProcess.ports();
         Path file = policy("wrong.yaml", ports, "rediss://sluice@127.0.0.1:" + redis.tlsPort());
