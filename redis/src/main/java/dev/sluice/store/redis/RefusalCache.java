@@ -1,0 +1,182 @@
+package dev.sluice.store.redis;
+
+import dev.sluice.algorithm.Algorithm;
+import dev.sluice.algorithm.Gcra;
+import dev.sluice.limit.Limit;
+import dev.sluice.store.BucketKey;
+import dev.sluice.store.BucketSpec;
+import dev.sluice.store.Consumption;
+import dev.sluice.time.Clock;
+import java.util.List;
+
+/**
+ * Refusals of GCRA buckets answered without Redis while they are certain (issue 15): a flood on
+ * one key then costs Redis one script call per key and {@link #MAX_HINT_NANOS}, not one per
+ * request.
+ *
+ * <p>Why the verdict is exact: a GCRA bucket's state is its debt (TAT − now). A refusal does not
+ * change it; time only lowers it; consumptions (on this or any other gateway) only raise it. So
+ * the debts a reply reports, minus the time elapsed since its command was <em>sent</em> (the
+ * script ran no earlier than that, so this elapsed time is at least the server's), are a lower
+ * bound of the bucket's debts at any later instant. If that lower bound already refuses a request
+ * of any cost, Redis would refuse it too. When the bound admits, Redis decides as before. The
+ * answer's figures (denied limit, remaining, next token, retry-after) are computed from the bound
+ * exactly as the script would: equal to Redis' when this store is the only one using the key and
+ * no reply is in flight (the tests compare with the memory store to the nanosecond), else those of
+ * this store's latest view, which may miss other gateways' admissions of the last {@link
+ * #MAX_HINT_NANOS} (retry-after then too short, never too long), and which is aged from the send,
+ * so at most one round trip early. The local clock is only ever used for elapsed time (never
+ * compared with another machine's), and elapsed time is counted {@value #DRIFT_SHIFT}-bit
+ * generously (≈ +0.1 %) so that a local clock ticking slower than Redis' cannot refuse late.
+ *
+ * <p>What can lower a debt besides time — a refund ({@code count:} reservations, a request
+ * refused by another policy), a forgotten bucket (a lifted ban), a data-set reset — clears this
+ * whole cache when it happens through this store (an epoch; a reply in flight across it is not
+ * kept). Done on another gateway, or by hand in Redis, it is unseen here for at most {@link
+ * #MAX_HINT_NANOS}: every hint expires that long after its command was sent, whatever its
+ * retry-after. Sliding-window buckets are never cached (their figures need the entries' times).
+ *
+ * <p>Bounded: a direct-mapped table of {@link #SLOTS} immutable entries, indexed by the key's
+ * hash; a collision replaces the older entry (a miss only costs a Redis call). Lock-free; a stale
+ * read of a slot is a miss or an older still-valid hint.
+ */
+final class RefusalCache {
+
+  /** Hints live at most this long after their command was sent (100 ms). */
+  static final long MAX_HINT_NANOS = 100_000_000L;
+  /** Elapsed time is counted as {@code e + (e >> DRIFT_SHIFT)}: ≈ 0.1 % for clock-rate drift. */
+  static final int DRIFT_SHIFT = 10;
+  /** Entries held (a power of two). */
+  static final int SLOTS = 4096;
+
+  private final Entry[] slots = new Entry[SLOTS];
+  private final Clock clock;
+  private final boolean driftMargin;
+  private volatile long epoch;
+
+  /**
+   * @param clock the elapsed-time source: the system clock in production, a test's
+   * @param driftMargin whether {@code clock} may tick at another rate than Redis' clock (false only
+   *     when the script's "now" is this very clock, as in the tests' {@code at} mode)
+   */
+  RefusalCache(Clock clock, boolean driftMargin) {
+    this.clock = clock;
+    this.driftMargin = driftMargin;
+  }
+
+  /** The cache for a store: its test seam's clock when it has one, else the system clock. */
+  static RefusalCache forStore(DecisionScript.TestTime testTime) {
+    if (testTime == null) {
+      return new RefusalCache(Clock.system(), true);
+    }
+    if (!testTime.offset()) {
+      return new RefusalCache(testTime.clock(), false); // the script's now is this clock's reading
+    }
+    Clock system = Clock.system();
+    Clock offset = testTime.clock();
+    return new RefusalCache(() -> system.nanoTime() + offset.nanoTime(), true); // TIME + offset
+  }
+
+  /** A reading of the elapsed-time clock, taken just before a command is sent. */
+  long now() {
+    return clock.nanoTime();
+  }
+
+  /** The current epoch, read before a command is sent and given back to {@link #remember}. */
+  long epoch() {
+    return epoch;
+  }
+
+  /** Forgets every hint: something lowered (or may have lowered) a bucket's debt. */
+  void invalidate() {
+    epoch++; // racing increments may lose one: either still changes the epoch
+  }
+
+  /**
+   * The refusal Redis would give for (key, spec, cost) now, or null when that is not certain (no
+   * hint, an expired one, or the bound admits) and Redis must decide.
+   */
+  Consumption lookup(BucketKey key, BucketSpec spec, long cost) {
+    Entry e = slots[slot(key)];
+    if (e == null || e.spec != spec || e.epoch != epoch || !e.key.equals(key)) {
+      return null;
+    }
+    long elapsed = clock.nanoTime() - e.sentAt;
+    if (driftMargin && elapsed > 0) {
+      elapsed += elapsed >> DRIFT_SHIFT;
+    }
+    if (elapsed < 0 || elapsed >= MAX_HINT_NANOS) {
+      return null; // a test clock stepped back: a bucket that was full may hold debt then
+    }
+    return refusal(spec, cost, e.debts, elapsed);
+  }
+
+  /**
+   * Keeps the debts a reply of {@code decide.lua} reports for a GCRA bucket (after its decision:
+   * an admission's include its cost), unless the epoch changed since the command was sent. Every
+   * reply replaces the key's hint, so the figures answered locally are those of the latest state
+   * this store saw (exactly the memory store's when only this store uses the key).
+   */
+  void remember(BucketKey key, BucketSpec spec, long sentAt, long sentEpoch, long[] reply) {
+    if (reply == null || spec.algorithm() != Algorithm.GCRA || sentEpoch != epoch) {
+      return;
+    }
+    int n = spec.limits().size();
+    if (reply.length != 3 + 3 * n) {
+      return;
+    }
+    long[] debts = new long[n];
+    for (int i = 0; i < n; i++) {
+      debts[i] = reply[5 + 3 * i];
+    }
+    slots[slot(key)] = new Entry(key, spec, sentAt, sentEpoch, debts);
+  }
+
+  /**
+   * What {@code decide.lua} answers for a GCRA bucket whose debts are {@code debts} minus {@code
+   * elapsed} (≥ 0), if that is a refusal; else null. Step for step the script's arithmetic (integers
+   * below 2^53, which the script computes exactly too).
+   */
+  static Consumption refusal(BucketSpec spec, long cost, long[] debts, long elapsed) {
+    List<Limit> limits = spec.limits();
+    int n = limits.size();
+    int denied = -1;
+    long longest = 0;
+    long[] now = new long[n];
+    for (int i = 0; i < n; i++) {
+      Limit limit = limits.get(i);
+      long debt = Math.max(0, debts[i] - elapsed);
+      now[i] = debt;
+      long wait = debt + cost * limit.emissionIntervalNanos() - Gcra.capacityNanos(limit);
+      if (wait > longest) {
+        longest = wait;
+        denied = i;
+      }
+    }
+    if (denied < 0) {
+      return null;
+    }
+    long[] reply = new long[3 + 3 * n];
+    reply[0] = 0;
+    reply[1] = denied;
+    reply[2] = longest;
+    for (int i = 0; i < n; i++) {
+      Limit limit = limits.get(i);
+      long interval = limit.emissionIntervalNanos();
+      long debt = now[i];
+      long remaining = Math.max(0, Math.floorDiv(Gcra.capacityNanos(limit) - debt, interval));
+      long partial = debt > 0 ? Math.floorMod(debt, interval) : 0;
+      reply[3 + 3 * i] = remaining;
+      reply[4 + 3 * i] = debt > 0 ? (partial == 0 ? interval : partial) : 0;
+      reply[5 + 3 * i] = debt;
+    }
+    return DecisionCommand.consumption(reply, n);
+  }
+
+  private static int slot(BucketKey key) {
+    int h = key.hashCode();
+    return (h ^ (h >>> 16)) & (SLOTS - 1);
+  }
+
+  private record Entry(BucketKey key, BucketSpec spec, long sentAt, long epoch, long[] debts) {}
+}
