@@ -140,6 +140,19 @@ final class RefusalCache {
   static Consumption refusal(BucketSpec spec, long cost, long[] debts, long elapsed) {
     List<Limit> limits = spec.limits();
     int n = limits.size();
+    if (n == 1) { // the commonest bucket: no arrays
+      Limit limit = limits.get(0);
+      long interval = limit.emissionIntervalNanos();
+      long capacity = Gcra.capacityNanos(limit);
+      long debt = Math.max(0, debts[0] - elapsed);
+      long wait = debt + cost * interval - capacity;
+      if (wait <= 0) {
+        return null;
+      }
+      long partial = debt > 0 ? Math.floorMod(debt, interval) : 0;
+      return Consumption.ofOne(false, wait, Math.max(0, Math.floorDiv(capacity - debt, interval)),
+          debt > 0 ? (partial == 0 ? interval : partial) : 0, debt);
+    }
     int denied = -1;
     long longest = 0;
     long[] now = new long[n];
