@@ -337,7 +337,7 @@ public final class RedisStore implements Store, PenaltyBound, BreakerStatus {
           new StoreException(RedisMessages.circuitOpen(breaker.cause(), breaker.nanosUntilProbe())));
     }
     CompletableFuture<Consumption> result = new CompletableFuture<>();
-    decide(key, prepared, false, permit, result, refusals.now(), refusals.epoch());
+    decide(key, prepared, false, permit, result, refusals.now(), refusals.epoch(key));
     return result;
   }
 
@@ -378,12 +378,12 @@ public final class RedisStore implements Store, PenaltyBound, BreakerStatus {
   }
 
   /**
-   * A call that may lower a bucket's debt: local refusal hints are dropped before it is sent and
+   * A call that may lower a bucket's debt: the key's local refusal hint is dropped before it is sent and
    * again when it has run, so none kept from a reply of a decision that ran before it survives.
    */
-  private <T> CompletionStage<T> lowering(java.util.function.Supplier<CompletionStage<T>> call) {
-    refusals.invalidate();
-    return call.get().whenComplete((value, error) -> refusals.invalidate());
+  private <T> CompletionStage<T> lowering(BucketKey key, java.util.function.Supplier<CompletionStage<T>> call) {
+    refusals.invalidate(key);
+    return call.get().whenComplete((value, error) -> refusals.invalidate(key));
   }
 
   private static String deciding(BucketKey key) {
@@ -426,7 +426,7 @@ public final class RedisStore implements Store, PenaltyBound, BreakerStatus {
     } catch (StoreException e) {
       return CompletableFuture.failedFuture(e);
     }
-    return lowering(() -> call("refunding policy '" + key.policy() + "'",
+    return lowering(key, () -> call("refunding policy '" + key.policy() + "'",
         () -> evalAbuse(keys, args, "refund").thenApply(reply -> (Void) null)));
   }
 
@@ -457,7 +457,7 @@ public final class RedisStore implements Store, PenaltyBound, BreakerStatus {
     Objects.requireNonNull(spec, "spec");
     String[] keys = RedisKeys.keys(key, spec);
     String[] args = abuse.forget(testTime);
-    return lowering(() -> call("forgetting a bucket of policy '" + key.policy() + "'",
+    return lowering(key, () -> call("forgetting a bucket of policy '" + key.policy() + "'",
         () -> evalAbuse(keys, args, "forget").thenApply(n -> (Void) null)));
   }
 
@@ -557,7 +557,7 @@ public final class RedisStore implements Store, PenaltyBound, BreakerStatus {
   private void noteGeneration(String known, String current) {
     // Two lists racing saw the same `known`: only the one whose CAS wins counts the reset.
     if (generation.compareAndSet(known, current) && known != null && !known.equals(current)) {
-      refusals.invalidate(); // the data set was erased: every bucket is full again
+      refusals.invalidateAll(); // the data set was erased: every bucket is full again
       resets.incrementAndGet();
     }
   }

@@ -8,6 +8,7 @@ import dev.sluice.store.BucketSpec;
 import dev.sluice.store.Consumption;
 import dev.sluice.time.Clock;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
  * Refusals of GCRA buckets answered without Redis while they are certain (issue 15): a flood on
@@ -30,9 +31,9 @@ import java.util.List;
  * generously (≈ +0.1 %) so that a local clock ticking slower than Redis' cannot refuse late.
  *
  * <p>What can lower a debt besides time — a refund ({@code count:} reservations, a request
- * refused by another policy), a forgotten bucket (a lifted ban), a data-set reset — clears this
- * whole cache when it happens through this store (an epoch; a reply in flight across it is not
- * kept). Done on another gateway, or by hand in Redis, it is unseen here for at most {@link
+ * refused by another policy), a forgotten bucket (a lifted ban), a data-set reset — clears the
+ * key's hint when it happens through this store (an epoch per slot; a reply in flight across it
+ * is not kept; a reset clears every slot). Done on another gateway, or by hand in Redis, it is unseen here for at most {@link
  * #MAX_HINT_NANOS}: every hint expires that long after its command was sent, whatever its
  * retry-after. Sliding-window buckets are never cached (their figures need the entries' times).
  *
@@ -50,9 +51,10 @@ final class RefusalCache {
   static final int SLOTS = 4096;
 
   private final Entry[] slots = new Entry[SLOTS];
+  /** Per slot, bumped by whatever may lower the debts of a key of that slot. */
+  private final AtomicLongArray epochs = new AtomicLongArray(SLOTS);
   private final Clock clock;
   private final boolean driftMargin;
-  private volatile long epoch;
 
   /**
    * @param clock the elapsed-time source: the system clock in production, a test's
@@ -82,14 +84,21 @@ final class RefusalCache {
     return clock.nanoTime();
   }
 
-  /** The current epoch, read before a command is sent and given back to {@link #remember}. */
-  long epoch() {
-    return epoch;
+  /** The key's epoch, read before a command is sent and given back to {@link #remember}. */
+  long epoch(BucketKey key) {
+    return epochs.get(slot(key));
   }
 
-  /** Forgets every hint: something lowered (or may have lowered) a bucket's debt. */
-  void invalidate() {
-    epoch++; // racing increments may lose one: either still changes the epoch
+  /** Forgets the key's hint (and its slot's): something lowered (or may lower) its debts. */
+  void invalidate(BucketKey key) {
+    epochs.incrementAndGet(slot(key));
+  }
+
+  /** Forgets every hint: the data set may have been erased. */
+  void invalidateAll() {
+    for (int i = 0; i < SLOTS; i++) {
+      epochs.incrementAndGet(i);
+    }
   }
 
   /**
@@ -97,8 +106,9 @@ final class RefusalCache {
    * hint, an expired one, or the bound admits) and Redis must decide.
    */
   Consumption lookup(BucketKey key, BucketSpec spec, long cost) {
-    Entry e = slots[slot(key)];
-    if (e == null || e.spec != spec || e.epoch != epoch || !e.key.equals(key)) {
+    int slot = slot(key);
+    Entry e = slots[slot];
+    if (e == null || e.spec != spec || e.epoch != epochs.get(slot) || !e.key.equals(key)) {
       return null;
     }
     long elapsed = clock.nanoTime() - e.sentAt;
@@ -118,7 +128,8 @@ final class RefusalCache {
    * this store saw (exactly the memory store's when only this store uses the key).
    */
   void remember(BucketKey key, BucketSpec spec, long sentAt, long sentEpoch, long[] reply) {
-    if (reply == null || spec.algorithm() != Algorithm.GCRA || sentEpoch != epoch) {
+    int slot = slot(key);
+    if (reply == null || spec.algorithm() != Algorithm.GCRA || sentEpoch != epochs.get(slot)) {
       return;
     }
     int n = spec.limits().size();
@@ -129,7 +140,7 @@ final class RefusalCache {
     for (int i = 0; i < n; i++) {
       debts[i] = reply[5 + 3 * i];
     }
-    slots[slot(key)] = new Entry(key, spec, sentAt, sentEpoch, debts);
+    slots[slot] = new Entry(key, spec, sentAt, sentEpoch, debts);
   }
 
   /**

@@ -144,13 +144,18 @@ class RefusalCacheTest {
       assertThat(decide(a, key, slow, 2).allowed()).isTrue();
       Consumption first = decide(a, key, slow, 1);
       assertThat(first.allowed()).isFalse();
-      long calls = scriptCalls();
-      Consumption cached = decide(a, key, slow, 1);
-      assertThat(cached.allowed()).isFalse();
-      assertThat(cached.deniedLimit()).isEqualTo(0);
-      assertThat(cached.limit(0).remaining()).isZero();
-      assertThat(cached.retryAfterNanos()).isPositive().isLessThanOrEqualTo(first.retryAfterNanos());
-      assertThat(scriptCalls()).as("answered without Redis").isEqualTo(calls);
+      // A hint lives 100 ms: on a loaded host the next call may come later, so try a few times.
+      boolean local = false;
+      for (int attempt = 0; attempt < 20 && !local; attempt++) {
+        long calls = scriptCalls();
+        Consumption again = decide(a, key, slow, 1);
+        assertThat(again.allowed()).isFalse();
+        assertThat(again.deniedLimit()).isEqualTo(0);
+        assertThat(again.limit(0).remaining()).isZero();
+        assertThat(again.retryAfterNanos()).isPositive().isLessThanOrEqualTo(first.retryAfterNanos());
+        local = scriptCalls() == calls;
+      }
+      assertThat(local).as("a refusal answered without Redis").isTrue();
 
       // B refunds one token: A may keep refusing for at most the hint's lifetime, then admits.
       b.refund(key, slow, 1).toCompletableFuture().join();
