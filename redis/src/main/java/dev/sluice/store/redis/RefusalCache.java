@@ -34,8 +34,8 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * refused by another policy), a forgotten bucket (a lifted ban), a data-set reset — clears the
  * key's hint when it happens through this store (an epoch per slot; a reply in flight across it
  * is not kept; a reset clears every slot). Done on another gateway, or by hand in Redis, it is unseen here for at most {@link
- * #MAX_HINT_NANOS}: every hint expires that long after its command was sent, whatever its
- * retry-after. Sliding-window buckets are never cached (their figures need the entries' times).
+ * #MAX_HINT_NANOS} plus one round trip: every hint expires that long after its reply arrived,
+ * whatever its retry-after. Sliding-window buckets are never cached (their figures need the entries' times).
  *
  * <p>Bounded: a direct-mapped table of {@link #SLOTS} immutable entries, indexed by the key's
  * hash; a collision replaces the older entry (a miss only costs a Redis call). Lock-free; a stale
@@ -43,7 +43,10 @@ import java.util.concurrent.atomic.AtomicLongArray;
  */
 final class RefusalCache {
 
-  /** Hints live at most this long after their command was sent (100 ms). */
+  /**
+   * Hints live at most this long after their reply arrived (100 ms; from the arrival, not the
+   * send, so a slow round trip on a loaded host does not leave every hint expired on arrival).
+   */
   static final long MAX_HINT_NANOS = 100_000_000L;
   /** Elapsed time is counted as {@code e + (e >> DRIFT_SHIFT)}: ≈ 0.1 % for clock-rate drift. */
   static final int DRIFT_SHIFT = 10;
@@ -111,11 +114,12 @@ final class RefusalCache {
     if (e == null || e.spec != spec || e.epoch != epochs.get(slot) || !e.key.equals(key)) {
       return null;
     }
-    long elapsed = clock.nanoTime() - e.sentAt;
+    long now = clock.nanoTime();
+    long elapsed = now - e.sentAt;
     if (driftMargin && elapsed > 0) {
       elapsed += elapsed >> DRIFT_SHIFT;
     }
-    if (elapsed < 0 || elapsed >= MAX_HINT_NANOS) {
+    if (elapsed < 0 || now - e.receivedAt >= MAX_HINT_NANOS) {
       return null; // a test clock stepped back: a bucket that was full may hold debt then
     }
     return refusal(spec, cost, e.debts, elapsed);
@@ -140,7 +144,7 @@ final class RefusalCache {
     for (int i = 0; i < n; i++) {
       debts[i] = reply[5 + 3 * i];
     }
-    slots[slot] = new Entry(key, spec, sentAt, sentEpoch, debts);
+    slots[slot] = new Entry(key, spec, sentAt, clock.nanoTime(), sentEpoch, debts);
   }
 
   /**
@@ -202,5 +206,5 @@ final class RefusalCache {
     return (h ^ (h >>> 16)) & (SLOTS - 1);
   }
 
-  private record Entry(BucketKey key, BucketSpec spec, long sentAt, long epoch, long[] debts) {}
+  private record Entry(BucketKey key, BucketSpec spec, long sentAt, long receivedAt, long epoch, long[] debts) {}
 }
