@@ -21,12 +21,12 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * script ran no earlier than that, so this elapsed time is at least the server's), are a lower
  * bound of the bucket's debts at any later instant. If that lower bound already refuses a request
  * of any cost, Redis would refuse it too. When the bound admits, Redis decides as before. The
- * answer's figures (denied limit, remaining, next token, retry-after) are computed from the bound
- * exactly as the script would: equal to Redis' when this store is the only one using the key and
- * no reply is in flight (the tests compare with the memory store to the nanosecond), else those of
- * this store's latest view, which may miss other gateways' admissions of the last {@link
- * #MAX_HINT_NANOS} (retry-after then too short, never too long), and which is aged from the send,
- * so at most one round trip early. The local clock is only ever used for elapsed time (never
+ * answer's figures (denied limit, remaining, next token, retry-after) are computed exactly as the
+ * script would from the same debts aged only since the reply <em>arrived</em> (the script ran no
+ * later), so with one gateway on the key they are never below Redis' (a client retrying at
+ * Retry-After is admitted) and at most one round trip above; on the tests' shared clock they equal
+ * the memory store's to the nanosecond. Other gateways' admissions of the last {@link
+ * #MAX_HINT_NANOS} are missing from this view: retry-after may then be too short. The local clock is only ever used for elapsed time (never
  * compared with another machine's), and elapsed time is counted {@value #DRIFT_SHIFT}-bit
  * generously (≈ +0.1 %) so that a local clock ticking slower than Redis' cannot refuse late.
  *
@@ -115,14 +115,23 @@ final class RefusalCache {
       return null;
     }
     long now = clock.nanoTime();
-    long elapsed = now - e.sentAt;
-    if (driftMargin && elapsed > 0) {
-      elapsed += elapsed >> DRIFT_SHIFT;
+    long sinceReceived = now - e.receivedAt;
+    if (sinceReceived >= MAX_HINT_NANOS || sinceReceived < 0) {
+      return null; // expired, or a test clock stepped back (a full bucket may hold debt then)
     }
-    if (elapsed < 0 || now - e.receivedAt >= MAX_HINT_NANOS) {
-      return null; // a test clock stepped back: a bucket that was full may hold debt then
+    // The verdict from the debts aged since the send (a lower bound: never refuses wrongly)...
+    long sinceSent = now - e.sentAt;
+    if (driftMargin) {
+      sinceSent += sinceSent >> DRIFT_SHIFT;
+      sinceReceived -= sinceReceived >> DRIFT_SHIFT;
     }
-    return refusal(spec, cost, e.debts, elapsed);
+    if (refusal(spec, cost, e.debts, sinceSent) == null) {
+      return null;
+    }
+    // ...the figures from those aged since the reply arrived (the script ran no later): with one
+    // gateway on the key they are never below Redis' own, so a client retrying at Retry-After is
+    // admitted; at most one round trip above.
+    return refusal(spec, cost, e.debts, sinceReceived);
   }
 
   /**
