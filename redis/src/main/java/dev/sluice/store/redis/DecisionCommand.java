@@ -263,6 +263,11 @@ final class DecisionCommand {
     if (values == null || values.length != 3 + 3 * limits) {
       throw new StoreException(RedisMessages.unexpectedReply(reply.describe()));
     }
+    return consumption(values, limits);
+  }
+
+  /** {@link #consumption(Reply, int)} of a reply already checked to hold {@code 3 + 3 * limits} numbers. */
+  static Consumption consumption(long[] values, int limits) {
     boolean allowed = values[0] == 1;
     if (limits == 1 && (allowed || values[1] == 0)) {
       return Consumption.ofOne(allowed, allowed ? 0 : values[2], values[3], values[4], values[5]);

@@ -109,6 +109,8 @@ public final class RedisStore implements Store, PenaltyBound, BreakerStatus {
   private final DecisionCommand decisions;
   /** Per policy, the spec before a reload changed its limits (migration source of new keys). */
   private final SpecLineage lineage = new SpecLineage();
+  /** GCRA refusals answered locally while certain (see {@link RefusalCache}). */
+  private final RefusalCache refusals;
   private final AbuseScript abuse;
   /** Names this store's permits apart from other instances' (permit members must be unique). */
   private final String permitPrefix = Long.toHexString(ThreadLocalRandom.current().nextLong()) + ":";
@@ -145,6 +147,7 @@ public final class RedisStore implements Store, PenaltyBound, BreakerStatus {
     this.abuse = AbuseScript.INSTANCE;
     this.breaker = new CircuitBreaker(Clock.system(), options.probeInterval().toNanos());
     this.testTime = testTime;
+    this.refusals = RefusalCache.forStore(testTime);
   }
 
   /**
@@ -323,13 +326,17 @@ public final class RedisStore implements Store, PenaltyBound, BreakerStatus {
     if (closed.get()) {
       return CompletableFuture.failedFuture(new StoreException("redis store is closed; cannot " + deciding(key)));
     }
+    Consumption known = refusals.lookup(key, spec, cost);
+    if (known != null) {
+      return CompletableFuture.completedFuture(known);
+    }
     CircuitBreaker.Permit permit = breaker.acquire();
     if (permit == CircuitBreaker.Permit.REJECT) {
       return CompletableFuture.failedFuture(
           new StoreException(RedisMessages.circuitOpen(breaker.cause(), breaker.nanosUntilProbe())));
     }
     CompletableFuture<Consumption> result = new CompletableFuture<>();
-    decide(key, prepared, false, permit, result);
+    decide(key, prepared, false, permit, result, refusals.now(), refusals.epoch(key));
     return result;
   }
 
@@ -340,7 +347,7 @@ public final class RedisStore implements Store, PenaltyBound, BreakerStatus {
    * One future per decision besides Lettuce's own: this is the store's hot path.
    */
   private void decide(BucketKey key, DecisionCommand.Prepared prepared, boolean withSource,
-      CircuitBreaker.Permit permit, CompletableFuture<Consumption> result) {
+      CircuitBreaker.Permit permit, CompletableFuture<Consumption> result, long sentAt, long epoch) {
     DecisionCommand.Reply reply = new DecisionCommand.Reply();
     CompletionStage<long[]> sent;
     try {
@@ -359,13 +366,23 @@ public final class RedisStore implements Store, PenaltyBound, BreakerStatus {
           settle(result, permit, null, null, e);
           return;
         }
+        refusals.remember(key, prepared.spec(), sentAt, epoch, reply.get());
         settle(result, permit, null, consumption, null);
       } else if (!withSource && unwrap(error) instanceof RedisNoScriptException) {
-        decide(key, prepared, true, permit, result);
+        decide(key, prepared, true, permit, result, sentAt, epoch);
       } else {
         settle(result, permit, deciding(key), null, error);
       }
     });
+  }
+
+  /**
+   * A call that may lower a bucket's debt: the key's local refusal hint is dropped before it is sent and
+   * again when it has run, so none kept from a reply of a decision that ran before it survives.
+   */
+  private <T> CompletionStage<T> lowering(BucketKey key, java.util.function.Supplier<CompletionStage<T>> call) {
+    refusals.invalidate(key);
+    return call.get().whenComplete((value, error) -> refusals.invalidate(key));
   }
 
   private static String deciding(BucketKey key) {
@@ -408,8 +425,8 @@ public final class RedisStore implements Store, PenaltyBound, BreakerStatus {
     } catch (StoreException e) {
       return CompletableFuture.failedFuture(e);
     }
-    return call("refunding policy '" + key.policy() + "'",
-        () -> evalAbuse(keys, args, "refund").thenApply(reply -> (Void) null));
+    return lowering(key, () -> call("refunding policy '" + key.policy() + "'",
+        () -> evalAbuse(keys, args, "refund").thenApply(reply -> (Void) null)));
   }
 
   /**
@@ -439,8 +456,8 @@ public final class RedisStore implements Store, PenaltyBound, BreakerStatus {
     Objects.requireNonNull(spec, "spec");
     String[] keys = RedisKeys.keys(key, spec);
     String[] args = abuse.forget(testTime);
-    return call("forgetting a bucket of policy '" + key.policy() + "'",
-        () -> evalAbuse(keys, args, "forget").thenApply(n -> (Void) null));
+    return lowering(key, () -> call("forgetting a bucket of policy '" + key.policy() + "'",
+        () -> evalAbuse(keys, args, "forget").thenApply(n -> (Void) null)));
   }
 
   @Override
@@ -539,6 +556,7 @@ public final class RedisStore implements Store, PenaltyBound, BreakerStatus {
   private void noteGeneration(String known, String current) {
     // Two lists racing saw the same `known`: only the one whose CAS wins counts the reset.
     if (generation.compareAndSet(known, current) && known != null && !known.equals(current)) {
+      refusals.invalidateAll(); // the data set was erased: every bucket is full again
       resets.incrementAndGet();
     }
   }
