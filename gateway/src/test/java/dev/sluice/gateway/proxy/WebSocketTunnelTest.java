@@ -55,6 +55,8 @@ class WebSocketTunnelTest {
         upstream: http://127.0.0.1:%d
         admin: 127.0.0.1:0
         upstream_timeout: 5s
+        header_timeout: 1s
+        body_timeout: 1s
       policies:
         - name: scarce
           match: { paths: ["/ws/scarce"] }
@@ -225,6 +227,16 @@ class WebSocketTunnelTest {
     await().atMost(Duration.ofSeconds(10)).until(() -> upstreamStats().get("closed").asInt() == closedBefore + 1);
     assertThat(upstreamStats().get("open").asInt()).isZero();
     await().atMost(Duration.ofSeconds(10)).until(() -> tunnelsOpen() == 0);
+  }
+
+  @Test
+  void silentTunnel_outlivesTheHeadAndBodyTimeoutsAndTheUpstreamTimeout() throws Exception {
+    Client client = open("/ws/echo");
+    // header_timeout and body_timeout are 1 s: an HTTP connection this silent would get 408.
+    await().during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(10)).until(() -> tunnelsOpen() == 1);
+    client.socket.sendText("still open", true).get(10, TimeUnit.SECONDS);
+    assertThat(client.next()).isEqualTo("still open");
+    assertThat(gateway.registry().get("sluice_client_timeouts").tag("phase", "head").counter().count()).isZero();
   }
 
   private double tunnelsOpen() {
