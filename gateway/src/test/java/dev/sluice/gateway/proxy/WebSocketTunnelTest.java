@@ -57,6 +57,7 @@ class WebSocketTunnelTest {
         upstream_timeout: 5s
         header_timeout: 1s
         body_timeout: 1s
+        max_connections_per_ip: %d
       policies:
         - name: scarce
           match: { paths: ["/ws/scarce"] }
@@ -113,9 +114,14 @@ class WebSocketTunnelTest {
 
   @BeforeEach
   void startGateway() throws Exception {
+    startGateway(100);
+  }
+
+  private void startGateway(int maxConnectionsPerIp) throws Exception {
     ManualClock clock = new ManualClock(); // never advanced: "1/minute" admits exactly one
     store = new MemoryStore(clock, 10_000);
-    gateway = Gateway.start(ConfigLoader.parse(POLICY.formatted(upstreamPort), "ws.yaml"), store, clock);
+    gateway = Gateway.start(
+        ConfigLoader.parse(POLICY.formatted(upstreamPort, maxConnectionsPerIp), "ws.yaml"), store, clock);
   }
 
   @AfterEach
@@ -237,6 +243,25 @@ class WebSocketTunnelTest {
     client.socket.sendText("still open", true).get(10, TimeUnit.SECONDS);
     assertThat(client.next()).isEqualTo("still open");
     assertThat(gateway.registry().get("sluice_client_timeouts").tag("phase", "head").counter().count()).isZero();
+  }
+
+  @Test
+  void openTunnels_countAsConnectionsForMaxConnectionsPerIp() throws Exception {
+    gateway.close();
+    store.close();
+    startGateway(2);
+    Client first = open("/ws/echo");
+    open("/ws/echo");
+    await().atMost(Duration.ofSeconds(10)).until(() -> gateway.openConnections() == 2);
+    // A third connection from the same address is closed at accept, whatever it asks for.
+    assertThatThrownBy(() -> open("/ws/echo")).isInstanceOf(java.util.concurrent.ExecutionException.class);
+    assertThat(gateway.registry().get("sluice_connections_refused").tag("reason", "max_connections_per_ip")
+        .counter().count()).isGreaterThanOrEqualTo(1);
+    first.socket.abort();
+    await().atMost(Duration.ofSeconds(10)).until(() -> gateway.openConnections() == 1);
+    Client again = open("/ws/echo");
+    again.socket.sendText("room again", true).get(10, TimeUnit.SECONDS);
+    assertThat(again.next()).isEqualTo("room again");
   }
 
   private double tunnelsOpen() {
