@@ -5,12 +5,15 @@ Runs under Debian's gunicorn with gevent-websocket's worker
 handshake (101) and hands the app a `wsgi.websocket`. /__stats tells the test what reached
 it: upgrades (handshakes completed), tunnels open now and closed so far.
 """
+import gevent.event
 from flask import Flask, jsonify, request
 from gevent.pywsgi import WSGIHandler
 from geventwebsocket.handler import WebSocketHandler
 
 app = Flask(__name__)
-stats = {"upgrades": 0, "open": 0, "closed": 0, "plain": 0, "refused": 0}
+stats = {"upgrades": 0, "open": 0, "closed": 0, "plain": 0, "refused": 0, "sink_bytes": 0}
+# /ws/sink reads nothing until /__open_sink is called (a slow reader, for backpressure).
+sink_gate = gevent.event.Event()
 
 _run_application = WebSocketHandler.run_application
 
@@ -42,6 +45,14 @@ def echo(name):
     stats["upgrades"] += 1
     stats["open"] += 1
     try:
+        if name == "sink":
+            sink_gate.wait()
+            while True:
+                message = ws.receive()
+                if message is None:
+                    break
+                stats["sink_bytes"] += len(message)
+            return ""
         while True:
             message = ws.receive()
             if message is None:
@@ -53,6 +64,12 @@ def echo(name):
         stats["open"] -= 1
         stats["closed"] += 1
     return ""
+
+
+@app.route("/__open_sink")
+def open_sink():
+    sink_gate.set()
+    return "ok\n"
 
 
 @app.route("/healthz")

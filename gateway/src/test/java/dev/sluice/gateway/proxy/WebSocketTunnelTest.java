@@ -264,6 +264,38 @@ class WebSocketTunnelTest {
     assertThat(again.next()).isEqualTo("room again");
   }
 
+  @Test
+  void clientFasterThanTheUpstreamReads_isHeldBackByBackpressure_thenEverythingArrives() throws Exception {
+    int chunks = 40; // 40 MiB: far more than the socket buffers on the way hold
+    Client client = open("/ws/sink");
+    java.util.concurrent.atomic.AtomicInteger sent = new java.util.concurrent.atomic.AtomicInteger();
+    CompletableFuture<Void> sending = CompletableFuture.runAsync(() -> {
+      byte[] chunk = new byte[1 << 20];
+      for (int i = 0; i < chunks; i++) {
+        client.socket.sendBinary(ByteBuffer.wrap(chunk), true).join();
+        sent.incrementAndGet();
+      }
+    });
+    // The upstream reads nothing yet: the gateway must stop reading the client (its sends stall)
+    // instead of taking everything into memory.
+    int[] last = {-1};
+    await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofSeconds(2)).until(() -> {
+      int now = sent.get();
+      boolean stalled = now == last[0];
+      last[0] = now;
+      return stalled;
+    });
+    assertThat(sent.get()).as("MiB accepted while the upstream reads nothing").isLessThan(chunks);
+    assertThat(sending).isNotDone();
+
+    http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + upstreamPort + "/__open_sink")).GET().build(),
+        HttpResponse.BodyHandlers.discarding());
+    sending.get(90, TimeUnit.SECONDS);
+    client.socket.sendClose(WebSocket.NORMAL_CLOSURE, "").get(30, TimeUnit.SECONDS);
+    await().atMost(Duration.ofSeconds(90))
+        .until(() -> upstreamStats().get("sink_bytes").asLong() == (long) chunks << 20);
+  }
+
   private double tunnelsOpen() {
     Gauge gauge = gateway.registry().get("sluice_websocket_tunnels_open").gauge();
     return gauge.value();
