@@ -77,6 +77,11 @@ import org.slf4j.LoggerFactory;
  * (429/403/502/503/504), the client gone mid-request or mid-response, or a decision that arrives
  * after the client left.
  *
+ * <p>WebSocket ({@link Upgrades}): an upgrade is decided like any request and forwarded with its
+ * {@code Upgrade} on a fresh upstream connection; on the upstream's {@code 101} this handler leaves
+ * the pipeline ({@link TunnelHandoff}) and the exchange ends when the tunnel closes, so its
+ * {@code concurrency:} permits are held for the tunnel's life.
+ *
  * <p>Threading: every method runs on the connection's event loop; the decision may complete on a
  * store thread and is handed back with {@code eventLoop().execute}.
  */
