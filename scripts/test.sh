@@ -21,7 +21,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 BUILD_DIR="${SLUICE_BUILD_DIR:-target}"
 TEST_TIMEOUT="${SLUICE_TEST_TIMEOUT:-900}"
-PACKAGES=(python3-flask gunicorn python3-pytest python3-pip python3-venv python3-setuptools redis-server nginx haproxy openssl systemd init-system-helpers systemd-container prometheus chromium chromium-driver)
+PACKAGES=(python3-flask gunicorn python3-gevent python3-gevent-websocket python3-pytest python3-pip python3-venv python3-setuptools redis-server nginx haproxy openssl systemd init-system-helpers systemd-container prometheus chromium chromium-driver)
 
 log() { printf '==> %s\n' "$*"; }
 die() { printf 'test.sh: %s\n' "$*" >&2; exit 1; }

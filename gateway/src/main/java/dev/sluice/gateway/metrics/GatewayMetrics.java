@@ -123,6 +123,11 @@ public final class GatewayMetrics implements DecisionListener {
     }
   }
 
+  /** The registry {@code /metrics} scrapes (other parts of the gateway register their meters there). */
+  public PrometheusMeterRegistry registry() {
+    return registry;
+  }
+
   @Override
   public void onDecision(RequestView request, Decision decision, long decisionNanos) {
     decisionSeconds.record(decisionNanos, TimeUnit.NANOSECONDS);

@@ -7,6 +7,7 @@ import dev.sluice.request.RequestView;
 import dev.sluice.gateway.response.Problems;
 import dev.sluice.gateway.response.RateLimitHeaders;
 import dev.sluice.gateway.response.Refusals;
+import dev.sluice.gateway.tunnel.Upgrades;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -75,6 +76,11 @@ import org.slf4j.LoggerFactory;
  * exchange ends for any reason: the response fully written (or failed to write), a local answer
  * (429/403/502/503/504), the client gone mid-request or mid-response, or a decision that arrives
  * after the client left.
+ *
+ * <p>WebSocket ({@link Upgrades}): an upgrade is decided like any request and forwarded with its
+ * {@code Upgrade} on a fresh upstream connection; on the upstream's {@code 101} this handler leaves
+ * the pipeline ({@link TunnelHandoff}) and the exchange ends when the tunnel closes, so its
+ * {@code concurrency:} permits are held for the tunnel's life.
  *
  * <p>Threading: every method runs on the connection's event loop; the decision may complete on a
  * store thread and is handed back with {@code eventLoop().execute}.
@@ -364,6 +370,10 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
     private final boolean keepAlive;
     private final boolean hasBody;
     private final boolean expectsContinue;
+    /** A WebSocket upgrade: forwarded with its {@code Upgrade}, tunnelled on a {@code 101}. */
+    private final boolean tunnel;
+    /** The upstream's {@code 101} head, until its end arrives and the tunnel opens. */
+    private HttpResponse switching;
     private State state = State.DECIDING;
     private Decision decision;
     private HttpRequest upstreamRequest;
@@ -400,6 +410,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
       this.keepAlive = HttpUtil.isKeepAlive(request);
       this.hasBody = HttpUtil.isTransferEncodingChunked(request) || HttpUtil.getContentLength(request, 0L) > 0;
       this.expectsContinue = HttpUtil.is100ContinueExpected(request);
+      this.tunnel = Upgrades.isWebSocket(request);
     }
 
     boolean waiting() {
@@ -572,6 +583,9 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
             ProxyProtocol.peer(ctx.channel()).getAddress());
         HttpHeaders headers = ForwardingHeaders.upstreamRequest(request.headers(), decision.client(), trusted,
             shared.tlsListener());
+        if (tunnel) {
+          Upgrades.keepUpgrade(request.headers(), headers);
+        }
         if (HttpUtil.isTransferEncodingChunked(request)) {
           headers.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
         }
@@ -587,7 +601,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
               new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE, Unpooled.EMPTY_BUFFER));
         }
       }
-      pool.acquire(fresh).addListener(this::connected);
+      pool.acquire(fresh || tunnel).addListener(this::connected); // a tunnel never reuses a connection
     }
 
     private void connected(Future<? super Channel> future) {
@@ -701,6 +715,11 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
         return;
       }
       int status = response.status().code();
+      if (tunnel && status == 101) {
+        cancelTimeout();
+        switching = response; // the tunnel opens at the end of this head (upstreamContent)
+        return;
+      }
       if (status >= 100 && status < 200) {
         skipInterim = true; // interim responses (100, 103) are not relayed
         return;
@@ -734,6 +753,13 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
     }
 
     void upstreamContent(HttpContent content) {
+      if (switching != null) {
+        content.release();
+        if (content instanceof LastHttpContent) {
+          switchProtocols();
+        }
+        return;
+      }
       if (skipInterim) {
         content.release();
         if (content instanceof LastHttpContent) {
@@ -771,7 +797,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
       Channel up = upstream;
       upstream = null;
       detach(up);
-      if (requestComplete && upstreamKeepAlive) {
+      if (requestComplete && upstreamKeepAlive && !tunnel) {
         up.config().setAutoRead(true);
         pool.release(up);
       } else {
@@ -789,6 +815,40 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
         state = State.DISCARDING;
         drain();
       }
+    }
+
+    /**
+     * The upstream switched to WebSocket: relays the {@code 101} and hands both connections to a
+     * tunnel. The exchange ends (permits back) when the tunnel closes; its {@code max_inflight}
+     * slot is returned now, as the request is answered.
+     */
+    private void switchProtocols() {
+      HttpResponse response = switching;
+      switching = null;
+      decision.onResponse(101);
+      if (shared.metrics() != null) {
+        shared.metrics().upstreamResponse(101, System.nanoTime() - sentNanos);
+      }
+      completed(101);
+      String upgrade = response.headers().get(HttpHeaderNames.UPGRADE);
+      HttpHeaders headers = ForwardingHeaders.clientResponse(response.headers());
+      Upgrades.keepUpgradeResponse(upgrade, headers);
+      RateLimitHeaders.apply(shared.headerStyle(), decision, headers);
+      responseStarted = true;
+      responseComplete = true;
+      if (admitted) {
+        admitted = false;
+        shared.inflight().release();
+      }
+      Channel up = upstream;
+      upstream = null;
+      detach(up);
+      current = null;
+      closing = true; // this handler is leaving the pipeline
+      releaseBacklog();
+      ctx.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.SWITCHING_PROTOCOLS,
+          Unpooled.EMPTY_BUFFER, headers, io.netty.handler.codec.http.EmptyHttpHeaders.INSTANCE));
+      TunnelHandoff.start(ctx.channel(), up, shared.tunnels(), this::end);
     }
 
     void upstreamWritabilityChanged() {

@@ -28,6 +28,8 @@ final class ProxyContext {
   /** Whether clients reach the listener over TLS (then {@code X-Forwarded-Proto: https}). */
   private final boolean tlsListener;
   private volatile ExchangeListener exchanges = ExchangeListener.NONE;
+  /** Open WebSocket tunnels and their metrics. */
+  private final dev.sluice.gateway.tunnel.Tunnels tunnels;
 
   ProxyContext(
       Engine engine,
@@ -57,6 +59,13 @@ final class ProxyContext {
     this.upstreamText = upstreams.all().size() == 1 ? upstreamText
         : String.join(", ", upstreams.all().stream().map(u -> u.text()).toList());
     this.maxIdlePerLoop = maxIdlePerLoop;
+    this.tunnels = new dev.sluice.gateway.tunnel.Tunnels(metrics == null ? null : metrics.registry(),
+        dev.sluice.gateway.tunnel.Tunnels.DEFAULT_IDLE_TIMEOUT);
+  }
+
+  /** The open WebSocket tunnels. */
+  dev.sluice.gateway.tunnel.Tunnels tunnels() {
+    return tunnels;
   }
 
   /** Whether clients reach the listener over TLS. */
