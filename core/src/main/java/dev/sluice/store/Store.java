@@ -48,6 +48,20 @@ public interface Store extends AutoCloseable {
   }
 
   /**
+   * {@link #tryConsumeNow} that may answer with a {@linkplain Consumption#live() live} answer,
+   * shared by every decision of the bucket with the same outcome, so that the commonest answers
+   * allocate nothing. For the engine's {@code decideNow} path; its caller reads the numbers on
+   * its own thread right away or takes a {@link Consumption#snapshot()}. Default: {@link
+   * #tryConsumeNow}.
+   *
+   * @return the answer, or {@code null} when this store only answers asynchronously
+   * @throws RuntimeException whatever {@link #tryConsume} would have failed its stage with
+   */
+  default Consumption tryConsumeShared(BucketKey key, BucketSpec spec, long cost) {
+    return tryConsumeNow(key, spec, cost);
+  }
+
+  /**
    * Tells the store the names of the policies an engine decides with (the {@code default} policy
    * included); the engine calls it once when it is built. A hint for bounded stores: the memory
    * store gives each policy an equal share of its bound on buckets, offence records and penalty
