@@ -277,11 +277,24 @@ public final class Engine {
       // Every other path answers at once on the memory store too; it allocates as before.
       return decideUnderThisVersion(request).toCompletableFuture().join();
     }
-    Identity identity;
-    Consumption answer;
+    Identity identity = null;
+    Consumption answer = null;
     try {
-      identity = identityOf(only, request, client, null);
-      answer = store.tryConsumeShared(sharedKey(only, identity), only.spec, only.policy.cost());
+      if (only.ipOnly) {
+        // The same client again: its ip identity and its bucket are the remembered ones.
+        Shared again = only.sharedAllowed;
+        if (again == null || again.client != client) {
+          again = only.sharedRefused;
+        }
+        if (again != null && again.client == client) {
+          answer = store.tryConsumeAgain(again.answer, only.spec, only.policy.cost());
+          identity = again.identity;
+        }
+      }
+      if (answer == null) {
+        identity = identityOf(only, request, client, null);
+        answer = store.tryConsumeShared(sharedKey(only, identity), only.spec, only.policy.cost());
+      }
     } catch (RuntimeException e) {
       return failed(request, client, start);
     }
@@ -985,6 +998,8 @@ public final class Engine {
     final boolean abuse;
     /** The policy's rollout share in basis points (0 for shadow). */
     final int rollout;
+    /** Whether the policy's identity is the client's ip alone (its by chain is {@code [ip]}). */
+    final boolean ipOnly;
 
     Applied(Policy policy, OnError onError, List<IdentitySpec> distinct) {
       this.policy = policy;
@@ -994,6 +1009,8 @@ public final class Engine {
       this.abuse = policy.usesAbuseControl();
       this.rollout = policy.rollout();
       List<IdentitySpec> by = policy.by();
+      this.ipOnly = by.isEmpty()
+          || (by.size() == 1 && by.get(0).kind() == dev.sluice.identity.IdentityKind.IP);
       this.chain = new int[by.size()];
       for (int i = 0; i < chain.length; i++) {
         int slot = distinct.indexOf(by.get(i));

@@ -132,6 +132,11 @@ public final class Consumption {
     return cell != null;
   }
 
+  /** The bucket of a live answer of {@code store} made for {@code cost}, else null. */
+  MemoryStore.Cell liveCell(MemoryStore store, long cost) {
+    return this.store == store && this.cost == cost ? cell : null;
+  }
+
   /** The cost a live answer was made for. */
   long liveCost() {
     return cost;

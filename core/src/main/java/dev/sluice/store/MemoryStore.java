@@ -207,6 +207,16 @@ public final class MemoryStore implements Store, PenaltyBound {
     }
   }
 
+  /** {@inheritDoc} */
+  @Override
+  public Consumption tryConsumeAgain(Consumption previous, BucketSpec spec, long cost) {
+    Cell cell = previous == null ? null : previous.liveCell(this, cost);
+    if (cell == null || !cell.decides(spec)) {
+      return null;
+    }
+    return cell.consumeShared(cost, cell.limit, this); // null when removed: nothing consumed
+  }
+
   /**
    * {@inheritDoc}
    *
