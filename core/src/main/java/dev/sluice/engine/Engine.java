@@ -279,28 +279,39 @@ public final class Engine {
     }
     Identity identity = null;
     Consumption answer = null;
+    BucketKey key = null;
+    Shared again = null;
     try {
       if (only.ipOnly) {
         // The same client again: its ip identity and its bucket are the remembered ones.
-        Shared again = only.sharedAllowed;
-        if (again == null || again.client != client) {
-          again = only.sharedRefused;
-        }
-        if (again != null && again.client == client) {
+        again = remembered(only, client);
+        if (again != null && again.answer != null) {
           answer = store.tryConsumeAgain(again.answer, only.spec, only.policy.cost());
-          identity = again.identity;
         }
       }
       if (answer == null) {
-        identity = identityOf(only, request, client, null);
-        answer = store.tryConsumeShared(sharedKey(only, identity), only.spec, only.policy.cost());
+        identity = again != null ? again.identity : identityOf(only, request, client, null);
+        key = sharedKey(only, identity);
+        // Live answers only for an identity seen just before (ip), so that a bucket that is
+        // decided once in a while keeps no live answers (memory per identity).
+        answer = again != null || !only.ipOnly
+            ? store.tryConsumeShared(key, only.spec, only.policy.cost())
+            : store.tryConsumeNow(key, only.spec, only.policy.cost());
+      } else {
+        identity = again.identity;
+        key = again.key;
       }
     } catch (RuntimeException e) {
       return failed(request, client, start);
     }
-    if (answer == null || !answer.live()) {
-      return answer == null ? failed(request, client, start)
-          : decided(request, client, only, identity, answer, null, start);
+    if (answer == null) {
+      return failed(request, client, start);
+    }
+    if (!answer.live()) {
+      if (only.ipOnly && (only.seen == null || (ThreadLocalRandom.current().nextInt() & 7) == 0)) {
+        only.seen = new Shared(client, null, null, identity, key);
+      }
+      return decided(request, client, only, identity, answer, null, start);
     }
     Shared shared = answer.allowed() ? only.sharedAllowed : only.sharedRefused;
     if (shared != null && shared.answer == answer && shared.client == client) {
@@ -312,10 +323,11 @@ public final class Engine {
     } catch (RuntimeException e) {
       return failed(request, client, start);
     }
-    // Remember it for the next request; on a miss only now and then, so that many clients
-    // taking turns do not all write the same field.
-    if (shared == null || (ThreadLocalRandom.current().nextInt() & 7) == 0) {
-      Shared next = new Shared(client, answer, decision, identity, sharedKey(only, identity));
+    // Remember it for the next request. An ip identity gets here only when seen just before;
+    // other identities only now and then, so that many of them taking turns do not all write
+    // the same field.
+    if (shared == null || only.ipOnly || (ThreadLocalRandom.current().nextInt() & 7) == 0) {
+      Shared next = new Shared(client, answer, decision, identity, key);
       if (answer.allowed()) {
         only.sharedAllowed = next;
       } else {
@@ -325,6 +337,20 @@ public final class Engine {
     return finish(request, decision, start);
   }
 
+  /** The remembered decision (or sighting) of {@code client} under {@code policy}, or null. */
+  private static Shared remembered(Applied policy, ClientAddress client) {
+    Shared s = policy.sharedAllowed;
+    if (s != null && s.client == client) {
+      return s;
+    }
+    s = policy.sharedRefused;
+    if (s != null && s.client == client) {
+      return s;
+    }
+    s = policy.seen;
+    return s != null && s.client == client ? s : null;
+  }
+
   /** The bucket key of {@code identity}: a remembered one when a shared decision has it. */
   private static BucketKey sharedKey(Applied policy, Identity identity) {
     Shared s = policy.sharedAllowed;
@@ -332,6 +358,10 @@ public final class Engine {
       return s.key;
     }
     s = policy.sharedRefused;
+    if (s != null && s.identity == identity) {
+      return s.key;
+    }
+    s = policy.seen;
     if (s != null && s.identity == identity) {
       return s.key;
     }
@@ -966,7 +996,10 @@ public final class Engine {
     }
   }
 
-  /** A decision remembered for reuse by {@link #decideNow}: immutable, safely published. */
+  /**
+   * A decision remembered for reuse by {@link #decideNow} (or, with a null answer and decision, a
+   * client just seen): immutable, safely published.
+   */
   private static final class Shared {
     final ClientAddress client;
     final Consumption answer;
@@ -988,6 +1021,8 @@ public final class Engine {
     /** The last shared allowed / refused decision of this policy (racy: any one will do). */
     Shared sharedAllowed;
     Shared sharedRefused;
+    /** The last client (ip policies) decided without a shared decision: a candidate for one. */
+    Shared seen;
     final Policy policy;
     final RequestMatcher matcher;
     final BucketSpec spec;
