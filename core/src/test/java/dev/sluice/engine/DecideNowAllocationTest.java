@@ -32,7 +32,10 @@ class DecideNowAllocationTest {
 
   @Test
   void allowedDecisionsOnAHotKeyAllocateNothing() {
-    Engine engine = engine(Limit.of(1_000_000, Duration.ofSeconds(1)), null);
+    // The fastest rate with the largest burst the bounds allow: no run of this test drains it.
+    long second = Duration.ofSeconds(1).toNanos();
+    Engine engine = engine(new Limit(second / Limit.MIN_INTERVAL_NANOS, second,
+        Limit.MAX_CAPACITY_NANOS / Limit.MIN_INTERVAL_NANOS, null), null);
     assertThat(bestBytesPerDecision(engine, Outcome.ALLOWED)).isLessThan(1.0);
   }
 
