@@ -14,7 +14,8 @@ import statistics
 import sys
 
 LIMITERS = [
-    ("sluiceEngine", "Sluice engine (full decision)"),
+    ("sluiceEngine", "Sluice engine (full decision, decideNow)"),
+    ("sluiceEngineStage", "Sluice engine (full decision, decide() stage)"),
     ("sluiceStore", "Sluice memory store (map + bucket)"),
     ("sluiceGcraStep", "Sluice bare GCRA step"),
     ("bucket4j", "Bucket4j (lock-free, map)"),

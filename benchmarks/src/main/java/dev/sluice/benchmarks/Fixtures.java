@@ -142,8 +142,16 @@ final class Fixtures {
     }
   }
 
-  /** Decides synchronously (the memory store completes before returning). */
+  /**
+   * Decides synchronously, as the gateway does: {@link Engine#decideNow} (the memory store
+   * answers at once; the commonest answers are shared and allocate nothing).
+   */
   static Outcome decide(Engine engine, RequestView request) {
+    return engine.decideNow(request).outcome();
+  }
+
+  /** Decides through the stage API ({@link Engine#decide}): one immutable decision per call. */
+  static Outcome decideStage(Engine engine, RequestView request) {
     return engine.decide(request).toCompletableFuture().getNow(null).outcome();
   }
 

@@ -139,6 +139,12 @@ public abstract class HotKeyBenchmark {
     return Fixtures.decide(s.engine, s.request);
   }
 
+  /** The same decision through {@link Engine#decide}'s stage (a decision object per call). */
+  @Benchmark
+  public Outcome sluiceEngineStage(SluiceEngine s) {
+    return Fixtures.decideStage(s.engine, s.request);
+  }
+
   @Benchmark
   public boolean sluiceStore(SluiceStore s) {
     return s.store.tryConsumeNow(s.key, s.spec, 1).allowed();

@@ -252,6 +252,32 @@ public final class Decision {
     return settlement != null && !settlement.released();
   }
 
+  /**
+   * This decision with its numbers as they are now, to keep beyond the call that received it:
+   * itself unless it is a shared decision of {@link Engine#decideNow} whose numbers are read
+   * live (see docs/design-decisions.md, "Shared decisions"); then an ordinary immutable copy.
+   */
+  public Decision snapshot() {
+    boolean live = false;
+    for (int i = 0, n = policies.size(); i < n && !live; i++) {
+      live = policies.get(i).live();
+    }
+    if (!live) {
+      return this;
+    }
+    PolicyDecision[] copies = new PolicyDecision[policies.size()];
+    for (int i = 0; i < copies.length; i++) {
+      copies[i] = policies.get(i).snapshot();
+    }
+    return new Decision(client, List.of(copies), forced(), settlement);
+  }
+
+  /** The outcome this decision was forced to, or null when its policies decided it. */
+  private Outcome forced() {
+    return outcome == Outcome.EXEMPT || outcome == Outcome.FORBIDDEN
+        || (outcome == Outcome.UNAVAILABLE && policies.isEmpty()) ? outcome : null;
+  }
+
   /** Whether the request bypassed limiting ({@code exempt.ips} or {@code exempt.api_keys}). */
   public boolean exempt() {
     return outcome == Outcome.EXEMPT;

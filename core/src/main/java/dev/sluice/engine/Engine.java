@@ -16,6 +16,7 @@ import dev.sluice.store.Ban;
 import dev.sluice.store.BucketKey;
 import dev.sluice.store.BucketSpec;
 import dev.sluice.store.Consumption;
+import dev.sluice.store.MemoryStore;
 import dev.sluice.store.Store;
 import dev.sluice.store.StoreException;
 import dev.sluice.store.StoreFullException;
@@ -35,6 +36,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
@@ -128,6 +130,8 @@ public final class Engine {
   private final long permitLeaseNanos;
   /** The newest version; shared by every version of this engine (see the class comment). */
   private final AtomicReference<Engine> handle;
+  /** Whether the store answers every call in the caller's thread (see {@link #decideNow}). */
+  private final boolean answersNow;
 
   /** The shortest offence memory; see the class comment. */
   static final Duration MIN_OFFENCE_WINDOW = Duration.ofHours(24);
@@ -172,6 +176,7 @@ public final class Engine {
       // a hint only: a store that cannot take it decides as before
     }
     this.handle = b.handle != null ? b.handle : new AtomicReference<>(this);
+    this.answersNow = store instanceof MemoryStore;
   }
 
   /**
@@ -231,6 +236,159 @@ public final class Engine {
   public CompletionStage<Decision> decide(RequestView request) {
     // One read per request: the request is decided wholly under this version.
     return handle.get().decideUnderThisVersion(request);
+  }
+
+  /**
+   * Decides one request at once, when its store answers in the caller's thread (the memory
+   * store); otherwise returns {@code null} having consumed nothing, and the caller uses {@link
+   * #decide}. The listener is called once, on this thread, before this returns.
+   *
+   * <p><b>The answer may be shared</b> (docs/design-decisions.md, "Shared decisions"): the
+   * commonest answers — one policy of one GCRA limit, no count/concurrency/penalty, no ban —
+   * are one {@link Decision} per policy, client and outcome, reused while that client keeps
+   * getting that answer, so they allocate nothing. Its outcome, client, policies, identities
+   * and {@code Retry-After} rule are fixed; its numbers ({@link Consumption#retryAfterNanos()},
+   * {@link Consumption#limits()}) are {@linkplain Consumption#live() live}: read from the bucket
+   * when asked. Read them on this thread before deciding the next request, or keep {@link
+   * Decision#snapshot()}. Such a decision holds nothing to settle.
+   *
+   * <p>Never throws.
+   *
+   * @return the decision, or {@code null} when it must be awaited through {@link #decide}
+   */
+  public Decision decideNow(RequestView request) {
+    Engine version = handle.get();
+    return version.answersNow ? version.decideNowUnderThisVersion(request) : null;
+  }
+
+  private Decision decideNowUnderThisVersion(RequestView request) {
+    long start = timed ? clock.nanoTime() : 0;
+    ClientAddress client = null;
+    Applied only = null;
+    try {
+      client = resolver.clientAddress(request);
+      if (bans.isEmpty() && !isBlocked(request, client) && !isExempt(request, client)) {
+        only = soleSimplePolicy(request.method(), request.path());
+      }
+    } catch (RuntimeException e) {
+      return failed(request, client, start);
+    }
+    if (only == null) {
+      // Every other path answers at once on the memory store too; it allocates as before.
+      return decideUnderThisVersion(request).toCompletableFuture().join();
+    }
+    Identity identity = null;
+    Consumption answer = null;
+    BucketKey key = null;
+    Shared again = null;
+    try {
+      if (only.ipOnly) {
+        // The same client again: its ip identity and its bucket are the remembered ones.
+        again = remembered(only, client);
+        if (again != null && again.answer != null) {
+          answer = store.tryConsumeAgain(again.answer, only.spec, only.policy.cost());
+        }
+      }
+      if (answer == null) {
+        identity = again != null ? again.identity : identityOf(only, request, client, null);
+        key = sharedKey(only, identity);
+        // Live answers only for an identity seen just before (ip), so that a bucket that is
+        // decided once in a while keeps no live answers (memory per identity).
+        answer = again != null || !only.ipOnly
+            ? store.tryConsumeShared(key, only.spec, only.policy.cost())
+            : store.tryConsumeNow(key, only.spec, only.policy.cost());
+      } else {
+        identity = again.identity;
+        key = again.key;
+      }
+    } catch (RuntimeException e) {
+      return failed(request, client, start);
+    }
+    if (answer == null) {
+      return failed(request, client, start);
+    }
+    if (!answer.live()) {
+      if (only.ipOnly && (only.seen == null || (ThreadLocalRandom.current().nextInt() & 7) == 0)) {
+        only.seen = new Shared(client, null, null, identity, key);
+      }
+      return decided(request, client, only, identity, answer, null, start);
+    }
+    Shared shared = answer.allowed() ? only.sharedAllowed : only.sharedRefused;
+    if (shared != null && shared.answer == answer && shared.client == client) {
+      return finish(request, shared.decision, start);
+    }
+    Decision decision;
+    try {
+      decision = Decision.ofOne(client, decision(only, identity, answer, null));
+    } catch (RuntimeException e) {
+      return failed(request, client, start);
+    }
+    // Remember it for the next request. An ip identity gets here only when seen just before;
+    // other identities only now and then, so that many of them taking turns do not all write
+    // the same field.
+    if (shared == null || only.ipOnly || (ThreadLocalRandom.current().nextInt() & 7) == 0) {
+      Shared next = new Shared(client, answer, decision, identity, key);
+      if (answer.allowed()) {
+        only.sharedAllowed = next;
+      } else {
+        only.sharedRefused = next;
+      }
+    }
+    return finish(request, decision, start);
+  }
+
+  /** The remembered decision (or sighting) of {@code client} under {@code policy}, or null. */
+  private static Shared remembered(Applied policy, ClientAddress client) {
+    Shared s = policy.sharedAllowed;
+    if (s != null && s.client == client) {
+      return s;
+    }
+    s = policy.sharedRefused;
+    if (s != null && s.client == client) {
+      return s;
+    }
+    s = policy.seen;
+    return s != null && s.client == client ? s : null;
+  }
+
+  /** The bucket key of {@code identity}: a remembered one when a shared decision has it. */
+  private static BucketKey sharedKey(Applied policy, Identity identity) {
+    Shared s = policy.sharedAllowed;
+    if (s != null && s.identity == identity) {
+      return s.key;
+    }
+    s = policy.sharedRefused;
+    if (s != null && s.identity == identity) {
+      return s.key;
+    }
+    s = policy.seen;
+    if (s != null && s.identity == identity) {
+      return s.key;
+    }
+    return bucketKey(policy, identity);
+  }
+
+  /**
+   * The one policy that decides this request when it is the commonest kind (exactly one matched,
+   * enforced for every identity or no defaults; or none matched and the defaults apply), with no
+   * abuse control; else null.
+   */
+  private Applied soleSimplePolicy(String method, String path) {
+    Applied first = null;
+    for (Applied a : applied) {
+      if (a.matcher.matches(method, path)) {
+        if (first != null) {
+          return null;
+        }
+        first = a;
+      }
+    }
+    if (first == null) {
+      first = defaults;
+    } else if (defaults != null && first.rollout != Rollout.ALL) {
+      return null;
+    }
+    return first == null || first.abuse ? null : first;
   }
 
   private CompletionStage<Decision> decideUnderThisVersion(RequestView request) {
@@ -838,8 +996,33 @@ public final class Engine {
     }
   }
 
+  /**
+   * A decision remembered for reuse by {@link #decideNow} (or, with a null answer and decision, a
+   * client just seen): immutable, safely published.
+   */
+  private static final class Shared {
+    final ClientAddress client;
+    final Consumption answer;
+    final Decision decision;
+    final Identity identity;
+    final BucketKey key;
+
+    Shared(ClientAddress client, Consumption answer, Decision decision, Identity identity, BucketKey key) {
+      this.client = client;
+      this.answer = answer;
+      this.decision = decision;
+      this.identity = identity;
+      this.key = key;
+    }
+  }
+
   /** A policy with everything the hot path needs about it precomputed. */
   private static final class Applied {
+    /** The last shared allowed / refused decision of this policy (racy: any one will do). */
+    Shared sharedAllowed;
+    Shared sharedRefused;
+    /** The last client (ip policies) decided without a shared decision: a candidate for one. */
+    Shared seen;
     final Policy policy;
     final RequestMatcher matcher;
     final BucketSpec spec;
@@ -850,6 +1033,8 @@ public final class Engine {
     final boolean abuse;
     /** The policy's rollout share in basis points (0 for shadow). */
     final int rollout;
+    /** Whether the policy's identity is the client's ip alone (its by chain is {@code [ip]}). */
+    final boolean ipOnly;
 
     Applied(Policy policy, OnError onError, List<IdentitySpec> distinct) {
       this.policy = policy;
@@ -859,6 +1044,8 @@ public final class Engine {
       this.abuse = policy.usesAbuseControl();
       this.rollout = policy.rollout();
       List<IdentitySpec> by = policy.by();
+      this.ipOnly = by.isEmpty()
+          || (by.size() == 1 && by.get(0).kind() == dev.sluice.identity.IdentityKind.IP);
       this.chain = new int[by.size()];
       for (int i = 0; i < chain.length; i++) {
         int slot = distinct.indexOf(by.get(i));

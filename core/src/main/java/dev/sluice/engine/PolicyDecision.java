@@ -70,6 +70,34 @@ public final class PolicyDecision {
     this.storeFull = d.storeFull;
   }
 
+  /** A copy with {@code consumption} instead (a snapshot of a live one). */
+  private PolicyDecision(PolicyDecision d, Consumption consumption) {
+    this.policy = d.policy;
+    this.identity = d.identity;
+    this.consumption = consumption;
+    this.allowed = d.allowed;
+    this.limitIndex = d.limitIndex;
+    this.ban = d.ban;
+    this.banNanos = d.banNanos;
+    this.concurrencyLimited = d.concurrencyLimited;
+    this.shadow = d.shadow;
+    this.storeFull = d.storeFull;
+  }
+
+  /**
+   * This decision with its numbers as they are now: itself unless its consumption is {@linkplain
+   * Consumption#live() live} (a shared decision of {@link Engine#decideNow}).
+   */
+  public PolicyDecision snapshot() {
+    return consumption != null && consumption.live()
+        ? new PolicyDecision(this, consumption.snapshot()) : this;
+  }
+
+  /** Whether its numbers are read live (see {@link #snapshot()}). */
+  boolean live() {
+    return consumption != null && consumption.live();
+  }
+
   /**
    * This decision in shadow: counted, reported as {@code shadow_limited} when it would have
    * refused, never enforced. Used for the identities a partial {@code rollout} leaves out.

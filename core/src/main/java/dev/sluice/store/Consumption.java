@@ -1,5 +1,6 @@
 package dev.sluice.store;
 
+import dev.sluice.algorithm.Gcra;
 import java.util.List;
 import java.util.Objects;
 
@@ -10,6 +11,15 @@ import java.util.Objects;
  * <p>Not a record, only so that the commonest answer, a bucket of one limit, is one small object:
  * {@link #ofOne} keeps that limit's state inline and makes its {@link LimitStatus} only when
  * someone asks for it (one answer per request on the memory store's hot path).
+ *
+ * <p><b>Live answers.</b> {@link Store#tryConsumeShared} may return a <em>live</em> answer instead
+ * (see {@link #live()}): one object per bucket and outcome, reused by every decision of that
+ * bucket with that outcome, whose {@link #allowed()} and {@link #deniedLimit()} are fixed but whose
+ * {@link #retryAfterNanos()} and {@link #limits()} are read from the bucket when asked (its state
+ * then, which on the deciding thread right after the decision is the state the decision left
+ * unless another request of the same identity was decided in between). {@link #snapshot()} turns
+ * one into an ordinary immutable answer. {@link Store#tryConsume} and {@link Store#tryConsumeNow}
+ * never return live answers.
  */
 public final class Consumption {
   private final boolean allowed;
@@ -26,6 +36,10 @@ public final class Consumption {
   private final long remaining;
   private final long nanosToNextToken;
   private final long nanosToFull;
+  // A live answer: the bucket it reads, the store whose clock it reads, the cost it was for.
+  private final MemoryStore.Cell cell;
+  private final MemoryStore store;
+  private final long cost;
 
   /**
    * @param allowed whether the tokens were consumed (from every limit) or not (from none)
@@ -43,6 +57,23 @@ public final class Consumption {
     this.remaining = 0;
     this.nanosToNextToken = 0;
     this.nanosToFull = 0;
+    this.cell = null;
+    this.store = null;
+    this.cost = 0;
+  }
+
+  /** A live answer of {@code cell}; see the class comment. */
+  Consumption(boolean allowed, MemoryStore.Cell cell, MemoryStore store, long cost) {
+    this.allowed = allowed;
+    this.deniedLimit = allowed ? -1 : 0;
+    this.retryAfterNanos = 0;
+    this.one = true;
+    this.remaining = 0;
+    this.nanosToNextToken = 0;
+    this.nanosToFull = 0;
+    this.cell = cell;
+    this.store = store;
+    this.cost = cost;
   }
 
   private Consumption(
@@ -54,6 +85,9 @@ public final class Consumption {
     this.remaining = remaining;
     this.nanosToNextToken = nanosToNextToken;
     this.nanosToFull = nanosToFull;
+    this.cell = null;
+    this.store = null;
+    this.cost = 0;
   }
 
   /**
@@ -75,13 +109,56 @@ public final class Consumption {
     return deniedLimit;
   }
 
-  /** When denied, nanoseconds until the same request would be admitted; else 0. */
+  /**
+   * When denied, nanoseconds until the same request would be admitted; else 0. For a {@link
+   * #live()} refusal: from the bucket's state when read, at least 1.
+   */
   public long retryAfterNanos() {
+    if (cell != null) {
+      if (allowed) {
+        return 0;
+      }
+      long now = store.now();
+      return Math.max(1, Gcra.retryAfter(cell.liveTat(now), now, cost, cell.limit));
+    }
     return retryAfterNanos;
+  }
+
+  /**
+   * Whether this is a live answer (see the class comment): shared by every decision of its
+   * bucket with its outcome, its numbers read from the bucket when asked.
+   */
+  public boolean live() {
+    return cell != null;
+  }
+
+  /** The bucket of a live answer of {@code store} made for {@code cost}, else null. */
+  MemoryStore.Cell liveCell(MemoryStore store, long cost) {
+    return this.store == store && this.cost == cost ? cell : null;
+  }
+
+  /** The cost a live answer was made for. */
+  long liveCost() {
+    return cost;
+  }
+
+  /** This answer with its numbers as they are now: itself unless {@link #live()}. */
+  public Consumption snapshot() {
+    if (cell == null) {
+      return this;
+    }
+    long now = store.now();
+    long tat = cell.liveTat(now);
+    return ofOne(allowed, allowed ? 0 : Math.max(1, Gcra.retryAfter(tat, now, cost, cell.limit)),
+        Gcra.remaining(tat, now, cell.limit), Gcra.nanosToNextToken(tat, now, cell.limit),
+        Gcra.nanosToFull(tat, now));
   }
 
   /** The state of each limit after the decision, in the bucket's order. */
   public List<LimitStatus> limits() {
+    if (cell != null) {
+      return List.of(liveStatus());
+    }
     List<LimitStatus> all = limits;
     if (all == null && one) {
       all = List.of(new LimitStatus(remaining, nanosToNextToken, nanosToFull));
@@ -104,6 +181,10 @@ public final class Consumption {
    * @throws IndexOutOfBoundsException when there is no such limit
    */
   public LimitStatus limit(int index) {
+    if (cell != null) {
+      Objects.checkIndex(index, 1);
+      return liveStatus();
+    }
     List<LimitStatus> all = limits();
     if (all == null) {
       throw new IndexOutOfBoundsException("no limits in " + this);
@@ -111,23 +192,30 @@ public final class Consumption {
     return all.get(index);
   }
 
+  private LimitStatus liveStatus() {
+    long now = store.now();
+    long tat = cell.liveTat(now);
+    return new LimitStatus(Gcra.remaining(tat, now, cell.limit),
+        Gcra.nanosToNextToken(tat, now, cell.limit), Gcra.nanosToFull(tat, now));
+  }
+
   @Override
   public boolean equals(Object o) {
     return o instanceof Consumption c
         && allowed == c.allowed
         && deniedLimit == c.deniedLimit
-        && retryAfterNanos == c.retryAfterNanos
+        && retryAfterNanos() == c.retryAfterNanos()
         && Objects.equals(limits(), c.limits());
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(allowed, deniedLimit, retryAfterNanos, limits());
+    return Objects.hash(allowed, deniedLimit, retryAfterNanos(), limits());
   }
 
   @Override
   public String toString() {
-    return "Consumption[allowed=" + allowed + ", deniedLimit=" + deniedLimit + ", retryAfterNanos="
-        + retryAfterNanos + ", limits=" + limits() + "]";
+    return "Consumption[" + (cell != null ? "live, " : "") + "allowed=" + allowed + ", deniedLimit="
+        + deniedLimit + ", retryAfterNanos=" + retryAfterNanos() + ", limits=" + limits() + "]";
   }
 }

@@ -180,6 +180,46 @@ public final class MemoryStore implements Store, PenaltyBound {
   /**
    * {@inheritDoc}
    *
+   * <p>A bucket of one GCRA limit answers with its live answers: nothing is allocated once they
+   * exist. Other buckets answer as {@link #tryConsumeNow}.
+   */
+  @Override
+  public Consumption tryConsumeShared(BucketKey key, BucketSpec spec, long cost) {
+    if (!isOneGcraLimit(spec)) {
+      return tryConsumeNow(key, spec, cost);
+    }
+    Objects.requireNonNull(key, "key");
+    checkCost(spec, cost);
+    BucketTable.Share share = table.share(key.policy());
+    ConcurrentHashMap<String, Bucket> buckets = share.buckets;
+    String identity = key.identity();
+    Limit limit = spec.limits().get(0);
+    while (true) {
+      Bucket bucket = buckets.get(identity);
+      if (bucket == null || !bucket.decides(spec)) {
+        return tryConsumeNow(key, spec, cost); // a new or reloaded bucket: the ordinary way once
+      }
+      Consumption answer = ((Cell) bucket).consumeShared(cost, limit, this);
+      if (answer != null) {
+        return answer;
+      }
+      buckets.remove(identity, bucket); // dropped by a sweep after we found it: decide afresh
+    }
+  }
+
+  /** {@inheritDoc} */
+  @Override
+  public Consumption tryConsumeAgain(Consumption previous, BucketSpec spec, long cost) {
+    Cell cell = previous == null ? null : previous.liveCell(this, cost);
+    if (cell == null || !cell.decides(spec)) {
+      return null;
+    }
+    return cell.consumeShared(cost, cell.limit, this); // null when removed: nothing consumed
+  }
+
+  /**
+   * {@inheritDoc}
+   *
    * <p>Exact: a refund right after the admission it undoes restores the bucket's previous state
    * (GCRA: {@code tat - cost × T}, floored at now, which is what the old state has decayed to; the
    * sliding window: the entries just appended). When other admissions came in between, GCRA is
@@ -458,7 +498,7 @@ public final class MemoryStore implements Store, PenaltyBound {
     return maxKeys;
   }
 
-  private long now() {
+  long now() {
     return clock.nanoTime() - origin;
   }
 
@@ -535,7 +575,7 @@ public final class MemoryStore implements Store, PenaltyBound {
    * {@link Gcra#FRESH} means never decided; {@link #REMOVED} means dropped from the map (no real
    * tat reaches it: store time stays below 2^62 and a capacity below 2^61).
    */
-  private static final class Cell extends Bucket {
+  static final class Cell extends Bucket {
     static final long REMOVED = Long.MAX_VALUE;
     private static final VarHandle TAT;
 
@@ -550,6 +590,9 @@ public final class MemoryStore implements Store, PenaltyBound {
     volatile long tat;
     /** The limit this cell's tat counts for. */
     final Limit limit;
+    /** This cell's live answers (see Consumption), made on first use; racy, they are equal. */
+    private Consumption allowedView;
+    private Consumption refusedView;
 
     Cell(Limit limit, long tat) {
       this.limit = limit;
@@ -602,6 +645,48 @@ public final class MemoryStore implements Store, PenaltyBound {
         }
         now = store.now();
       }
+    }
+
+    /**
+     * {@link #consume} answering with this cell's live answers (no allocation once they exist);
+     * null when the cell was removed.
+     */
+    Consumption consumeShared(long cost, Limit limit, MemoryStore store) {
+      long now = store.now();
+      while (true) {
+        long tat = this.tat;
+        if (tat == REMOVED) {
+          return null;
+        }
+        if (Gcra.retryAfter(tat, now, cost, limit) > 0) {
+          return view(false, cost, store); // refused: nothing to write
+        }
+        long next = Gcra.admit(tat, now, cost, limit);
+        if (TAT.compareAndSet(this, tat, next)) {
+          return view(true, cost, store);
+        }
+        now = store.now();
+      }
+    }
+
+    private Consumption view(boolean allowed, long cost, MemoryStore store) {
+      Consumption v = allowed ? allowedView : refusedView;
+      if (v != null && v.liveCost() == cost) {
+        return v;
+      }
+      v = new Consumption(allowed, this, store, cost);
+      if (allowed) {
+        allowedView = v;
+      } else {
+        refusedView = v;
+      }
+      return v;
+    }
+
+    /** The tat a live answer reads at {@code now}: a removed cell reads as full. */
+    long liveTat(long now) {
+      long t = this.tat;
+      return t == REMOVED ? now : t;
     }
 
     private static Consumption status(boolean allowed, long retry, long tat, long now, Limit limit) {

@@ -48,6 +48,30 @@ public interface Store extends AutoCloseable {
   }
 
   /**
+   * {@link #tryConsumeNow} that may answer with a {@linkplain Consumption#live() live} answer,
+   * shared by every decision of the bucket with the same outcome, so that the commonest answers
+   * allocate nothing. For the engine's {@code decideNow} path; its caller reads the numbers on
+   * its own thread right away or takes a {@link Consumption#snapshot()}. Default: {@link
+   * #tryConsumeNow}.
+   *
+   * @return the answer, or {@code null} when this store only answers asynchronously
+   * @throws RuntimeException whatever {@link #tryConsume} would have failed its stage with
+   */
+  default Consumption tryConsumeShared(BucketKey key, BucketSpec spec, long cost) {
+    return tryConsumeNow(key, spec, cost);
+  }
+
+  /**
+   * Decides again on the bucket a {@linkplain Consumption#live() live} answer of this store came
+   * from (same spec, same cost), skipping the lookup by key; {@code null} — nothing consumed — when
+   * it cannot ({@code previous} is not one of its live answers, or its bucket was removed or
+   * changed), and the caller then uses {@link #tryConsumeShared}. Default: {@code null}.
+   */
+  default Consumption tryConsumeAgain(Consumption previous, BucketSpec spec, long cost) {
+    return null;
+  }
+
+  /**
    * Tells the store the names of the policies an engine decides with (the {@code default} policy
    * included); the engine calls it once when it is built. A hint for bounded stores: the memory
    * store gives each policy an equal share of its bound on buckets, offence records and penalty

@@ -191,6 +191,11 @@ final class DecisionHandler extends ChannelInboundHandlerAdapter {
     }
     CompletionStage<Decision> stage;
     try {
+      Decision now = shared.engine().decideNow(view); // answered at once: no stage
+      if (now != null) {
+        decided(request, view, now, null);
+        return;
+      }
       stage = shared.engine().decide(view);
     } catch (RuntimeException e) {
       stage = CompletableFuture.failedFuture(e);

@@ -517,6 +517,12 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
       this.view = view;
       CompletionStage<Decision> stage;
       try {
+        // The memory store answers at once, with shared decisions for the commonest answers.
+        Decision now = shared.engine().decideNow(view);
+        if (now != null) {
+          decided(now, null);
+          return;
+        }
         stage = shared.engine().decide(view);
       } catch (RuntimeException e) {
         stage = CompletableFuture.failedFuture(e);
@@ -573,6 +579,8 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
         return;
       }
       admitted = true;
+      // Kept until the upstream answers (RateLimit fields, settlement): numbers as of now, not live.
+      decision = d.snapshot();
       connect(false);
     }
 
