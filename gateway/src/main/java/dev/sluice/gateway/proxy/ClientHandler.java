@@ -93,13 +93,6 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
   private Exchange current;
   private boolean closing;
   private boolean draining;
-  /**
-   * The connection's one upstream-timeout task, armed lazily instead of scheduled and cancelled
-   * per request: when it fires it checks the current exchange's deadline and re-arms for the rest.
-   */
-  private ScheduledFuture<?> upstreamTimer;
-  /** When {@link #upstreamTimer} fires (System.nanoTime), valid while it is set. */
-  private long upstreamTimerAt;
 
   ClientHandler(ProxyContext shared) {
     this.shared = shared;
@@ -133,10 +126,6 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
   @Override
   public void channelInactive(ChannelHandlerContext ctx) {
     closing = true;
-    if (upstreamTimer != null) {
-      upstreamTimer.cancel(false);
-      upstreamTimer = null;
-    }
     releaseBacklog();
     Exchange exchange = current;
     current = null;
@@ -348,32 +337,6 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
     ctx.close();
   }
 
-  /** Makes sure the upstream timer fires no later than {@code deadline} (System.nanoTime). */
-  private void armUpstreamTimer(long deadline, long now) {
-    if (upstreamTimer != null) {
-      if (upstreamTimerAt - deadline <= 0) {
-        return; // fires first; re-arms for what is left of the deadline then
-      }
-      upstreamTimer.cancel(false); // a shorter upstream_timeout after a reload
-    }
-    upstreamTimerAt = deadline;
-    upstreamTimer = ctx.channel().eventLoop().schedule(this::upstreamTimerFired, deadline - now, TimeUnit.NANOSECONDS);
-  }
-
-  private void upstreamTimerFired() {
-    upstreamTimer = null;
-    Exchange exchange = current;
-    if (closing || exchange == null || exchange.deadline == 0) {
-      return;
-    }
-    long now = System.nanoTime();
-    if (exchange.deadline - now <= 0) {
-      exchange.timedOut();
-    } else {
-      armUpstreamTimer(exchange.deadline, now);
-    }
-  }
-
   private void finished(Exchange exchange) {
     if (current == exchange) {
       current = null;
@@ -424,8 +387,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
     private boolean skipInterim;
     private long discarded;
     private long sentNanos;
-    /** When the upstream must have answered (System.nanoTime); 0 = no upstream timeout running. */
-    private long deadline;
+    private ScheduledFuture<?> timeout;
     /** Body chunks read before deciding (owned here until forwarded or released); null = none. */
     private List<HttpContent> buffered;
     private int bufferedBytes;
@@ -657,16 +619,14 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
       upstream = ch;
       state = State.FORWARDING;
       ch.config().setAutoRead(true);
-      // Void promises: a failed write fires exceptionCaught on the upstream connection (closing it),
-      // as FIRE_EXCEPTION_ON_FAILURE did, without a promise and a listener per message.
-      ch.write(upstreamRequest, ch.voidPromise());
+      ch.write(upstreamRequest).addListener(ChannelFutureListener.FIRE_EXCEPTION_ON_FAILURE);
       if (buffered != null) {
         // The body's start, read to decide on; the upstream gets it first, then the rest streams.
         List<HttpContent> chunks = buffered;
         buffered = null;
         for (HttpContent chunk : chunks) {
           bodyForwarded |= chunk.content().isReadable();
-          ch.write(chunk, ch.voidPromise());
+          ch.write(chunk).addListener(ChannelFutureListener.FIRE_EXCEPTION_ON_FAILURE);
         }
       } else if (requestComplete) {
         // A retry of a body-less request whose end was already forwarded once.
@@ -674,11 +634,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
       }
       ch.flush();
       sentNanos = System.nanoTime();
-      deadline = sentNanos + shared.upstreamTimeout().toNanos();
-      if (deadline == 0) {
-        deadline = 1; // 0 means none
-      }
-      armUpstreamTimer(deadline, sentNanos);
+      timeout = ch.eventLoop().schedule(this::timedOut, shared.upstreamTimeout().toNanos(), TimeUnit.NANOSECONDS);
       drain();
     }
 
@@ -701,7 +657,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
       }
       if (state == State.FORWARDING && upstream != null) {
         bodyForwarded |= content.content().isReadable();
-        upstream.writeAndFlush(content, upstream.voidPromise());
+        upstream.writeAndFlush(content).addListener(ChannelFutureListener.FIRE_EXCEPTION_ON_FAILURE);
       } else {
         discarded += content.content().readableBytes();
         content.release();
@@ -903,7 +859,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
       drain();
     }
 
-    void timedOut() {
+    private void timedOut() {
       if (current != this || responseStarted || responseComplete || closing) {
         return;
       }
@@ -914,7 +870,10 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void cancelTimeout() {
-      deadline = 0; // the connection's timer, if it fires, finds nothing to time out
+      if (timeout != null) {
+        timeout.cancel(false);
+        timeout = null;
+      }
     }
 
     /**
