@@ -4,6 +4,7 @@ import dev.sluice.engine.Decision;
 import dev.sluice.gateway.edge.ProxyProtocol;
 import dev.sluice.gateway.edge.ClientTimeouts;
 import dev.sluice.request.RequestView;
+import dev.sluice.gateway.response.EncodedResponse;
 import dev.sluice.gateway.response.Problems;
 import dev.sluice.gateway.response.RateLimitHeaders;
 import dev.sluice.gateway.response.Refusals;
@@ -303,6 +304,13 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
     ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
   }
 
+  /** {@link #answerAndClose(FullHttpResponse)} for an answer in wire form (with {@code connection: close}). */
+  private void answerAndClose(EncodedResponse response) {
+    closing = true;
+    releaseBacklog();
+    ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+  }
+
   /**
    * The client missed {@code header_timeout} or {@code body_timeout}: {@code 408} when nothing
    * was answered yet, else just close. An upstream exchange in progress is aborted, so the
@@ -322,7 +330,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
       exchange.completed(HttpResponseStatus.REQUEST_TIMEOUT.code());
       exchange.end();
     }
-    answerAndClose(Problems.requestTimeout(expired.detail()));
+    answerAndClose(EncodedResponse.encode(Problems.requestTimeout(expired.detail()), true, ctx.alloc()));
   }
 
   private void closeClient() {
@@ -554,11 +562,11 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
       decidedAtMillis = System.currentTimeMillis();
       if (error != null || d == null) {
         log.warn("rate-limit decision for {} {} failed", request.method(), target.path(), error);
-        reject(Refusals.decisionFailed());
+        reject(Refusals.encodedDecisionFailed(ctx.alloc(), closesAfterAnswer()));
       } else {
         decision = d;
-        // One renderer for the gateway and the decision API (byte-for-byte the same answers).
-        FullHttpResponse refusal = Refusals.of(d, shared.headerStyle(), ctx.alloc());
+        // The decision API's answers in wire form (EncodedResponseTest: the same bytes).
+        EncodedResponse refusal = Refusals.encoded(d, shared.headerStyle(), ctx.alloc(), closesAfterAnswer());
         if (refusal != null) {
           reject(refusal);
         } else {
@@ -575,7 +583,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
           shared.metrics().shed(d.priority());
         }
         shed = true;
-        reject(Problems.shed(d.priority().configName()));
+        reject(Refusals.encodedShed(d.priority().configName(), ctx.alloc(), closesAfterAnswer()));
         return;
       }
       admitted = true;
@@ -688,7 +696,42 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
       }
     }
 
-    /** Answers the request locally (429, 503, 502, 504); the upstream has not answered. */
+    /**
+     * Whether a local answer given now must close the connection: the client does not keep it
+     * alive, or an unread body is too large to discard (or was never sent: {@code Expect}).
+     */
+    private boolean closesAfterAnswer() {
+      return !keepAlive
+          || (!requestComplete && hasBody
+              && (expectsContinue || HttpUtil.getContentLength(request, -1L) > DRAIN_LIMIT));
+    }
+
+    /**
+     * Answers the request locally with one of Sluice's own answers in wire form (429, 403, 503),
+     * built with {@code connection: close} exactly when {@link #closesAfterAnswer()}. Nothing
+     * waits on the write of a kept connection: it goes with the void promise (a failure still
+     * reaches {@code exceptionCaught}).
+     */
+    private void reject(EncodedResponse response) {
+      cancelTimeout();
+      completed(response.status());
+      end();
+      state = State.DISCARDING;
+      responseComplete = true;
+      if (head) {
+        response.headOnly();
+      }
+      if (response.closes()) {
+        answerAndClose(response);
+        return;
+      }
+      ctx.writeAndFlush(response, ctx.voidPromise());
+      if (requestComplete) {
+        finished(this);
+      }
+    }
+
+    /** Answers the request locally (502, 504); the upstream has not answered. */
     private void reject(FullHttpResponse response) {
       cancelTimeout();
       completed(response.status().code());
@@ -700,11 +743,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
         response.release();
         response = bodyless;
       }
-      boolean close =
-          !keepAlive
-              || (!requestComplete && hasBody
-                  && (expectsContinue || HttpUtil.getContentLength(request, -1L) > DRAIN_LIMIT));
-      if (close) {
+      if (closesAfterAnswer()) {
         answerAndClose(response);
         return;
       }

@@ -1,5 +1,6 @@
 package dev.sluice.gateway.proxy;
 
+import dev.sluice.gateway.response.EncodedResponse;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelFutureListener;
@@ -101,6 +102,21 @@ public final class Drain {
 
     @Override
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) throws Exception {
+      if (msg instanceof EncodedResponse answer) {
+        // One of Sluice's own answers, already in wire form: a whole response.
+        EncodedResponse out = draining ? answer.withClose(ctx.alloc()) : answer;
+        if (pending > 0) {
+          pending--;
+          busy.decrementAndGet();
+          if (draining && pending == 0) {
+            ChannelPromise closing = promise.isVoid() ? ctx.newPromise() : promise;
+            closing.addListener(ChannelFutureListener.CLOSE);
+            promise = closing;
+          }
+        }
+        super.write(ctx, out, promise);
+        return;
+      }
       if (draining && msg instanceof HttpResponse response && response.status().code() >= 200) {
         response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
       }

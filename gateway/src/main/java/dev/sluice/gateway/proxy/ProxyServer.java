@@ -19,7 +19,6 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.handler.codec.http.HttpDecoderConfig;
-import io.netty.handler.codec.http.HttpResponseEncoder;
 import io.netty.handler.timeout.IdleStateHandler;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -264,7 +263,7 @@ public final class ProxyServer implements AutoCloseable {
                         .addLast("head-bytes", timeouts.bytes())
                         .addLast("decoder", new StrictRequestDecoder(decoderConfig.clone()))
                         .addLast("head-messages", timeouts.messages())
-                        .addLast("encoder", new HttpResponseEncoder())
+                        .addLast("encoder", new ResponseEncoder())
                         .addLast("drain", drain.tracker())
                         .addLast("proxy", new ClientHandler(context));
                   }

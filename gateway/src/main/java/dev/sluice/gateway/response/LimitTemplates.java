@@ -225,7 +225,7 @@ final class LimitTemplates {
 
   private record Body(byte[] head, byte[] tail) {}
 
-  private static void writeDecimal(ByteBuf buf, long value) {
+  static void writeDecimal(ByteBuf buf, long value) {
     int n = digits(value);
     buf.ensureWritable(n);
     int end = buf.writerIndex() + n;

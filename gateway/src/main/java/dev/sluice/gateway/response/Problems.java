@@ -21,6 +21,7 @@ import io.netty.handler.codec.http.HttpHeadersFactory;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.util.AsciiString;
+import java.nio.charset.StandardCharsets;
 import java.util.Optional;
 
 /**
@@ -97,6 +98,46 @@ public final class Problems {
       RateLimitHeaders.writeDenied(style, denying, retryAfter, headers);
     }
     return response;
+  }
+
+  private static final byte[] TOO_MANY_START = (
+      "HTTP/1.1 429 Too Many Requests\r\n" + HttpHeaderNames.CONTENT_TYPE + ": " + PROBLEM_JSON + "\r\n"
+          + HttpHeaderNames.CONTENT_LENGTH + ": ").getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] THEN_CACHE_CONTROL_RETRY_AFTER = ("\r\n" + HttpHeaderNames.CACHE_CONTROL + ": "
+      + HttpHeaderValues.NO_STORE + "\r\n" + HttpHeaderNames.RETRY_AFTER + ": ").getBytes(StandardCharsets.US_ASCII);
+
+  /**
+   * {@link #tooManyRequests(Decision, HeaderStyle, ByteBufAllocator)} in its wire form, written
+   * straight from the templates: the same bytes as Netty's encoder gives for that response (with
+   * {@code connection: close} last when {@code close}), without building a header map.
+   *
+   * @param close whether the connection closes after this answer
+   */
+  public static EncodedResponse encodedTooManyRequests(
+      Decision decision, HeaderStyle style, ByteBufAllocator alloc, boolean close) {
+    long retryAfter = Math.max(1, decision.retryAfterSeconds());
+    PolicyDecision denying = decision.denying().filter(pd -> !pd.storeError()).orElse(null);
+    ByteBuf body = LimitTemplates.quotaExceeded(decision, denying, retryAfter, alloc);
+    try {
+      ByteBuf out = alloc.buffer(TOO_MANY_START.length + 256 + body.readableBytes());
+      out.writeBytes(TOO_MANY_START);
+      LimitTemplates.writeDecimal(out, body.readableBytes());
+      out.writeBytes(THEN_CACHE_CONTROL_RETRY_AFTER);
+      LimitTemplates.writeDecimal(out, retryAfter);
+      out.writeBytes(EncodedResponse.CRLF);
+      if (denying != null) {
+        RateLimitHeaders.writeDenied(style, denying, retryAfter, out);
+      }
+      if (close) {
+        out.writeBytes(EncodedResponse.CONNECTION_CLOSE);
+      }
+      out.writeBytes(EncodedResponse.CRLF);
+      int headLength = out.writerIndex();
+      out.writeBytes(body);
+      return new EncodedResponse(HttpResponseStatus.TOO_MANY_REQUESTS.code(), close, out, headLength);
+    } finally {
+      body.release();
+    }
   }
 
   /**

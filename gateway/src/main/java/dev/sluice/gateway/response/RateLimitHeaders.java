@@ -8,6 +8,7 @@ import dev.sluice.limit.Limit;
 import dev.sluice.policy.Policy;
 import dev.sluice.store.Consumption;
 import dev.sluice.store.LimitStatus;
+import io.netty.buffer.ByteBuf;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.util.AsciiString;
 import java.util.List;
@@ -121,6 +122,28 @@ public final class RateLimitHeaders {
       return;
     }
     write(style, denying, status.remaining(), retryAfterSeconds, headers);
+  }
+
+  /**
+   * {@link #writeDenied(HeaderStyle, PolicyDecision, long, HttpHeaders)} as wire lines ({@code
+   * name: value\r\n}) in the same order, for a pre-encoded 429 ({@link EncodedResponse}).
+   */
+  static void writeDenied(HeaderStyle style, PolicyDecision denying, long retryAfterSeconds, ByteBuf out) {
+    LimitStatus status = reportable(denying);
+    if (status == null) {
+      return;
+    }
+    LimitTemplates templates = LimitTemplates.of(denying.policy());
+    int index = denying.limitIndex();
+    if (style == HeaderStyle.IETF || style == HeaderStyle.BOTH) {
+      EncodedResponse.field(out, RATELIMIT_POLICY_NAME, templates.policyField());
+      EncodedResponse.field(out, RATELIMIT_NAME, templates.rateLimitField(index, status.remaining(), retryAfterSeconds));
+    }
+    if (style == HeaderStyle.LEGACY || style == HeaderStyle.BOTH) {
+      EncodedResponse.field(out, X_RATELIMIT_LIMIT_NAME, templates.quantity(index));
+      EncodedResponse.field(out, X_RATELIMIT_REMAINING_NAME, LimitTemplates.number(status.remaining()));
+      EncodedResponse.field(out, X_RATELIMIT_RESET_NAME, LimitTemplates.number(retryAfterSeconds));
+    }
   }
 
   private static void writeAllowed(HeaderStyle style, PolicyDecision pd, HttpHeaders headers) {

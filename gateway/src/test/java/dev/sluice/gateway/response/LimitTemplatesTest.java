@@ -57,7 +57,7 @@ class LimitTemplatesTest {
         .build();
   }
 
-  private static Map<String, Decision> decisions() {
+  static Map<String, Decision> decisions() {
     return Map.ofEntries(
         Map.entry("one limit, 1 second", decision(pd(search(Mode.ENFORCE), denied(0, SECOND / 3, status(0, SECOND / 3))))),
         Map.entry("one limit, exactly 2 seconds", decision(pd(search(Mode.ENFORCE), denied(0, 2 * SECOND, status(0, 2 * SECOND))))),
