@@ -49,7 +49,7 @@ class LauncherTest {
     Path conf = work.resolve(name + ".yaml");
     Files.writeString(conf, "version: 1\ngateway:\n  listen: 127.0.0.1:" + port
         + "\n  upstream: http://127.0.0.1:9\n  admin: 127.0.0.1:" + admin + "\n  drain_grace: 0s\n"
-        + "store:\n  type: memory\npolicies:\n  - name: all\n    by: ip\n    limits: [\"5/second\"]\n");
+        + "store:\n  type: memory\npolicies:\n  - name: all\n    match: { paths: [\"/**\"] }\n    by: ip\n    limits: [\"5/second\"]\n");
     try (ManagedProcess sluice = ManagedProcess.builder(name,
             List.of(Dist.repo().resolve("packaging/bin/sluice").toString(), "serve", "-c", conf.toString()))
         .environment("SLUICE_JAR", cliJar())
