@@ -589,7 +589,22 @@ def main():
     ap.add_argument("--only", default="",
                     help="comma-separated words: only targets whose name contains one (e.g. redis)")
     ap.add_argument("--out", default=None)
+    ap.add_argument("--cold", action="store_true",
+                    help="cold start and footprint instead (bench/cold.py): ready time, first seconds, RSS")
+    ap.add_argument("--cold-seconds", type=int, default=8)
+    ap.add_argument("--warm-seconds", type=int, default=30)
+    ap.add_argument("--vs-jar", default=None, help="--cold: a second jar, measured in the same rounds")
+    ap.add_argument("--pin", choices=["off", "on", "both"], default="off",
+                    help="--cold: the gateway on its own CPU (taskset), the client on the others")
+    ap.add_argument("--opts", action="append", default=[],
+                    help="--cold: one more variant with SLUICE_JAVA_OPTS=OPTS (repeatable)")
+    ap.add_argument("--no-nginx", action="store_true", help="--cold: leave nginx out")
     args = ap.parse_args()
+    if args.cold:
+        import cold
+        if args.out is None:
+            args.out = os.path.join(BENCH, "results", "cold.md")
+        return cold.run(args)
     only = [w.strip().lower() for w in args.only.split(",") if w.strip()]
     if args.out is None:
         args.out = os.path.join(BENCH, "results", "gateway-subset.md" if only else "gateway.md")

@@ -8,6 +8,21 @@
 #                                # on Redis, Flask-Limiter on Redis), incl. the Redis commands per
 #                                # decision table; writes bench/results/gateway-subset.md/.json
 #
+#   bench/run.sh --cold          # cold start and footprint (bench/cold.py), beside nginx limit_req:
+#                                # start to ready (/readyz 2xx), flood rejections/s in the first 8 s
+#                                # after ready vs after 30 s more, RSS under the flood; the gateway
+#                                # started by packaging/bin/sluice with its default options (class-data
+#                                # sharing archive written by one untimed start first); writes
+#                                # bench/results/cold.md/.json
+#   bench/run.sh --cold --pin both --repeats 3
+#                                # the same, unpinned and then pinned: the gateway on its own CPU
+#                                # (taskset -c <last CPU>), wrk on the others, so the client's CPU does
+#                                # not compete with it (--pin on: pinned only; needs >= 2 CPUs)
+#   bench/run.sh --cold --vs-jar /path/to/base.jar --opts "SLUICE_CDS=off -XX:+UseG1GC -Xms64m -Xmx512m"
+#                                # paired: another jar and/or the launcher with other settings
+#                                # (leading KEY=VALUE words are environment, the rest SLUICE_JAVA_OPTS),
+#                                # in the same interleaved rounds; --no-nginx leaves nginx out
+#
 # Uses cli/target/sluice.jar (SLUICE_JAR=... to pick another; built here when missing).
 # Installs missing Debian packages (wrk nghttp2-client nginx gunicorn python3-flask python3-flask-limiter
 # python3-redis redis-server) with apt-get. Every process it starts binds 127.0.0.1 and is

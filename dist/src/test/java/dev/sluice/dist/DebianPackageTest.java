@@ -144,6 +144,8 @@ class DebianPackageTest {
     Files.createDirectories(root.resolve("var/lib/sluice"));
     Files.createDirectories(root.resolve("var/log/sluice"));
     Files.writeString(root.resolve("var/log/sluice/audit.jsonl"), "{}\n");
+    Files.createDirectories(root.resolve("var/cache/sluice"));
+    Files.writeString(root.resolve("var/cache/sluice/sluice-serve-1.jsa"), "archive");
 
     Command.Result removed = dpkg("--remove", "sluice");
     assertThat(usersNamedSluice()).as("remove keeps the user; purge removes it").isEqualTo(1);
@@ -156,6 +158,7 @@ class DebianPackageTest {
     assertThat(root.resolve("etc/sluice/sluice.yaml")).doesNotExist();
     assertThat(root.resolve("var/log/sluice")).doesNotExist();
     assertThat(root.resolve("var/lib/sluice")).doesNotExist();
+    assertThat(root.resolve("var/cache/sluice")).as("the class-data sharing archive").doesNotExist();
     assertThat(root.resolve("usr/share/sluice")).doesNotExist();
     assertThat(root.resolve("etc/systemd/system/multi-user.target.wants/sluice.service")).doesNotExist();
   }

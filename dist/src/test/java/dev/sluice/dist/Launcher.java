@@ -7,5 +7,5 @@ final class Launcher {
   }
 
   /** For serve and demo, in the order the launcher passes them. */
-  static final String GATEWAY_OPTIONS = "-Xms64m -Xmx512m -XX:+UseG1GC -XX:MaxGCPauseMillis=50 -XX:+ExitOnOutOfMemoryError";
+  static final String GATEWAY_OPTIONS = "-Xms16m -Xmx512m -XX:+UseSerialGC -XX:+ExitOnOutOfMemoryError";
 }

@@ -2,8 +2,14 @@ package dev.sluice.dist;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.sluice.testkit.FreePort;
+import dev.sluice.testkit.ManagedProcess;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -22,7 +28,92 @@ class LauncherTest {
     return Command.of(command)
         .env("SLUICE_JAR", System.getProperty("sluice.cli.jar", Dist.repo().resolve("cli/target/sluice.jar").toString()))
         .env("JAVA_OPTS", "-XX:+PrintCommandLineFlags")
+        .env("SLUICE_CDS", "off")
         .withoutEnv("SLUICE_JAVA_OPTS");
+  }
+
+  private static String cliJar() {
+    return System.getProperty("sluice.cli.jar", Dist.repo().resolve("cli/target/sluice.jar").toString());
+  }
+
+  private static List<Path> archives(Path dir) throws Exception {
+    try (Stream<Path> files = Files.list(dir)) {
+      return files.sorted().toList();
+    }
+  }
+
+  /** serve on free ports through the launcher, until /readyz answers 200, then SIGTERM. */
+  private static String serveOnce(Path work, Path cds, String name) throws Exception {
+    int port = FreePort.find();
+    int admin = FreePort.find();
+    Path conf = work.resolve(name + ".yaml");
+    Files.writeString(conf, "version: 1\ngateway:\n  listen: 127.0.0.1:" + port
+        + "\n  upstream: http://127.0.0.1:9\n  admin: 127.0.0.1:" + admin + "\n  drain_grace: 0s\n"
+        + "store:\n  type: memory\npolicies:\n  - name: all\n    match: { paths: [\"/**\"] }\n    by: ip\n    limits: [\"5/second\"]\n");
+    try (ManagedProcess sluice = ManagedProcess.builder(name,
+            List.of(Dist.repo().resolve("packaging/bin/sluice").toString(), "serve", "-c", conf.toString()))
+        .environment("SLUICE_JAR", cliJar())
+        .environment("SLUICE_CDS_DIR", cds.toString())
+        .environment("SLUICE_LAUNCHER_DEBUG", "1")
+        .environment("SLUICE_CDS", "on")
+        .environment("JAVA_OPTS", "")
+        .environment("SLUICE_JAVA_OPTS", "")
+        .readyWhenHttpOk(URI.create("http://127.0.0.1:" + admin + "/readyz"))
+        .startupTimeout(Duration.ofSeconds(90))
+        .start()) {
+      // What the process maps: a JVM that uses the archive has the file mapped.
+      String seen = Files.readString(Path.of("/proc/" + sluice.pid() + "/cmdline")).replace('\0', ' ')
+          + "\n" + Files.readString(Path.of("/proc/" + sluice.pid() + "/maps"));
+      sluice.stop(Duration.ofSeconds(60));
+      assertThat(sluice.isAlive()).isFalse();
+      String log = Files.readString(sluice.logFile());
+      assertThat(log).doesNotContain("warning][cds", "error][cds");
+      return seen + "\n" + log;
+    }
+  }
+
+  @Test
+  void serve_firstRunWritesAClassDataSharingArchive_laterRunsUseIt(@TempDir Path work) throws Exception {
+    Path cds = work.resolve("cache/sluice");
+
+    serveOnce(work, cds, "first");
+
+    // Written under a temporary name, moved into place after the clean stop: one archive.
+    List<Path> written = archives(cds);
+    assertThat(written).hasSize(1);
+    assertThat(written.get(0).getFileName().toString()).matches("sluice-serve-\\d+\\.jsa");
+    assertThat(Files.size(written.get(0))).isGreaterThan(1024 * 1024);
+
+    String second = serveOnce(work, cds, "second");
+    assertThat(second).contains("-XX:SharedArchiveFile=" + written.get(0), "class-data sharing archive " + written.get(0))
+        .doesNotContain("ArchiveClassesAtExit");
+    assertThat(second.lines().filter(l -> l.endsWith(written.get(0).toString()))).as("mapped by the JVM").isNotEmpty();
+    assertThat(archives(cds)).hasSize(1);
+  }
+
+  @Test
+  void serve_withAnUnwritableCacheFolder_runsWithoutAnArchive_andSaysWhyWhenAsked(@TempDir Path work) throws Exception {
+    Path notADir = Files.writeString(work.resolve("file"), "x");
+
+    Command.Result result = launcher("serve", "--help").env("SLUICE_CDS", "on")
+        .env("SLUICE_CDS_DIR", notADir.resolve("cds").toString()).env("SLUICE_LAUNCHER_DEBUG", "1").ok();
+
+    assertThat(result.output()).as(result.describe())
+        .contains("no class-data sharing archive: " + notADir.resolve("cds") + " cannot be created or written",
+            "Usage: sluice serve")
+        .doesNotContain("SharedArchiveFile", "ArchiveClassesAtExit");
+  }
+
+  @Test
+  void serve_aFailedFirstRunLeavesNoArchive(@TempDir Path work) throws Exception {
+    Path cds = work.resolve("cds");
+    Path bad = Files.writeString(work.resolve("bad.yaml"), "version: 1\ngateway: [\n");
+
+    Command.Result result = launcher("serve", "-c", bad.toString()).env("SLUICE_CDS", "on")
+        .env("SLUICE_CDS_DIR", cds.toString()).run();
+
+    assertThat(result.exitCode()).as(result.describe()).isEqualTo(2);
+    assertThat(archives(cds)).as("no archive and no temporary file").isEmpty();
   }
 
   @Test
@@ -30,8 +121,8 @@ class LauncherTest {
     Command.Result result = launcher("serve", "--help").ok();
 
     assertThat(result.output()).as(result.describe())
-        .contains("-XX:MaxHeapSize=" + 512 * MIB, "-XX:InitialHeapSize=" + 64 * MIB, "-XX:+UseG1GC",
-            "-XX:MaxGCPauseMillis=50", "-XX:+ExitOnOutOfMemoryError")
+        .contains("-XX:MaxHeapSize=" + 512 * MIB, "-XX:InitialHeapSize=" + 16 * MIB, "-XX:+UseSerialGC",
+            "-XX:+ExitOnOutOfMemoryError")
         .doesNotContain("TieredStopAtLevel");
   }
 
@@ -52,7 +143,7 @@ class LauncherTest {
     // Two collectors would stop the JVM ("multiple garbage collectors selected"): exit 0 says not.
     assertThat(result.output()).as(result.describe())
         .contains("-XX:MaxHeapSize=" + 200 * MIB, "-XX:+UseParallelGC", "-XX:+ExitOnOutOfMemoryError")
-        .doesNotContain("-XX:+UseG1GC", "-XX:MaxHeapSize=" + 512 * MIB);
+        .doesNotContain("-XX:+UseSerialGC", "-XX:MaxHeapSize=" + 512 * MIB);
   }
 
   @Test

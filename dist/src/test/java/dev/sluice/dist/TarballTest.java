@@ -75,6 +75,7 @@ class TarballTest {
 
     try (ManagedProcess sluice = ManagedProcess.builder("tarball-serve",
             java.util.List.of(home.resolve("bin/sluice").toString(), "serve", "-c", conf.toString()))
+        .environment("SLUICE_CDS_DIR", work.resolve("cds").toString())
         .readyWhenHttpOk(URI.create("http://127.0.0.1:" + admin + "/readyz"))
         .startupTimeout(Duration.ofSeconds(60))
         .start()) {
@@ -82,9 +83,15 @@ class TarballTest {
           HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + admin + "/readyz")).build(),
           HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
       assertThat(ready.statusCode()).isEqualTo(200);
-      // The launcher exec's the JVM: the process is java with the gateway's options.
-      String cmdline = Files.readString(Path.of("/proc/" + sluice.pid() + "/cmdline")).replace('\0', ' ');
-      assertThat(cmdline).contains(Launcher.GATEWAY_OPTIONS).contains("-jar " + home.resolve("lib/sluice.jar"));
+      // The first start (no class-data sharing archive yet) runs java as the launcher's child, so
+      // that the archive it writes at exit can be moved into place; later starts exec java.
+      java.util.List<Long> pids = new java.util.ArrayList<>(java.util.List.of(sluice.pid()));
+      ProcessHandle.of(sluice.pid()).ifPresent(p -> p.children().forEach(c -> pids.add(c.pid())));
+      String cmdlines = "";
+      for (long p : pids) {
+        cmdlines += Files.readString(Path.of("/proc/" + p + "/cmdline")).replace('\0', ' ') + "\n";
+      }
+      assertThat(cmdlines).contains(Launcher.GATEWAY_OPTIONS).contains("-jar " + home.resolve("lib/sluice.jar"));
 
       Command.Result healthy = Command.of(healthcheck.toString()).env("SLUICE_ADMIN_PORT", Integer.toString(admin)).run();
       assertThat(healthy.exitCode()).as(healthy.describe()).isZero();

@@ -1,0 +1,335 @@
+#!/usr/bin/python3
+"""Cold start and footprint: Sluice started the way a user starts it, beside nginx limit_req.
+
+Run through `bench/run.sh --cold` (or `bench/harness.py --cold`). No warm-up: for every round it
+starts the gateway with the shipped launcher (packaging/bin/sluice, default JVM options, the jar
+given by --sluice-jar / SLUICE_JAR), and measures
+  ready     seconds from the launcher's start until the admin /readyz first answers 2xx (polled
+            every 10 ms);
+  cold      the flood's rejections/s (wrk -t1 -cCONNS on /limited, limit 10/s per client, so ~all
+            refused) in the first --cold-seconds (8) right after ready;
+  warm      the same flood again after --warm-seconds (30) more seconds of flood: cold/warm is the
+            cold-start ratio;
+  rss       the gateway's resident memory at the end of the flood (VmRSS) and its peak (VmHWM).
+nginx limit_req (same limit, `return 200` upstream) is measured the same way in each round
+(ready = its port answering). Rounds are interleaved across variants. --vs-jar OTHER.jar adds a
+variant with that jar (e.g. a baseline) so the comparison is paired. --pin puts the gateway on its
+own CPU (taskset -c LAST) and wrk on the others, when the machine has ≥ 2 CPUs and taskset works.
+Every process is started here and stopped here by PID, on 127.0.0.1 free ports.
+"""
+import json
+import os
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+BENCH = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(BENCH)
+LAUNCHER = os.path.join(ROOT, "packaging", "bin", "sluice")
+LIMIT = 10
+
+
+def log(msg):
+    print(f"[cold {time.strftime('%H:%M:%S')}] {msg}", flush=True)
+
+
+def free_port():
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def cpus():
+    return sorted(os.sched_getaffinity(0))
+
+
+def pin_plan(pin):
+    """(gateway_prefix, client_prefix) command prefixes, or empty ones with a reason logged."""
+    if not pin:
+        return [], []
+    mine = cpus()
+    if len(mine) < 2 or not shutil.which("taskset"):
+        log(f"--pin: not possible here ({len(mine)} CPU(s), taskset {'found' if shutil.which('taskset') else 'missing'}); unpinned")
+        return [], []
+    gw, rest = str(mine[-1]), ",".join(str(c) for c in mine[:-1])
+    return ["taskset", "-c", gw], ["taskset", "-c", rest]
+
+
+def status(url, timeout=1.0):
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as r:
+            return r.status
+    except urllib.error.HTTPError as e:
+        return e.code
+    except OSError:
+        return None
+
+
+def wait_ready(url, popen, started, seconds=60):
+    deadline = started + seconds
+    while time.monotonic() < deadline:
+        if popen.poll() is not None:
+            return None
+        s = status(url, timeout=0.5)
+        if s is not None and 200 <= s < 300:
+            return time.monotonic() - started
+        time.sleep(0.01)
+    return None
+
+
+def memory_kib(pid):
+    out = {}
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith(("VmRSS:", "VmHWM:")):
+                    out[line.split(":")[0]] = int(line.split()[1])
+    except OSError:
+        pass
+    return out
+
+
+def tree(pid):
+    found, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        found.append(p)
+        try:
+            for task in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{task}/children") as f:
+                    todo.extend(int(c) for c in f.read().split())
+        except OSError:
+            pass
+    return found
+
+
+def rss_mib(pid):
+    rss = hwm = 0
+    for p in tree(pid):
+        m = memory_kib(p)
+        rss += m.get("VmRSS", 0)
+        hwm += m.get("VmHWM", 0)
+    return rss / 1024, hwm / 1024
+
+
+def wrk(prefix, url, seconds, conns):
+    out = subprocess.run(prefix + ["wrk", "-t1", f"-c{conns}", f"-d{seconds}s", url],
+                         capture_output=True, text=True, timeout=seconds + 60).stdout
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    secs = seconds
+    m = re.search(r"requests in ([\d.]+)(ms|s|m)", out)
+    if m:
+        secs = float(m.group(1)) * {"ms": 1e-3, "s": 1.0, "m": 60.0}[m.group(2)]
+    return (int(non2xx.group(1)) if non2xx else 0) / secs
+
+
+class Run:
+    def __init__(self, workdir, name, cmd, env=None, stop_signal=signal.SIGTERM):
+        self.log_path = os.path.join(workdir, name + ".log")
+        self.log = open(self.log_path, "a")
+        full = dict(os.environ)
+        full.update(env or {})
+        self.started = time.monotonic()
+        self.popen = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT, env=full, cwd=workdir)
+        self.stop_signal = stop_signal
+
+    def stop(self):
+        if self.popen.poll() is None:
+            os.kill(self.popen.pid, self.stop_signal)
+            try:
+                self.popen.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.kill(self.popen.pid, signal.SIGKILL)
+                self.popen.wait()
+        self.log.close()
+
+
+def nginx_conf(d, port, static_port):
+    for sub in ("logs", "tmp"):
+        os.makedirs(os.path.join(d, sub), exist_ok=True)
+    path = os.path.join(d, "nginx.conf")
+    with open(path, "w") as f:
+        f.write(f"""worker_processes auto;
+pid {d}/nginx.pid;
+error_log {d}/logs/error.log warn;
+events {{ worker_connections 4096; }}
+http {{
+  client_body_temp_path {d}/tmp; proxy_temp_path {d}/tmp; fastcgi_temp_path {d}/tmp;
+  uwsgi_temp_path {d}/tmp; scgi_temp_path {d}/tmp;
+  access_log off;
+  keepalive_requests 100000000;
+  limit_req_zone $binary_remote_addr zone=flood:10m rate={LIMIT}r/s;
+  limit_req_status 429;
+  upstream static {{ server 127.0.0.1:{static_port}; keepalive 32; }}
+  server {{ listen 127.0.0.1:{static_port}; location / {{ return 200 "ok\\n"; }} }}
+  server {{
+    listen 127.0.0.1:{port};
+    location /limited {{
+      limit_req zone=flood burst={LIMIT} nodelay;
+      proxy_pass http://static; proxy_http_version 1.1; proxy_set_header Connection "";
+    }}
+    location /readyz {{ return 200 "ready\\n"; }}
+  }}
+}}
+""")
+    return path
+
+
+def sluice_conf(d, port, admin, upstream_port):
+    path = os.path.join(d, "sluice.yaml")
+    with open(path, "w") as f:
+        f.write(f"""version: 1
+gateway:
+  listen: 127.0.0.1:{port}
+  upstream: http://127.0.0.1:{upstream_port}
+  admin: 127.0.0.1:{admin}
+  drain_grace: 0s
+store:
+  type: memory
+headers: ietf
+policies:
+  - name: flood
+    match: {{ paths: ["/limited"] }}
+    by: ip
+    limits: ["{LIMIT}/second"]
+""")
+    return path
+
+
+def one_round(workdir, variant, gw_prefix, client_prefix, args, static_port):
+    d = tempfile.mkdtemp(dir=workdir)
+    port = free_port()
+    if variant["kind"] == "nginx":
+        conf = nginx_conf(d, port, free_port())
+        proc = Run(d, "nginx", gw_prefix + ["nginx", "-p", d, "-c", conf, "-g", "daemon off;"],
+                   stop_signal=signal.SIGQUIT)
+        ready_url = f"http://127.0.0.1:{port}/readyz"
+    else:
+        admin = free_port()
+        conf = sluice_conf(d, port, admin, static_port)
+        env = {"SLUICE_JAR": variant["jar"]}
+        env.update(variant.get("env", {}))
+        proc = Run(d, "sluice", gw_prefix + [LAUNCHER, "serve", "-c", conf], env=env)
+        ready_url = f"http://127.0.0.1:{admin}/readyz"
+    try:
+        ready = wait_ready(ready_url, proc.popen, proc.started)
+        if ready is None:
+            with open(proc.log_path, errors="replace") as f:
+                raise RuntimeError(f"{variant['name']} never got ready: {f.read()[-800:]}")
+        url = f"http://127.0.0.1:{port}/limited"
+        cold = wrk(client_prefix, url, args.cold_seconds, args.conns)
+        rss_cold, _ = rss_mib(proc.popen.pid)
+        wrk(client_prefix, url, args.warm_seconds, args.conns)
+        warm = wrk(client_prefix, url, args.cold_seconds, args.conns)
+        rss, hwm = rss_mib(proc.popen.pid)
+        return dict(ready=ready, cold=cold, warm=warm, ratio=cold / warm if warm else None,
+                    rss_cold=rss_cold, rss=rss, hwm=hwm)
+    finally:
+        proc.stop()
+
+
+def prime(workdir, v, static_port):
+    d = tempfile.mkdtemp(dir=workdir)
+    port, admin = free_port(), free_port()
+    conf = sluice_conf(d, port, admin, static_port)
+    env = {"SLUICE_JAR": v["jar"]}
+    env.update(v.get("env", {}))
+    proc = Run(d, "prime", [LAUNCHER, "serve", "-c", conf], env=env)
+    try:
+        if wait_ready(f"http://127.0.0.1:{admin}/readyz", proc.popen, proc.started, seconds=120) is None:
+            raise RuntimeError(f"{v['name']} never got ready (priming run), see {proc.log_path}")
+    finally:
+        proc.stop()
+    log(f"primed {v['name']}")
+
+
+def run(args):
+    workdir = tempfile.mkdtemp(prefix="sluice-cold-")
+    variants = [dict(name="Sluice (memory)", kind="sluice", jar=os.path.abspath(args.sluice_jar))]
+    if args.vs_jar:
+        variants.append(dict(name=f"Sluice {os.path.basename(args.vs_jar)}", kind="sluice",
+                             jar=os.path.abspath(args.vs_jar)))
+    for opts in getattr(args, "opts", None) or []:
+        # Leading KEY=VALUE words are environment (e.g. SLUICE_CDS=off), the rest SLUICE_JAVA_OPTS.
+        words, env = opts.split(), {}
+        while words and re.match(r"^[A-Z_]+=", words[0]):
+            k, v = words.pop(0).split("=", 1)
+            env[k] = v
+        env["SLUICE_JAVA_OPTS"] = " ".join(words)
+        variants.append(dict(name=f"Sluice {opts}", kind="sluice", jar=os.path.abspath(args.sluice_jar), env=env))
+    # Class-data sharing archives go to a folder of this run; one untimed start and stop per
+    # variant first leaves the archive a user has after the first start.
+    for v in variants:
+        if v["kind"] == "sluice":
+            v.setdefault("env", {}).setdefault("SLUICE_CDS_DIR", os.path.join(workdir, "cds-" + str(len(v["name"]))
+                                                                             + "-" + str(abs(hash(v["name"])))))
+    if not getattr(args, "no_nginx", False):
+        variants.append(dict(name="nginx limit_req", kind="nginx"))
+    results = {v["name"]: [] for v in variants}
+    pins = [False, True] if args.pin == "both" else [args.pin == "on"]
+    out = {}
+    # A static upstream for Sluice (nginx return 200), shared by the rounds, on the client's CPUs.
+    sd = os.path.join(workdir, "static")
+    os.makedirs(os.path.join(sd, "logs"), exist_ok=True)
+    static_port = free_port()
+    with open(os.path.join(sd, "nginx.conf"), "w") as f:
+        f.write(f"""worker_processes 1; pid {sd}/nginx.pid; error_log {sd}/logs/error.log warn;
+events {{ worker_connections 4096; }}
+http {{ access_log off; client_body_temp_path {sd}/t; proxy_temp_path {sd}/t; fastcgi_temp_path {sd}/t;
+  uwsgi_temp_path {sd}/t; scgi_temp_path {sd}/t; keepalive_requests 100000000;
+  server {{ listen 127.0.0.1:{static_port}; location / {{ return 200 "ok\\n"; }} }} }}
+""")
+    static = Run(sd, "static", ["nginx", "-p", sd, "-c", os.path.join(sd, "nginx.conf"), "-g", "daemon off;"],
+                 stop_signal=signal.SIGQUIT)
+    try:
+        time.sleep(0.5)
+        for v in variants:
+            if v["kind"] == "sluice":
+                prime(workdir, v, static_port)
+        for pinned in pins:
+            gw_prefix, client_prefix = pin_plan(pinned)
+            label = "pinned" if gw_prefix else "unpinned"
+            results = {v["name"]: [] for v in variants}
+            for r in range(args.repeats):
+                for v in variants:
+                    res = one_round(workdir, v, gw_prefix, client_prefix, args, static_port)
+                    results[v["name"]].append(res)
+                    log(f"{label} round {r + 1} {v['name']}: ready {res['ready']:.2f} s, cold {res['cold']:,.0f}/s, "
+                        f"warm {res['warm']:,.0f}/s (×{res['ratio']:.2f}), RSS {res['rss']:.0f} MiB (peak {res['hwm']:.0f})")
+            out[label] = results
+    finally:
+        static.stop()
+    report(args, out)
+    return 0
+
+
+def report(args, out):
+    lines = [f"# Cold start (bench/run.sh --cold), {time.strftime('%Y-%m-%d %H:%M')}", "",
+             f"Rounds: {args.repeats}; flood wrk -t1 -c{args.conns} on /limited; cold = first "
+             f"{args.cold_seconds} s after ready, warm = {args.cold_seconds} s after {args.warm_seconds} s more "
+             f"flood. Medians. Load average {os.getloadavg()[0]:.1f}.", ""]
+    for label, results in out.items():
+        lines += [f"## {label}", "",
+                  "| target | ready, s | cold rejections/s | warm rejections/s | cold/warm | RSS after the cold flood, MiB | RSS at end, MiB | peak RSS, MiB |",
+                  "|---|---:|---:|---:|---:|---:|---:|---:|"]
+        for name, rs in results.items():
+            def med(k):
+                xs = [x[k] for x in rs if x[k] is not None]
+                return statistics.median(xs) if xs else float("nan")
+            lines.append(f"| {name} | {med('ready'):.2f} | {med('cold'):,.0f} | {med('warm'):,.0f} | "
+                         f"{med('ratio'):.2f} | {med('rss_cold'):.0f} | {med('rss'):.0f} | {med('hwm'):.0f} |")
+        lines.append("")
+    text = "\n".join(lines)
+    print(text)
+    if args.out:
+        with open(args.out, "w") as f:
+            f.write(text + "\n")
+        with open(os.path.splitext(args.out)[0] + ".json", "w") as f:
+            json.dump(out, f, indent=1)

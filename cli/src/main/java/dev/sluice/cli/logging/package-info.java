@@ -1,0 +1,2 @@
+/** The command line's console logging, configured in code at start-up (no XML parsing). */
+package dev.sluice.cli.logging;
