@@ -302,7 +302,11 @@ public final class Engine {
         key = again.key;
       }
     } catch (RuntimeException e) {
-      return failed(request, client, start);
+      // A store's refusal to track a new identity (StoreFullException) and the policy's own
+      // on_error are decided as on the ordinary path; only an identity that could not be
+      // resolved falls back to the policy set's on_error.
+      Identity who = identity != null ? identity : again != null ? again.identity : null;
+      return who == null ? failed(request, client, start) : decided(request, client, only, who, null, e, start);
     }
     if (answer == null) {
       return failed(request, client, start);

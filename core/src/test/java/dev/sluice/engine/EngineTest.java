@@ -529,6 +529,24 @@ class EngineTest {
   }
 
   @Test
+  void decideNow_newIdentityWithTheMemoryStoresShareFull_isUnavailableEvenUnderOnErrorAllow() {
+    // The shared fast path must refuse a new identity the full store cannot track, like decide():
+    // on_error (allow) is for a failing store, not for a full one.
+    MemoryStore small = new MemoryStore(clock, 2);
+    Engine engine = engine(set(
+            policy("login", "/login", "1/minute").onError(OnError.ALLOW).build(),
+            policy("search", "/search", "1/hour").build()).onError(OnError.ALLOW), small);
+    assertThat(engine.decideNow(TestRequest.get("/login").from("192.0.2.1")).outcome()).isEqualTo(Outcome.ALLOWED);
+
+    Decision refused = engine.decideNow(TestRequest.get("/login").from("192.0.2.2"));
+
+    assertThat(refused.outcome()).isEqualTo(Outcome.UNAVAILABLE);
+    assertThat(refused.denying().orElseThrow().storeFull()).isTrue();
+    assertThat(engine.decideNow(TestRequest.get("/login").from("192.0.2.1")).outcome())
+        .as("the tracked identity is still decided").isEqualTo(Outcome.LIMITED);
+  }
+
+  @Test
   void decide_shadowPolicyStoreFailsUnderDeny_neverRefuses() {
     Engine engine = engine(set(policy("s", "/api", "1/minute").mode(Mode.SHADOW).build())
         .onError(OnError.DENY), new FailingStore(Set.of("s")));
