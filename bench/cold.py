@@ -29,6 +29,8 @@ import time
 import urllib.error
 import urllib.request
 
+from harness import descendants as tree  # the gateway and the JVM its launcher starts
+
 BENCH = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(BENCH)
 LAUNCHER = os.path.join(ROOT, "packaging", "bin", "sluice")
@@ -94,20 +96,6 @@ def memory_kib(pid):
     except OSError:
         pass
     return out
-
-
-def tree(pid):
-    found, todo = [], [pid]
-    while todo:
-        p = todo.pop()
-        found.append(p)
-        try:
-            for task in os.listdir(f"/proc/{p}/task"):
-                with open(f"/proc/{p}/task/{task}/children") as f:
-                    todo.extend(int(c) for c in f.read().split())
-        except OSError:
-            pass
-    return found
 
 
 def rss_mib(pid):
