@@ -118,6 +118,8 @@ public final class Engine {
   private final DecisionListener listener;
   /** Whether a listener was given: without one, no clock is read to time decisions. */
   private final boolean timed;
+  /** Which decisions are timed for the listener (all, or a random sample; none without one). */
+  private final DecisionTiming timing;
   private final long storeTimeoutNanos;
   private final Applied[] applied;
   private final Applied defaults;
@@ -143,6 +145,7 @@ public final class Engine {
     this.clock = b.clock;
     this.listener = b.listener != null ? b.listener : DecisionListener.none();
     this.timed = b.listener != null;
+    this.timing = new DecisionTiming(b.clock, timed ? b.timeOneIn : 0);
     this.storeTimeoutNanos = b.storeTimeout == null ? 0 : b.storeTimeout.toNanos();
     List<IdentitySpec> distinct = new ArrayList<>();
     List<Policy> list = policySet.policies();
@@ -182,8 +185,9 @@ public final class Engine {
   /**
    * Switches every holder of this engine (any version) to {@code next}: requests that already
    * started finish under the version they started with, later ones are decided under {@code
-   * next}. Store, clocks, listener, store timeout, permit lease and ban replica carry over. Safe
-   * to call from any thread; concurrent reloads are applied one after the other.
+   * next}. Store, clocks, listener (and its timing sample), store timeout, permit lease and ban
+   * replica carry over. Safe to call from any thread; concurrent reloads are applied one after the
+   * other.
    *
    * @return the new version (deciding through it or through this object is the same)
    */
@@ -192,6 +196,7 @@ public final class Engine {
     synchronized (handle) {
       Builder b = builder().policies(next).store(store).clock(clock).wallClock(wallClock).bans(bans);
       b.listener = timed ? listener : null;
+      b.timeOneIn = timed ? timing.oneIn() : 1;
       b.storeTimeout = storeTimeoutNanos > 0 ? Duration.ofNanos(storeTimeoutNanos) : null;
       b.permitLease = Duration.ofNanos(permitLeaseNanos);
       b.handle = handle;
@@ -262,7 +267,7 @@ public final class Engine {
   }
 
   private Decision decideNowUnderThisVersion(RequestView request) {
-    long start = timed ? clock.nanoTime() : 0;
+    long start = timing.start();
     ClientAddress client = null;
     Applied only = null;
     try {
@@ -396,7 +401,7 @@ public final class Engine {
   }
 
   private CompletionStage<Decision> decideUnderThisVersion(RequestView request) {
-    long start = timed ? clock.nanoTime() : 0;
+    long start = timing.start();
     ClientAddress client = null;
     try {
       client = resolver.clientAddress(request);
@@ -965,7 +970,7 @@ public final class Engine {
       return decision;
     }
     try {
-      listener.onDecision(request, decision, clock.nanoTime() - start);
+      listener.onDecision(request, decision, timing.elapsed(start));
     } catch (RuntimeException e) {
       // A listener must never change or break a decision.
     }
@@ -1073,6 +1078,7 @@ public final class Engine {
     private Store store;
     private Clock clock = Clock.system();
     private DecisionListener listener;
+    private int timeOneIn = 1;
     private Duration storeTimeout;
     private InstantSource wallClock = InstantSource.system();
     private BanList bans;
@@ -1133,6 +1139,21 @@ public final class Engine {
     /** Observes every decision; default none. Must be thread-safe and must not block. */
     public Builder listener(DecisionListener listener) {
       this.listener = Objects.requireNonNull(listener, "listener");
+      return this;
+    }
+
+    /**
+     * Times about one decision in {@code n} for the listener, each chosen at random; the listener
+     * still sees every decision, the others with {@link DecisionListener#NOT_TIMED}, and for
+     * those no clock is read. Default 1: every decision is timed.
+     *
+     * @throws IllegalArgumentException when {@code n} is less than 1
+     */
+    public Builder timeOneIn(int n) {
+      if (n < 1) {
+        throw new IllegalArgumentException(EngineMessages.badTimingSample(n));
+      }
+      this.timeOneIn = n;
       return this;
     }
 

@@ -25,6 +25,10 @@ final class EngineMessages {
         + offence + ", banned for " + DurationText.format(length);
   }
 
+  static String badTimingSample(int n) {
+    return "timing sample one in " + n + " is not allowed; expected 1 (every decision) or more";
+  }
+
   static String nullStage() {
     return "the store returned no answer (a null stage) instead of a CompletionStage";
   }

@@ -23,13 +23,18 @@ import dev.sluice.request.RequestView;
 @FunctionalInterface
 public interface DecisionListener {
 
+  /** The {@code decisionNanos} of a decision the engine did not time (never a real duration). */
+  long NOT_TIMED = -1L;
+
   /**
    * One request was decided.
    *
    * @param request the request, valid only during this call (the view may be recycled afterwards)
    * @param decision what was decided; possibly shared, see the class comment for what to keep
    * @param decisionNanos how long the decision took, from entering the engine to the store's
-   *     answer, in nanoseconds of the engine's clock (for {@code sluice_decision_seconds})
+   *     answer, in nanoseconds of the engine's clock (for {@code sluice_decision_seconds}); or
+   *     {@link #NOT_TIMED} when the engine did not time this decision (it times a random sample
+   *     when built with {@code Engine.Builder.timeOneIn(n)}, every decision by default)
    */
   void onDecision(RequestView request, Decision decision, long decisionNanos);
 

@@ -143,6 +143,7 @@ public final class Gateway implements AutoCloseable {
               .wallClock(InstantSource.system())
               .permitLease(permitLease(settings.upstreamTimeout(), config.decision()))
               .listener(DecisionListeners.of(metrics, audit, live))
+              .timeOneIn(GatewayMetrics.decisionTimingOneIn(store))
               .build();
       // Bans already in the store (another instance's, or a restored snapshot's) apply from the
       // first request, not from the first scheduled refresh: a banned client must not trip a

@@ -12,6 +12,18 @@ import static dev.sluice.gateway.response.Decisions.status;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.sluice.engine.Decision;
+import dev.sluice.engine.Engine;
+import dev.sluice.event.DecisionListener;
+import dev.sluice.identity.IdentityResolver;
+import dev.sluice.policy.Policy;
+import dev.sluice.policy.PolicySet;
+import dev.sluice.time.Clock;
+import dev.sluice.store.Consumption;
+import dev.sluice.store.Store;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import dev.sluice.engine.PolicyDecision;
 import dev.sluice.gateway.response.Decisions;
 import dev.sluice.limit.Limit;
@@ -93,6 +105,63 @@ class GatewayMetricsTest {
         .contains("sluice_decision_seconds_bucket{le=\"5.0E-4\"} 1")
         .contains("sluice_decision_seconds_count 1")
         .contains("sluice_decision_seconds_sum 3.0E-4");
+  }
+
+  @Test
+  void onDecision_notTimed_countsTheRequestButNoDecisionTime() {
+    metrics.onDecision(request("GET", "/"), Decision.exempt(Decisions.client()), DecisionListener.NOT_TIMED);
+
+    assertThat(scrape())
+        .contains("sluice_requests_total{outcome=\"exempt\",policy=\"\",via=\"gateway\"} 1.0")
+        .contains("sluice_decision_seconds_count 0")
+        .contains("sluice_decision_seconds_sum 0.0");
+  }
+
+  @Test
+  void decisionTimingOneIn_memoryStoreSampled_otherStoresEveryDecision() {
+    assertThat(GatewayMetrics.decisionTimingOneIn(new MemoryStore(new ManualClock()))).isEqualTo(16);
+    Store remote = new Store() { // a store that does I/O (like Redis): answers through a stage
+      @Override
+      public CompletionStage<Consumption> tryConsume(BucketKey key, BucketSpec spec, long cost) {
+        return new CompletableFuture<>();
+      }
+
+      @Override
+      public CompletionStage<Void> ping() {
+        return CompletableFuture.completedFuture(null);
+      }
+
+      @Override
+      public void close() {}
+    };
+    assertThat(GatewayMetrics.decisionTimingOneIn(remote)).isEqualTo(1);
+  }
+
+  /** The sampling documented in docs/operations.md, through a real engine on the memory store. */
+  @Test
+  void decisionSeconds_memoryStore_aboutOneDecisionIn16_whileRequestCountsStayExact() {
+    MemoryStore store = new MemoryStore(new ManualClock(), 10_000);
+    PolicySet set = PolicySet.builder()
+        .identity(IdentityResolver.builder().build())
+        .policy(Policy.builder("api").paths(List.of("/api/**")).limits(List.of(Limit.of(1, Duration.ofHours(1)))).build())
+        .build();
+    Engine engine = Engine.builder().policies(set).store(store).clock(Clock.system()).listener(metrics)
+        .timeOneIn(GatewayMetrics.decisionTimingOneIn(store)).build();
+    int decisions = 16_000;
+    for (int i = 0; i < decisions; i++) {
+      assertThat(engine.decideNow(request("GET", "/api/x"))).isNotNull();
+    }
+
+    String text = scrape();
+    assertThat(text)
+        .contains("sluice_requests_total{outcome=\"allowed\",policy=\"api\",via=\"gateway\"} 1.0")
+        .contains("sluice_requests_total{outcome=\"limited\",policy=\"api\",via=\"gateway\"} 15999.0")
+        .contains("# HELP sluice_decision_seconds Time the engine took to decide a request; with the memory store"
+            + " a random sample of about one decision in 16 (the count is not the request count)");
+    Matcher count = Pattern.compile("(?m)^sluice_decision_seconds_count (\\d+)$").matcher(text);
+    assertThat(count.find()).as("sluice_decision_seconds_count in\n%s", text).isTrue();
+    // Binomial(16000, 1/16): mean 1000, standard deviation 30.6; the bounds are 4.9 deviations.
+    assertThat(Long.parseLong(count.group(1))).isBetween(850L, 1150L);
   }
 
   @Test
