@@ -13,12 +13,14 @@ Scenarios (each repeated, repeats interleaved across targets so slow drift hits 
   b3. rate   h2load at a FIXED rate of half of nginx's max throughput to the static upstream (as
              measured in b2 of the same repeat), direct vs nginx vs Sluice: the latency a proxy
              adds when it is not saturated (wrk's closed loop only shows a saturated proxy).
-  c. legit   a well-behaved client (8 req/s from 127.0.0.2, under its own limit) measures its
-             latency while the flood runs (same time as a) and without flood.
+  c. legit   two well-behaved clients, each 8 req/s from its own address (under its own limit),
+             measure their latency while the flood runs (same time as a) and without flood: a
+             keep-alive client from 127.0.0.2 and one opening a new connection per request (as
+             mobile clients do, `Connection: close`) from 127.0.0.3, running side by side.
   R. redis   for every limiter on Redis (Sluice's Redis store, Flask-Limiter's Redis storage):
              Redis commands per decision during the flood, from the server's INFO commandstats
              read before and after it, divided by the limiter's decisions (Sluice: its
-             sluice_requests_total over all outcomes; Flask-Limiter: wrk's + the legit client's
+             sluice_requests_total over all outcomes; Flask-Limiter: wrk's + the legit clients'
              requests). A 2 s idle window before each flood measures the background (Sluice's
              ban-list refresh, one script call every 250 ms), which is subtracted and reported
              on its own. A MONITOR sample of a few single requests per target splits commands
@@ -53,6 +55,7 @@ PY = "/usr/bin/python3"  # Debian's python has Flask and Flask-Limiter
 GUNICORN = "/usr/bin/gunicorn"
 LIMIT_PER_SECOND = 10
 LEGIT_SOURCE = "127.0.0.2"
+LEGIT_NEWCONN_SOURCE = "127.0.0.3"
 LEGIT_RATE = 8.0
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
@@ -201,9 +204,10 @@ def h2load_fixed_rate(url, seconds, total_rps, clients=16):
             "n": len(lat_ms), "failed": failed, "p50_ms": pct(0.50), "p99_ms": pct(0.99)}
 
 
-def legit_start(url, seconds):
+def legit_start(url, seconds, mode="keepalive"):
+    source = LEGIT_NEWCONN_SOURCE if mode == "newconn" else LEGIT_SOURCE
     return subprocess.Popen([PY, os.path.join(BENCH, "legit.py"), url, str(LEGIT_RATE),
-                             str(seconds), LEGIT_SOURCE], stdout=subprocess.PIPE, text=True)
+                             str(seconds), source, mode], stdout=subprocess.PIPE, text=True)
 
 
 def legit_finish(popen):
@@ -483,7 +487,7 @@ policies:
 
 
 def flood_once(stack, name, t, seconds, conns):
-    """Scenario a (+ c under flood): one flood run with the legit client alongside."""
+    """Scenario a (+ c under flood): one flood run with the legit clients alongside."""
     if t["kind"] == "nginx":
         time.sleep(1.5)  # nginx flushes its log buffer every 1 s: count the quiet run's lines first
     redis_port = t.get("redis")
@@ -500,16 +504,18 @@ def flood_once(stack, name, t, seconds, conns):
     if redis_port:
         redis_before, flood_t0 = redis_commandstats(redis_port), time.time()
     legit = legit_start(t["base"] + "/limited", seconds)
+    legit_nc = legit_start(t["base"] + "/limited", seconds, "newconn")
     w = wrk(t["base"] + "/limited", seconds, conns)
     cpu = cpu_seconds(t["cpu"]) - cpu_before
     lg = legit_finish(legit)
+    lg_nc = legit_finish(legit_nc)
     if redis_port:
         # read before the 1.5 s settle below, so the background to remove stays small
         redis_flood = stats_delta(redis_before, redis_commandstats(redis_port))
         flood_wall = time.time() - flood_t0
     time.sleep(1.5)  # let in-flight forwards land and nginx flush its log buffer
     upstream = app_hits(t["app_port"]) - app_before
-    legit_ok = lg["statuses"].get("200", 0)
+    legit_ok = lg["statuses"].get("200", 0) + lg_nc["statuses"].get("200", 0)
     wrk_ok = w["requests"] - w["non2xx"]
     rejected = w["non2xx"]
     res = {
@@ -519,6 +525,8 @@ def flood_once(stack, name, t, seconds, conns):
         "upstream": upstream, "admitted_seen_by_clients": wrk_ok + legit_ok,
         "legit_flood": {k: lg[k] for k in ("n", "p50_ms", "p99_ms", "max_ms", "statuses")},
         "legit_samples": lg["samples_ms"], "socket_errors": w["socket_errors"],
+        "legit_newconn_flood": {k: lg_nc[k] for k in ("n", "p50_ms", "p99_ms", "max_ms", "statuses")},
+        "legit_newconn_samples": lg_nc["samples_ms"],
     }
     if t["kind"] == "sluice":
         after = sluice_counts(t["admin"])
@@ -533,7 +541,7 @@ def flood_once(stack, name, t, seconds, conns):
         res["limited_by_limiter"] = after.get("429", 0) - nginx_before.get("429", 0)
     if redis_port:
         if "decisions" not in res:  # Flask-Limiter: every request it answered was a decision
-            res["decisions"] = w["requests"] + lg["n"]
+            res["decisions"] = w["requests"] + lg["n"] + lg_nc["n"]
         per_s = {cmd: v["calls"] / idle_seconds for cmd, v in background.items()}
         net = {}
         for cmd, v in redis_flood.items():
@@ -548,8 +556,10 @@ def flood_once(stack, name, t, seconds, conns):
 
 
 def legit_quiet_once(t, seconds):
-    lg = legit_finish(legit_start(t["base"] + "/limited", seconds))
-    return lg
+    """Scenario c without flood: both legit clients side by side, as under the flood."""
+    keepalive = legit_start(t["base"] + "/limited", seconds)
+    newconn = legit_start(t["base"] + "/limited", seconds, "newconn")
+    return legit_finish(keepalive), legit_finish(newconn)
 
 
 def median(xs):
@@ -613,7 +623,7 @@ def main():
     load_before = os.getloadavg()
     workdir = tempfile.mkdtemp(prefix="sluice-bench-")
     stack = Stack(workdir, args.sluice_jar, with_redis=not args.no_redis)
-    raw = {"flood": {}, "quiet": {}, "pass": {}, "rate": {}, "monitor": {}}
+    raw = {"flood": {}, "quiet": {}, "quiet_newconn": {}, "pass": {}, "rate": {}, "monitor": {}}
     try:
         log(f"starting the stack in {workdir}")
         stack.up()
@@ -650,13 +660,16 @@ def main():
             log(f"repeat {rep + 1}/{args.repeats}")
             for name in flood_targets:
                 t = stack.targets[name]
-                raw["quiet"].setdefault(name, []).append(legit_quiet_once(t, args.quiet_seconds))
+                quiet, quiet_nc = legit_quiet_once(t, args.quiet_seconds)
+                raw["quiet"].setdefault(name, []).append(quiet)
+                raw["quiet_newconn"].setdefault(name, []).append(quiet_nc)
                 r = flood_once(stack, name, t, args.flood_seconds, args.conns)
                 raw["flood"].setdefault(name, []).append(r)
                 log(f"  flood {name}: {r['rejections_per_s']:,.0f} rejections/s, "
                     f"{r['cpu_us_per_rejection']:.1f} µs CPU/rejection, upstream {r['upstream']} "
                     f"(limiter admitted {r.get('admitted_by_limiter', 'n/a')}), legit p99 "
-                    f"{r['legit_flood']['p99_ms']:.2f} ms"
+                    f"{r['legit_flood']['p99_ms']:.2f} ms (new connection each: "
+                    f"{r['legit_newconn_flood']['p99_ms']:.2f} ms)"
                     + (f", Redis {r['redis']['commands_per_decision']:.2f} commands/decision "
                        f"{ {c: v['calls'] for c, v in r['redis']['commands'].items()} }" if "redis" in r else ""))
                 time.sleep(1.2)
@@ -681,12 +694,15 @@ def main():
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
     with open(args.out, "w") as f:
         f.write(report)
-    summary = {name: [{k: v for k, v in r.items() if k != "legit_samples"} for r in runs]
+    summary = {name: [{k: v for k, v in r.items() if k not in ("legit_samples", "legit_newconn_samples")}
+                      for r in runs]
                for name, runs in raw["flood"].items()}
     with open(os.path.splitext(args.out)[0] + ".json", "w") as f:
         json.dump({"flood": summary, "pass": raw["pass"], "rate": raw["rate"],
                    "quiet": {n: [{k: v for k, v in q.items() if k != "samples_ms"} for q in qs]
                              for n, qs in raw["quiet"].items()},
+                   "quiet_newconn": {n: [{k: v for k, v in q.items() if k != "samples_ms"} for q in qs]
+                                     for n, qs in raw["quiet_newconn"].items()},
                    "monitor": raw["monitor"], "skipped": stack.skipped}, f, indent=1)
     print(report)
 
@@ -715,7 +731,8 @@ def render(args, stack, raw, load_before, load_after, elapsed):
         f"`rate={LIMIT_PER_SECOND}r/s burst={LIMIT_PER_SECOND} nodelay`; Sluice "
         f"`\"{LIMIT_PER_SECOND}/second\"` GCRA, burst {LIMIT_PER_SECOND}; Flask-Limiter "
         f"`\"{LIMIT_PER_SECOND} per second\"` fixed window). Flood: `wrk -t1 -c{args.conns}` for "
-        f"{args.flood_seconds} s; legit client: {LEGIT_RATE:g} req/s from {LEGIT_SOURCE}. "
+        f"{args.flood_seconds} s; legit clients: {LEGIT_RATE:g} req/s each, keep-alive from "
+        f"{LEGIT_SOURCE} and a new connection per request from {LEGIT_NEWCONN_SOURCE}. "
         f"Warm-up: {args.warmup_seconds} s per route for Sluice's JVM, 3 s for the others. "
         f"Medians of {args.repeats} interleaved repeats; whole run {elapsed:.0f} s.",
         "",
@@ -747,7 +764,7 @@ def render(args, stack, raw, load_before, load_after, elapsed):
                      f"{ratio(m['rejections_per_s'], flm, 1)} | {', '.join(checks)} |")
     lines += ["", "Upstream check: ✔ = the Flask app's hit counter grew by exactly what the limiter "
               "admitted (Sluice: `sluice_requests_total{outcome=\"allowed\"}`; nginx: 200s in its access "
-              "log; Flask-Limiter: 200s seen by wrk + the legit client).", ""]
+              "log; Flask-Limiter: 200s seen by wrk + the legit clients).", ""]
 
     pmed = {n: {k: median([w[k] for w in ws]) for k in ("rps", "p50_ms", "p99_ms")}
             for n, ws in raw["pass"].items()}
@@ -785,20 +802,24 @@ def render(args, stack, raw, load_before, load_after, elapsed):
                          f"{fmt(m['p99_ms'], 2)} | {fmt(added, 2) if added is not None else '—'} | {failed} |")
         lines.append("")
     lines += redis_section(raw)
-    lines += ["## c. Well-behaved client latency, flood vs no flood", "",
-              "| limiter | p99 no flood ms | p99 under flood ms | ratio | pooled p99 no flood / flood ms | legit 200s under flood |",
-              "|---|---:|---:|---:|---:|---:|"]
-    for n in flood:
-        quiet = raw["quiet"].get(n, [])
-        q99 = median([q["p99_ms"] for q in quiet])
-        f99 = median([r["legit_flood"]["p99_ms"] for r in flood[n]])
-        pq = pooled_p99([s for q in quiet for s in q["samples_ms"]])
-        pf = pooled_p99([s for r in flood[n] for s in r["legit_samples"]])
-        ok = sum(r["legit_flood"]["statuses"].get("200", 0) for r in flood[n])
-        total = sum(r["legit_flood"]["n"] for r in flood[n])
-        lines.append(f"| {n} | {fmt(q99, 2)} | {fmt(f99, 2)} | {ratio(f99, q99, 1)} | "
-                     f"{fmt(pq, 2)} / {fmt(pf, 2)} | {ok}/{total} |")
-    lines.append("")
+    for title, quiet_key, flood_key, samples_key in (
+            ("## c. Well-behaved client latency, flood vs no flood", "quiet", "legit_flood", "legit_samples"),
+            (f"## c2. Well-behaved client latency, flood vs no flood (a new connection per request, "
+             f"from {LEGIT_NEWCONN_SOURCE})", "quiet_newconn", "legit_newconn_flood", "legit_newconn_samples")):
+        lines += [title, "",
+                  "| limiter | p99 no flood ms | p99 under flood ms | ratio | pooled p99 no flood / flood ms | legit 200s under flood |",
+                  "|---|---:|---:|---:|---:|---:|"]
+        for n in flood:
+            quiet = raw[quiet_key].get(n, [])
+            q99 = median([q["p99_ms"] for q in quiet])
+            f99 = median([r[flood_key]["p99_ms"] for r in flood[n]])
+            pq = pooled_p99([s for q in quiet for s in q["samples_ms"]])
+            pf = pooled_p99([s for r in flood[n] for s in r[samples_key]])
+            ok = sum(r[flood_key]["statuses"].get("200", 0) for r in flood[n])
+            total = sum(r[flood_key]["n"] for r in flood[n])
+            lines.append(f"| {n} | {fmt(q99, 2)} | {fmt(f99, 2)} | {ratio(f99, q99, 1)} | "
+                         f"{fmt(pq, 2)} / {fmt(pf, 2)} | {ok}/{total} |")
+        lines.append("")
     return "\n".join(lines) + "\n"
 
 
@@ -834,7 +855,7 @@ def redis_section(raw):
                      f"{', '.join(fmt(e) for e in errors) if any(e is not None for e in errors) else 'n/a'} | {median(trips):.3f} | "
                      f"{median(cmds_med):.2f} | {detail} | {bg} |")
     lines += ["", "Decisions: Sluice's `sluice_requests_total` (all outcomes) over the flood; Flask-Limiter: "
-              "requests wrk and the legit client completed (wrk drops up to one in-flight request per "
+              "requests wrk and the legit clients completed (wrk drops up to one in-flight request per "
               "connection at the end, so its figure is a slight overestimate). Commands: the redis-server's "
               "`INFO commandstats` before and after the flood, minus the background measured over 2 s of "
               "idle just before it (Sluice's ban-list refresh: one script call every 250 ms, plus what that "
