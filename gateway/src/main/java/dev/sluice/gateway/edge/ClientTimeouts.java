@@ -24,6 +24,12 @@ import java.util.concurrent.TimeUnit;
  * body is expected. Two handlers share the state: {@link #bytes()} sits before the HTTP decoder
  * and sees every read; {@link #messages()} sits after it and sees where heads and bodies end.
  *
+ * <p>The head timer is armed lazily: a head's first byte only notes the time, and a timer is
+ * scheduled when none is pending; when it fires it expires the head, re-arms itself for the time
+ * left, or lapses when no head is under way. A keep-alive connection thus schedules at most one
+ * timer per {@code header_timeout} instead of scheduling and cancelling one per request (an
+ * allocation and two queue operations on a refused request's path).
+ *
  * <p>A deadline only counts time the gateway was reading: when it fires while reads are paused
  * (the gateway is deciding, connecting or waiting for the upstream to drain), the clock restarts.
  * So a slow upstream or store never makes a client "slow". Between requests with no byte at all,
@@ -66,6 +72,9 @@ public final class ClientTimeouts {
   private final EdgeMetrics metrics;
   private ChannelHandlerContext events;
   private boolean awaitingHead = true;
+  /** A head's clock is running: from the connection's start or a head's first byte to its end. */
+  private boolean headRunning;
+  private long headStarted;
   private boolean inBody;
   private long lastBodyRead;
   private ScheduledFuture<?> headTimer;
@@ -104,7 +113,7 @@ public final class ClientTimeouts {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-      if (awaitingHead && headTimer == null) {
+      if (awaitingHead && !headRunning) {
         startHead(ctx);
       }
       if (inBody) {
@@ -132,7 +141,7 @@ public final class ClientTimeouts {
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
       if (msg instanceof HttpRequest) {
         awaitingHead = false;
-        cancelHead();
+        headRunning = false; // the pending timer, if any, lapses when it fires
         if (!(msg instanceof LastHttpContent)) {
           inBody = true;
           lastBodyRead = System.nanoTime();
@@ -151,18 +160,27 @@ public final class ClientTimeouts {
   }
 
   private void startHead(ChannelHandlerContext ctx) {
-    cancelHead();
-    headTimer = ctx.executor().schedule(this::headCheck, headNanos, TimeUnit.NANOSECONDS);
+    headRunning = true;
+    headStarted = System.nanoTime();
+    if (headTimer == null) {
+      headTimer = ctx.executor().schedule(this::headCheck, headNanos, TimeUnit.NANOSECONDS);
+    }
   }
 
   private void headCheck() {
     headTimer = null;
-    if (!awaitingHead || expired || events == null) {
+    if (!awaitingHead || !headRunning || expired || events == null) {
       return;
     }
+    long now = System.nanoTime();
     if (!events.channel().config().isAutoRead()) {
       // The gateway paused reads (a response still streams): not the client's time to spend.
-      headTimer = events.executor().schedule(this::headCheck, headNanos, TimeUnit.NANOSECONDS);
+      headStarted = now;
+    }
+    long left = headStarted + headNanos - now;
+    if (left > 0) {
+      // A head that began after this timer was armed (a kept connection's next request).
+      headTimer = events.executor().schedule(this::headCheck, left, TimeUnit.NANOSECONDS);
       return;
     }
     expire(Phase.HEAD, "The request head (request line and headers) did not arrive within " + headText + ".");

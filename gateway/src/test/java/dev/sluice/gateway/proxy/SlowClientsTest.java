@@ -151,6 +151,37 @@ class SlowClientsTest {
     assertThat(upstream.uris()).containsExactly("/one", "/two");
   }
 
+  /**
+   * The head timer is armed lazily (one per connection, re-armed for the time left): a kept
+   * connection's next head, begun while the timer armed for an earlier one is still pending, gets
+   * its own full deadline, not what was left of the earlier one.
+   */
+  @Test
+  void secondHeadOnAKeptConnection_getsItsOwnFullDeadline() throws Exception {
+    start("header_timeout: 600ms");
+    try (RawConnection c = new RawConnection(address())) {
+      assertThat(c.send("GET /one HTTP/1.1\r\nHost: a\r\n\r\n").read().status()).isEqualTo(200);
+      Thread.sleep(300); // the timer armed when the connection opened is still pending
+      long start = System.nanoTime();
+      c.send("GET /two HTTP/1.1\r\nHost: a\r\n");
+      for (int i = 0; i < 60; i++) {
+        Thread.sleep(50);
+        try {
+          c.send("X-Line-" + i + ": x\r\n");
+        } catch (IOException closed) {
+          break;
+        }
+      }
+      RawConnection.Response response = c.read();
+      long elapsed = System.nanoTime() - start;
+
+      assertThat(response.status()).isEqualTo(408);
+      assertThat(Duration.ofNanos(elapsed)).as("the second head's own 600 ms, not the first timer's rest")
+          .isBetween(Duration.ofMillis(580), Duration.ofSeconds(3));
+    }
+    assertThat(upstream.uris()).containsExactly("/one");
+  }
+
   // ------------------------------------------------------------------ body pauses
 
   @Test
