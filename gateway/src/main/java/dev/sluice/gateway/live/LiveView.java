@@ -92,8 +92,10 @@ public final class LiveView implements DecisionListener {
       Identity identity = pd.identity();
       String kind = identity == null ? "" : identity.spec().toString();
       String value = identity == null ? "" : identity.value();
+      // identity.key() is kind:value, built once per identity (no string per refused request)
+      String key = identity == null ? ":" : identity.key();
       synchronized (view) {
-        view.top.add(kind + ":" + value, kind, value, outcome, now);
+        view.top.add(key, kind, value, outcome, now);
       }
       recent.add(new RecentEvents.Event(now, pd.policy().name(), Outcomes.NAMES[outcome], kind, value, clientIp,
           request.method(), request.path()));
