@@ -29,12 +29,9 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
-import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetSocketAddress;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
@@ -122,9 +119,8 @@ final class Exchange {
   private long discarded;
   private long sentNanos;
   private ScheduledFuture<?> timeout;
-  /** Body chunks read before deciding (owned here until forwarded or released); null = none. */
-  private List<HttpContent> buffered;
-  private int bufferedBytes;
+  /** The body's start read before deciding (body identities); null = none. */
+  private BodyPrefix buffered;
   private boolean continueSent;
   /** Whether the exchange holds a {@code max_inflight} slot. */
   private boolean admitted;
@@ -196,7 +192,7 @@ final class Exchange {
       decide(new byte[0]);
     } else {
       state = State.BUFFERING;
-      buffered = new ArrayList<>(4);
+      buffered = new BodyPrefix();
       if (expectsContinue) {
         // The gateway must read the body to decide, so it invites the client to send it now.
         continueSent = true;
@@ -208,39 +204,21 @@ final class Exchange {
 
   /** One more body chunk while buffering; decides once the prefix is full or the body ended. */
   private void buffer(HttpContent content, boolean last) {
-    buffered.add(content);
-    bufferedBytes += content.content().readableBytes();
+    boolean enough = buffered.add(content);
     if (last) {
       requestComplete = true;
     }
-    if (last || bufferedBytes >= RequestView.BODY_PREFIX_LIMIT) {
+    if (last || enough) {
       state = State.DECIDING;
-      decide(prefix());
+      decide(buffered.bytes());
     }
-  }
-
-  /** The first {@link RequestView#BODY_PREFIX_LIMIT} buffered bytes (fewer when the body is shorter). */
-  private byte[] prefix() {
-    byte[] prefix = new byte[Math.min(bufferedBytes, RequestView.BODY_PREFIX_LIMIT)];
-    int offset = 0;
-    for (HttpContent chunk : buffered) {
-      if (offset == prefix.length) {
-        break;
-      }
-      int n = Math.min(chunk.content().readableBytes(), prefix.length - offset);
-      chunk.content().getBytes(chunk.content().readerIndex(), prefix, offset, n);
-      offset += n;
-    }
-    return prefix;
   }
 
   private void releaseBuffered() {
-    List<HttpContent> chunks = buffered;
+    BodyPrefix chunks = buffered;
     buffered = null;
     if (chunks != null) {
-      for (HttpContent chunk : chunks) {
-        ReferenceCountUtil.release(chunk);
-      }
+      chunks.release();
     }
   }
 
@@ -381,12 +359,9 @@ final class Exchange {
         .addListener(ChannelFutureListener.FIRE_EXCEPTION_ON_FAILURE);
     if (buffered != null) {
       // The body's start, read to decide on; the upstream gets it first, then the rest streams.
-      List<HttpContent> chunks = buffered;
+      BodyPrefix chunks = buffered;
       buffered = null;
-      for (HttpContent chunk : chunks) {
-        bodyForwarded |= chunk.content().isReadable();
-        ch.write(chunk).addListener(ChannelFutureListener.FIRE_EXCEPTION_ON_FAILURE);
-      }
+      bodyForwarded |= chunks.writeTo(ch);
     } else if (requestComplete) {
       // A retry of a body-less request whose end was already forwarded once.
       ch.write(LastHttpContent.EMPTY_LAST_CONTENT);
