@@ -22,6 +22,8 @@
 #                                # paired: another jar and/or the launcher with other settings
 #                                # (leading KEY=VALUE words are environment, the rest SLUICE_JAVA_OPTS),
 #                                # in the same interleaved rounds; --no-nginx leaves nginx out
+#   bench/run.sh --cold --vs-jar base.jar --vs-launcher base-launcher.sh
+#                                # the other jar with its own launcher (both the jar and the JVM options paired)
 #
 # Uses cli/target/sluice.jar (SLUICE_JAR=... to pick another; built here when missing).
 # Installs missing Debian packages (wrk nghttp2-client nginx gunicorn python3-flask python3-flask-limiter
