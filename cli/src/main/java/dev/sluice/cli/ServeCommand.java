@@ -3,7 +3,6 @@ package dev.sluice.cli;
 import dev.sluice.config.SluiceConfig;
 import dev.sluice.config.StoreSettings;
 import dev.sluice.gateway.Gateway;
-import dev.sluice.gateway.proxy.Warmup;
 import dev.sluice.store.MemoryStore;
 import dev.sluice.store.Store;
 import dev.sluice.store.StoreException;
@@ -47,8 +46,6 @@ public final class ServeCommand implements Callable<Integer> {
   public static final int INVALID = 2;
   /** Exit status when the gateway cannot start. */
   public static final int FAILED = 1;
-  /** The system property that sets or turns off the start-up warm-up ({@link Warmup#parse(String)}). */
-  static final String WARMUP_PROPERTY = "sluice.warmup";
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
@@ -83,20 +80,11 @@ public final class ServeCommand implements Callable<Integer> {
       err.flush();
       return FAILED;
     }
-    Warmup warmup;
-    try {
-      warmup = Warmup.parse(System.getProperty(WARMUP_PROPERTY));
-    } catch (IllegalArgumentException e) {
-      store.close();
-      err.println("sluice serve: " + e.getMessage());
-      err.flush();
-      return FAILED;
-    }
     ServeLifecycle.restore(loaded, store);
     ServeLifecycle.catchSignalsEarly();
     Gateway gateway;
     try {
-      gateway = Gateway.start(loaded, store, Clock.system(), warmup);
+      gateway = Gateway.start(loaded, store, Clock.system());
     } catch (RuntimeException e) {
       store.close();
       err.println("sluice serve: " + e.getMessage());

@@ -15,7 +15,6 @@ import dev.sluice.gateway.metrics.GatewayMetrics;
 import dev.sluice.config.TlsSettings;
 import dev.sluice.gateway.proxy.Drain;
 import dev.sluice.gateway.proxy.ProxyServer;
-import dev.sluice.gateway.proxy.Warmup;
 import dev.sluice.gateway.tls.ListenerTls;
 import dev.sluice.gateway.tls.UpstreamTls;
 import dev.sluice.gateway.transport.Transports;
@@ -110,17 +109,6 @@ public final class Gateway implements AutoCloseable {
    *     start; everything already started is stopped first
    */
   public static Gateway start(SluiceConfig config, Store store, Clock clock) {
-    return start(config, store, clock, Warmup.NONE);
-  }
-
-  /**
-   * Starts the gateway as {@link #start(SluiceConfig, Store, Clock)} does, and runs the proxy's
-   * start-up {@link Warmup} once its listener is bound and before the admin listener (and so
-   * {@code /readyz}) answers. The warm-up touches none of this gateway's state; a warm-up that
-   * fails is logged and the gateway starts all the same.
-   */
-  public static Gateway start(SluiceConfig config, Store store, Clock clock, Warmup warmup) {
-    Objects.requireNonNull(warmup, "warmup");
     Objects.requireNonNull(config, "config");
     Objects.requireNonNull(store, "store");
     Objects.requireNonNull(clock, "clock");
@@ -189,9 +177,6 @@ public final class Gateway implements AutoCloseable {
         decision = DecisionServer.start(config.decision().get(), engine, config.headers(), settings.encodedSlashes(),
             group, clock, drain, access.enabled() ? access : null);
       }
-      if (proxy != null && warmup.enabled()) {
-        warmUp(warmup, config);
-      }
       AdminServer admin = AdminServer.start(settings.admin(), registry, store, group, config.store().onError(),
           engine, InstantSource.system(),
           new AdminRequestGuard(settings.adminToken(), settings.adminAccess().hosts()));
@@ -214,25 +199,6 @@ public final class Gateway implements AutoCloseable {
       access.close();
       registry.close();
       throw e;
-    }
-  }
-
-  /**
-   * Runs {@code warmup} with metrics and listeners of its own (a registry nobody scrapes, closed
-   * afterwards), shaped like the gateway's: the same listener classes see the same calls.
-   */
-  private static void warmUp(Warmup warmup, SluiceConfig config) {
-    PrometheusMeterRegistry scratch = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    try {
-      GatewayMetrics metrics = new GatewayMetrics(scratch);
-      Warmup.Report report = warmup.run(config.headers(), config.gateway().encodedSlashes(), config.gateway().edge(),
-          metrics, DecisionListeners.of(metrics, AuditLog.open(Optional.empty()), new LiveView(InstantSource.system())));
-      log.debug("start-up warm-up: {} synthetic requests ({} refused) in {} ms", report.requests(), report.refused(),
-          report.took().toMillis());
-    } catch (RuntimeException e) {
-      log.warn("start-up warm-up skipped: {}", e.toString());
-    } finally {
-      scratch.close();
     }
   }
 

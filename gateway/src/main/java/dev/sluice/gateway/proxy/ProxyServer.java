@@ -258,7 +258,14 @@ public final class ProxyServer implements AutoCloseable {
                       // Before the timeouts and the decoder, which see the decrypted bytes.
                       ch.pipeline().addLast("tls", listenerTls.newHandler(ch));
                     }
-                    exchangeHandlers(ch.pipeline(), timeouts, decoderConfig, drain, context);
+                    ch.pipeline()
+                        .addLast("idle", new IdleStateHandler(0, 0, CLIENT_IDLE_SECONDS, TimeUnit.SECONDS))
+                        .addLast("head-bytes", timeouts.bytes())
+                        .addLast("decoder", new StrictRequestDecoder(decoderConfig.clone()))
+                        .addLast("head-messages", timeouts.messages())
+                        .addLast("encoder", new ResponseEncoder())
+                        .addLast("drain", drain.tracker())
+                        .addLast("proxy", new ClientHandler(context));
                   }
                 });
     ChannelFuture bound = bootstrap.bind(listen).awaitUninterruptibly();
@@ -269,24 +276,6 @@ public final class ProxyServer implements AutoCloseable {
           cause);
     }
     return new ProxyServer(bound.channel(), context, caps, drain);
-  }
-
-  /**
-   * The handlers of a client connection from the idle timer to the exchange handler (after the
-   * connection caps, PROXY protocol and TLS, when those are on); the start-up {@link Warmup} builds
-   * the same pipeline on its scratch channels.
-   */
-  static void exchangeHandlers(
-      io.netty.channel.ChannelPipeline pipeline, ClientTimeouts timeouts, HttpDecoderConfig decoderConfig, Drain drain,
-      ProxyContext context) {
-    pipeline
-        .addLast("idle", new IdleStateHandler(0, 0, CLIENT_IDLE_SECONDS, TimeUnit.SECONDS))
-        .addLast("head-bytes", timeouts.bytes())
-        .addLast("decoder", new StrictRequestDecoder(decoderConfig.clone()))
-        .addLast("head-messages", timeouts.messages())
-        .addLast("encoder", new ResponseEncoder())
-        .addLast("drain", drain.tracker())
-        .addLast("proxy", new ClientHandler(context));
   }
 
   private static InetSocketAddress upstreamAddress(URI upstream) {
