@@ -74,6 +74,15 @@ final class AppliedPolicy {
     return inRollout(identity, PolicyDecision.of(policy, identity, consumption));
   }
 
+  /** {@link #decision}, or this policy's store error when building the decision threw. */
+  PolicyDecision decisionOrStoreError(Identity identity, Consumption consumption, Throwable error) {
+    try {
+      return decision(identity, consumption, error);
+    } catch (RuntimeException e) {
+      return inRollout(identity, PolicyDecision.storeError(policy, identity, onError));
+    }
+  }
+
   /** The decision in shadow when a partial rollout leaves this identity out. */
   PolicyDecision inRollout(Identity identity, PolicyDecision d) {
     if (rollout > 0 && rollout < Rollout.ALL

@@ -169,11 +169,7 @@ final class OrdinaryPath {
       Identity identity = steps.identityOf(policy, request, client, resolved);
       int slot = i;
       steps.consume(policy, identity).whenComplete((consumption, error) -> {
-        try {
-          decisions[slot] = policy.decision(identity, consumption, error);
-        } catch (RuntimeException e) {
-          decisions[slot] = policy.inRollout(identity, PolicyDecision.storeError(policy.policy, identity, policy.onError));
-        }
+        decisions[slot] = policy.decisionOrStoreError(identity, consumption, error);
         if (pending.decrementAndGet() == 0) {
           Decision decision;
           try {
@@ -214,11 +210,7 @@ final class OrdinaryPath {
       Identity identity = ids[i];
       int slot = i;
       steps.consume(policy, identity).whenComplete((consumption, error) -> {
-        try {
-          decisions[slot] = policy.decision(identity, consumption, error);
-        } catch (RuntimeException e) {
-          decisions[slot] = policy.inRollout(identity, PolicyDecision.storeError(policy.policy, identity, policy.onError));
-        }
+        decisions[slot] = policy.decisionOrStoreError(identity, consumption, error);
         if (pending.decrementAndGet() == 0) {
           CompletionStage<Decision> after;
           try {
