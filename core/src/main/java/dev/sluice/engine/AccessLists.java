@@ -1,5 +1,6 @@
 package dev.sluice.engine;
 
+import dev.sluice.identity.CidrSet;
 import dev.sluice.identity.ClientAddress;
 import dev.sluice.identity.IdentityResolver;
 import dev.sluice.policy.PolicySet;
@@ -38,25 +39,23 @@ final class AccessLists {
   }
 
   boolean isBlocked(RequestView request, ClientAddress client) {
-    if (!policySet.blockIps().isEmpty() && policySet.blockIps().contains(client.client())) {
-      return true;
-    }
-    if (blockKeyDigests.isEmpty()) {
-      return false;
-    }
-    Optional<String> key = resolver.rawApiKey(request);
-    return key.isPresent() && blockKeyDigests.contains(digest(key.get()));
+    return listed(policySet.blockIps(), blockKeyDigests, request, client);
   }
 
   boolean isExempt(RequestView request, ClientAddress client) {
-    if (!policySet.exemptIps().isEmpty() && policySet.exemptIps().contains(client.client())) {
+    return listed(policySet.exemptIps(), exemptKeyDigests, request, client);
+  }
+
+  /** Whether the client's ip is in {@code ips} or the request's API key digest in {@code keyDigests}. */
+  private boolean listed(CidrSet ips, Set<String> keyDigests, RequestView request, ClientAddress client) {
+    if (!ips.isEmpty() && ips.contains(client.client())) {
       return true;
     }
-    if (exemptKeyDigests.isEmpty()) {
+    if (keyDigests.isEmpty()) {
       return false;
     }
     Optional<String> key = resolver.rawApiKey(request);
-    return key.isPresent() && exemptKeyDigests.contains(digest(key.get()));
+    return key.isPresent() && keyDigests.contains(digest(key.get()));
   }
 
   /**
