@@ -44,7 +44,8 @@ def main():
         alloc = r.get("secondaryMetrics", {}).get("gc.alloc.rate.norm", {})
         alloc_median = median_of(alloc) if alloc else None
         pm = r["primaryMetric"]
-        table[(scenario, path, method)] = (median_of(pm), pm["score"], pm["scoreError"], alloc_median)
+        forks = [statistics.median(f) for f in pm.get("rawData", []) if f]
+        table[(scenario, path, method)] = (median_of(pm), pm["score"], pm["scoreError"], alloc_median, forks)
 
     out = []
     for scenario, title in SCENARIOS:
@@ -53,16 +54,17 @@ def main():
             if base is None:
                 continue
             out += [f"### {title}, {path} path", "",
-                    "| limiter | ns/op (median) | JMH mean ± 99.9% | B/op | × Bucket4j speed |",
-                    "|---|---:|---:|---:|---:|"]
+                    "| limiter | ns/op (median) | JMH mean ± 99.9% | B/op | × Bucket4j speed | forks (median of each) |",
+                    "|---|---:|---:|---:|---:|---|"]
             for method, label in LIMITERS:
                 row = table.get((scenario, path, method))
                 if row is None:
                     continue
-                ns, mean, err, alloc = row
+                ns, mean, err, alloc, forks = row
                 err_text = f"{mean:.0f}" if err != err else f"{mean:.0f} ± {err:.0f}"  # NaN: 1 iteration
                 alloc_text = "n/a" if alloc is None else f"{alloc:.0f}"
-                out.append(f"| {label} | {ns:.1f} | {err_text} | {alloc_text} | {base[0] / ns:.2f}× |")
+                fork_text = " / ".join(f"{f:.1f}" for f in forks) if len(forks) > 1 else "1"
+                out.append(f"| {label} | {ns:.1f} | {err_text} | {alloc_text} | {base[0] / ns:.2f}× | {fork_text} |")
             out.append("")
     if len(sys.argv) > 2:
         out += ["### Heap per tracked identity (1,000,000 keys, forced GC, MemoryMXBean)", "",

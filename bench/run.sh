@@ -22,6 +22,10 @@
 #                                # paired: another jar and/or the launcher with other settings
 #                                # (leading KEY=VALUE words are environment, the rest SLUICE_JAVA_OPTS),
 #                                # in the same interleaved rounds; --no-nginx leaves nginx out
+#   bench/run.sh --profile flood # where the gateway's CPU goes (bench/profile.py): a JFR profile of
+#   bench/run.sh --profile pass  # Sluice under a flood / a pass-through to a static upstream, after
+#                                # 20 s of warm-up; self, inclusive and per-package shares; writes
+#                                # bench/results/profile-<load>.md (--seconds N, --top N)
 #
 # Uses cli/target/sluice.jar (SLUICE_JAR=... to pick another; built here when missing).
 # Installs missing Debian packages (wrk nghttp2-client nginx gunicorn python3-flask python3-flask-limiter
@@ -48,4 +52,8 @@ if [[ ! -f "$jar" ]]; then
   mvn -B -q -pl cli -am package -DskipTests
 fi
 
+if [[ "${1:-}" == "--profile" ]]; then
+  shift
+  exec /usr/bin/python3 bench/profile.py --sluice-jar "$jar" "$@"
+fi
 exec /usr/bin/python3 bench/harness.py --sluice-jar "$jar" "$@"
