@@ -34,7 +34,7 @@ public final class Gcra {
   public static final long FRESH = Long.MIN_VALUE;
 
   /** The largest capacity ({@code burst × interval}) in nanoseconds; larger ones are capped. */
-  public static final long MAX_CAPACITY_NANOS = 1L << 61;
+  public static final long MAX_CAPACITY_NANOS = Limit.SATURATION_NANOS;
 
   private Gcra() {}
 
@@ -148,7 +148,7 @@ public final class Gcra {
 
   /** The bucket capacity {@code burst × interval} in nanoseconds, capped at {@link #MAX_CAPACITY_NANOS}. */
   public static long capacityNanos(Limit limit) {
-    return saturatedMultiply(limit.burst(), intervalNanos(limit));
+    return limit.capacityNanos(); // computed once per limit
   }
 
   private static long intervalNanos(Limit limit) {
@@ -156,20 +156,14 @@ public final class Gcra {
   }
 
   private static long costNanos(long cost, Limit limit) {
-    return Math.min(saturatedMultiply(cost, intervalNanos(limit)), capacityNanos(limit));
+    long capacity = limit.capacityNanos();
+    // One token (the commonest cost) needs no product: the interval is at most the capacity.
+    return cost == 1 ? Math.min(intervalNanos(limit), capacity)
+        : Math.min(Limit.saturatedProduct(cost, intervalNanos(limit)), capacity);
   }
 
   private static long debt(long tat, long now) {
     return tat <= now ? 0 : tat - now;
-  }
-
-  private static long saturatedMultiply(long a, long b) {
-    long high = Math.multiplyHigh(a, b);
-    long low = a * b;
-    if (high != 0 || low < 0 || low > MAX_CAPACITY_NANOS) {
-      return MAX_CAPACITY_NANOS;
-    }
-    return low;
   }
 
   static void checkCost(long cost, Limit limit) {

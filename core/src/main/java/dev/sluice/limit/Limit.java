@@ -2,17 +2,18 @@ package dev.sluice.limit;
 
 import dev.sluice.time.DurationText;
 import java.time.Duration;
+import java.util.Objects;
 
 /**
  * One limit: {@code quantity} tokens per {@code periodNanos}, with a bucket capacity of
  * {@code burst} tokens (the default burst is the quantity). Immutable and validated on creation.
  *
- * @param quantity N, tokens refilled per period (positive)
- * @param periodNanos the period in nanoseconds (positive)
- * @param burst B, the bucket capacity (positive)
- * @param text the limit as the user wrote it (e.g. {@code "10/second burst 20"}), for messages
+ * <p>A value class with a record's accessors, {@code equals}, {@code hashCode} and {@code toString}
+ * over its four components. It is not a record because it also keeps the emission interval and the
+ * bucket capacity, computed once: the GCRA step needs them on every decision, and recomputing
+ * them (a long division and two saturated products) was a tenth of a hot-key decision.
  */
-public record Limit(long quantity, long periodNanos, long burst, String text) {
+public final class Limit {
 
   /**
    * The longest period a limit may have: 104 days. The Redis script computes in Lua numbers
@@ -32,10 +33,30 @@ public record Limit(long quantity, long periodNanos, long burst, String text) {
    * interval to whole nanoseconds below 0.1% of the rate.
    */
   public static final long MIN_INTERVAL_NANOS = 1_000;
+  /**
+   * Where {@link #capacityNanos()} and {@link #saturatedProduct} saturate: 2<sup>61</sup> ns (about
+   * 73 years). Only limits outside {@link #boundsProblem()} (made in code, never checked) reach it;
+   * for them the capacity shrinks, which is conservative (see {@code Gcra}).
+   */
+  public static final long SATURATION_NANOS = 1L << 61;
   /** The longest limit text the parser reads; limits are short ({@code "10/15 minutes burst 20"}). */
   public static final int MAX_TEXT_LENGTH = 100;
 
-  public Limit {
+  private final long quantity;
+  private final long periodNanos;
+  private final long burst;
+  private final String text;
+  private final long emissionIntervalNanos;
+  private final long capacityNanos;
+
+  /**
+   * @param quantity N, tokens refilled per period (positive)
+   * @param periodNanos the period in nanoseconds (positive)
+   * @param burst B, the bucket capacity (positive)
+   * @param text the limit as the user wrote it (e.g. {@code "10/second burst 20"}), for messages;
+   *     {@code null} for a canonical text made from the numbers
+   */
+  public Limit(long quantity, long periodNanos, long burst, String text) {
     if (quantity <= 0) {
       throw LimitMessages.quantityNotPositive(quantity);
     }
@@ -50,6 +71,51 @@ public record Limit(long quantity, long periodNanos, long burst, String text) {
           ? LimitParser.format(quantity, periodNanos, burst)
           : quantity + "/" + DurationText.format(Duration.ofNanos(periodNanos));
     }
+    this.quantity = quantity;
+    this.periodNanos = periodNanos;
+    this.burst = burst;
+    this.text = text;
+    long q = periodNanos / quantity;
+    this.emissionIntervalNanos = q * quantity == periodNanos ? q : q + 1;
+    this.capacityNanos = saturatedProduct(burst, Math.min(emissionIntervalNanos, SATURATION_NANOS));
+  }
+
+  /** N, tokens refilled per period. */
+  public long quantity() {
+    return quantity;
+  }
+
+  /** The period in nanoseconds. */
+  public long periodNanos() {
+    return periodNanos;
+  }
+
+  /** B, the bucket capacity in tokens. */
+  public long burst() {
+    return burst;
+  }
+
+  /** The limit as the user wrote it, for messages. */
+  public String text() {
+    return text;
+  }
+
+  /**
+   * The bucket capacity {@code burst × interval} in nanoseconds, saturated at {@link
+   * #SATURATION_NANOS} (the GCRA's delay variation tolerance plus one interval).
+   */
+  public long capacityNanos() {
+    return capacityNanos;
+  }
+
+  /** {@code a × b} for non-negative operands, or {@link #SATURATION_NANOS} when larger. */
+  public static long saturatedProduct(long a, long b) {
+    long high = Math.multiplyHigh(a, b);
+    long low = a * b;
+    if (high != 0 || low < 0 || low > SATURATION_NANOS) {
+      return SATURATION_NANOS;
+    }
+    return low;
   }
 
   /**
@@ -75,8 +141,7 @@ public record Limit(long quantity, long periodNanos, long burst, String text) {
    * guarantee conservative: never more than {@code burst + floor(t * N / period)} are admitted.
    */
   public long emissionIntervalNanos() {
-    long q = periodNanos / quantity;
-    return q * quantity == periodNanos ? q : q + 1;
+    return emissionIntervalNanos;
   }
 
   /**
@@ -91,5 +156,21 @@ public record Limit(long quantity, long periodNanos, long burst, String text) {
   /** The period as a {@link Duration}. */
   public Duration period() {
     return Duration.ofNanos(periodNanos);
+  }
+
+  @Override
+  public boolean equals(Object other) {
+    return other instanceof Limit l
+        && l.quantity == quantity && l.periodNanos == periodNanos && l.burst == burst && l.text.equals(text);
+  }
+
+  @Override
+  public int hashCode() {
+    return Objects.hash(quantity, periodNanos, burst, text);
+  }
+
+  @Override
+  public String toString() {
+    return "Limit[quantity=" + quantity + ", periodNanos=" + periodNanos + ", burst=" + burst + ", text=" + text + "]";
   }
 }

@@ -27,11 +27,23 @@ public final class PathPattern {
   private static final String ANY_SEGMENTS = "**";
 
   private final String source;
-  private final String[] segments;
+  /**
+   * The segments before a final {@code **}, compiled for {@link #matches}: a literal as its text,
+   * {@code *} as {@code null} — so matching compares no marker strings per request (it runs for
+   * every policy of every request; the string comparisons were an eighth of a hot-key decision).
+   */
+  private final String[] fixed;
+  /** Whether the pattern ends with {@code **} (only allowed last): any remaining segments match. */
+  private final boolean anyTail;
 
   private PathPattern(String source, String[] segments) {
     this.source = source;
-    this.segments = segments;
+    this.anyTail = segments.length > 0 && segments[segments.length - 1].equals(ANY_SEGMENTS);
+    int count = anyTail ? segments.length - 1 : segments.length;
+    this.fixed = new String[count];
+    for (int i = 0; i < count; i++) {
+      fixed[i] = segments[i].equals(ANY_SEGMENT) ? null : segments[i];
+    }
   }
 
   /**
@@ -120,17 +132,14 @@ public final class PathPattern {
     }
     boolean consumed = end == 1; // "/" has no segments
     int start = 1;
-    for (String segment : segments) {
-      if (segment.equals(ANY_SEGMENTS)) {
-        return true;
-      }
+    for (String segment : fixed) {
       if (consumed) {
         return false;
       }
       int slash = normalisedPath.indexOf('/', start);
       int segmentEnd = slash < 0 || slash > end ? end : slash;
       int length = segmentEnd - start;
-      boolean same = segment.equals(ANY_SEGMENT)
+      boolean same = segment == null
           ? length > 0
           : length == segment.length() && normalisedPath.regionMatches(start, segment, 0, length);
       if (!same) {
@@ -139,7 +148,7 @@ public final class PathPattern {
       consumed = segmentEnd == end;
       start = segmentEnd + 1;
     }
-    return consumed;
+    return anyTail || consumed;
   }
 
   /**

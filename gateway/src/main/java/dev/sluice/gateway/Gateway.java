@@ -160,11 +160,11 @@ public final class Gateway implements AutoCloseable {
         // One per https:// upstream (each with its own SNI and host-name check), built at start.
         java.util.function.Function<java.net.URI, UpstreamTls> upstreamTls = u -> UpstreamTls.create(u.getHost(),
             u.getPort() < 0 ? 443 : u.getPort(), tls.upstreamCaFile(), tls.insecureSkipVerify());
-        proxy =
-            ProxyServer.start(
-                settings.listen(), settings.upstream(), settings.upstreamTimeout(), config.headers(), engine, metrics,
-              group, settings.maxInflight(), settings.encodedSlashes(), settings.edge(), new EdgeMetrics(registry),
-              listenerTls, upstreamTls);
+        proxy = ProxyServer.builder(settings.listen(), settings.upstream(), settings.upstreamTimeout(), engine, group)
+            .headerStyle(config.headers()).metrics(metrics).maxInflight(settings.maxInflight())
+            .encodedSlashes(settings.encodedSlashes()).edge(settings.edge(), new EdgeMetrics(registry))
+            .tls(listenerTls, upstreamTls)
+            .start();
         if (access.enabled()) {
           proxy.exchangeListener((request, decided, decidedAt, shed, status, upstreamNanos) -> access.log(
               AccessLog.VIA_GATEWAY, java.time.Instant.ofEpochMilli(decidedAt), request, decided, shed, status,

@@ -24,6 +24,13 @@ import java.util.concurrent.TimeUnit;
  * body is expected. Two handlers share the state: {@link #bytes()} sits before the HTTP decoder
  * and sees every read; {@link #messages()} sits after it and sees where heads and bodies end.
  *
+ * <p>Timers. A timer is not scheduled and cancelled per request (under a keep-alive flood that
+ * cost more than the rest of the bookkeeping): each deadline has at most one timer per
+ * connection, left running across requests. Reads only record when a clock started; a timer that
+ * fires early for the clock it finds (it was scheduled for an earlier request) schedules itself
+ * for the time that clock has left, and one that finds no clock running stops until a clock starts
+ * again. So a deadline is never missed early, and never later than its own length after it starts.
+ *
  * <p>A deadline only counts time the gateway was reading: when it fires while reads are paused
  * (the gateway is deciding, connecting or waiting for the upstream to drain), the clock restarts.
  * So a slow upstream or store never makes a client "slow". Between requests with no byte at all,
@@ -66,6 +73,9 @@ public final class ClientTimeouts {
   private final EdgeMetrics metrics;
   private ChannelHandlerContext events;
   private boolean awaitingHead = true;
+  /** Whether the head clock runs: from the head's first byte (or the connection's start) on. */
+  private boolean headStarted;
+  private long headStart;
   private boolean inBody;
   private long lastBodyRead;
   private ScheduledFuture<?> headTimer;
@@ -104,7 +114,7 @@ public final class ClientTimeouts {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-      if (awaitingHead && headTimer == null) {
+      if (awaitingHead && !headStarted) {
         startHead(ctx);
       }
       if (inBody) {
@@ -132,7 +142,7 @@ public final class ClientTimeouts {
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
       if (msg instanceof HttpRequest) {
         awaitingHead = false;
-        cancelHead();
+        headStarted = false; // its timer, if any, finds no clock and stops
         if (!(msg instanceof LastHttpContent)) {
           inBody = true;
           lastBodyRead = System.nanoTime();
@@ -142,8 +152,7 @@ public final class ClientTimeouts {
         }
       }
       if (msg instanceof LastHttpContent) {
-        inBody = false;
-        cancelBody();
+        inBody = false; // its timer, if any, finds no body and stops
         awaitingHead = true; // the next head's clock starts at its first byte
       }
       ctx.fireChannelRead(msg);
@@ -151,18 +160,26 @@ public final class ClientTimeouts {
   }
 
   private void startHead(ChannelHandlerContext ctx) {
-    cancelHead();
-    headTimer = ctx.executor().schedule(this::headCheck, headNanos, TimeUnit.NANOSECONDS);
+    headStarted = true;
+    headStart = System.nanoTime();
+    if (headTimer == null) {
+      headTimer = ctx.executor().schedule(this::headCheck, headNanos, TimeUnit.NANOSECONDS);
+    }
   }
 
   private void headCheck() {
     headTimer = null;
-    if (!awaitingHead || expired || events == null) {
+    if (!awaitingHead || !headStarted || expired || events == null) {
       return;
     }
+    long now = System.nanoTime();
     if (!events.channel().config().isAutoRead()) {
       // The gateway paused reads (a response still streams): not the client's time to spend.
-      headTimer = events.executor().schedule(this::headCheck, headNanos, TimeUnit.NANOSECONDS);
+      headStart = now;
+    }
+    long left = headStart + headNanos - now;
+    if (left > 0) {
+      headTimer = events.executor().schedule(this::headCheck, left, TimeUnit.NANOSECONDS);
       return;
     }
     expire(Phase.HEAD, "The request head (request line and headers) did not arrive within " + headText + ".");

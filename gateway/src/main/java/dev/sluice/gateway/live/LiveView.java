@@ -5,7 +5,9 @@ import dev.sluice.engine.Outcome;
 import dev.sluice.engine.PolicyDecision;
 import dev.sluice.event.DecisionListener;
 import dev.sluice.identity.Identity;
+import dev.sluice.identity.IdentitySpec;
 import dev.sluice.request.RequestView;
+import java.net.InetAddress;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
@@ -43,6 +45,8 @@ public final class LiveView implements DecisionListener {
   private final ConcurrentHashMap<String, PolicyView> policies = new ConcurrentHashMap<>();
   private final RecentEvents recent;
   private final AtomicLong untracked = new AtomicLong();
+  /** The last client address formatted (racy on purpose: any published value is a whole one). */
+  private volatile IpText lastIp;
 
   /** A live view on {@code clock} with the default capacity. */
   public LiveView(InstantSource clock) {
@@ -61,8 +65,7 @@ public final class LiveView implements DecisionListener {
       return;
     }
     long now = clock.millis();
-    String clientIp = decision.client() == null || decision.client().client() == null
-        ? null : decision.client().client().getHostAddress();
+    String clientIp = decision.client() == null ? null : ipText(decision.client().client());
     if (decision.outcome() == Outcome.FORBIDDEN) {
       PolicyView view = policy(BLOCK_RULE);
       if (view != null) {
@@ -90,15 +93,40 @@ public final class LiveView implements DecisionListener {
         continue;
       }
       Identity identity = pd.identity();
-      String kind = identity == null ? "" : identity.spec().toString();
-      String value = identity == null ? "" : identity.value();
+      String kind;
+      String value;
       synchronized (view) {
-        view.top.add(kind + ":" + value, kind, value, outcome, now);
+        Key key = view.key(identity);
+        kind = key.kind;
+        value = key.value;
+        view.top.add(key.text, kind, value, outcome, now);
       }
       recent.add(new RecentEvents.Event(now, pd.policy().name(), Outcomes.NAMES[outcome], kind, value, clientIp,
           request.method(), request.path()));
     }
   }
+
+  /**
+   * The text of {@code address}, as {@link InetAddress#getHostAddress()}: the last one is kept, so
+   * a flood from one client formats its address once, not per decision.
+   */
+  private String ipText(InetAddress address) {
+    if (address == null) {
+      return null;
+    }
+    IpText last = lastIp;
+    if (last != null && last.address.equals(address)) {
+      return last.text;
+    }
+    String text = address.getHostAddress();
+    lastIp = new IpText(address, text);
+    return text;
+  }
+
+  private record IpText(InetAddress address, String text) {}
+
+  /** The top-limited key of an identity: {@code kind + ":" + value}, and its two parts. */
+  private record Key(IdentitySpec spec, String kind, String value, String text) {}
 
   private PolicyView policy(String name) {
     PolicyView view = policies.get(name);
@@ -166,9 +194,25 @@ public final class LiveView implements DecisionListener {
   private static final class PolicyView {
     final SecondRates rates = new SecondRates();
     final TopLimited top;
+    /** The key of the last identity counted (under this view's lock): a flood repeats it. */
+    private Key lastKey = new Key(null, "", "", ":");
 
     PolicyView(int capacity) {
       this.top = new TopLimited(capacity);
+    }
+
+    /** The key of {@code identity} ({@code ":"} for none); the caller holds this view's lock. */
+    Key key(Identity identity) {
+      Key last = lastKey;
+      IdentitySpec spec = identity == null ? null : identity.spec();
+      String value = identity == null ? "" : identity.value();
+      if (last.spec == spec && Objects.equals(last.value, value)) {
+        return last;
+      }
+      String kind = spec == null ? "" : spec.toString();
+      Key key = new Key(spec, kind, value, kind + ":" + value);
+      lastKey = key;
+      return key;
     }
   }
 }

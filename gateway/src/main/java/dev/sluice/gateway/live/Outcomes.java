@@ -13,6 +13,12 @@ final class Outcomes {
 
   /** The index of an outcome label, or -1 for one the live view does not count ({@code exempt}). */
   static int index(String label) {
+    // The labels are string constants (interned): compare references first, text only on a miss.
+    for (int i = 0; i < NAMES.length; i++) {
+      if (NAMES[i] == label) {
+        return i;
+      }
+    }
     for (int i = 0; i < NAMES.length; i++) {
       if (NAMES[i].equals(label)) {
         return i;

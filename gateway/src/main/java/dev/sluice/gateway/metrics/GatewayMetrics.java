@@ -284,6 +284,12 @@ public final class GatewayMetrics implements DecisionListener {
   }
 
   private static int outcomeIndex(String outcome) {
+    // The labels are string constants (interned): compare references first, text only on a miss.
+    for (int i = 0; i < OUTCOMES.length; i++) {
+      if (OUTCOMES[i] == outcome) {
+        return i;
+      }
+    }
     for (int i = 0; i < OUTCOMES.length; i++) {
       if (OUTCOMES[i].equals(outcome)) {
         return i;

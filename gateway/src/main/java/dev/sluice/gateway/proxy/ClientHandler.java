@@ -1,53 +1,29 @@
 package dev.sluice.gateway.proxy;
 
-import dev.sluice.engine.Decision;
-import dev.sluice.gateway.edge.ProxyProtocol;
 import dev.sluice.gateway.edge.ClientTimeouts;
-import dev.sluice.request.RequestView;
 import dev.sluice.gateway.response.EncodedResponse;
 import dev.sluice.gateway.response.Problems;
-import dev.sluice.gateway.response.RateLimitHeaders;
-import dev.sluice.gateway.response.Refusals;
-import dev.sluice.gateway.tunnel.Upgrades;
-import io.netty.buffer.Unpooled;
-import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.ChannelOption;
-import io.netty.channel.EventLoop;
-import io.netty.handler.codec.http.DefaultFullHttpResponse;
-import io.netty.handler.codec.http.DefaultHttpRequest;
-import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
-import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
-import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
-import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
-import io.netty.util.concurrent.Future;
-import io.netty.util.concurrent.ScheduledFuture;
-import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -64,24 +40,8 @@ import org.slf4j.LoggerFactory;
  * {@link #DRAIN_LIMIT} bytes, or the connection is closed: the decoder knows the body's framing,
  * so a body is never parsed as a next request.
  *
- * <p>Body identities ({@code body:<field>}): when {@code PolicySet.needsBody} says a route's
- * policies read the body, the exchange first buffers the body's start ({@link
- * RequestView#BODY_PREFIX_LIMIT}, 16 KiB, plus at most the rest of the decoder chunk that crossed
- * it) before deciding, with reads on; the engine sees it through {@link RequestView#bodyPrefix()}.
- * The buffered chunks are then forwarded first and the rest streams as usual. A longer body is
- * decided on its prefix alone (the identity resolver treats a truncated prefix as no identity).
- *
- * <p>Lifecycle ({@code count:}, {@code concurrency:}, {@code max_inflight}): the upstream's
- * response status goes to {@link Decision#onResponse(int)} when its head arrives, and {@link
- * Exchange#end()} — {@link Decision#release()} plus the in-flight slot — runs exactly once when the
- * exchange ends for any reason: the response fully written (or failed to write), a local answer
- * (429/403/502/503/504), the client gone mid-request or mid-response, or a decision that arrives
- * after the client left.
- *
- * <p>WebSocket ({@link Upgrades}): an upgrade is decided like any request and forwarded with its
- * {@code Upgrade} on a fresh upstream connection; on the upstream's {@code 101} this handler leaves
- * the pipeline ({@link TunnelHandoff}) and the exchange ends when the tunnel closes, so its
- * {@code concurrency:} permits are held for the tunnel's life.
+ * <p>What happens to one request — its decision, forwarding, lifecycle and WebSocket upgrade — is
+ * the {@link Exchange}'s.
  *
  * <p>Threading: every method runs on the connection's event loop; the decision may complete on a
  * store thread and is handed back with {@code eventLoop().execute}.
@@ -123,8 +83,8 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
   @Override
   public void channelWritabilityChanged(ChannelHandlerContext ctx) {
     Exchange exchange = current;
-    if (exchange != null && exchange.upstream != null && ctx.channel().isWritable()) {
-      exchange.upstream.config().setAutoRead(true);
+    if (exchange != null && ctx.channel().isWritable()) {
+      exchange.clientWritable();
     }
     ctx.fireChannelWritabilityChanged();
   }
@@ -151,7 +111,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
       // Only between requests, or while the gateway waits for a body to decide on: an exchange in
       // progress is bounded by the upstream timeout, a client that stalls its body by
       // body_timeout (ClientTimeouts).
-      if (current == null || current.state == State.BUFFERING) {
+      if (current == null || current.buffering()) {
         closeClient();
       }
       return;
@@ -166,7 +126,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
   }
 
   /** Processes backlog messages until one must wait; re-entrant calls fold into the outer loop. */
-  private void drain() {
+  void drain() {
     if (draining) {
       return;
     }
@@ -202,7 +162,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
     updateRead();
   }
 
-  private void updateRead() {
+  void updateRead() {
     if (closing) {
       return;
     }
@@ -241,7 +201,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
       answerAndClose(Problems.badRequest(e.getMessage()));
       return;
     }
-    Exchange exchange = new Exchange(request, target);
+    Exchange exchange = new Exchange(this, ctx, shared, pool, request, target);
     current = exchange;
     exchange.begin();
   }
@@ -297,7 +257,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
   }
 
   /** Sends a gateway answer outside any exchange (bad request) and closes the connection. */
-  private void answerAndClose(FullHttpResponse response) {
+  void answerAndClose(FullHttpResponse response) {
     response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
     closing = true;
     releaseBacklog();
@@ -305,7 +265,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
   }
 
   /** {@link #answerAndClose(FullHttpResponse)} for an answer in wire form (with {@code connection: close}). */
-  private void answerAndClose(EncodedResponse response) {
+  void answerAndClose(EncodedResponse response) {
     closing = true;
     releaseBacklog();
     ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
@@ -323,7 +283,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
     Exchange exchange = current;
     if (exchange != null) {
       exchange.closeUpstream();
-      if (exchange.responseStarted || exchange.responseComplete) {
+      if (exchange.answered()) {
         closeClient();
         return;
       }
@@ -333,7 +293,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
     answerAndClose(EncodedResponse.encode(Problems.requestTimeout(expired.detail()), true, ctx.alloc()));
   }
 
-  private void closeClient() {
+  void closeClient() {
     closing = true;
     releaseBacklog();
     Exchange exchange = current;
@@ -343,651 +303,35 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
     ctx.close();
   }
 
-  private void finished(Exchange exchange) {
+  /** The exchange is over (response written, request read): the next request may start. */
+  void finished(Exchange exchange) {
     if (current == exchange) {
       current = null;
       drain();
     }
   }
 
-  private static void detach(Channel upstream) {
-    UpstreamHandler handler = upstream.pipeline().get(UpstreamHandler.class);
-    if (handler != null) {
-      handler.detach();
-    }
+  /** Whether {@code exchange} is the connection's current one and the connection stays open. */
+  boolean owns(Exchange exchange) {
+    return current == exchange && !closing;
   }
 
-  private enum State {
-    /** Reading the start of the body the policies identify by; reads stay on. */
-    BUFFERING,
-    /** Waiting for the engine. */
-    DECIDING,
-    /** Allowed; waiting for an upstream connection. */
-    CONNECTING,
-    /** Request head sent upstream; body and response streaming. */
-    FORWARDING,
-    /** The response is complete or answered locally; the rest of the request body is discarded. */
-    DISCARDING
+  /** Whether the connection is closing (nothing more is read or started). */
+  boolean closing() {
+    return closing;
   }
 
-  /** One request and its response. */
-  final class Exchange {
-    private final HttpRequest request;
-    private final RequestTarget target;
-    private final boolean head;
-    private final boolean keepAlive;
-    private final boolean hasBody;
-    private final boolean expectsContinue;
-    /** A WebSocket upgrade: forwarded with its {@code Upgrade}, tunnelled on a {@code 101}. */
-    private final boolean tunnel;
-    /** The upstream's {@code 101} head, until its end arrives and the tunnel opens. */
-    private HttpResponse switching;
-    private State state = State.DECIDING;
-    private Decision decision;
-    private HttpRequest upstreamRequest;
-    private Channel upstream;
-    private boolean upstreamReused;
-    private boolean upstreamKeepAlive;
-    private boolean retried;
-    private boolean bodyForwarded;
-    private boolean requestComplete;
-    private boolean responseStarted;
-    private boolean responseComplete;
-    private boolean closeAfterResponse;
-    private boolean skipInterim;
-    private long discarded;
-    private long sentNanos;
-    private ScheduledFuture<?> timeout;
-    /** Body chunks read before deciding (owned here until forwarded or released); null = none. */
-    private List<HttpContent> buffered;
-    private int bufferedBytes;
-    private boolean continueSent;
-    /** Whether the exchange holds a {@code max_inflight} slot. */
-    private boolean admitted;
-    private boolean ended;
-    /** The access log's view of the exchange: set once decided, told once (see {@link #completed}). */
-    private NettyRequestView view;
-    private long decidedAtMillis;
-    private boolean shed;
-    private boolean reported;
+  /** The last response ends the connection: it closes once {@code written} completes. */
+  void closeAfter(ChannelFuture written) {
+    closing = true;
+    releaseBacklog();
+    written.addListener(ChannelFutureListener.CLOSE);
+  }
 
-    Exchange(HttpRequest request, RequestTarget target) {
-      this.request = request;
-      this.target = target;
-      this.head = request.method().equals(HttpMethod.HEAD);
-      this.keepAlive = HttpUtil.isKeepAlive(request);
-      this.hasBody = HttpUtil.isTransferEncodingChunked(request) || HttpUtil.getContentLength(request, 0L) > 0;
-      this.expectsContinue = HttpUtil.is100ContinueExpected(request);
-      this.tunnel = Upgrades.isWebSocket(request);
-    }
-
-    boolean waiting() {
-      return state == State.DECIDING || state == State.CONNECTING;
-    }
-
-    boolean wantsClientInput() {
-      return switch (state) {
-        case BUFFERING -> true;
-        case DECIDING, CONNECTING -> false;
-        case FORWARDING -> !requestComplete && upstream != null && upstream.isWritable();
-        case DISCARDING -> !requestComplete;
-      };
-    }
-
-    /** Decides at once, or first buffers the body's start when the route's policies read it. */
-    void begin() {
-      boolean needsBody;
-      try {
-        needsBody = shared.engine().policies().needsBody(request.method().name(), target.path());
-      } catch (RuntimeException e) {
-        log.warn("needsBody failed for {} {}", request.method(), target.path(), e);
-        needsBody = false;
-      }
-      if (!needsBody) {
-        decide(null);
-      } else if (!hasBody) {
-        decide(new byte[0]);
-      } else {
-        state = State.BUFFERING;
-        buffered = new ArrayList<>(4);
-        if (expectsContinue) {
-          // The gateway must read the body to decide, so it invites the client to send it now.
-          continueSent = true;
-          ctx.writeAndFlush(
-              new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE, Unpooled.EMPTY_BUFFER));
-        }
-      }
-    }
-
-    /** One more body chunk while buffering; decides once the prefix is full or the body ended. */
-    private void buffer(HttpContent content, boolean last) {
-      buffered.add(content);
-      bufferedBytes += content.content().readableBytes();
-      if (last) {
-        requestComplete = true;
-      }
-      if (last || bufferedBytes >= RequestView.BODY_PREFIX_LIMIT) {
-        state = State.DECIDING;
-        decide(prefix());
-      }
-    }
-
-    /** The first {@link RequestView#BODY_PREFIX_LIMIT} buffered bytes (fewer when the body is shorter). */
-    private byte[] prefix() {
-      byte[] prefix = new byte[Math.min(bufferedBytes, RequestView.BODY_PREFIX_LIMIT)];
-      int offset = 0;
-      for (HttpContent chunk : buffered) {
-        if (offset == prefix.length) {
-          break;
-        }
-        int n = Math.min(chunk.content().readableBytes(), prefix.length - offset);
-        chunk.content().getBytes(chunk.content().readerIndex(), prefix, offset, n);
-        offset += n;
-      }
-      return prefix;
-    }
-
-    private void releaseBuffered() {
-      List<HttpContent> chunks = buffered;
-      buffered = null;
-      if (chunks != null) {
-        for (HttpContent chunk : chunks) {
-          ReferenceCountUtil.release(chunk);
-        }
-      }
-    }
-
-    /**
-     * The exchange is over for the engine and the in-flight cap: returns permits, refunds unsettled
-     * count reservations, frees the {@code max_inflight} slot and buffered chunks. Exactly once;
-     * later calls do nothing. Runs on the event loop.
-     */
-    void end() {
-      if (ended) {
-        return;
-      }
-      ended = true;
-      completed(499); // the client left before any answer; a no-op when already told
-      releaseBuffered();
-      if (admitted) {
-        admitted = false;
-        shared.inflight().release();
-      }
-      if (decision != null) {
-        decision.release();
-      }
-    }
-
-    void decide(byte[] bodyPrefix) {
-      InetSocketAddress peer = ProxyProtocol.peer(ctx.channel()); // the TCP peer, or what PROXY said
-      NettyRequestView view =
-          new NettyRequestView(request, target.path(), target.rawQuery(), peer.getAddress(), bodyPrefix);
-      this.view = view;
-      CompletionStage<Decision> stage;
-      try {
-        // The memory store answers at once, with shared decisions for the commonest answers.
-        Decision now = shared.engine().decideNow(view);
-        if (now != null) {
-          decided(now, null);
-          return;
-        }
-        stage = shared.engine().decide(view);
-      } catch (RuntimeException e) {
-        stage = CompletableFuture.failedFuture(e);
-      }
-      if (stage instanceof CompletableFuture<Decision> done && done.isDone() && !done.isCompletedExceptionally()) {
-        // The memory store answers at once: no callback stage to build for every request.
-        decided(done.join(), null);
-        return;
-      }
-      EventLoop loop = ctx.channel().eventLoop();
-      stage.whenComplete(
-          (d, error) -> {
-            if (loop.inEventLoop()) {
-              decided(d, error);
-            } else {
-              loop.execute(() -> decided(d, error));
-            }
-          });
-    }
-
-    private void decided(Decision d, Throwable error) {
-      if (current != this || closing || ended) {
-        // The client left while the engine decided: nothing will be forwarded.
-        if (d != null) {
-          d.release();
-        }
-        return;
-      }
-      decidedAtMillis = System.currentTimeMillis();
-      if (error != null || d == null) {
-        log.warn("rate-limit decision for {} {} failed", request.method(), target.path(), error);
-        reject(Refusals.encodedDecisionFailed(ctx.alloc(), closesAfterAnswer()));
-      } else {
-        decision = d;
-        // The decision API's answers in wire form (EncodedResponseTest: the same bytes).
-        EncodedResponse refusal = Refusals.encoded(d, shared.headerStyle(), ctx.alloc(), closesAfterAnswer());
-        if (refusal != null) {
-          reject(refusal);
-        } else {
-          admit(d);
-        }
-      }
-      drain();
-    }
-
-    /** Takes a {@code max_inflight} slot for the request's priority and forwards it, or sheds it. */
-    private void admit(Decision d) {
-      if (!shared.inflight().tryAcquire(d.priority())) {
-        if (shared.metrics() != null) {
-          shared.metrics().shed(d.priority());
-        }
-        shed = true;
-        reject(Refusals.encodedShed(d.priority().configName(), ctx.alloc(), closesAfterAnswer()));
-        return;
-      }
-      admitted = true;
-      // Kept until the upstream answers (RateLimit fields, settlement): numbers as of now, not live.
-      decision = d.snapshot();
-      connect(false);
-    }
-
-    private void connect(boolean fresh) {
-      state = State.CONNECTING;
-      if (upstreamRequest == null) {
-        boolean trusted = shared.engine().policies().identity().isTrustedProxy(
-            ProxyProtocol.peer(ctx.channel()).getAddress());
-        HttpHeaders headers = ForwardingHeaders.upstreamRequest(request.headers(), decision.client(), trusted,
-            shared.tlsListener());
-        if (tunnel) {
-          Upgrades.keepUpgrade(request.headers(), headers);
-        }
-        if (HttpUtil.isTransferEncodingChunked(request)) {
-          headers.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
-        }
-        if (!headers.contains(HttpHeaderNames.HOST)) {
-          // An HTTP/1.0 request may come without Host; the upstream gets HTTP/1.1, which needs one.
-          headers.set(HttpHeaderNames.HOST, shared.upstreamAuthority());
-        }
-        upstreamRequest =
-            new DefaultHttpRequest(HttpVersion.HTTP_1_1, request.method(), target.originForm(), headers);
-        if (expectsContinue && hasBody && !continueSent) {
-          // The gateway decided; the client may now send the body (the upstream never sees Expect).
-          ctx.writeAndFlush(
-              new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE, Unpooled.EMPTY_BUFFER));
-        }
-      }
-      pool.acquire(fresh || tunnel).addListener(this::connected); // a tunnel never reuses a connection
-    }
-
-    private void connected(Future<? super Channel> future) {
-      if (current != this || closing || state != State.CONNECTING) {
-        if (future.isSuccess()) {
-          pool.release((Channel) future.getNow());
-        }
-        return;
-      }
-      if (!future.isSuccess()) {
-        Throwable cause = future.cause();
-        reject(
-            Problems.badGateway(
-                "cannot connect to the upstream " + shared.upstreamText() + ": "
-                    + (cause == null ? "unknown error" : cause.getMessage())));
-        drain();
-        return;
-      }
-      Channel ch = (Channel) future.getNow();
-      upstreamReused = ch.pipeline().get(UpstreamHandler.class).attach(this);
-      upstream = ch;
-      state = State.FORWARDING;
-      ch.config().setAutoRead(true);
-      ch.write(upstreamRequest).addListener(ChannelFutureListener.FIRE_EXCEPTION_ON_FAILURE);
-      if (buffered != null) {
-        // The body's start, read to decide on; the upstream gets it first, then the rest streams.
-        List<HttpContent> chunks = buffered;
-        buffered = null;
-        for (HttpContent chunk : chunks) {
-          bodyForwarded |= chunk.content().isReadable();
-          ch.write(chunk).addListener(ChannelFutureListener.FIRE_EXCEPTION_ON_FAILURE);
-        }
-      } else if (requestComplete) {
-        // A retry of a body-less request whose end was already forwarded once.
-        ch.write(LastHttpContent.EMPTY_LAST_CONTENT);
-      }
-      ch.flush();
-      sentNanos = System.nanoTime();
-      timeout = ch.eventLoop().schedule(this::timedOut, shared.upstreamTimeout().toNanos(), TimeUnit.NANOSECONDS);
-      drain();
-    }
-
-    void clientContent(HttpContent content) {
-      if (content.decoderResult().isFailure()) {
-        Throwable cause = content.decoderResult().cause();
-        content.release();
-        closeUpstream();
-        if (!responseStarted && !responseComplete) {
-          answerAndClose(Problems.badRequest(RequestConformance.malformedBody(cause)));
-        } else {
-          closeClient();
-        }
-        return;
-      }
-      boolean last = content instanceof LastHttpContent;
-      if (state == State.BUFFERING) {
-        buffer(content, last);
-        return;
-      }
-      if (state == State.FORWARDING && upstream != null) {
-        bodyForwarded |= content.content().isReadable();
-        upstream.writeAndFlush(content).addListener(ChannelFutureListener.FIRE_EXCEPTION_ON_FAILURE);
-      } else {
-        discarded += content.content().readableBytes();
-        content.release();
-        if (discarded > DRAIN_LIMIT) {
-          closeClient();
-          return;
-        }
-      }
-      if (last) {
-        requestComplete = true;
-        if (responseComplete && !closing) {
-          finished(this);
-        }
-      }
-    }
-
-    /**
-     * Whether a local answer given now must close the connection: the client does not keep it
-     * alive, or an unread body is too large to discard (or was never sent: {@code Expect}).
-     */
-    private boolean closesAfterAnswer() {
-      return !keepAlive
-          || (!requestComplete && hasBody
-              && (expectsContinue || HttpUtil.getContentLength(request, -1L) > DRAIN_LIMIT));
-    }
-
-    /**
-     * Answers the request locally with one of Sluice's own answers in wire form (429, 403, 503),
-     * built with {@code connection: close} exactly when {@link #closesAfterAnswer()}. Nothing
-     * waits on the write of a kept connection: it goes with the void promise (a failure still
-     * reaches {@code exceptionCaught}).
-     */
-    private void reject(EncodedResponse response) {
-      cancelTimeout();
-      completed(response.status());
-      end();
-      state = State.DISCARDING;
-      responseComplete = true;
-      if (head) {
-        response.headOnly();
-      }
-      if (response.closes()) {
-        answerAndClose(response);
-        return;
-      }
-      ctx.writeAndFlush(response, ctx.voidPromise());
-      if (requestComplete) {
-        finished(this);
-      }
-    }
-
-    /** Answers the request locally (502, 504); the upstream has not answered. */
-    private void reject(FullHttpResponse response) {
-      cancelTimeout();
-      completed(response.status().code());
-      end();
-      state = State.DISCARDING;
-      responseComplete = true;
-      if (head) {
-        FullHttpResponse bodyless = response.replace(Unpooled.EMPTY_BUFFER);
-        response.release();
-        response = bodyless;
-      }
-      if (closesAfterAnswer()) {
-        answerAndClose(response);
-        return;
-      }
-      ctx.writeAndFlush(response);
-      if (requestComplete) {
-        finished(this);
-      }
-    }
-
-    void upstreamHead(HttpResponse response) {
-      if (response.decoderResult().isFailure()) {
-        Throwable cause = response.decoderResult().cause();
-        closeUpstream();
-        reject(Problems.badGateway("the upstream sent an invalid response: " + cause.getMessage()));
-        drain();
-        return;
-      }
-      int status = response.status().code();
-      if (tunnel && status == 101) {
-        cancelTimeout();
-        switching = response; // the tunnel opens at the end of this head (upstreamContent)
-        return;
-      }
-      if (status >= 100 && status < 200) {
-        skipInterim = true; // interim responses (100, 103) are not relayed
-        return;
-      }
-      cancelTimeout();
-      decision.onResponse(status);
-      if (shared.metrics() != null) {
-        shared.metrics().upstreamResponse(status, System.nanoTime() - sentNanos);
-      }
-      completed(status);
-      upstreamKeepAlive = HttpUtil.isKeepAlive(response);
-      HttpHeaders headers = ForwardingHeaders.clientResponse(response.headers());
-      RateLimitHeaders.apply(shared.headerStyle(), decision, headers);
-      HttpResponse out = new DefaultHttpResponse(HttpVersion.HTTP_1_1, response.status(), headers);
-      boolean bodyless = head || status == 204 || status == 304;
-      if (!bodyless && !headers.contains(HttpHeaderNames.CONTENT_LENGTH)) {
-        if (request.protocolVersion().equals(HttpVersion.HTTP_1_1)) {
-          HttpUtil.setTransferEncodingChunked(out, true);
-        } else {
-          closeAfterResponse = true; // an HTTP/1.0 client learns the end of the body from the close
-        }
-      }
-      if (!keepAlive || closeAfterResponse) {
-        closeAfterResponse = true;
-        headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-      } else if (!request.protocolVersion().equals(HttpVersion.HTTP_1_1)) {
-        headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
-      }
-      responseStarted = true;
-      ctx.write(out);
-    }
-
-    void upstreamContent(HttpContent content) {
-      if (switching != null) {
-        content.release();
-        if (content instanceof LastHttpContent) {
-          switchProtocols();
-        }
-        return;
-      }
-      if (skipInterim) {
-        content.release();
-        if (content instanceof LastHttpContent) {
-          skipInterim = false;
-        }
-        return;
-      }
-      if (content.decoderResult().isFailure() || !responseStarted) {
-        // The upstream closed or broke framing mid-response: the client cannot get a whole
-        // response any more, so its connection is closed too.
-        content.release();
-        closeClient();
-        return;
-      }
-      boolean last = content instanceof LastHttpContent;
-      HttpContent out = content;
-      if (head && !last) {
-        content.release();
-        return;
-      }
-      if (head) {
-        content.release();
-        out = LastHttpContent.EMPTY_LAST_CONTENT;
-      }
-      ChannelFuture written = ctx.writeAndFlush(out);
-      if (!last) {
-        if (!ctx.channel().isWritable() && upstream != null) {
-          upstream.config().setAutoRead(false);
-        }
-        return;
-      }
-      responseComplete = true;
-      // Settled once the last byte is handed to the socket (or the write failed: client gone).
-      written.addListener(f -> end());
-      Channel up = upstream;
-      upstream = null;
-      detach(up);
-      if (requestComplete && upstreamKeepAlive && !tunnel) {
-        up.config().setAutoRead(true);
-        pool.release(up);
-      } else {
-        up.close();
-      }
-      if (closeAfterResponse) {
-        closing = true;
-        releaseBacklog();
-        written.addListener(ChannelFutureListener.CLOSE);
-        return;
-      }
-      if (requestComplete) {
-        finished(this);
-      } else {
-        state = State.DISCARDING;
-        drain();
-      }
-    }
-
-    /**
-     * The upstream switched to WebSocket: relays the {@code 101} and hands both connections to a
-     * tunnel. The exchange ends (permits back) when the tunnel closes; its {@code max_inflight}
-     * slot is returned now, as the request is answered.
-     */
-    private void switchProtocols() {
-      HttpResponse response = switching;
-      switching = null;
-      decision.onResponse(101);
-      if (shared.metrics() != null) {
-        shared.metrics().upstreamResponse(101, System.nanoTime() - sentNanos);
-      }
-      completed(101);
-      String upgrade = response.headers().get(HttpHeaderNames.UPGRADE);
-      HttpHeaders headers = ForwardingHeaders.clientResponse(response.headers());
-      Upgrades.keepUpgradeResponse(upgrade, headers);
-      RateLimitHeaders.apply(shared.headerStyle(), decision, headers);
-      responseStarted = true;
-      responseComplete = true;
-      if (admitted) {
-        admitted = false;
-        shared.inflight().release();
-      }
-      Channel up = upstream;
-      upstream = null;
-      detach(up);
-      current = null;
-      closing = true; // this handler is leaving the pipeline
-      releaseBacklog();
-      ctx.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.SWITCHING_PROTOCOLS,
-          Unpooled.EMPTY_BUFFER, headers, io.netty.handler.codec.http.EmptyHttpHeaders.INSTANCE));
-      TunnelHandoff.start(ctx.channel(), up, shared.tunnels(), this::end);
-    }
-
-    void upstreamWritabilityChanged() {
-      updateRead();
-    }
-
-    void upstreamClosed() {
-      upstream = null;
-      if (responseComplete || current != this || closing) {
-        return;
-      }
-      if (responseStarted) {
-        closeClient();
-        return;
-      }
-      cancelTimeout();
-      if (upstreamReused && !retried && !bodyForwarded && !hasBody) {
-        // The upstream closed a keep-alive connection just as it was reused, before answering. A
-        // body-less request is idempotent enough to send once more (RFC 9110 §9.2.2), though the
-        // upstream may have run the first attempt: counted, so its hit count can be reconciled.
-        retried = true;
-        if (shared.metrics() != null) {
-          shared.metrics().upstreamRetry();
-        }
-        connect(true);
-        return;
-      }
-      reject(Problems.badGateway("the upstream " + shared.upstreamText() + " closed the connection before responding"));
-      drain();
-    }
-
-    private void timedOut() {
-      if (current != this || responseStarted || responseComplete || closing) {
-        return;
-      }
-      closeUpstream(); // a late answer must not be read as the response to the next request
-      reject(Problems.gatewayTimeout(
-          "the upstream " + shared.upstreamText() + " did not respond within " + shared.upstreamTimeoutText()));
-      drain();
-    }
-
-    private void cancelTimeout() {
-      if (timeout != null) {
-        timeout.cancel(false);
-        timeout = null;
-      }
-    }
-
-    /**
-     * Closes the upstream connection. While the request is incomplete the connection is reset
-     * (SO_LINGER 0), not closed: after a clean close a server that reads a body until EOF would
-     * take the part it got for the whole request.
-     */
-    void closeUpstream() {
-      cancelTimeout();
-      Channel up = upstream;
-      upstream = null;
-      if (up != null) {
-        detach(up);
-        if (!requestComplete && up.isActive()) {
-          try {
-            up.config().setOption(ChannelOption.SO_LINGER, 0);
-          } catch (RuntimeException e) {
-            log.debug("cannot set SO_LINGER 0 on {}; closing it normally", up, e);
-          }
-        }
-        up.close();
-      }
-    }
-
-    /**
-     * Tells the exchange listener (access log) the status the client gets: once per decided
-     * exchange; later calls, and calls before the decision arrived (a client that left while the
-     * engine decided was never decided for), do nothing.
-     */
-    void completed(int status) {
-      if (reported || view == null || decidedAtMillis == 0) {
-        return;
-      }
-      reported = true;
-      try {
-        shared.exchanges().completed(view, decision, decidedAtMillis, shed, status,
-            sentNanos == 0 ? -1 : System.nanoTime() - sentNanos);
-      } catch (RuntimeException e) {
-        log.warn("exchange listener failed", e);
-      }
-    }
-
-    /** The client went away: an unfinished upstream exchange cannot be reused. */
-    void abandon() {
-      closeUpstream();
-      end();
-    }
+  /** The connection became a tunnel: this handler leaves the pipeline and handles nothing more. */
+  void leave() {
+    current = null;
+    closing = true;
+    releaseBacklog();
   }
 }

@@ -117,6 +117,9 @@ public final class Drain {
         super.write(ctx, out, promise);
         return;
       }
+      if (draining && msg instanceof EncodedHead head) {
+        msg = head.withClose(); // a forwarded head in wire form (always a final response)
+      }
       if (draining && msg instanceof HttpResponse response && response.status().code() >= 200) {
         response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
       }

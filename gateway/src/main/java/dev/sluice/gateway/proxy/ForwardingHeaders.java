@@ -44,11 +44,11 @@ final class ForwardingHeaders {
     AsciiString.cached("x-forwarded-host")
   };
 
-  private static final AsciiString X_FORWARDED_FOR = AsciiString.cached("X-Forwarded-For");
-  private static final AsciiString X_FORWARDED_PROTO = AsciiString.cached("X-Forwarded-Proto");
-  private static final AsciiString X_FORWARDED_HOST = AsciiString.cached("X-Forwarded-Host");
-  private static final AsciiString HTTP = AsciiString.cached("http");
-  private static final AsciiString HTTPS = AsciiString.cached("https");
+  static final AsciiString X_FORWARDED_FOR = AsciiString.cached("X-Forwarded-For");
+  static final AsciiString X_FORWARDED_PROTO = AsciiString.cached("X-Forwarded-Proto");
+  static final AsciiString X_FORWARDED_HOST = AsciiString.cached("X-Forwarded-Host");
+  static final AsciiString HTTP = AsciiString.cached("http");
+  static final AsciiString HTTPS = AsciiString.cached("https");
 
   /**
    * The upstream request's fields are copied from the client's, which the decoder validated, or
@@ -64,6 +64,10 @@ final class ForwardingHeaders {
    * {@code Host} included, so the app sees the public host name), hop-by-hop fields and
    * {@code Expect} removed (the gateway answers {@code 100-continue} itself), and
    * {@code X-Forwarded-For} replaced by the engine's trusted chain plus the peer.
+   *
+   * <p>The rules as a header map: the gateway writes the same fields straight into the wire form
+   * ({@link UpstreamRequestHead}), and {@code UpstreamHeadsTest} checks that form against this map
+   * encoded by Netty.
    *
    * @param client the decoded (validated) request fields; not modified
    */
@@ -82,14 +86,9 @@ final class ForwardingHeaders {
     while (fields.hasNext()) {
       Map.Entry<CharSequence, CharSequence> field = fields.next();
       CharSequence name = field.getKey();
-      if (isOneOf(name, HOP_BY_HOP)
-          || isListed(name, connectionListed)
-          || HttpHeaderNames.EXPECT.contentEqualsIgnoreCase(name)
-          || X_FORWARDED_FOR.contentEqualsIgnoreCase(name)
-          || (!peerTrusted && isOneOf(name, CLIENT_CLAIMS))) {
-        continue;
+      if (!dropsFromRequest(name, connectionListed, peerTrusted)) {
+        out.add(name, field.getValue());
       }
-      out.add(name, field.getValue());
     }
     out.set(X_FORWARDED_FOR, address.forwardedFor());
     if (!out.contains(X_FORWARDED_PROTO)) {
@@ -104,7 +103,8 @@ final class ForwardingHeaders {
   }
 
   /**
-   * The upstream response's end-to-end headers, for the response to the client: removes the
+   * The upstream response's end-to-end headers, for the response to the client (the responses
+   * {@link ClientResponseHead} leaves to a response object, and its reference in tests): removes the
    * hop-by-hop fields from {@code upstream} in place (the upstream's response head is the
    * gateway's to reuse, so no copy is made) and returns it.
    */
@@ -119,8 +119,27 @@ final class ForwardingHeaders {
     return upstream;
   }
 
+  /**
+   * Whether a client request field named {@code name} stays at this hop: hop-by-hop, named in the
+   * client's {@code Connection} ({@code connectionListed}, from {@link #connectionTokens}), {@code
+   * Expect}, {@code X-Forwarded-For} (the gateway writes its own), or a client claim from an
+   * untrusted peer.
+   */
+  static boolean dropsFromRequest(CharSequence name, List<String> connectionListed, boolean peerTrusted) {
+    return isOneOf(name, HOP_BY_HOP)
+        || isListed(name, connectionListed)
+        || HttpHeaderNames.EXPECT.contentEqualsIgnoreCase(name)
+        || X_FORWARDED_FOR.contentEqualsIgnoreCase(name)
+        || (!peerTrusted && isOneOf(name, CLIENT_CLAIMS));
+  }
+
+  /** Whether an upstream response field named {@code name} stays at this hop (hop-by-hop or listed). */
+  static boolean dropsFromResponse(CharSequence name, List<String> connectionListed) {
+    return isOneOf(name, HOP_BY_HOP) || isListed(name, connectionListed);
+  }
+
   /** The field names a {@code Connection} field lists; empty (no allocation) without one. */
-  private static List<String> connectionTokens(HttpHeaders headers) {
+  static List<String> connectionTokens(HttpHeaders headers) {
     if (!headers.contains(HttpHeaderNames.CONNECTION)) {
       return List.of();
     }

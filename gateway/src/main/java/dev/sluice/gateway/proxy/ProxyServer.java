@@ -66,145 +66,141 @@ public final class ProxyServer implements AutoCloseable {
   }
 
   /**
-   * Binds the listener and starts proxying.
+   * A proxy to start: the four things every proxy needs here, the rest on the {@link Builder}
+   * (defaults: IETF rate-limit fields, no metrics, no in-flight cap, {@code %2F} read as a
+   * separator, the default edge settings, plain HTTP).
    *
    * @param listen where clients connect; port 0 picks a free port (see {@link #address()})
-   * @param upstream {@code http://host[:port]} of the protected app
-   * @param upstreamTimeout longest wait for the upstream's response head (then 504)
-   * @param headerStyle which rate-limit fields responses carry
+   * @param upstream {@code http://host[:port]} or {@code https://host[:port]} of the protected app
+   *     (ignored when {@link Builder#edge} lists several upstreams)
+   * @param upstreamTimeout longest wait for the upstream's response head (then 504); positive
    * @param engine decides every request
-   * @param metrics upstream latency observations; {@code null} for none
-   * @param group the event loops (NIO transport) for the listener and upstream connections
-   * @throws IllegalArgumentException when the upstream URI is not {@code http://host[:port]} or
-   *     its host does not resolve
-   * @throws IllegalStateException when the address cannot be bound (the cause is the
-   *     {@link java.net.BindException})
+   * @param group the event loops for the listener and upstream connections (the caller owns them)
+   * @throws NullPointerException when an argument is null
+   * @throws IllegalArgumentException when {@code upstreamTimeout} is not positive
    */
-  public static ProxyServer start(
-      InetSocketAddress listen,
-      URI upstream,
-      Duration upstreamTimeout,
-      HeaderStyle headerStyle,
-      Engine engine,
-      GatewayMetrics metrics,
-      EventLoopGroup group) {
-    return start(listen, upstream, upstreamTimeout, headerStyle, engine, metrics, group, 0);
+  public static Builder builder(
+      InetSocketAddress listen, URI upstream, Duration upstreamTimeout, Engine engine, EventLoopGroup group) {
+    return new Builder(listen, upstream, upstreamTimeout, engine, group);
   }
 
-  /**
-   * Binds the listener and starts proxying, with a global in-flight cap that sheds requests by
-   * priority (see {@link InflightLimiter} for the thresholds).
-   *
-   * @param maxInflight {@code gateway.max_inflight}; 0 = no cap
-   * @throws IllegalArgumentException also when {@code maxInflight} is negative
-   * @see #start(InetSocketAddress, URI, Duration, HeaderStyle, Engine, GatewayMetrics, EventLoopGroup)
-   */
-  public static ProxyServer start(
-      InetSocketAddress listen,
-      URI upstream,
-      Duration upstreamTimeout,
-      HeaderStyle headerStyle,
-      Engine engine,
-      GatewayMetrics metrics,
-      EventLoopGroup group,
-      int maxInflight) {
-    return start(listen, upstream, upstreamTimeout, headerStyle, engine, metrics, group, maxInflight,
-        EncodedSlashes.DECODE, EdgeSettings.defaults(), null);
-  }
+  /** The settings of a proxy to start ({@link ProxyServer#builder}); single use, not thread-safe. */
+  public static final class Builder {
+    private final InetSocketAddress listen;
+    private final URI upstream;
+    private final Duration upstreamTimeout;
+    private final Engine engine;
+    private final EventLoopGroup group;
+    private HeaderStyle headerStyle = HeaderStyle.IETF;
+    private GatewayMetrics metrics;
+    private int maxInflight;
+    private EncodedSlashes encodedSlashes = EncodedSlashes.DECODE;
+    private EdgeSettings edge = EdgeSettings.defaults();
+    private EdgeMetrics edgeMetrics;
+    private ListenerTls listenerTls;
+    private java.util.function.Function<URI, UpstreamTls> upstreamTls;
 
-  /**
-   * Binds the listener and starts proxying, matching paths with the given reading of {@code %2F}
-   * ({@code gateway.encoded_slashes}; {@link EncodedSlashes#REJECT} answers such targets 400).
-   */
-  public static ProxyServer start(
-      InetSocketAddress listen,
-      URI upstream,
-      Duration upstreamTimeout,
-      HeaderStyle headerStyle,
-      Engine engine,
-      GatewayMetrics metrics,
-      EventLoopGroup group,
-      int maxInflight,
-      EncodedSlashes encodedSlashes) {
-    return start(listen, upstream, upstreamTimeout, headerStyle, engine, metrics, group, maxInflight,
-        encodedSlashes, EdgeSettings.defaults(), null);
-  }
-
-  /** Binds the listener and starts proxying, with the slow-client settings of {@code edge}. */
-  public static ProxyServer start(
-      InetSocketAddress listen,
-      URI upstream,
-      Duration upstreamTimeout,
-      HeaderStyle headerStyle,
-      Engine engine,
-      GatewayMetrics metrics,
-      EventLoopGroup group,
-      int maxInflight,
-      EdgeSettings edge,
-      EdgeMetrics edgeMetrics) {
-    return start(listen, upstream, upstreamTimeout, headerStyle, engine, metrics, group, maxInflight,
-        EncodedSlashes.DECODE, edge, edgeMetrics);
-  }
-
-  /**
-   * Binds the listener and starts proxying, matching paths with the given reading of {@code %2F}
-   * and with the slow-client timeouts and connection caps of {@code edge} (see {@link
-   * ClientTimeouts} and {@link ConnectionCaps}).
-   *
-   * @param encodedSlashes {@code gateway.encoded_slashes}
-   * @param edge {@code header_timeout}, {@code body_timeout}, {@code max_connections}, {@code
-   *     max_connections_per_ip}
-   * @param edgeMetrics where refusals and timeouts are counted; {@code null} for none
-   * @see #start(InetSocketAddress, URI, Duration, HeaderStyle, Engine, GatewayMetrics, EventLoopGroup, int)
-   */
-  public static ProxyServer start(
-      InetSocketAddress listen,
-      URI upstream,
-      Duration upstreamTimeout,
-      HeaderStyle headerStyle,
-      Engine engine,
-      GatewayMetrics metrics,
-      EventLoopGroup group,
-      int maxInflight,
-      EncodedSlashes encodedSlashes,
-      EdgeSettings edge,
-      EdgeMetrics edgeMetrics) {
-    return start(listen, upstream, upstreamTimeout, headerStyle, engine, metrics, group, maxInflight,
-        encodedSlashes, edge, edgeMetrics, null, null);
-  }
-
-  /**
-   * Binds the listener and starts proxying, as the overload without TLS does, with TLS termination
-   * on the listener ({@code listenerTls}) and the verification of each {@code https://} upstream
-   * ({@code upstreamTls}, called once per such upstream at start: its own SNI and host-name check);
-   * behind TLS termination the upstream gets {@code X-Forwarded-Proto: https}.
-   *
-   * @param listenerTls the listener's certificate; {@code null} = plain HTTP
-   * @param upstreamTls the TLS setup of one {@code https://} upstream; required when there is one
-   * @throws NullPointerException when an upstream is {@code https://} and {@code upstreamTls} is null
-   */
-  public static ProxyServer start(
-      InetSocketAddress listen,
-      URI upstream,
-      Duration upstreamTimeout,
-      HeaderStyle headerStyle,
-      Engine engine,
-      GatewayMetrics metrics,
-      EventLoopGroup group,
-      int maxInflight,
-      EncodedSlashes encodedSlashes,
-      EdgeSettings edge,
-      EdgeMetrics edgeMetrics,
-      ListenerTls listenerTls,
-      java.util.function.Function<URI, UpstreamTls> upstreamTls) {
-    Objects.requireNonNull(listen, "listen");
-    Objects.requireNonNull(encodedSlashes, "encodedSlashes");
-    Objects.requireNonNull(edge, "edge");
-    Objects.requireNonNull(engine, "engine");
-    Objects.requireNonNull(group, "group");
-    if (upstreamTimeout == null || upstreamTimeout.isNegative() || upstreamTimeout.isZero()) {
-      throw new IllegalArgumentException("upstream timeout must be positive, got " + upstreamTimeout);
+    private Builder(InetSocketAddress listen, URI upstream, Duration upstreamTimeout, Engine engine, EventLoopGroup group) {
+      this.listen = Objects.requireNonNull(listen, "listen");
+      this.upstream = Objects.requireNonNull(upstream, "upstream");
+      this.engine = Objects.requireNonNull(engine, "engine");
+      this.group = Objects.requireNonNull(group, "group");
+      if (upstreamTimeout == null || upstreamTimeout.isNegative() || upstreamTimeout.isZero()) {
+        throw new IllegalArgumentException("upstream timeout must be positive, got " + upstreamTimeout);
+      }
+      this.upstreamTimeout = upstreamTimeout;
     }
+
+    /** Which rate-limit fields responses carry; {@code null} keeps the default, IETF. */
+    public Builder headerStyle(HeaderStyle style) {
+      this.headerStyle = style == null ? HeaderStyle.IETF : style;
+      return this;
+    }
+
+    /** Upstream latency and shedding observations; {@code null} (the default) for none. */
+    public Builder metrics(GatewayMetrics metrics) {
+      this.metrics = metrics;
+      return this;
+    }
+
+    /**
+     * {@code gateway.max_inflight}: a global in-flight cap that sheds requests by priority (see
+     * {@link InflightLimiter} for the thresholds); 0 (the default) = no cap.
+     *
+     * @throws IllegalArgumentException when negative
+     */
+    public Builder maxInflight(int maxInflight) {
+      if (maxInflight < 0) {
+        throw new IllegalArgumentException("max_inflight must be 0 (no cap) or positive, got " + maxInflight);
+      }
+      this.maxInflight = maxInflight;
+      return this;
+    }
+
+    /**
+     * {@code gateway.encoded_slashes}: what {@code %2F} in a request path means for matching
+     * ({@link EncodedSlashes#REJECT} answers such targets 400).
+     */
+    public Builder encodedSlashes(EncodedSlashes encodedSlashes) {
+      this.encodedSlashes = Objects.requireNonNull(encodedSlashes, "encodedSlashes");
+      return this;
+    }
+
+    /**
+     * The slow-client timeouts, connection caps, PROXY protocol and upstream list of {@code edge}
+     * (see {@link ClientTimeouts} and {@link ConnectionCaps}).
+     *
+     * @param edgeMetrics where refusals and timeouts are counted; {@code null} for none
+     */
+    public Builder edge(EdgeSettings edge, EdgeMetrics edgeMetrics) {
+      this.edge = Objects.requireNonNull(edge, "edge");
+      this.edgeMetrics = edgeMetrics;
+      return this;
+    }
+
+    /**
+     * TLS termination on the listener ({@code listenerTls}) and the verification of each {@code
+     * https://} upstream ({@code upstreamTls}, called once per such upstream at start: its own SNI
+     * and host-name check); behind TLS termination the upstream gets {@code X-Forwarded-Proto:
+     * https}.
+     *
+     * @param listenerTls the listener's certificate; {@code null} = plain HTTP
+     * @param upstreamTls the TLS setup of one {@code https://} upstream; required when there is one
+     */
+    public Builder tls(ListenerTls listenerTls, java.util.function.Function<URI, UpstreamTls> upstreamTls) {
+      this.listenerTls = listenerTls;
+      this.upstreamTls = upstreamTls;
+      return this;
+    }
+
+    /**
+     * Binds the listener and starts proxying.
+     *
+     * @throws IllegalArgumentException when an upstream URI is not {@code http(s)://host[:port]} or
+     *     its host does not resolve
+     * @throws NullPointerException when an upstream is {@code https://} and no {@link #tls} was given
+     * @throws IllegalStateException when the address cannot be bound (the cause is the
+     *     {@link java.net.BindException})
+     */
+    public ProxyServer start() {
+      return ProxyServer.start(this);
+    }
+  }
+
+  private static ProxyServer start(Builder b) {
+    InetSocketAddress listen = b.listen;
+    URI upstream = b.upstream;
+    Duration upstreamTimeout = b.upstreamTimeout;
+    HeaderStyle headerStyle = b.headerStyle;
+    Engine engine = b.engine;
+    GatewayMetrics metrics = b.metrics;
+    EventLoopGroup group = b.group;
+    int maxInflight = b.maxInflight;
+    EncodedSlashes encodedSlashes = b.encodedSlashes;
+    EdgeSettings edge = b.edge;
+    EdgeMetrics edgeMetrics = b.edgeMetrics;
+    ListenerTls listenerTls = b.listenerTls;
+    java.util.function.Function<URI, UpstreamTls> upstreamTls = b.upstreamTls;
     // One URL, or the list gateway.upstream gave (each resolved once, here).
     java.util.Map<String, InetSocketAddress> resolved = new java.util.LinkedHashMap<>();
     java.util.Map<String, UpstreamTls> tls = new java.util.HashMap<>();
@@ -220,7 +216,7 @@ public final class ProxyServer implements AutoCloseable {
     ProxyContext context =
         new ProxyContext(
             engine,
-            headerStyle == null ? HeaderStyle.IETF : headerStyle,
+            headerStyle,
             upstreamTimeout,
             metrics,
             upstreams,

@@ -1,5 +1,6 @@
 package dev.sluice.gateway.proxy;
 
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.HttpContent;
@@ -13,7 +14,7 @@ import io.netty.util.ReferenceCountUtil;
  */
 final class UpstreamHandler extends ChannelInboundHandlerAdapter {
   private final UpstreamPool pool;
-  private ClientHandler.Exchange owner;
+  private Exchange owner;
   private int uses;
 
   UpstreamHandler(UpstreamPool pool) {
@@ -21,7 +22,7 @@ final class UpstreamHandler extends ChannelInboundHandlerAdapter {
   }
 
   /** Binds the connection to an exchange; returns whether it served an exchange before. */
-  boolean attach(ClientHandler.Exchange exchange) {
+  boolean attach(Exchange exchange) {
     owner = exchange;
     return uses++ > 0;
   }
@@ -30,9 +31,17 @@ final class UpstreamHandler extends ChannelInboundHandlerAdapter {
     owner = null;
   }
 
+  /** Unbinds {@code upstream}'s connection from its exchange (nothing reaches that exchange any more). */
+  static void detach(Channel upstream) {
+    UpstreamHandler handler = upstream.pipeline().get(UpstreamHandler.class);
+    if (handler != null) {
+      handler.detach();
+    }
+  }
+
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
-    ClientHandler.Exchange exchange = owner;
+    Exchange exchange = owner;
     if (exchange == null) {
       ReferenceCountUtil.release(msg);
       ctx.close();
@@ -63,7 +72,7 @@ final class UpstreamHandler extends ChannelInboundHandlerAdapter {
   @Override
   public void channelInactive(ChannelHandlerContext ctx) {
     pool.remove(ctx.channel());
-    ClientHandler.Exchange exchange = owner;
+    Exchange exchange = owner;
     owner = null;
     if (exchange != null) {
       exchange.upstreamClosed();

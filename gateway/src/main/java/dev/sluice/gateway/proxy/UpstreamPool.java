@@ -10,7 +10,7 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
-import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.util.AttributeKey;
 import io.netty.util.concurrent.Future;
@@ -78,11 +78,16 @@ final class UpstreamPool {
                         ch.pipeline().addLast("tls", upstreamTls.newHandler(ch));
                       }
                       ch.pipeline()
-                          .addLast("codec", new HttpClientCodec(8192, 65536, 65536))
+                          .addLast("codec", new UpstreamCodec(responseDecoderConfig()))
                           .addLast("upstream", new UpstreamHandler(UpstreamPool.this));
                     }
                   }));
     }
+  }
+
+  /** Limits of the upstream's response heads: status line 8 KiB, header section and chunks 64 KiB. */
+  private static HttpDecoderConfig responseDecoderConfig() {
+    return new HttpDecoderConfig().setMaxInitialLineLength(8192).setMaxHeaderSize(65536).setMaxChunkSize(65536);
   }
 
   EventLoop loop() {

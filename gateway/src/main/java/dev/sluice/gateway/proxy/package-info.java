@@ -3,8 +3,11 @@
  * both directions, keep-alive on both sides with a small upstream connection pool per event loop.
  *
  * <p>One request's path through this package: {@code StrictRequestDecoder} (framing checks) →
- * {@code ClientHandler} (normalise, decide, answer or forward) → {@code UpstreamPool} /
- * {@code UpstreamHandler} (the upstream connection) → back through {@code ClientHandler}. Every
+ * {@code ClientHandler} (the client connection: normalise, start one exchange at a time) →
+ * {@code Exchange} (decide, answer or forward; the head sent upstream written by {@code
+ * UpstreamRequestHead}) → {@code UpstreamPool} / {@code UpstreamCodec} / {@code UpstreamHandler}
+ * (the upstream connection) → back through the {@code Exchange} ({@code ClientResponseHead}) and
+ * the client's {@code ResponseEncoder}. Every
  * piece of per-connection state is touched only by the connection's event loop; the upstream
  * connection of an exchange is registered on the same loop, so no locks are needed.
  */

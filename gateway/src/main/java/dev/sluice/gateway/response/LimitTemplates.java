@@ -114,8 +114,40 @@ final class LimitTemplates {
    * @param retryAfter whole seconds, at least 1
    */
   static ByteBuf quotaExceeded(Decision decision, PolicyDecision denying, long retryAfter, ByteBufAllocator alloc) {
+    ByteBuf buf = alloc.buffer(quotaExceededLength(decision, denying, retryAfter));
+    writeQuotaExceeded(buf, decision, denying, retryAfter);
+    return buf;
+  }
+
+  /**
+   * The length in bytes of the body {@link #writeQuotaExceeded} writes, counted from the same
+   * templates without writing it (the {@code content-length} comes before the body).
+   */
+  static int quotaExceededLength(Decision decision, PolicyDecision denying, long retryAfter) {
     Body body = denying == null ? NO_LIMIT : of(denying.policy()).body(denying);
-    ByteBuf buf = alloc.buffer(body.head.length + body.tail.length + 96);
+    int digits = digits(retryAfter);
+    int length = body.head.length + digits
+        + (retryAfter == 1 ? ONE_SECOND_THEN_ITEMS : SECONDS_THEN_ITEMS).length
+        + body.tail.length + digits + 1;
+    boolean first = true;
+    List<PolicyDecision> policies = decision.policies();
+    for (int i = 0, n = policies.size(); i < n; i++) {
+      PolicyDecision pd = policies.get(i);
+      if (pd.shadow() || pd.allowed() || pd.storeError()) {
+        continue;
+      }
+      byte[] item = of(pd.policy()).itemJson(pd.limitIndex());
+      if (item != null) {
+        length += first ? item.length : item.length + 1;
+        first = false;
+      }
+    }
+    return length;
+  }
+
+  /** Writes the body of {@link #quotaExceeded} to {@code buf}: {@link #quotaExceededLength} bytes. */
+  static void writeQuotaExceeded(ByteBuf buf, Decision decision, PolicyDecision denying, long retryAfter) {
+    Body body = denying == null ? NO_LIMIT : of(denying.policy()).body(denying);
     buf.writeBytes(body.head);
     writeDecimal(buf, retryAfter);
     buf.writeBytes(retryAfter == 1 ? ONE_SECOND_THEN_ITEMS : SECONDS_THEN_ITEMS);
@@ -138,7 +170,6 @@ final class LimitTemplates {
     buf.writeBytes(body.tail);
     writeDecimal(buf, retryAfter);
     buf.writeByte('}');
-    return buf;
   }
 
   /** The {@code RateLimit-Policy} value: every limit of the policy. */

@@ -117,27 +117,25 @@ public final class Problems {
       Decision decision, HeaderStyle style, ByteBufAllocator alloc, boolean close) {
     long retryAfter = Math.max(1, decision.retryAfterSeconds());
     PolicyDecision denying = decision.denying().filter(pd -> !pd.storeError()).orElse(null);
-    ByteBuf body = LimitTemplates.quotaExceeded(decision, denying, retryAfter, alloc);
-    try {
-      ByteBuf out = alloc.buffer(TOO_MANY_START.length + 256 + body.readableBytes());
-      out.writeBytes(TOO_MANY_START);
-      LimitTemplates.writeDecimal(out, body.readableBytes());
-      out.writeBytes(THEN_CACHE_CONTROL_RETRY_AFTER);
-      LimitTemplates.writeDecimal(out, retryAfter);
-      out.writeBytes(EncodedResponse.CRLF);
-      if (denying != null) {
-        RateLimitHeaders.writeDenied(style, denying, retryAfter, out);
-      }
-      if (close) {
-        out.writeBytes(EncodedResponse.CONNECTION_CLOSE);
-      }
-      out.writeBytes(EncodedResponse.CRLF);
-      int headLength = out.writerIndex();
-      out.writeBytes(body);
-      return new EncodedResponse(HttpResponseStatus.TOO_MANY_REQUESTS.code(), close, out, headLength);
-    } finally {
-      body.release();
+    // Composed in this thread's heap scratch, then copied once into its wire buffer (WireArena).
+    WireArena arena = WireArena.get();
+    ByteBuf out = arena.scratch();
+    out.writeBytes(TOO_MANY_START);
+    LimitTemplates.writeDecimal(out, LimitTemplates.quotaExceededLength(decision, denying, retryAfter));
+    out.writeBytes(THEN_CACHE_CONTROL_RETRY_AFTER);
+    LimitTemplates.writeDecimal(out, retryAfter);
+    out.writeBytes(EncodedResponse.CRLF);
+    if (denying != null) {
+      RateLimitHeaders.writeDenied(style, denying, retryAfter, out);
     }
+    if (close) {
+      out.writeBytes(EncodedResponse.CONNECTION_CLOSE);
+    }
+    out.writeBytes(EncodedResponse.CRLF);
+    int headLength = out.writerIndex();
+    LimitTemplates.writeQuotaExceeded(out, decision, denying, retryAfter);
+    ByteBuf wire = arena.copy(out, alloc);
+    return new EncodedResponse(HttpResponseStatus.TOO_MANY_REQUESTS.code(), close, wire, headLength);
   }
 
   /**

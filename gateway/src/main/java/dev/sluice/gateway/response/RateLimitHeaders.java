@@ -146,6 +146,60 @@ public final class RateLimitHeaders {
     }
   }
 
+  /**
+   * The limit {@link #apply} reports on a response for an allowed (or exempt) decision, or {@code
+   * null} when it writes no field (exempt, {@link HeaderStyle#NONE}, shadow-only, no counts).
+   *
+   * @throws IllegalArgumentException for a decision that is neither exempt nor allowed
+   */
+  public static PolicyDecision reportedAllowed(HeaderStyle style, Decision decision) {
+    if (decision.exempt() || style == HeaderStyle.NONE) {
+      return null;
+    }
+    if (decision.outcome() != Outcome.ALLOWED) {
+      throw new IllegalArgumentException("not an allowed decision: " + decision.outcome());
+    }
+    PolicyDecision pd = decision.mostRestrictive().orElse(null);
+    return pd == null || reportable(pd) == null ? null : pd;
+  }
+
+  /**
+   * Whether {@link #writeAllowed(HeaderStyle, PolicyDecision, ByteBuf)} writes a field named {@code
+   * name} (ASCII case-insensitive) in {@code style}: the upstream's fields of that name are dropped,
+   * as {@link #apply}'s {@code set} replaces them.
+   */
+  public static boolean writesField(HeaderStyle style, CharSequence name) {
+    boolean ietf = style == HeaderStyle.IETF || style == HeaderStyle.BOTH;
+    boolean legacy = style == HeaderStyle.LEGACY || style == HeaderStyle.BOTH;
+    return (ietf && (RATELIMIT_POLICY_NAME.contentEqualsIgnoreCase(name) || RATELIMIT_NAME.contentEqualsIgnoreCase(name)))
+        || (legacy && (X_RATELIMIT_LIMIT_NAME.contentEqualsIgnoreCase(name)
+            || X_RATELIMIT_REMAINING_NAME.contentEqualsIgnoreCase(name)
+            || X_RATELIMIT_RESET_NAME.contentEqualsIgnoreCase(name)));
+  }
+
+  /**
+   * {@link #apply}'s fields for an allowed response as wire lines ({@code name: value\r\n}), in
+   * the same order and with the same bytes, for a response head written in wire form.
+   *
+   * @param reported what {@link #reportedAllowed} returned (not null)
+   */
+  public static void writeAllowed(HeaderStyle style, PolicyDecision reported, ByteBuf out) {
+    LimitStatus status = reportable(reported);
+    LimitTemplates templates = LimitTemplates.of(reported.policy());
+    int index = reported.limitIndex();
+    long remaining = status.remaining();
+    long resetSeconds = ceilSeconds(status.nanosToNextToken());
+    if (style == HeaderStyle.IETF || style == HeaderStyle.BOTH) {
+      EncodedResponse.field(out, RATELIMIT_POLICY_NAME, templates.policyField());
+      EncodedResponse.field(out, RATELIMIT_NAME, templates.rateLimitField(index, remaining, resetSeconds));
+    }
+    if (style == HeaderStyle.LEGACY || style == HeaderStyle.BOTH) {
+      EncodedResponse.field(out, X_RATELIMIT_LIMIT_NAME, templates.quantity(index));
+      EncodedResponse.field(out, X_RATELIMIT_REMAINING_NAME, LimitTemplates.number(remaining));
+      EncodedResponse.field(out, X_RATELIMIT_RESET_NAME, LimitTemplates.number(resetSeconds));
+    }
+  }
+
   private static void writeAllowed(HeaderStyle style, PolicyDecision pd, HttpHeaders headers) {
     LimitStatus status = reportable(pd);
     if (status == null) {

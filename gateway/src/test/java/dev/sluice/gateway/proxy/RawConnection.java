@@ -84,6 +84,11 @@ final class RawConnection implements AutoCloseable {
     return new Response(status, headers, body);
   }
 
+  /** The next {@code n} bytes exactly as they arrived (ISO-8859-1: one char per byte). */
+  String readBytes(int n) throws IOException {
+    return new String(in.readNBytes(n), StandardCharsets.ISO_8859_1);
+  }
+
   /** Whether the server closed the connection (EOF or reset) within the socket timeout. */
   boolean closedByServer() throws IOException {
     try {

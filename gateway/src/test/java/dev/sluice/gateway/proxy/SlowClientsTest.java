@@ -151,6 +151,34 @@ class SlowClientsTest {
     assertThat(upstream.uris()).containsExactly("/one", "/two");
   }
 
+  @Test
+  void headOfALaterKeepAliveRequest_isTimedFromItsOwnFirstByte() throws Exception {
+    // The head timer is left running across requests (not rescheduled per request): the one
+    // started at connect fires while this second head trickles and must not cut it off early.
+    start("header_timeout: 400ms");
+    try (RawConnection c = new RawConnection(address())) {
+      assertThat(c.send("GET /one HTTP/1.1\r\nHost: a\r\n\r\n").read().status()).isEqualTo(200);
+      Thread.sleep(250);
+      long start = System.nanoTime();
+      c.send("GET /two HTTP/1.1\r\nHost: a\r\n");
+      for (int i = 0; i < 60; i++) {
+        Thread.sleep(50);
+        try {
+          c.send("X-Line-" + i + ": x\r\n");
+        } catch (IOException closed) {
+          break;
+        }
+      }
+      RawConnection.Response response = c.read();
+      long elapsed = System.nanoTime() - start;
+
+      assertThat(response.status()).isEqualTo(408);
+      assertThat(response.text()).contains("did not arrive within 400ms.");
+      assertThat(Duration.ofNanos(elapsed)).isBetween(Duration.ofMillis(380), Duration.ofMillis(3000));
+    }
+    assertThat(upstream.uris()).containsExactly("/one");
+  }
+
   // ------------------------------------------------------------------ body pauses
 
   @Test
@@ -169,6 +197,26 @@ class SlowClientsTest {
     }
     assertThat(upstream.received()).as("the upstream never saw a complete request").isEmpty();
     assertThat(metrics()).contains("sluice_client_timeouts_total{phase=\"body\"} 1.0");
+  }
+
+  @Test
+  void bodyOfALaterKeepAliveRequest_isTimedFromItsOwnLastByte() throws Exception {
+    // The body timer started by the first request (a GET also opens a body phase, empty) is left
+    // running; it fires during the second request's body and must measure that body's pause.
+    start("body_timeout: 300ms");
+    try (RawConnection c = new RawConnection(address())) {
+      assertThat(c.send("GET /one HTTP/1.1\r\nHost: a\r\n\r\n").read().status()).isEqualTo(200);
+      Thread.sleep(150);
+      long start = System.nanoTime();
+      c.send("POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: 100\r\n\r\n0123456789");
+
+      RawConnection.Response response = c.read();
+
+      assertThat(response.status()).isEqualTo(408);
+      assertThat(response.text()).contains("The request body paused for longer than 300ms.");
+      assertThat(Duration.ofNanos(System.nanoTime() - start)).isBetween(Duration.ofMillis(280), Duration.ofSeconds(3));
+    }
+    assertThat(upstream.uris()).containsExactly("/one");
   }
 
   @Test
