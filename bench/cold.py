@@ -6,6 +6,9 @@ starts the gateway with the shipped launcher (packaging/bin/sluice, default JVM 
 given by --sluice-jar / SLUICE_JAR), and measures
   ready     seconds from the launcher's start until the admin /readyz first answers 2xx (polled
             every 10 ms);
+  cpu       CPU seconds (utime+stime, all threads) the gateway's processes spent until then, which
+            depends less on the machine's load than the wall time; jit = the part of it spent by
+            the JVM's compiler threads;
   cold      the flood's rejections/s (wrk -t1 -cCONNS on /limited, limit 10/s per client, so ~all
             refused) in the first --cold-seconds (8) right after ready;
   warm      the same flood again after --warm-seconds (30) more seconds of flood: cold/warm is the
@@ -13,7 +16,8 @@ given by --sluice-jar / SLUICE_JAR), and measures
   rss       the gateway's resident memory at the end of the flood (VmRSS) and its peak (VmHWM).
 nginx limit_req (same limit, `return 200` upstream) is measured the same way in each round
 (ready = its port answering). Rounds are interleaved across variants. --vs-jar OTHER.jar adds a
-variant with that jar (e.g. a baseline) so the comparison is paired. --pin puts the gateway on its
+variant with that jar (e.g. a baseline) so the comparison is paired; --vs-launcher SCRIPT runs that
+variant with another launcher (e.g. the baseline's packaging/bin/sluice). --pin puts the gateway on its
 own CPU (taskset -c LAST) and wrk on the others, when the machine has ≥ 2 CPUs and taskset works.
 Every process is started here and stopped here by PID, on 127.0.0.1 free ports.
 """
@@ -29,6 +33,7 @@ import time
 import urllib.error
 import urllib.request
 
+from harness import CLK_TCK, cpu_seconds
 from harness import descendants as tree  # the gateway and the JVM its launcher starts
 
 BENCH = os.path.dirname(os.path.abspath(__file__))
@@ -105,6 +110,27 @@ def rss_mib(pid):
         rss += m.get("VmRSS", 0)
         hwm += m.get("VmHWM", 0)
     return rss / 1024, hwm / 1024
+
+
+def jit_seconds(pid):
+    """CPU seconds of the JVM's compiler threads (C1/C2 CompilerThread*) in the process tree."""
+    ticks = 0
+    for p in tree(pid):
+        try:
+            tasks = os.listdir(f"/proc/{p}/task")
+        except OSError:
+            continue
+        for t in tasks:
+            try:
+                with open(f"/proc/{p}/task/{t}/stat") as f:
+                    stat = f.read()
+            except OSError:
+                continue
+            name = stat[stat.index("(") + 1:stat.rindex(")")]
+            if "Compiler" in name:
+                fields = stat.rsplit(")", 1)[1].split()
+                ticks += int(fields[11]) + int(fields[12])
+    return ticks / CLK_TCK
 
 
 def wrk(prefix, url, seconds, conns):
@@ -204,10 +230,11 @@ def one_round(workdir, variant, gw_prefix, client_prefix, args, static_port):
         conf = sluice_conf(d, port, admin, static_port)
         env = {"SLUICE_JAR": variant["jar"]}
         env.update(variant.get("env", {}))
-        proc = Run(d, "sluice", gw_prefix + [LAUNCHER, "serve", "-c", conf], env=env)
+        proc = Run(d, "sluice", gw_prefix + [variant.get("launcher", LAUNCHER), "serve", "-c", conf], env=env)
         ready_url = f"http://127.0.0.1:{admin}/readyz"
     try:
         ready = wait_ready(ready_url, proc.popen, proc.started)
+        cpu, jit = cpu_seconds([proc.popen.pid]), jit_seconds(proc.popen.pid)
         if ready is None:
             with open(proc.log_path, errors="replace") as f:
                 raise RuntimeError(f"{variant['name']} never got ready: {f.read()[-800:]}")
@@ -217,7 +244,7 @@ def one_round(workdir, variant, gw_prefix, client_prefix, args, static_port):
         wrk(client_prefix, url, args.warm_seconds, args.conns)
         warm = wrk(client_prefix, url, args.cold_seconds, args.conns)
         rss, hwm = rss_mib(proc.popen.pid)
-        return dict(ready=ready, cold=cold, warm=warm, ratio=cold / warm if warm else None,
+        return dict(ready=ready, cpu=cpu, jit=jit, cold=cold, warm=warm, ratio=cold / warm if warm else None,
                     rss_cold=rss_cold, rss=rss, hwm=hwm)
     finally:
         proc.stop()
@@ -229,7 +256,7 @@ def prime(workdir, v, static_port):
     conf = sluice_conf(d, port, admin, static_port)
     env = {"SLUICE_JAR": v["jar"]}
     env.update(v.get("env", {}))
-    proc = Run(d, "prime", [LAUNCHER, "serve", "-c", conf], env=env)
+    proc = Run(d, "prime", [v.get("launcher", LAUNCHER), "serve", "-c", conf], env=env)
     try:
         if wait_ready(f"http://127.0.0.1:{admin}/readyz", proc.popen, proc.started, seconds=120) is None:
             raise RuntimeError(f"{v['name']} never got ready (priming run), see {proc.log_path}")
@@ -242,8 +269,11 @@ def run(args):
     workdir = tempfile.mkdtemp(prefix="sluice-cold-")
     variants = [dict(name="Sluice (memory)", kind="sluice", jar=os.path.abspath(args.sluice_jar))]
     if args.vs_jar:
-        variants.append(dict(name=f"Sluice {os.path.basename(args.vs_jar)}", kind="sluice",
-                             jar=os.path.abspath(args.vs_jar)))
+        other = dict(name=f"Sluice {os.path.basename(args.vs_jar)}", kind="sluice", jar=os.path.abspath(args.vs_jar))
+        if getattr(args, "vs_launcher", None):
+            other["launcher"] = os.path.abspath(args.vs_launcher)
+            other["name"] += f" ({os.path.basename(args.vs_launcher)})"
+        variants.append(other)
     for opts in getattr(args, "opts", None) or []:
         # Leading KEY=VALUE words are environment (e.g. SLUICE_CDS=off), the rest SLUICE_JAVA_OPTS.
         words, env = opts.split(), {}
@@ -289,7 +319,8 @@ http {{ access_log off; client_body_temp_path {sd}/t; proxy_temp_path {sd}/t; fa
                 for v in variants:
                     res = one_round(workdir, v, gw_prefix, client_prefix, args, static_port)
                     results[v["name"]].append(res)
-                    log(f"{label} round {r + 1} {v['name']}: ready {res['ready']:.2f} s, cold {res['cold']:,.0f}/s, "
+                    log(f"{label} round {r + 1} {v['name']}: ready {res['ready']:.2f} s (CPU {res['cpu']:.2f} s, "
+                        f"JIT {res['jit']:.2f} s), cold {res['cold']:,.0f}/s, "
                         f"warm {res['warm']:,.0f}/s (×{res['ratio']:.2f}), RSS {res['rss']:.0f} MiB (peak {res['hwm']:.0f})")
             out[label] = results
     finally:
@@ -305,15 +336,30 @@ def report(args, out):
              f"flood. Medians. Load average {os.getloadavg()[0]:.1f}.", ""]
     for label, results in out.items():
         lines += [f"## {label}", "",
-                  "| target | ready, s | cold rejections/s | warm rejections/s | cold/warm | RSS after the cold flood, MiB | RSS at end, MiB | peak RSS, MiB |",
-                  "|---|---:|---:|---:|---:|---:|---:|---:|"]
+                  "| target | ready, s | CPU to ready, s | of it JIT, s | cold rejections/s | warm rejections/s | cold/warm | RSS after the cold flood, MiB | RSS at end, MiB | peak RSS, MiB |",
+                  "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
         for name, rs in results.items():
             def med(k):
-                xs = [x[k] for x in rs if x[k] is not None]
+                xs = [x[k] for x in rs if x.get(k) is not None]
                 return statistics.median(xs) if xs else float("nan")
-            lines.append(f"| {name} | {med('ready'):.2f} | {med('cold'):,.0f} | {med('warm'):,.0f} | "
+            lines.append(f"| {name} | {med('ready'):.2f} | {med('cpu'):.2f} | {med('jit'):.2f} | {med('cold'):,.0f} | {med('warm'):,.0f} | "
                          f"{med('ratio'):.2f} | {med('rss_cold'):.0f} | {med('rss'):.0f} | {med('hwm'):.0f} |")
         lines.append("")
+        # Paired: each round's figure over the first variant's figure of the same round.
+        names = [n for n in results if not n.startswith("nginx")]
+        if len(names) > 1:
+            lines += [f"Paired with {names[0]} (median over rounds of the per-round ratio):", "",
+                      "| target | ready | CPU to ready | cold rejections/s | cold/warm | RSS at end |",
+                      "|---|---:|---:|---:|---:|---:|"]
+            base = results[names[0]]
+            for name in names[1:]:
+                def ratio(k):
+                    xs = [a[k] / b[k] for a, b in zip(results[name], base)
+                          if a.get(k) is not None and b.get(k)]
+                    return f"{statistics.median(xs):.2f}×" if xs else "–"
+                lines.append(f"| {name} | {ratio('ready')} | {ratio('cpu')} | {ratio('cold')} | "
+                             f"{ratio('ratio')} | {ratio('rss')} |")
+            lines.append("")
     text = "\n".join(lines)
     print(text)
     if args.out:

@@ -594,6 +594,8 @@ def main():
     ap.add_argument("--cold-seconds", type=int, default=8)
     ap.add_argument("--warm-seconds", type=int, default=30)
     ap.add_argument("--vs-jar", default=None, help="--cold: a second jar, measured in the same rounds")
+    ap.add_argument("--vs-launcher", default=None,
+                    help="--cold: the launcher script the --vs-jar variant runs with (default: packaging/bin/sluice)")
     ap.add_argument("--pin", choices=["off", "on", "both"], default="off",
                     help="--cold: the gateway on its own CPU (taskset), the client on the others")
     ap.add_argument("--opts", action="append", default=[],

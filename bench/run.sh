@@ -22,6 +22,8 @@
 #                                # paired: another jar and/or the launcher with other settings
 #                                # (leading KEY=VALUE words are environment, the rest SLUICE_JAVA_OPTS),
 #                                # in the same interleaved rounds; --no-nginx leaves nginx out
+#   bench/run.sh --cold --vs-jar base.jar --vs-launcher base-launcher.sh
+#                                # the other jar with its own launcher (both the jar and the JVM options paired)
 #   bench/run.sh --profile flood # where the gateway's CPU goes (bench/profile.py): a JFR profile of
 #   bench/run.sh --profile pass  # Sluice under a flood / a pass-through to a static upstream, after
 #                                # 20 s of warm-up; self, inclusive and per-package shares; writes

@@ -1,5 +1,8 @@
 package dev.sluice.cli;
 
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.Supplier;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -14,10 +17,28 @@ import picocli.CommandLine.Command;
     name = "sluice",
     mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
-    description = "Rate limiting and abuse control for HTTP APIs: a gateway in front of one upstream.",
-    subcommands = {ServeCommand.class, CheckCommand.class, ExplainCommand.class, DemoCommand.class, VerifyCommand.class,
-        ReplayCommand.class, TuneCommand.class})
+    description = "Rate limiting and abuse control for HTTP APIs: a gateway in front of one upstream.")
 public final class Main implements Runnable {
+  /**
+   * The subcommands, in the order the usage lists them. Added in code rather than in
+   * {@code @Command(subcommands = ...)} so that a run of one subcommand builds the model of that
+   * one only: picocli reads every command's annotations by reflection, and its own classes are too
+   * old a class-file version for the class-data sharing archive, so each model built is start-up
+   * time of {@code serve}.
+   */
+  private static final Map<String, Supplier<Object>> SUBCOMMANDS = subcommands();
+
+  private static Map<String, Supplier<Object>> subcommands() {
+    Map<String, Supplier<Object>> all = new LinkedHashMap<>();
+    all.put("serve", ServeCommand::new);
+    all.put("check", CheckCommand::new);
+    all.put("explain", ExplainCommand::new);
+    all.put("demo", DemoCommand::new);
+    all.put("verify", VerifyCommand::new);
+    all.put("replay", ReplayCommand::new);
+    all.put("tune", TuneCommand::new);
+    return all;
+  }
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
@@ -25,7 +46,7 @@ public final class Main implements Runnable {
   public static void main(String[] args) {
     int code;
     try {
-      code = commandLine().execute(args);
+      code = commandLine(args.length > 0 ? args[0] : null).execute(args);
     } catch (Throwable t) {
       // Last line of defence (an Error picocli does not handle, such as OutOfMemoryError): one
       // line, never a stack trace.
@@ -40,7 +61,23 @@ public final class Main implements Runnable {
    * then {@link CommandLine#execute(String...)}).
    */
   public static CommandLine commandLine() {
-    return new CommandLine(new Main())
+    return commandLine(null);
+  }
+
+  /**
+   * The command line with only the subcommand named {@code first} when it names one (what a run of
+   * {@code sluice serve ...} needs), else with all of them (usage, suggestions for a mistyped name).
+   */
+  static CommandLine commandLine(String first) {
+    CommandLine line = new CommandLine(new Main());
+    boolean one = first != null && SUBCOMMANDS.containsKey(first);
+    SUBCOMMANDS.forEach((name, command) -> {
+      if (!one || name.equals(first)) {
+        line.addSubcommand(name, command.get());
+      }
+    });
+    // After the subcommands: picocli applies these settings to the subcommands present.
+    return line
         .setCaseInsensitiveEnumValuesAllowed(true)
         .setExecutionExceptionHandler(InternalErrors::handle);
   }

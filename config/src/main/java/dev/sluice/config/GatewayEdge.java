@@ -6,7 +6,7 @@ import org.yaml.snakeyaml.nodes.Node;
 
 /**
  * Reads the slow-client, connection-cap and {@code proxy_protocol} fields of {@code gateway:} into {@link EdgeSettings}
- * (kept out of {@link PolicyFileReader}, which holds every other section).
+ * (for {@link GatewaySection}, which reads the rest of {@code gateway:}).
  */
 final class GatewayEdge {
   private GatewayEdge() {}

@@ -9,8 +9,8 @@ import java.util.Optional;
 import org.yaml.snakeyaml.nodes.Node;
 
 /**
- * Reads {@code gateway.tls} and {@code gateway.upstream_tls} into {@link TlsSettings} (kept out of
- * {@link PolicyFileReader}, which holds every other section).
+ * Reads {@code gateway.tls} and {@code gateway.upstream_tls} into {@link TlsSettings} (for
+ * {@link GatewaySection}, which reads the rest of {@code gateway:}).
  *
  * <p>The files are read by the gateway when it starts (and on {@code SIGHUP}), not here; here a
  * missing file is an error for {@code serve} (fail fast, with the position) and a warning for

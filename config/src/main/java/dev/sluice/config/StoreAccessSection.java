@@ -9,17 +9,17 @@ import org.yaml.snakeyaml.error.Mark;
 import org.yaml.snakeyaml.nodes.Node;
 
 /**
- * Reads {@code store.password_env} and {@code store.tls} into {@link RedisAccess} (kept out of
- * {@link PolicyFileReader}). An unset {@code password_env} variable is an error for {@code serve}
- * and a warning for {@code check}, like every other {@code *_env} secret; an absent
- * {@code tls.ca_file} likewise (serve reads it when it connects).
+ * Reads {@code store.password_env} and {@code store.tls} into {@link RedisAccess} (for {@link
+ * StoreSection}, which reads the rest of {@code store:}). An unset {@code password_env} variable
+ * is an error for {@code serve} and a warning for {@code check}, like every other {@code *_env}
+ * secret; an absent {@code tls.ca_file} likewise (serve reads it when it connects).
  */
 final class StoreAccessSection {
   static final List<String> KEYS = List.of("password_env", "tls");
   private static final List<String> TLS = List.of("ca_file", "insecure_skip_verify");
   private static final String EXAMPLE_ENV = "password_env: SLUICE_REDIS_PASSWORD";
 
-  /** {@code PolicyFileReader.secretFromEnv}: the variable's value, a check placeholder, or null after an error. */
+  /** {@link EnvSecrets#fromEnv}: the variable's value, a check placeholder, or null after an error. */
   interface Secrets {
     String fromEnv(Node node, String path, String what);
   }

@@ -14,6 +14,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Function;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.yaml.snakeyaml.DumperOptions;
@@ -402,6 +403,15 @@ final class Walker {
       error(node, Messages.badEnum(path, text, byName.keySet()));
     }
     return value;
+  }
+
+  /** The names {@link #choice} accepts for an enum: each constant under its config name, in order. */
+  static <E> Map<String, E> byName(E[] values, Function<E, String> name) {
+    Map<String, E> map = new LinkedHashMap<>();
+    for (E e : values) {
+      map.put(name.apply(e), e);
+    }
+    return map;
   }
 
   static boolean isNull(Node node) {

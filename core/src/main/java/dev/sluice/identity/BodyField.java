@@ -148,14 +148,14 @@ final class BodyField {
         continue;
       }
       int eq = pair.indexOf('=');
-      String name = IdentityResolver.formDecode(eq < 0 ? pair : pair.substring(0, eq));
+      String name = FormEncoding.decode(eq < 0 ? pair : pair.substring(0, eq));
       if (name == null || !name.equals(field)) {
         continue;
       }
       if (found != null) {
         return null; // repeated: frameworks disagree on which one wins
       }
-      String value = eq < 0 ? "" : IdentityResolver.formDecode(pair.substring(eq + 1));
+      String value = eq < 0 ? "" : FormEncoding.decode(pair.substring(eq + 1));
       if (value == null) {
         return null; // malformed percent-encoding in the very field we need
       }

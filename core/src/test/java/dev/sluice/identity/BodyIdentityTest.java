@@ -27,7 +27,7 @@ class BodyIdentityTest {
   }
 
   private static String hash(String normalised) {
-    return IdentityResolver.shortHash(normalised);
+    return SecretDigest.shortHash(normalised);
   }
 
   // ------------------------------------------------------------------ spec
@@ -267,7 +267,7 @@ class BodyIdentityTest {
     IdentitySpec spec = IdentitySpec.parse("ip+header:X-Tenant+body:username");
     TestRequest request = TestRequest.from("2001:db8::1").header("X-Tenant", "t1").body(FORM, "username=alice");
     assertThat(value(RESOLVER, spec, request))
-        .contains("2001:db8::/64+" + IdentityResolver.shortHash("t1") + "+" + hash("alice"));
+        .contains("2001:db8::/64+" + SecretDigest.shortHash("t1") + "+" + hash("alice"));
     Identity identity = RESOLVER.identify(spec, request, RESOLVER.clientAddress(request)).orElseThrow();
     assertThat(identity.key()).startsWith("ip+header:X-Tenant+body:username:");
   }
@@ -296,17 +296,17 @@ class BodyIdentityTest {
   @Test
   void identify_knownSessions_onlyListedSessionsIdentify() {
     IdentityResolver resolver = IdentityResolver.builder().sessionCookie("sid")
-        .knownSessions(List.of("s-1", IdentityResolver.sha256Hex("s-2"))).build();
+        .knownSessions(List.of("s-1", SecretDigest.sha256Hex("s-2"))).build();
     IdentitySpec session = IdentitySpec.parse("session");
     assertThat(value(resolver, session, TestRequest.from("203.0.113.7").header("Cookie", "sid=s-1")))
-        .contains(IdentityResolver.shortHash("s-1"));
+        .contains(SecretDigest.shortHash("s-1"));
     assertThat(value(resolver, session, TestRequest.from("203.0.113.7").header("Cookie", "sid=s-2")))
-        .contains(IdentityResolver.shortHash("s-2"));
+        .contains(SecretDigest.shortHash("s-2"));
     assertThat(value(resolver, session, TestRequest.from("203.0.113.7").header("Cookie", "sid=invented")))
         .isEmpty();
     IdentityResolver open = IdentityResolver.builder().sessionCookie("sid").build();
     assertThat(value(open, session, TestRequest.from("203.0.113.7").header("Cookie", "sid=invented")))
-        .contains(IdentityResolver.shortHash("invented"));
+        .contains(SecretDigest.shortHash("invented"));
   }
 
   @Test

@@ -16,7 +16,7 @@ class IdentityResolverTest {
   private static final IdentitySpec GLOBAL = IdentitySpec.parse("global");
   private static final IdentitySpec USER = IdentitySpec.parse("user");
   /** sha256("secret-key-1"). */
-  private static final String KEY1_SHA256 = IdentityResolver.sha256Hex("secret-key-1");
+  private static final String KEY1_SHA256 = SecretDigest.sha256Hex("secret-key-1");
 
   private static Optional<Identity> identify(IdentityResolver resolver, IdentitySpec spec, TestRequest request) {
     return resolver.identify(spec, request, resolver.clientAddress(request));
@@ -226,7 +226,7 @@ class IdentityResolverTest {
     IdentityResolver resolver = IdentityResolver.builder().apiKeyHeader("X-API-Key")
         .knownApiKeys(List.of("raw-known-key", KEY1_SHA256)).build();
     assertThat(value(resolver, API_KEY, TestRequest.from("192.0.2.1").header("X-API-Key", "raw-known-key")))
-        .contains(IdentityResolver.sha256Hex("raw-known-key").substring(0, 16));
+        .contains(SecretDigest.sha256Hex("raw-known-key").substring(0, 16));
     assertThat(value(resolver, API_KEY, TestRequest.from("192.0.2.1").header("X-API-Key", "secret-key-1")))
         .as("sha256 entry").contains(KEY1_SHA256.substring(0, 16));
     assertThat(identify(resolver, API_KEY, TestRequest.from("192.0.2.1").header("X-API-Key", "invented")))
@@ -269,7 +269,7 @@ class IdentityResolverTest {
   })
   void session_cookieParsing(String cookieHeader, String expected) {
     IdentityResolver resolver = IdentityResolver.builder().sessionCookie("session").build();
-    Optional<String> expectedValue = Optional.ofNullable(expected).map(IdentityResolver::shortHash);
+    Optional<String> expectedValue = Optional.ofNullable(expected).map(SecretDigest::shortHash);
     assertThat(value(resolver, SESSION, TestRequest.from("192.0.2.1").header("Cookie", cookieHeader)))
         .isEqualTo(expectedValue);
   }
@@ -278,7 +278,7 @@ class IdentityResolverTest {
   void session_acrossCookieLines_firstWins() {
     IdentityResolver resolver = IdentityResolver.builder().sessionCookie("session").build();
     TestRequest request = TestRequest.from("192.0.2.1").header("Cookie", "a=1").header("Cookie", "session=s2; session=s3");
-    assertThat(value(resolver, SESSION, request)).contains(IdentityResolver.shortHash("s2"));
+    assertThat(value(resolver, SESSION, request)).contains(SecretDigest.shortHash("s2"));
     assertThat(value(IdentityResolver.builder().build(), SESSION, request)).as("not configured").isEmpty();
   }
 
@@ -287,8 +287,8 @@ class IdentityResolverTest {
     IdentityResolver resolver = IdentityResolver.builder().build();
     IdentitySpec tenant = IdentitySpec.parse("header:X-Tenant");
     Identity identity = identify(resolver, tenant, TestRequest.from("192.0.2.1").header("x-tenant", "acme")).orElseThrow();
-    assertThat(identity.value()).isEqualTo(IdentityResolver.shortHash("acme"));
-    assertThat(identity.key()).isEqualTo("header:X-Tenant:" + IdentityResolver.shortHash("acme"));
+    assertThat(identity.value()).isEqualTo(SecretDigest.shortHash("acme"));
+    assertThat(identity.key()).isEqualTo("header:X-Tenant:" + SecretDigest.shortHash("acme"));
     assertThat(identify(resolver, tenant, TestRequest.from("192.0.2.1"))).isEmpty();
     assertThat(identify(resolver, tenant, TestRequest.from("192.0.2.1").header("X-Tenant", ""))).isEmpty();
   }
@@ -301,6 +301,6 @@ class IdentityResolverTest {
 
   @Test
   void shortHash_isSha256Prefix() {
-    assertThat(IdentityResolver.shortHash("abc")).isEqualTo("ba7816bf8f01cfea");
+    assertThat(SecretDigest.shortHash("abc")).isEqualTo("ba7816bf8f01cfea");
   }
 }

@@ -118,6 +118,10 @@ class ContainerFilesTest {
     assertThat(String.join("\n", instructions(deploy.resolve("app.Dockerfile"))))
         .contains("apt-get install -y --no-install-recommends python3-flask gunicorn", "app:app", "USER 10002");
 
+    // The launcher's serve defaults with the sidecar's bound (docs/operations.md, "Sizing the JVM").
+    assertThat((Map<String, String>) sluice.get("environment"))
+        .containsEntry("SLUICE_JAVA_OPTS", "-Xms16m -Xmx256m");
+    assertThat(Files.readString(Dist.repo().resolve("packaging/bin/sluice"))).contains("heap=\"-Xms16m -Xmx512m\"");
     String volume = ((List<String>) sluice.get("volumes")).get(0);
     assertThat(volume).endsWith(":/etc/sluice/sluice.yaml:ro");
     Path policy = deploy.resolve(volume.substring(0, volume.indexOf(':'))).normalize();
