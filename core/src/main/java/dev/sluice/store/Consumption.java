@@ -37,7 +37,7 @@ public final class Consumption {
   private final long nanosToNextToken;
   private final long nanosToFull;
   // A live answer: the bucket it reads, the store whose clock it reads, the cost it was for.
-  private final MemoryStore.Cell cell;
+  private final GcraCell cell;
   private final MemoryStore store;
   private final long cost;
 
@@ -63,7 +63,7 @@ public final class Consumption {
   }
 
   /** A live answer of {@code cell}; see the class comment. */
-  Consumption(boolean allowed, MemoryStore.Cell cell, MemoryStore store, long cost) {
+  Consumption(boolean allowed, GcraCell cell, MemoryStore store, long cost) {
     this.allowed = allowed;
     this.deniedLimit = allowed ? -1 : 0;
     this.retryAfterNanos = 0;
@@ -133,7 +133,7 @@ public final class Consumption {
   }
 
   /** The bucket of a live answer of {@code store} made for {@code cost}, else null. */
-  MemoryStore.Cell liveCell(MemoryStore store, long cost) {
+  GcraCell liveCell(MemoryStore store, long cost) {
     return this.store == store && this.cost == cost ? cell : null;
   }
 

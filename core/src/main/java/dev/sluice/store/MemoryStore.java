@@ -1,15 +1,11 @@
 package dev.sluice.store;
 
-import dev.sluice.algorithm.Admission;
 import dev.sluice.algorithm.Algorithm;
 import dev.sluice.algorithm.Gcra;
 import dev.sluice.algorithm.SlidingWindow;
 import dev.sluice.limit.Limit;
 import dev.sluice.time.Clock;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
 import java.time.InstantSource;
-import java.util.Arrays;
 import java.util.Collection;
 import java.util.List;
 import java.util.Objects;
@@ -39,9 +35,13 @@ import java.util.concurrent.ConcurrentHashMap;
  * <p>Abuse control: refunds run under the bucket's lock like decisions. Offence records live in an
  * {@link OffenceTable} and bans in a {@link BanTable}, both bounded per policy like buckets and
  * neither ever evicting a live entry (a new one beyond the bound is refused); concurrency permits
- * live in their own map, updated atomically per key with {@link ConcurrentHashMap#compute}, and
- * exist only while requests are in flight (or until their lease ends). Ban expiry is wall-clock time from the injected
- * {@link InstantSource}; everything else uses the {@link Clock}.
+ * live in their own map ({@link PermitTable}), updated atomically per key with {@link
+ * ConcurrentHashMap#compute}, and exist only while requests are in flight (or until their lease
+ * ends). Ban expiry is wall-clock time from the injected {@link InstantSource}; everything else
+ * uses the {@link Clock}.
+ *
+ * <p>The buckets themselves: {@link GcraCell} (one GCRA limit, lock-free) and {@link
+ * LockedBucket} (several limits or the sliding window).
  */
 /*
  * The bound and its eviction policy live in BucketTable (read its design note).
@@ -65,7 +65,7 @@ public final class MemoryStore implements Store, PenaltyBound {
   private final InstantSource wallClock;
   private final OffenceTable offences;
   private final BanTable bans;
-  private final ConcurrentHashMap<String, Permits> permits = new ConcurrentHashMap<>();
+  private final PermitTable permits = new PermitTable();
 
   /** Offence timestamps kept per key; the count saturates here (escalation has long reached max). */
   static final int MAX_OFFENCES_PER_KEY = OffenceTable.MAX_OFFENCES_PER_KEY;
@@ -151,12 +151,12 @@ public final class MemoryStore implements Store, PenaltyBound {
     BucketTable.Share share = table.share(key.policy());
     ConcurrentHashMap<String, Bucket> buckets = share.buckets;
     String identity = key.identity();
-    boolean one = isOneGcraLimit(spec);
+    boolean one = Bucket.isOneGcraLimit(spec);
     while (true) {
       Bucket bucket = buckets.get(identity);
       if (bucket == null) {
         bucket = table.insert(share, identity,
-            one ? new Cell(spec.limits().get(0), Gcra.FRESH) : new Locked(spec), now());
+            one ? new GcraCell(spec.limits().get(0), Gcra.FRESH) : new LockedBucket(spec), now());
       } else if (!bucket.decides(spec)) {
         // A reload changed this policy's limits: carry the state over (LimitChange), in place;
         // the slot passes to the new bucket.
@@ -168,8 +168,8 @@ public final class MemoryStore implements Store, PenaltyBound {
         continue;
       }
       Consumption answer = one
-          ? ((Cell) bucket).consume(cost, spec.limits().get(0), this)
-          : ((Locked) bucket).consume(spec, cost, this);
+          ? ((GcraCell) bucket).consume(cost, spec.limits().get(0), this)
+          : ((LockedBucket) bucket).consume(spec, cost, this);
       if (answer != null) {
         return answer;
       }
@@ -185,7 +185,7 @@ public final class MemoryStore implements Store, PenaltyBound {
    */
   @Override
   public Consumption tryConsumeShared(BucketKey key, BucketSpec spec, long cost) {
-    if (!isOneGcraLimit(spec)) {
+    if (!Bucket.isOneGcraLimit(spec)) {
       return tryConsumeNow(key, spec, cost);
     }
     Objects.requireNonNull(key, "key");
@@ -199,7 +199,7 @@ public final class MemoryStore implements Store, PenaltyBound {
       if (bucket == null || !bucket.decides(spec)) {
         return tryConsumeNow(key, spec, cost); // a new or reloaded bucket: the ordinary way once
       }
-      Consumption answer = ((Cell) bucket).consumeShared(cost, limit, this);
+      Consumption answer = ((GcraCell) bucket).consumeShared(cost, limit, this);
       if (answer != null) {
         return answer;
       }
@@ -210,7 +210,7 @@ public final class MemoryStore implements Store, PenaltyBound {
   /** {@inheritDoc} */
   @Override
   public Consumption tryConsumeAgain(Consumption previous, BucketSpec spec, long cost) {
-    Cell cell = previous == null ? null : previous.liveCell(this, cost);
+    GcraCell cell = previous == null ? null : previous.liveCell(this, cost);
     if (cell == null || !cell.decides(spec)) {
       return null;
     }
@@ -234,11 +234,11 @@ public final class MemoryStore implements Store, PenaltyBound {
     checkCost(spec, cost);
     BucketTable.Share share = table.shareIfPresent(key.policy());
     Bucket bucket = share == null ? null : share.buckets.get(key.identity());
-    if (bucket instanceof Cell cell) {
-      if (isOneGcraLimit(spec)) {
+    if (bucket instanceof GcraCell cell) {
+      if (Bucket.isOneGcraLimit(spec)) {
         cell.refund(cost, spec.limits().get(0), now());
       }
-    } else if (bucket instanceof Locked locked) {
+    } else if (bucket instanceof LockedBucket locked) {
       synchronized (locked) {
         if (!locked.removed) {
           locked.refund(spec, cost, now());
@@ -335,14 +335,7 @@ public final class MemoryStore implements Store, PenaltyBound {
       throw new IllegalArgumentException(
           "a permit needs max >= 1 and a positive lease, got max " + max + " and lease " + leaseNanos + "ns");
     }
-    long now = now();
-    boolean[] acquired = new boolean[1];
-    permits.compute(key, (k, held) -> {
-      Permits p = held != null ? held : new Permits();
-      acquired[0] = p.acquire(now, max, leaseNanos);
-      return p.isEmpty() ? null : p;
-    });
-    return CompletableFuture.completedFuture(acquired[0]);
+    return CompletableFuture.completedFuture(permits.acquire(key, max, leaseNanos, now()));
   }
 
   /**
@@ -355,24 +348,18 @@ public final class MemoryStore implements Store, PenaltyBound {
   @Override
   public CompletionStage<Void> releasePermit(String key) {
     Objects.requireNonNull(key, "key");
-    permits.computeIfPresent(key, (k, p) -> p.release() ? p : null);
+    permits.release(key);
     return PING;
   }
 
   /** Permits currently held for {@code key} (expired leases excluded); for tests and diagnostics. */
   public int permitsHeld(String key) {
-    Permits p = permits.get(key);
-    if (p == null) {
-      return 0;
-    }
-    synchronized (p) {
-      return p.live(now());
-    }
+    return permits.held(key, now());
   }
 
   /** Keys with permits held or leased; drops to 0 when every permit was released. */
   public int permitKeys() {
-    return permits.size();
+    return permits.keys();
   }
 
   /** Completes normally: the memory store always answers. */
@@ -431,7 +418,7 @@ public final class MemoryStore implements Store, PenaltyBound {
         logs[i] = SlidingWindow.of(spec.limits().get(i), stamps);
       }
     }
-    Bucket fresh = bucketOf(spec, tats, logs, now);
+    Bucket fresh = Bucket.of(spec, tats, logs, now);
     try {
       return table.insert(share, state.identity(), fresh, now) == fresh;
     } catch (StoreFullException e) {
@@ -442,28 +429,6 @@ public final class MemoryStore implements Store, PenaltyBound {
   /** Snapshot import: adds an offence record unless one exists for its key (or there is no room). */
   public void importOffences(BucketState.Offences record) {
     offences.importRecord(record, now());
-  }
-
-  private static Bucket bucketOf(BucketSpec spec, long[] tats, SlidingWindow.Log[] logs, long now) {
-    if (isOneGcraLimit(spec)) {
-      return new Cell(spec.limits().get(0), tats[0]);
-    }
-    Locked locked = new Locked(spec);
-    locked.tats = tats;
-    locked.logs = logs;
-    long full = Long.MIN_VALUE;
-    for (int i = 0; i < spec.limits().size(); i++) {
-      full = Math.max(full, tats != null ? tats[i]
-          : now + SlidingWindow.nanosToFull(logs[i], now, spec.limits().get(i)));
-    }
-    locked.fullAt = full == Gcra.FRESH ? Long.MAX_VALUE : full;
-    return locked;
-  }
-
-  private static Bucket carried(BucketSpec old, long[] tats, SlidingWindow.Log[] logs, BucketSpec next, long now) {
-    return next.algorithm() == Algorithm.GCRA
-        ? bucketOf(next, LimitChange.tats(now, old, tats, logs, next), null, now)
-        : bucketOf(next, null, LimitChange.logs(now, old, tats, logs, next), now);
   }
 
   /** Buckets currently held (never more than {@code maxKeys}). */
@@ -502,10 +467,6 @@ public final class MemoryStore implements Store, PenaltyBound {
     return clock.nanoTime() - origin;
   }
 
-  private static boolean isOneGcraLimit(BucketSpec spec) {
-    return spec.algorithm() == Algorithm.GCRA && spec.limits().size() == 1;
-  }
-
   private static void checkCost(BucketSpec spec, long cost) {
     List<Limit> limits = spec.limits();
     for (int i = 0, n = limits.size(); i < n; i++) {
@@ -516,379 +477,6 @@ public final class MemoryStore implements Store, PenaltyBound {
             "cost must be between 1 and the capacity of limit \"" + limit.text() + "\" ("
                 + capacity + "), got " + cost);
       }
-    }
-  }
-
-  /** Lease ends of the permits held for one key; guarded by the map's compute. */
-  private static final class Permits {
-    private long[] leaseEnds = new long[4];
-    private int count;
-
-    synchronized boolean acquire(long now, int max, long leaseNanos) {
-      purge(now);
-      if (count >= max) {
-        return false;
-      }
-      if (count == leaseEnds.length) {
-        leaseEnds = Arrays.copyOf(leaseEnds, count * 2);
-      }
-      leaseEnds[count++] = now + leaseNanos;
-      return true;
-    }
-
-    /** Returns the permit whose lease ends soonest; false when none is left. */
-    synchronized boolean release() {
-      if (count > 0) {
-        int soonest = 0;
-        for (int i = 1; i < count; i++) {
-          if (leaseEnds[i] < leaseEnds[soonest]) {
-            soonest = i;
-          }
-        }
-        leaseEnds[soonest] = leaseEnds[--count];
-      }
-      return count > 0;
-    }
-
-    synchronized int live(long now) {
-      purge(now);
-      return count;
-    }
-
-    synchronized boolean isEmpty() {
-      return count == 0;
-    }
-
-    private void purge(long now) {
-      for (int i = 0; i < count; ) {
-        if (leaseEnds[i] <= now) {
-          leaseEnds[i] = leaseEnds[--count];
-        } else {
-          i++;
-        }
-      }
-    }
-  }
-
-  /**
-   * A bucket of one GCRA limit: its {@code tat}, decided lock-free (see the class comment).
-   * {@link Gcra#FRESH} means never decided; {@link #REMOVED} means dropped from the map (no real
-   * tat reaches it: store time stays below 2^62 and a capacity below 2^61).
-   */
-  static final class Cell extends Bucket {
-    static final long REMOVED = Long.MAX_VALUE;
-    private static final VarHandle TAT;
-
-    static {
-      try {
-        TAT = MethodHandles.lookup().findVarHandle(Cell.class, "tat", long.class);
-      } catch (ReflectiveOperationException e) {
-        throw new ExceptionInInitializerError(e);
-      }
-    }
-
-    volatile long tat;
-    /** The limit this cell's tat counts for. */
-    final Limit limit;
-    /** This cell's live answers (see Consumption), made on first use; racy, they are equal. */
-    private Consumption allowedView;
-    private Consumption refusedView;
-
-    Cell(Limit limit, long tat) {
-      this.limit = limit;
-      this.tat = tat;
-    }
-
-    @Override
-    boolean decides(BucketSpec spec) {
-      return isOneGcraLimit(spec) && LimitChange.same(limit, spec.limits().get(0));
-    }
-
-    @Override
-    BucketState export(String policy, String identity, long now) {
-      long tat = this.tat;
-      if (tat == REMOVED || tat == Gcra.FRESH || tat <= now) {
-        return null;
-      }
-      return new BucketState(policy, identity, new BucketSpec(Algorithm.GCRA, List.of(limit)),
-          new long[] {tat - now}, null);
-    }
-
-    @Override
-    Bucket carryTo(BucketSpec spec, long now) {
-      while (true) {
-        long tat = this.tat;
-        if (tat == REMOVED) {
-          return null;
-        }
-        if (TAT.compareAndSet(this, tat, REMOVED)) {
-          return carried(new BucketSpec(Algorithm.GCRA, List.of(limit)), new long[] {tat}, null, spec, now);
-        }
-      }
-    }
-
-    /** The decision, or null when the cell was removed (the caller starts over). */
-    Consumption consume(long cost, Limit limit, MemoryStore store) {
-      long now = store.now();
-      while (true) {
-        long tat = this.tat;
-        if (tat == REMOVED) {
-          return null;
-        }
-        long retry = Gcra.retryAfter(tat, now, cost, limit);
-        if (retry > 0) {
-          return status(false, retry, tat, now, limit); // refused: nothing to write
-        }
-        long next = Gcra.admit(tat, now, cost, limit);
-        if (TAT.compareAndSet(this, tat, next)) {
-          return status(true, 0, next, now, limit);
-        }
-        now = store.now();
-      }
-    }
-
-    /**
-     * {@link #consume} answering with this cell's live answers (no allocation once they exist);
-     * null when the cell was removed.
-     */
-    Consumption consumeShared(long cost, Limit limit, MemoryStore store) {
-      long now = store.now();
-      while (true) {
-        long tat = this.tat;
-        if (tat == REMOVED) {
-          return null;
-        }
-        if (Gcra.retryAfter(tat, now, cost, limit) > 0) {
-          return view(false, cost, store); // refused: nothing to write
-        }
-        long next = Gcra.admit(tat, now, cost, limit);
-        if (TAT.compareAndSet(this, tat, next)) {
-          return view(true, cost, store);
-        }
-        now = store.now();
-      }
-    }
-
-    private Consumption view(boolean allowed, long cost, MemoryStore store) {
-      Consumption v = allowed ? allowedView : refusedView;
-      if (v != null && v.liveCost() == cost) {
-        return v;
-      }
-      v = new Consumption(allowed, this, store, cost);
-      if (allowed) {
-        allowedView = v;
-      } else {
-        refusedView = v;
-      }
-      return v;
-    }
-
-    /** The tat a live answer reads at {@code now}: a removed cell reads as full. */
-    long liveTat(long now) {
-      long t = this.tat;
-      return t == REMOVED ? now : t;
-    }
-
-    private static Consumption status(boolean allowed, long retry, long tat, long now, Limit limit) {
-      return Consumption.ofOne(allowed, retry, Gcra.remaining(tat, now, limit),
-          Gcra.nanosToNextToken(tat, now, limit), Gcra.nanosToFull(tat, now));
-    }
-
-    void refund(long cost, Limit limit, long now) {
-      while (true) {
-        long tat = this.tat;
-        if (tat == REMOVED || tat <= now) {
-          return; // gone, or already full: nothing to give back
-        }
-        if (TAT.compareAndSet(this, tat, Gcra.refund(tat, now, cost, limit))) {
-          return;
-        }
-      }
-    }
-
-    @Override
-    long fullAt() {
-      long tat = this.tat;
-      return tat == Gcra.FRESH ? Long.MAX_VALUE : tat;
-    }
-
-    @Override
-    Boolean markRemoved(long now, boolean evenIfNotFull) {
-      while (true) {
-        long tat = this.tat;
-        if (tat == REMOVED) {
-          return null;
-        }
-        boolean full = tat != Gcra.FRESH && tat <= now;
-        if (!full && !evenIfNotFull) {
-          return null; // consumed since the sweep read it
-        }
-        if (TAT.compareAndSet(this, tat, REMOVED)) {
-          return full;
-        }
-      }
-    }
-  }
-
-  /** A bucket of several limits or of the sliding window; every field but fullAt under its lock. */
-  private static final class Locked extends Bucket {
-    volatile long fullAt = Long.MAX_VALUE;
-    boolean removed;
-    /** The spec this bucket's state counts for. */
-    final BucketSpec spec;
-
-    Locked(BucketSpec spec) {
-      this.spec = spec;
-    }
-
-    @Override
-    boolean decides(BucketSpec spec) {
-      return !isOneGcraLimit(spec) && LimitChange.same(this.spec, spec);
-    }
-
-    @Override
-    synchronized BucketState export(String policy, String identity, long now) {
-      if (removed || fullAt <= now || (tats == null && logs == null)) {
-        return null;
-      }
-      int n = spec.limits().size();
-      if (tats != null && tats.length == n) {
-        long[] debts = new long[n];
-        for (int i = 0; i < n; i++) {
-          debts[i] = tats[i] == Gcra.FRESH ? 0 : Math.max(0, tats[i] - now);
-        }
-        return new BucketState(policy, identity, spec, debts, null);
-      }
-      if (logs != null && logs.length == n) {
-        long[][] ages = new long[n][];
-        for (int i = 0; i < n; i++) {
-          long[] stamps = logs[i] == null ? new long[0] : SlidingWindow.timestamps(logs[i]);
-          for (int k = 0; k < stamps.length; k++) {
-            stamps[k] = now - stamps[k];
-          }
-          ages[i] = stamps;
-        }
-        return new BucketState(policy, identity, spec, null, ages);
-      }
-      return null;
-    }
-
-    @Override
-    synchronized Bucket carryTo(BucketSpec next, long now) {
-      if (removed) {
-        return null;
-      }
-      removed = true;
-      return carried(spec, tats, logs, next, now);
-    }
-    long[] tats; // GCRA state, one per limit
-    SlidingWindow.Log[] logs; // sliding-window state, one per limit
-
-    @Override
-    long fullAt() {
-      return fullAt;
-    }
-
-    @Override
-    synchronized Boolean markRemoved(long now, boolean evenIfNotFull) {
-      if (removed) {
-        return null;
-      }
-      boolean full = fullAt <= now;
-      if (!full && !evenIfNotFull) {
-        return null; // consumed since the sweep read it
-      }
-      removed = true;
-      return full;
-    }
-
-    /** The decision, or null when the bucket was removed (the caller starts over). */
-    synchronized Consumption consume(BucketSpec spec, long cost, MemoryStore store) {
-      return removed ? null : consume(spec, cost, store.now());
-    }
-
-    /** Undoes an admitted consumption of {@code cost}; see {@link MemoryStore#refund}. */
-    void refund(BucketSpec spec, long cost, long now) {
-      List<Limit> limits = spec.limits();
-      int n = limits.size();
-      long full = Long.MIN_VALUE;
-      if (spec.algorithm() == Algorithm.GCRA) {
-        if (tats == null || tats.length != n) {
-          return; // the spec changed since the admission: nothing of it is left to give back
-        }
-        for (int i = 0; i < n; i++) {
-          tats[i] = Gcra.refund(tats[i], now, cost, limits.get(i));
-          full = Math.max(full, tats[i]);
-        }
-      } else {
-        if (logs == null || logs.length != n) {
-          return;
-        }
-        for (int i = 0; i < n; i++) {
-          SlidingWindow.Log log = logs[i];
-          if (log == null || log.quantity() != limits.get(i).quantity()) {
-            continue;
-          }
-          log.removeNewest(cost);
-          full = Math.max(full, now + SlidingWindow.nanosToFull(log, now, limits.get(i)));
-        }
-      }
-      fullAt = full;
-    }
-
-    private Consumption consume(BucketSpec spec, long cost, long now) {
-      List<Limit> limits = spec.limits();
-      int n = limits.size();
-      LimitStatus[] statuses = new LimitStatus[n];
-      Admission admission;
-      long full = Long.MIN_VALUE;
-      if (spec.algorithm() == Algorithm.GCRA) {
-        // A reload that changes the number of limits starts the bucket afresh.
-        if (tats == null || tats.length != n) {
-          tats = new long[n];
-          Arrays.fill(tats, Gcra.FRESH);
-          logs = null;
-        }
-        admission = Gcra.consumeAll(tats, now, cost, limits);
-        for (int i = 0; i < n; i++) {
-          Limit limit = limits.get(i);
-          long tat = tats[i];
-          statuses[i] =
-              new LimitStatus(
-                  Gcra.remaining(tat, now, limit),
-                  Gcra.nanosToNextToken(tat, now, limit),
-                  Gcra.nanosToFull(tat, now));
-          full = Math.max(full, tat);
-        }
-      } else {
-        if (logs == null || logs.length != n) {
-          logs = new SlidingWindow.Log[n];
-          tats = null;
-        }
-        for (int i = 0; i < n; i++) {
-          if (logs[i] == null || logs[i].quantity() != limits.get(i).quantity()) {
-            logs[i] = new SlidingWindow.Log(limits.get(i).quantity());
-          }
-        }
-        admission = SlidingWindow.consumeAll(logs, now, cost, limits);
-        for (int i = 0; i < n; i++) {
-          Limit limit = limits.get(i);
-          SlidingWindow.Log log = logs[i];
-          long toFull = SlidingWindow.nanosToFull(log, now, limit);
-          statuses[i] =
-              new LimitStatus(
-                  SlidingWindow.remaining(log, now, limit),
-                  SlidingWindow.nanosToNextToken(log, now, limit),
-                  toFull);
-          full = Math.max(full, now + toFull);
-        }
-      }
-      fullAt = full;
-      return new Consumption(
-          admission.allowed(),
-          admission.deniedLimit(),
-          admission.retryAfterNanos(),
-          List.of(statuses));
     }
   }
 }

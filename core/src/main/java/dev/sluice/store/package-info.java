@@ -3,8 +3,9 @@
  *
  * <p>A store decides one request against one bucket ({@link dev.sluice.store.BucketKey} + {@link
  * dev.sluice.store.BucketSpec}) atomically and reports a {@link dev.sluice.store.Consumption}.
- * {@link dev.sluice.store.MemoryStore} runs the algorithm steps in-process under a per-bucket lock
- * and never holds more than {@code max_keys} buckets; shared backends (Redis) implement the same
+ * {@link dev.sluice.store.MemoryStore} runs the algorithm steps in-process (a one-limit GCRA
+ * bucket lock-free, {@code GcraCell}; others under their lock, {@code LockedBucket}) and never
+ * holds more than {@code max_keys} buckets; shared backends (Redis) implement the same
  * SPI and pass the same contract test suite ({@code StoreContractTest} in the core test-jar).
  *
  * <p>For abuse control the SPI also refunds tokens, counts offences, keeps {@link

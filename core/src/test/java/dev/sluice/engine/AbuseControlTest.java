@@ -183,7 +183,7 @@ class AbuseControlTest {
     decide(engine, login());
     assertThat(decide(engine, login()).retryAfterSeconds()).isEqualTo(900);
 
-    clock.advance(Engine.MIN_OFFENCE_WINDOW);
+    clock.advance(AbuseControl.MIN_OFFENCE_WINDOW);
 
     decide(engine, login());
     assertThat(decide(engine, login()).retryAfterSeconds()).as("a first offence again").isEqualTo(900);

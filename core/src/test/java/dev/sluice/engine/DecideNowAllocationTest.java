@@ -8,6 +8,7 @@ import dev.sluice.identity.IdentitySpec;
 import dev.sluice.limit.Limit;
 import dev.sluice.policy.Policy;
 import dev.sluice.policy.PolicySet;
+import dev.sluice.request.FixedRequest;
 import dev.sluice.request.RequestView;
 import dev.sluice.store.MemoryStore;
 import dev.sluice.time.Clock;
@@ -58,7 +59,7 @@ class DecideNowAllocationTest {
   private static double bestBytesPerDecision(Engine engine, Outcome expected) {
     com.sun.management.ThreadMXBean threads =
         (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-    RequestView request = new HotRequest(address());
+    RequestView request = FixedRequest.get("/api/items", address());
     assertThat(engine.decideNow(request).outcome()).isIn(Outcome.ALLOWED, expected);
     long thread = Thread.currentThread().getId();
     int mismatches = 0;
@@ -97,40 +98,6 @@ class DecideNowAllocationTest {
       return InetAddress.getByAddress(new byte[] {10, 0, 0, 1});
     } catch (java.net.UnknownHostException e) {
       throw new AssertionError(e);
-    }
-  }
-
-  /** A request that allocates nothing when read. */
-  private static final class HotRequest implements RequestView {
-    private final InetAddress peer;
-
-    HotRequest(InetAddress peer) {
-      this.peer = peer;
-    }
-
-    @Override
-    public String method() {
-      return "GET";
-    }
-
-    @Override
-    public String path() {
-      return "/api/items";
-    }
-
-    @Override
-    public String rawQuery() {
-      return null;
-    }
-
-    @Override
-    public InetAddress peerAddress() {
-      return peer;
-    }
-
-    @Override
-    public List<String> headers(String name) {
-      return List.of();
     }
   }
 }

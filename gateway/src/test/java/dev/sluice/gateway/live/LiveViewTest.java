@@ -8,6 +8,7 @@ import dev.sluice.identity.IdentitySpec;
 import dev.sluice.limit.LimitParser;
 import dev.sluice.policy.Policy;
 import dev.sluice.policy.PolicySet;
+import dev.sluice.request.FixedRequest;
 import dev.sluice.request.RequestView;
 import dev.sluice.store.MemoryStore;
 import dev.sluice.time.ManualClock;
@@ -40,10 +41,10 @@ class LiveViewTest {
         .listener(view)
         .build();
     for (int i = 0; i < 5; i++) {
-      engine.decide(new Request("/api/search", "10.0.0.1", Map.of())).toCompletableFuture().get();
+      engine.decide(request("/api/search", "10.0.0.1", Map.of())).toCompletableFuture().get();
     }
     for (int i = 0; i < 4; i++) {
-      engine.decide(new Request("/api/items", "10.0.0.2", Map.of("X-API-Key", SECRET))).toCompletableFuture().get();
+      engine.decide(request("/api/items", "10.0.0.2", Map.of("X-API-Key", SECRET))).toCompletableFuture().get();
     }
 
     long[][] search = view.rates().get("search");
@@ -92,30 +93,12 @@ class LiveViewTest {
     }
   }
 
-  private record Request(String path, String peer, Map<String, String> fields) implements RequestView {
-    @Override
-    public String method() {
-      return "GET";
-    }
-
-    @Override
-    public String rawQuery() {
-      return null;
-    }
-
-    @Override
-    public InetAddress peerAddress() {
-      try {
-        return InetAddress.getByName(peer);
-      } catch (java.net.UnknownHostException e) {
-        throw new AssertionError(e);
-      }
-    }
-
-    @Override
-    public List<String> headers(String name) {
-      String v = fields.get(name);
-      return v == null ? List.of() : List.of(v);
+  /** A GET of {@code path} from the address literal {@code peer}, with these headers. */
+  private static RequestView request(String path, String peer, Map<String, String> headers) {
+    try {
+      return new FixedRequest("GET", path, null, InetAddress.getByName(peer), headers);
+    } catch (java.net.UnknownHostException e) {
+      throw new AssertionError(e);
     }
   }
 }

@@ -15,6 +15,7 @@ import dev.sluice.identity.IdentitySpec;
 import dev.sluice.limit.Limit;
 import dev.sluice.policy.Mode;
 import dev.sluice.policy.Policy;
+import dev.sluice.request.FixedRequest;
 import dev.sluice.request.RequestView;
 import dev.sluice.store.Consumption;
 import dev.sluice.store.LimitStatus;
@@ -22,7 +23,6 @@ import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 
 /** Hand-built decisions with exact numbers, for exact header strings. */
@@ -82,35 +82,9 @@ public final class Decisions {
     return PolicyDecision.of(policy, IP, consumption);
   }
 
-  /** A request with the given method, path, peer 203.0.113.7, raw query and headers (lower-case names). */
+  /** A request with the given method, path, peer 203.0.113.7, raw query and headers (one value each). */
   public static RequestView request(String method, String path, String rawQuery, Map<String, String> headers) {
-    return new RequestView() {
-      @Override
-      public String method() {
-        return method;
-      }
-
-      @Override
-      public String path() {
-        return path;
-      }
-
-      @Override
-      public String rawQuery() {
-        return rawQuery;
-      }
-
-      @Override
-      public InetAddress peerAddress() {
-        return client().client();
-      }
-
-      @Override
-      public List<String> headers(String name) {
-        String value = headers.get(name.toLowerCase(Locale.ROOT));
-        return value == null ? List.of() : List.of(value);
-      }
-    };
+    return new FixedRequest(method, path, rawQuery, client().client(), headers);
   }
 
   public static RequestView request(String method, String path) {
