@@ -19,6 +19,7 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.timeout.IdleStateHandler;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.time.Duration;
@@ -254,7 +255,7 @@ public final class ProxyServer implements AutoCloseable {
                       ch.pipeline().addLast("tls", listenerTls.newHandler(ch));
                     }
                     ch.pipeline()
-                        .addLast("idle", new ClientIdle(TimeUnit.SECONDS.toNanos(CLIENT_IDLE_SECONDS)))
+                        .addLast("idle", new IdleStateHandler(0, 0, CLIENT_IDLE_SECONDS, TimeUnit.SECONDS))
                         .addLast("head-bytes", timeouts.bytes())
                         .addLast("decoder", new StrictRequestDecoder(decoderConfig.clone()))
                         .addLast("head-messages", timeouts.messages())
