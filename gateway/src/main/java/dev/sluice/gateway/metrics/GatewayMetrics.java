@@ -49,8 +49,7 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  *   <li>{@code sluice_store_errors_total}: failed store calls (one per policy whose store call
  *       failed, whatever its {@code on_error}).
  *   <li>{@code sluice_upstream_seconds{status}}: histogram of upstream response time by status
- *       class {@code 1xx}..{@code 5xx}; every response counted ({@link UpstreamLatency}: the
- *       exposition of a Micrometer timer, recorded more cheaply).
+ *       class {@code 1xx}..{@code 5xx}.
  *   <li>{@code sluice_store_evictions_total} (always 0: only full buckets are dropped),
  *       {@code sluice_store_refused_keys_total} (new identities refused, 503) and {@code
  *       sluice_store_keys}: only for the memory store, after {@link #bindStore(Store)}.
@@ -88,16 +87,13 @@ public final class GatewayMetrics implements DecisionListener {
 
   private static final Duration[] DECISION_BUCKETS = seconds(
       0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1);
-  /** The HELP text of {@code sluice_upstream_seconds}. */
-  static final String UPSTREAM_HELP = "Time from forwarding a request to the upstream's response head";
-  /** The buckets of {@code sluice_upstream_seconds}. */
-  static final Duration[] UPSTREAM_BUCKETS = seconds(
+  private static final Duration[] UPSTREAM_BUCKETS = seconds(
       0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60);
 
   private final PrometheusMeterRegistry registry;
   private final Timer decisionSeconds;
   private final Counter storeErrors;
-  private final UpstreamLatency upstream;
+  private final Timer[] upstreamByClass = new Timer[5];
   private final ConcurrentHashMap<String, AtomicReferenceArray<Counter>> requests = new ConcurrentHashMap<>();
   /** Outcome labels the core may add later; slower (one map lookup) but never lost. */
   private final ConcurrentHashMap<String, Counter> otherOutcomes = new ConcurrentHashMap<>();
@@ -130,12 +126,13 @@ public final class GatewayMetrics implements DecisionListener {
         .description("Body-less requests sent once more on a new connection because the upstream closed "
             + "a reused keep-alive connection before answering")
         .register(registry);
-    long[] upstreamBuckets = new long[UPSTREAM_BUCKETS.length];
-    for (int i = 0; i < upstreamBuckets.length; i++) {
-      upstreamBuckets[i] = UPSTREAM_BUCKETS[i].toNanos();
+    for (int i = 0; i < upstreamByClass.length; i++) {
+      upstreamByClass[i] = Timer.builder("sluice.upstream")
+          .description("Time from forwarding a request to the upstream's response head")
+          .tag("status", (i + 1) + "xx")
+          .serviceLevelObjectives(UPSTREAM_BUCKETS)
+          .register(registry);
     }
-    this.upstream = new UpstreamLatency(UPSTREAM_HELP, upstreamBuckets, registry.config().clock());
-    registry.getPrometheusRegistry().register(upstream);
   }
 
   /** The registry {@code /metrics} scrapes (other parts of the gateway register their meters there). */
@@ -221,7 +218,8 @@ public final class GatewayMetrics implements DecisionListener {
    * @param nanos time from forwarding the request to receiving the response head
    */
   public void upstreamResponse(int status, long nanos) {
-    upstream.record(Math.min(Math.max(status / 100, 1), 5) - 1, nanos);
+    int index = Math.min(Math.max(status / 100, 1), 5) - 1;
+    upstreamByClass[index].record(nanos, TimeUnit.NANOSECONDS);
   }
 
   /**
