@@ -132,17 +132,25 @@ final class LimitTemplates {
     boolean first = true;
     List<PolicyDecision> policies = decision.policies();
     for (int i = 0, n = policies.size(); i < n; i++) {
-      PolicyDecision pd = policies.get(i);
-      if (pd.shadow() || pd.allowed() || pd.storeError()) {
-        continue;
-      }
-      byte[] item = of(pd.policy()).itemJson(pd.limitIndex());
+      byte[] item = refusedItem(policies.get(i));
       if (item != null) {
         length += first ? item.length : item.length + 1;
         first = false;
       }
     }
     return length;
+  }
+
+  /**
+   * The {@code items} entry of one policy's answer in a 429 body, or null when it has none (shadow,
+   * allowed, a store error, or a limit without an item): {@link #quotaExceededLength} and {@link
+   * #writeQuotaExceeded} must pick exactly the same entries.
+   */
+  private static byte[] refusedItem(PolicyDecision pd) {
+    if (pd.shadow() || pd.allowed() || pd.storeError()) {
+      return null;
+    }
+    return of(pd.policy()).itemJson(pd.limitIndex());
   }
 
   /** Writes the body of {@link #quotaExceeded} to {@code buf}: {@link #quotaExceededLength} bytes. */
@@ -154,11 +162,7 @@ final class LimitTemplates {
     boolean first = true;
     List<PolicyDecision> policies = decision.policies();
     for (int i = 0, n = policies.size(); i < n; i++) {
-      PolicyDecision pd = policies.get(i);
-      if (pd.shadow() || pd.allowed() || pd.storeError()) {
-        continue;
-      }
-      byte[] item = of(pd.policy()).itemJson(pd.limitIndex());
+      byte[] item = refusedItem(policies.get(i));
       if (item != null) {
         if (!first) {
           buf.writeByte(',');
