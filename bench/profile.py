@@ -26,6 +26,7 @@ import sys
 import tempfile
 import time
 
+from cold import sluice_conf
 from harness import Proc, cpu_seconds, free_port, log, wait_http, wrk
 
 BENCH = os.path.dirname(os.path.abspath(__file__))
@@ -123,22 +124,7 @@ def main():
     try:
         upstream = start_static_upstream(workdir, procs)
         port, admin = free_port(), free_port()
-        cfg = os.path.join(workdir, "sluice.yaml")
-        with open(cfg, "w") as f:
-            f.write(f"""version: 1
-gateway:
-  listen: 127.0.0.1:{port}
-  upstream: http://127.0.0.1:{upstream}
-  admin: 127.0.0.1:{admin}
-store:
-  type: memory
-headers: ietf
-policies:
-  - name: flood
-    match: {{ paths: ["/limited"] }}
-    by: ip
-    limits: ["10/second"]
-""")
+        cfg = sluice_conf(workdir, port, admin, upstream)  # the cold bench's policy: 10/s per ip on /limited
         jfc = os.path.join(workdir, "samples.jfc")
         with open(jfc, "w") as f:
             f.write(JFC)
