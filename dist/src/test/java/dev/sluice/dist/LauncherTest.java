@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -44,14 +45,23 @@ class LauncherTest {
 
   /** serve on free ports through the launcher, until /readyz answers 200, then SIGTERM. */
   private static String serveOnce(Path work, Path cds, String name) throws Exception {
+    return serveOnce(work, cds, name, null);
+  }
+
+  /** The same with JAVA_HOME=javaHome (null: the launcher's default Java). */
+  private static String serveOnce(Path work, Path cds, String name, Path javaHome) throws Exception {
     int port = FreePort.find();
     int admin = FreePort.find();
     Path conf = work.resolve(name + ".yaml");
     Files.writeString(conf, "version: 1\ngateway:\n  listen: 127.0.0.1:" + port
         + "\n  upstream: http://127.0.0.1:9\n  admin: 127.0.0.1:" + admin + "\n  drain_grace: 0s\n"
         + "store:\n  type: memory\npolicies:\n  - name: all\n    match: { paths: [\"/**\"] }\n    by: ip\n    limits: [\"5/second\"]\n");
-    try (ManagedProcess sluice = ManagedProcess.builder(name,
-            List.of(Dist.repo().resolve("packaging/bin/sluice").toString(), "serve", "-c", conf.toString()))
+    ManagedProcess.Builder builder = ManagedProcess.builder(name,
+            List.of(Dist.repo().resolve("packaging/bin/sluice").toString(), "serve", "-c", conf.toString()));
+    if (javaHome != null) {
+      builder.environment("JAVA_HOME", javaHome.toString());
+    }
+    try (ManagedProcess sluice = builder
         .environment("SLUICE_JAR", cliJar())
         .environment("SLUICE_CDS_DIR", cds.toString())
         .environment("SLUICE_LAUNCHER_DEBUG", "1")
@@ -67,7 +77,7 @@ class LauncherTest {
       sluice.stop(Duration.ofSeconds(60));
       assertThat(sluice.isAlive()).isFalse();
       String log = Files.readString(sluice.logFile());
-      assertThat(log).doesNotContain("warning][cds", "error][cds");
+      assertThat(log).doesNotContain("warning][cds", "error][cds", "warning][aot", "error][aot");
       return seen + "\n" + log;
     }
   }
@@ -87,6 +97,32 @@ class LauncherTest {
     String second = serveOnce(work, cds, "second");
     assertThat(second).contains("-XX:SharedArchiveFile=" + written.get(0), "class-data sharing archive " + written.get(0))
         .doesNotContain("ArchiveClassesAtExit");
+    assertThat(second.lines().filter(l -> l.endsWith(written.get(0).toString()))).as("mapped by the JVM").isNotEmpty();
+    assertThat(archives(cds)).hasSize(1);
+  }
+
+  /**
+   * Java 25 or newer: an AOT cache (JEP 483/514/515) in place of the class-data sharing archive.
+   * Runs when -Dsluice.java25.home (or JAVA25_HOME) names such a JDK.
+   */
+  @Test
+  void serve_onJava25_firstRunWritesAnAotCache_laterRunsUseIt(@TempDir Path work) throws Exception {
+    String home = System.getProperty("sluice.java25.home", System.getenv("JAVA25_HOME"));
+    Assumptions.assumeTrue(home != null && Files.isExecutable(Path.of(home, "bin/java")),
+        "no Java 25 (set -Dsluice.java25.home or JAVA25_HOME)");
+    Path java25 = Path.of(home);
+    Path cds = work.resolve("cache/sluice");
+
+    serveOnce(work, cds, "first", java25);
+
+    List<Path> written = archives(cds);
+    assertThat(written).as("one cache, no temporary files").hasSize(1);
+    assertThat(written.get(0).getFileName().toString()).matches("sluice-serve-\\d+\\.aot");
+    assertThat(Files.size(written.get(0))).isGreaterThan(1024 * 1024);
+
+    String second = serveOnce(work, cds, "second", java25);
+    assertThat(second).contains("-XX:AOTCache=" + written.get(0), "AOT cache " + written.get(0))
+        .doesNotContain("AOTCacheOutput", "SharedArchiveFile");
     assertThat(second.lines().filter(l -> l.endsWith(written.get(0).toString()))).as("mapped by the JVM").isNotEmpty();
     assertThat(archives(cds)).hasSize(1);
   }
