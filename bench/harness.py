@@ -803,7 +803,7 @@ def render(args, stack, raw, load_before, load_after, elapsed):
         checks = []
         for r in flood[n]:
             limiter = r.get("admitted_by_limiter")
-            if stack.targets.get(n, {}).get("kind") == "floor" or n == FLOOR_REFUSE:
+            if n == FLOOR_REFUSE:
                 checks.append("n/a (admits nothing)")
             elif limiter is not None:
                 checks.append("✔" if int(limiter) == r["upstream"] else f"✘ {r['upstream']}≠{int(limiter)}")
