@@ -33,6 +33,15 @@ Subsets (to test a change without the full ~8 min run):
                         only for selected targets. With --repeats 1 --flood-seconds 5
                         --warmup-seconds 10 a Redis-only check takes about a minute. A subset run
                         writes bench/results/gateway-subset.md/.json unless --out is given.
+
+The floor (--floor, off by default): the cheapest Netty servers doing the same jobs with no rate
+limiting (dev.sluice.benchmarks.floor.NettyFloor in benchmarks/target/benchmarks.jar, --floor-jar):
+"Netty floor (429, no limiting)" answers a constant copy of Sluice's 429 to every request (flood
+table a; it admits nothing, so no upstream check), "Netty floor proxy → static" is a minimal
+keep-alive reverse proxy (table b2). Started with the same java command as Sluice's gateway here,
+on the gateway's transport and event loops. Below nginx, it shows what no Netty gateway can beat.
+--only floor selects both; the b2 reference rows (static upstream direct, nginx proxy → static)
+are kept with the floor proxy.
 """
 
 import argparse
@@ -317,10 +326,19 @@ def redis_monitor_sample(port, make_requests):
 # ------------------------------------------------------------------ the stack
 
 
+# The java command of every JVM target: the gateway and the Netty floor start alike (the floor's
+# figures only bound the gateway's when both run with the same JVM flags).
+JAVA = ["java"]
+FLOOR_MAIN = "dev.sluice.benchmarks.floor.NettyFloor"
+FLOOR_REFUSE = "Netty floor (429, no limiting)"
+FLOOR_PROXY = "Netty floor proxy → static"
+
+
 class Stack:
-    def __init__(self, workdir, sluice_jar, with_redis):
+    def __init__(self, workdir, sluice_jar, with_redis, floor_jar=None):
         self.workdir = workdir
         self.sluice_jar = os.path.abspath(sluice_jar)  # processes run in the work dir
+        self.floor_jar = os.path.abspath(floor_jar) if floor_jar else None
         self.procs = []
         self.targets = {}  # name -> dict(url_base, cpu_pids, admitted_fn, upstream_port)
         self.skipped = {}  # name -> reason
@@ -453,6 +471,26 @@ http {{
                         extra_cpu=[self.redis.pid], redis=redis_port)
         else:
             self.skipped["Sluice (redis)"] = "redis-server not started (--no-redis)"
+        if self.floor_jar:
+            self.floor(FLOOR_REFUSE, ["--mode", "refuse"], kind="floor")
+            self.floor(FLOOR_PROXY, ["--mode", "proxy", "--upstream", str(static_port)], kind="static")
+
+    def floor(self, name, mode_args, kind):
+        """A Netty floor target (see the module doc): no admin port, no limiter."""
+        port = free_port()
+        slug = "floor-" + mode_args[1]
+        p = self.start(slug, [*JAVA, "-cp", self.floor_jar, FLOOR_MAIN, "--port", str(port), *mode_args])
+        if not wait_http(f"http://127.0.0.1:{port}/free", p, seconds=60):
+            reason = f"did not start: {p.tail(3)}"
+            p.stop()
+            self.procs.remove(p)
+            self.skipped[name] = reason
+            log(f"SKIP {name}: {reason}")
+            return
+        # app_port: the Flask app's hit counter is read around a flood like for the others (the
+        # floor forwards nothing, so it stays put); jvm: warmed up like the gateway.
+        self.targets[name] = dict(base=f"http://127.0.0.1:{port}", cpu=[p.pid], app_port=self.app_port,
+                                  kind=kind, jvm=True)
 
     def sluice(self, name, store_yaml, extra_cpu=(), upstream_port=None, kind="sluice", redis=None):
         port, admin = free_port(), free_port()
@@ -471,7 +509,7 @@ policies:
     by: ip
     limits: ["{LIMIT_PER_SECOND}/second"]
 """)
-        p = self.start(f"sluice-{slug}", ["java", "-jar", self.sluice_jar, "serve", "-c", cfg])
+        p = self.start(f"sluice-{slug}", [*JAVA, "-jar", self.sluice_jar, "serve", "-c", cfg])
         if not wait_http(f"http://127.0.0.1:{port}/free", p, seconds=60):
             reason = f"did not start: {p.tail(3)}"
             p.stop()
@@ -596,6 +634,10 @@ def main():
     ap.add_argument("--conns", type=int, default=32)
     ap.add_argument("--warmup-seconds", type=int, default=20)
     ap.add_argument("--no-redis", action="store_true")
+    ap.add_argument("--floor", action="store_true",
+                    help="also run the Netty floor (no limiting): flood table a and pass-through b2")
+    ap.add_argument("--floor-jar", default=os.environ.get("FLOOR_JAR", os.path.join(ROOT, "benchmarks", "target", "benchmarks.jar")),
+                    help="the jar with dev.sluice.benchmarks.floor.NettyFloor (default: $FLOOR_JAR, else benchmarks/target/benchmarks.jar)")
     ap.add_argument("--only", default="",
                     help="comma-separated words: only targets whose name contains one (e.g. redis)")
     ap.add_argument("--out", default=None)
@@ -624,25 +666,30 @@ def main():
     started = time.time()
     load_before = os.getloadavg()
     workdir = tempfile.mkdtemp(prefix="sluice-bench-")
-    stack = Stack(workdir, args.sluice_jar, with_redis=not args.no_redis)
+    stack = Stack(workdir, args.sluice_jar, with_redis=not args.no_redis,
+                  floor_jar=args.floor_jar if args.floor else None)
     raw = {"flood": {}, "quiet": {}, "quiet_newconn": {}, "pass": {}, "rate": {}, "monitor": {}}
     try:
         log(f"starting the stack in {workdir}")
         stack.up()
         if only:
+            keep = {n for n in stack.targets if any(w in n.lower() for w in only)}
+            if FLOOR_PROXY in keep:  # the floor proxy's row means something only beside these
+                keep |= {"static upstream direct", "nginx proxy → static"}
             for name in list(stack.targets):
-                if not any(w in name.lower() for w in only):
+                if name not in keep:
                     del stack.targets[name]
             log(f"--only {args.only}: {', '.join(stack.targets) or 'nothing'}")
         flood_targets = [n for n in stack.targets if stack.targets[n]["kind"] not in ("none", "static")]
         pass_targets = [n for n in ("Flask alone (no limiter)", "nginx limit_req", "Sluice (memory)",
-                                    "static upstream direct", "nginx proxy → static", "Sluice → static")
+                                    "static upstream direct", "nginx proxy → static", "Sluice → static",
+                                    FLOOR_PROXY)
                         if n in stack.targets]
         log(f"warm-up: {args.warmup_seconds} s per route for the JVM (JIT), 3 s for the others")
         for name, t in stack.targets.items():
             # A freshly started JVM runs interpreted code for many seconds (longer on a loaded
             # machine, where C2 compiler threads get little CPU); a gateway in production is warm.
-            jvm = "admin" in t
+            jvm = "admin" in t or t.get("jvm")
             wrk(t["base"] + "/free", args.warmup_seconds if jvm else 3, 8)
             if t["kind"] != "static":
                 wrk(t["base"] + "/limited", args.warmup_seconds if jvm else 3, 32)
@@ -756,7 +803,9 @@ def render(args, stack, raw, load_before, load_after, elapsed):
         checks = []
         for r in flood[n]:
             limiter = r.get("admitted_by_limiter")
-            if limiter is not None:
+            if n == FLOOR_REFUSE:
+                checks.append("n/a (admits nothing)")
+            elif limiter is not None:
                 checks.append("✔" if int(limiter) == r["upstream"] else f"✘ {r['upstream']}≠{int(limiter)}")
             else:
                 d = r["upstream"] - r["admitted_seen_by_clients"]
@@ -766,7 +815,10 @@ def render(args, stack, raw, load_before, load_after, elapsed):
                      f"{ratio(m['rejections_per_s'], flm, 1)} | {', '.join(checks)} |")
     lines += ["", "Upstream check: ✔ = the Flask app's hit counter grew by exactly what the limiter "
               "admitted (Sluice: `sluice_requests_total{outcome=\"allowed\"}`; nginx: 200s in its access "
-              "log; Flask-Limiter: 200s seen by wrk + the legit clients).", ""]
+              "log; Flask-Limiter: 200s seen by wrk + the legit clients)."
+              + (f" {FLOOR_REFUSE}: a Netty server answering every request with a constant copy of "
+                 "Sluice's 429, no limiting (the floor of a Netty gateway; its legit clients are refused too)."
+                 if FLOOR_REFUSE in flood else ""), ""]
 
     pmed = {n: {k: median([w[k] for w in ws]) for k in ("rps", "p50_ms", "p99_ms")}
             for n, ws in raw["pass"].items()}
@@ -774,7 +826,7 @@ def render(args, stack, raw, load_before, load_after, elapsed):
             ("b. Pass-through on an unlimited cheap route (`/free` of the Flask app, `wrk -t1 -c16`)",
              ("Flask alone (no limiter)", "nginx limit_req", "Sluice (memory)")),
             ("b2. Pass-through to a static upstream (nginx `return 200`, `wrk -t1 -c16`): the proxies' own cost",
-             ("static upstream direct", "nginx proxy → static", "Sluice → static"))):
+             ("static upstream direct", "nginx proxy → static", "Sluice → static", FLOOR_PROXY))):
         direct = pmed.get(names[0], {}).get("rps")
         ngx_rps = pmed.get(names[1], {}).get("rps")
         lines += [f"## {title}", "",

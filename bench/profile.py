@@ -21,6 +21,7 @@ import argparse
 import collections
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -116,6 +117,7 @@ def main():
     ap.add_argument("--warmup-seconds", type=int, default=20)
     ap.add_argument("--top", type=int, default=25)
     ap.add_argument("--out", default=os.path.join(BENCH, "results"))
+    ap.add_argument("--keep-jfr", metavar="FILE", help="also copy the flight recording there (for `jfr print`)")
     args = ap.parse_args()
     route, conns, title = LOADS[args.load]
 
@@ -146,6 +148,8 @@ def main():
         cpu = cpu_seconds([gw.pid]) - cpu0
         subprocess.run(["jcmd", str(jvm), "JFR.stop", "name=bench", f"filename={jfr_file}"],
                        check=True, capture_output=True)
+        if args.keep_jfr:
+            shutil.copyfile(jfr_file, args.keep_jfr)
         log(f"{w['rps']:,.0f} req/s, {cpu / max(w['requests'], 1) * 1e6:.1f} µs CPU per request")
         text = report(jfr_file, args.top, f"{title}, {args.seconds} s, wrk -t1 -c{conns}")
         text += (f"\nLoad: {w['rps']:,.0f} req/s ({w['non2xx']:,} of {w['requests']:,} non-2xx); gateway CPU "

@@ -8,6 +8,13 @@
 #                                # on Redis, Flask-Limiter on Redis), incl. the Redis commands per
 #                                # decision table; writes bench/results/gateway-subset.md/.json
 #
+#   bench/run.sh --floor         # also the Netty floor: the cheapest Netty servers doing the same jobs
+#                                # with no limiting (dev.sluice.benchmarks.floor.NettyFloor, same java
+#                                # command as the gateway): a constant 429 in the flood table (a) and a
+#                                # minimal keep-alive proxy in b2; what no Netty gateway can beat here.
+#                                # --only floor selects both. Jar: FLOOR_JAR (default
+#                                # benchmarks/target/benchmarks.jar, built here when missing)
+#
 #   bench/run.sh --cold          # cold start and footprint (bench/cold.py), beside nginx limit_req:
 #                                # start to ready (/readyz 2xx), flood rejections/s in the first 8 s
 #                                # after ready vs after 30 s more, RSS under the flood; the gateway
@@ -53,6 +60,18 @@ if [[ ! -f "$jar" ]]; then
   echo "[bench] $jar missing: building it"
   mvn -B -q -pl cli -am package -DskipTests
 fi
+
+for arg in "$@"; do
+  if [[ "$arg" == "--floor" ]]; then
+    floor_jar="${FLOOR_JAR:-benchmarks/target/benchmarks.jar}"
+    if [[ ! -f "$floor_jar" ]]; then
+      echo "[bench] $floor_jar missing: building it"
+      mvn -B -q -pl benchmarks -am package -DskipTests
+    fi
+    set -- "$@" --floor-jar "$floor_jar"
+    break
+  fi
+done
 
 if [[ "${1:-}" == "--profile" ]]; then
   shift

@@ -1,9 +1,7 @@
 package dev.sluice.gateway.edge;
 
 import dev.sluice.time.DurationText;
-import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.concurrent.ScheduledFuture;
@@ -21,8 +19,9 @@ import java.util.concurrent.TimeUnit;
  * the head's first byte does not. The head clock starts when the connection opens (for its first
  * request) or at the first byte read after the previous request ended, and stops when the decoder
  * produces the request head. The body clock measures the pause since the last byte read while a
- * body is expected. Two handlers share the state: {@link #bytes()} sits before the HTTP decoder
- * and sees every read; {@link #messages()} sits after it and sees where heads and bodies end.
+ * body is expected. The request decoder drives it ({@link #read()} for every read, {@link
+ * #decoded} for every message it produces): two handlers of their own around the decoder cost a
+ * pipeline step for every read and every message under a keep-alive flood.
  *
  * <p>Timers. A timer is not scheduled and cancelled per request (under a keep-alive flood that
  * cost more than the rest of the bookkeeping): each deadline has at most one timer per
@@ -95,75 +94,56 @@ public final class ClientTimeouts {
     this.metrics = metrics;
   }
 
-  /** The handler to put before the HTTP decoder. */
-  public ChannelHandler bytes() {
-    return new Bytes();
+  /**
+   * The connection became active; {@code ctx} is the request decoder's context, from which an
+   * {@link Expired} event goes down the pipeline. Starts the first request's head clock.
+   */
+  public void active(ChannelHandlerContext ctx) {
+    events = ctx;
+    startHead();
   }
 
-  /** The handler to put right after the HTTP decoder. */
-  public ChannelHandler messages() {
-    return new Messages();
-  }
-
-  private final class Bytes extends ChannelInboundHandlerAdapter {
-    @Override
-    public void channelActive(ChannelHandlerContext ctx) {
-      startHead(ctx);
-      ctx.fireChannelActive();
+  /** Bytes were read from the client (called by the decoder before it decodes them). */
+  public void read() {
+    if (awaitingHead && !headStarted) {
+      startHead();
     }
+    if (inBody) {
+      lastBodyRead = System.nanoTime();
+    }
+  }
 
-    @Override
-    public void channelRead(ChannelHandlerContext ctx, Object msg) {
-      if (awaitingHead && !headStarted) {
-        startHead(ctx);
-      }
-      if (inBody) {
+  /** The decoder produced {@code msg}: a request head ends the head clock, a body starts its own. */
+  public void decoded(Object msg) {
+    if (msg instanceof HttpRequest) {
+      awaitingHead = false;
+      headStarted = false; // its timer, if any, finds no clock and stops
+      if (!(msg instanceof LastHttpContent)) {
+        inBody = true;
         lastBodyRead = System.nanoTime();
-      }
-      ctx.fireChannelRead(msg);
-    }
-
-    @Override
-    public void channelInactive(ChannelHandlerContext ctx) {
-      expired = true;
-      cancelHead();
-      cancelBody();
-      ctx.fireChannelInactive();
-    }
-  }
-
-  private final class Messages extends ChannelInboundHandlerAdapter {
-    @Override
-    public void handlerAdded(ChannelHandlerContext ctx) {
-      events = ctx;
-    }
-
-    @Override
-    public void channelRead(ChannelHandlerContext ctx, Object msg) {
-      if (msg instanceof HttpRequest) {
-        awaitingHead = false;
-        headStarted = false; // its timer, if any, finds no clock and stops
-        if (!(msg instanceof LastHttpContent)) {
-          inBody = true;
-          lastBodyRead = System.nanoTime();
-          if (bodyTimer == null) {
-            bodyTimer = ctx.executor().schedule(ClientTimeouts.this::bodyCheck, bodyNanos, TimeUnit.NANOSECONDS);
-          }
+        if (bodyTimer == null && events != null) {
+          bodyTimer = events.executor().schedule(this::bodyCheck, bodyNanos, TimeUnit.NANOSECONDS);
         }
       }
-      if (msg instanceof LastHttpContent) {
-        inBody = false; // its timer, if any, finds no body and stops
-        awaitingHead = true; // the next head's clock starts at its first byte
-      }
-      ctx.fireChannelRead(msg);
+    }
+    if (msg instanceof LastHttpContent) {
+      inBody = false; // its timer, if any, finds no body and stops
+      awaitingHead = true; // the next head's clock starts at its first byte
     }
   }
 
-  private void startHead(ChannelHandlerContext ctx) {
+  /** The connection closed, or stopped speaking HTTP (a tunnel): no deadline applies any more. */
+  public void stop() {
+    expired = true;
+    cancelHead();
+    cancelBody();
+  }
+
+  private void startHead() {
     headStarted = true;
     headStart = System.nanoTime();
-    if (headTimer == null) {
-      headTimer = ctx.executor().schedule(this::headCheck, headNanos, TimeUnit.NANOSECONDS);
+    if (headTimer == null && events != null && !expired) {
+      headTimer = events.executor().schedule(this::headCheck, headNanos, TimeUnit.NANOSECONDS);
     }
   }
 
@@ -203,9 +183,7 @@ public final class ClientTimeouts {
   }
 
   private void expire(Phase phase, String detail) {
-    expired = true;
-    cancelHead();
-    cancelBody();
+    stop();
     if (metrics != null) {
       metrics.timedOut(phase);
     }

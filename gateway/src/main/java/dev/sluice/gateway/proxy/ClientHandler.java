@@ -53,6 +53,8 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
   static final int DRAIN_LIMIT = 64 * 1024;
 
   private final ProxyContext shared;
+  /** Told of every decoded message (where request heads and bodies end), before anything else. */
+  private final ClientTimeouts timeouts;
   private final ArrayDeque<HttpObject> backlog = new ArrayDeque<>();
   private ChannelHandlerContext ctx;
   private UpstreamPool pool;
@@ -60,8 +62,9 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
   private boolean closing;
   private boolean draining;
 
-  ClientHandler(ProxyContext shared) {
+  ClientHandler(ProxyContext shared, ClientTimeouts timeouts) {
     this.shared = shared;
+    this.timeouts = timeouts;
   }
 
   @Override
@@ -72,6 +75,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    timeouts.decoded(msg);
     if (closing || !(msg instanceof HttpObject object)) {
       ReferenceCountUtil.release(msg);
       return;

@@ -256,12 +256,10 @@ public final class ProxyServer implements AutoCloseable {
                     }
                     ch.pipeline()
                         .addLast("idle", new IdleStateHandler(0, 0, CLIENT_IDLE_SECONDS, TimeUnit.SECONDS))
-                        .addLast("head-bytes", timeouts.bytes())
-                        .addLast("decoder", new StrictRequestDecoder(decoderConfig.clone()))
-                        .addLast("head-messages", timeouts.messages())
+                        .addLast("decoder", new StrictRequestDecoder(decoderConfig.clone(), timeouts))
                         .addLast("encoder", new ResponseEncoder())
                         .addLast("drain", drain.tracker())
-                        .addLast("proxy", new ClientHandler(context));
+                        .addLast("proxy", new ClientHandler(context, timeouts));
                   }
                 });
     ChannelFuture bound = bootstrap.bind(listen).awaitUninterruptibly();

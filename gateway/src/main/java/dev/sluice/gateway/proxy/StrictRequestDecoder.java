@@ -1,5 +1,8 @@
 package dev.sluice.gateway.proxy;
 
+import dev.sluice.gateway.edge.ClientTimeouts;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMessage;
@@ -14,6 +17,9 @@ import io.netty.util.AsciiString;
  * parser must instead refuse it: if the upstream framed the body differently, the rest of the body
  * would become a request the gateway never decided (request smuggling). Throwing here makes the
  * decoder emit an invalid message, which {@link ClientHandler} answers with 400 and a close.
+ *
+ * <p>It also drives the connection's {@link ClientTimeouts} (the head clock starts with a read):
+ * a handler of their own before the decoder would be one more pipeline step per read.
  */
 final class StrictRequestDecoder extends HttpRequestDecoder {
 
@@ -28,8 +34,49 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
   /** Content-Length fields seen in the current message's header section. */
   private int contentLengthFields;
 
+  /** Deadlines of this connection, or {@code null} for none (a decoder tested on its own). */
+  private final ClientTimeouts timeouts;
+
   StrictRequestDecoder(HttpDecoderConfig config) {
+    this(config, null);
+  }
+
+  StrictRequestDecoder(HttpDecoderConfig config, ClientTimeouts timeouts) {
     super(config);
+    this.timeouts = timeouts;
+  }
+
+  @Override
+  public void channelActive(ChannelHandlerContext ctx) throws Exception {
+    if (timeouts != null) {
+      timeouts.active(ctx);
+    }
+    super.channelActive(ctx);
+  }
+
+  @Override
+  public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
+    if (timeouts != null && msg instanceof ByteBuf) {
+      timeouts.read();
+    }
+    super.channelRead(ctx, msg);
+  }
+
+  @Override
+  public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+    if (timeouts != null) {
+      timeouts.stop();
+    }
+    super.channelInactive(ctx);
+  }
+
+  /** Removed when the connection becomes a tunnel: HTTP's deadlines end with HTTP. */
+  @Override
+  protected void handlerRemoved0(ChannelHandlerContext ctx) throws Exception {
+    if (timeouts != null) {
+      timeouts.stop();
+    }
+    super.handlerRemoved0(ctx);
   }
 
   @Override

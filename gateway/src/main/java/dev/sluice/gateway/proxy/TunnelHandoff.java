@@ -24,9 +24,8 @@ final class TunnelHandoff {
     u.replace(UpstreamHandler.class, "tunnel", tunnel.upstreamSide());
     u.remove("codec"); // its undecoded bytes (the first frames) go to the client
     c.replace(ClientHandler.class, "tunnel", tunnel.clientSide());
-    // The request-head and body deadlines are for HTTP: a tunnel is bounded by its idle timer.
-    c.remove("head-messages");
-    c.remove("head-bytes");
+    // A tunnel is bounded by its idle timer; the request-head and body deadlines are for HTTP
+    // and end with the decoder.
     c.replace("idle", "idle", tunnel.idleHandler());
     c.remove("decoder"); // its undecoded bytes go to the upstream, whose codec is gone
     tunnel.start();
