@@ -10,7 +10,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -45,23 +44,14 @@ class LauncherTest {
 
   /** serve on free ports through the launcher, until /readyz answers 200, then SIGTERM. */
   private static String serveOnce(Path work, Path cds, String name) throws Exception {
-    return serveOnce(work, cds, name, null);
-  }
-
-  /** The same with JAVA_HOME=javaHome (null: the launcher's default Java). */
-  private static String serveOnce(Path work, Path cds, String name, Path javaHome) throws Exception {
     int port = FreePort.find();
     int admin = FreePort.find();
     Path conf = work.resolve(name + ".yaml");
     Files.writeString(conf, "version: 1\ngateway:\n  listen: 127.0.0.1:" + port
         + "\n  upstream: http://127.0.0.1:9\n  admin: 127.0.0.1:" + admin + "\n  drain_grace: 0s\n"
         + "store:\n  type: memory\npolicies:\n  - name: all\n    match: { paths: [\"/**\"] }\n    by: ip\n    limits: [\"5/second\"]\n");
-    ManagedProcess.Builder builder = ManagedProcess.builder(name,
-            List.of(Dist.repo().resolve("packaging/bin/sluice").toString(), "serve", "-c", conf.toString()));
-    if (javaHome != null) {
-      builder.environment("JAVA_HOME", javaHome.toString());
-    }
-    try (ManagedProcess sluice = builder
+    try (ManagedProcess sluice = ManagedProcess.builder(name,
+            List.of(Dist.repo().resolve("packaging/bin/sluice").toString(), "serve", "-c", conf.toString()))
         .environment("SLUICE_JAR", cliJar())
         .environment("SLUICE_CDS_DIR", cds.toString())
         .environment("SLUICE_LAUNCHER_DEBUG", "1")
@@ -77,7 +67,7 @@ class LauncherTest {
       sluice.stop(Duration.ofSeconds(60));
       assertThat(sluice.isAlive()).isFalse();
       String log = Files.readString(sluice.logFile());
-      assertThat(log).doesNotContain("warning][cds", "error][cds", "warning][aot", "error][aot");
+      assertThat(log).doesNotContain("warning][cds", "error][cds");
       return seen + "\n" + log;
     }
   }
@@ -102,29 +92,71 @@ class LauncherTest {
   }
 
   /**
-   * Java 25 or newer: an AOT cache (JEP 483/514/515) in place of the class-data sharing archive.
-   * Runs when -Dsluice.java25.home (or JAVA25_HOME) names such a JDK.
+   * A JDK stand-in for the launcher's Java 25 branch (CI has only Java 17): its release file
+   * names {@code version}, and its bin/java records its arguments and, like a real JDK asked for
+   * -XX:AOTCacheOutput (25) or -XX:ArchiveClassesAtExit, writes that file before it exits 0. What the JVM then does with the
+   * cache is measured by bench/cold.py on a real Temurin 25 (docs/benchmarks.md §4).
    */
+  private static Path jdk(Path work, String version) throws Exception {
+    Path home = work.resolve("jdk-" + version);
+    Files.createDirectories(home.resolve("bin"));
+    Files.writeString(home.resolve("release"), "IMPLEMENTOR=\"stand-in\"\nJAVA_VERSION=\"" + version + "\"\n");
+    Path java = Files.writeString(home.resolve("bin/java"), """
+        #!/bin/sh
+        printf '%s\\n' "$*" >> "$(dirname "$0")/../calls"
+        for arg in "$@"; do
+          case "$arg" in -XX:AOTCacheOutput=* | -XX:ArchiveClassesAtExit=*) head -c 2048 /dev/zero > "${arg#*=}" ;; esac
+        done
+        """);
+    java.toFile().setExecutable(true);
+    return home;
+  }
+
+  private static Command.Result serveWith(Path jdk, Path cds, String... env) throws Exception {
+    Command command = launcher("serve", "-c", "sluice.yaml").env("JAVA_HOME", jdk.toString())
+        .env("SLUICE_CDS", "on").env("SLUICE_CDS_DIR", cds.toString()).env("SLUICE_LAUNCHER_DEBUG", "1");
+    for (int i = 0; i < env.length; i += 2) {
+      command = command.env(env[i], env[i + 1]);
+    }
+    return command.ok();
+  }
+
   @Test
-  void serve_onJava25_firstRunWritesAnAotCache_laterRunsUseIt(@TempDir Path work) throws Exception {
-    String home = System.getProperty("sluice.java25.home", System.getenv("JAVA25_HOME"));
-    Assumptions.assumeTrue(home != null && Files.isExecutable(Path.of(home, "bin/java")),
-        "no Java 25 (set -Dsluice.java25.home or JAVA25_HOME)");
-    Path java25 = Path.of(home);
+  void serve_onJava25_firstRunRecordsAnAotCache_laterRunsUseIt(@TempDir Path work) throws Exception {
+    Path jdk = jdk(work, "25.0.1");
     Path cds = work.resolve("cache/sluice");
 
-    serveOnce(work, cds, "first", java25);
+    serveWith(jdk, cds);
 
     List<Path> written = archives(cds);
-    assertThat(written).as("one cache, no temporary files").hasSize(1);
+    assertThat(written).as("one cache, moved into place, no temporary file").hasSize(1);
     assertThat(written.get(0).getFileName().toString()).matches("sluice-serve-\\d+\\.aot");
-    assertThat(Files.size(written.get(0))).isGreaterThan(1024 * 1024);
+    List<String> calls = Files.readAllLines(jdk.resolve("calls"));
+    assertThat(calls).hasSize(1);
+    assertThat(calls.get(0)).contains("-XX:AOTCacheOutput=" + written.get(0) + ".", "-Xlog:cds=error,aot=error",
+        "-XX:+UseSerialGC").doesNotContain("ArchiveClassesAtExit", "SharedArchiveFile");
 
-    String second = serveOnce(work, cds, "second", java25);
-    assertThat(second).contains("-XX:AOTCache=" + written.get(0), "AOT cache " + written.get(0))
-        .doesNotContain("AOTCacheOutput", "SharedArchiveFile");
-    assertThat(second.lines().filter(l -> l.endsWith(written.get(0).toString()))).as("mapped by the JVM").isNotEmpty();
-    assertThat(archives(cds)).hasSize(1);
+    Command.Result second = serveWith(jdk, cds);
+
+    calls = Files.readAllLines(jdk.resolve("calls"));
+    assertThat(calls).hasSize(2);
+    assertThat(calls.get(1)).contains("-XX:AOTCache=" + written.get(0)).doesNotContain("AOTCacheOutput", "SharedArchive");
+    assertThat(second.output()).contains("AOT cache " + written.get(0));
+  }
+
+  @Test
+  void serve_onJava25_withAotOff_orOnJava24_usesAClassDataSharingArchive(@TempDir Path work) throws Exception {
+    Path cds = work.resolve("cache/sluice");
+    Path jdk25 = jdk(work, "25");
+    Path jdk24 = jdk(work, "24.0.2");
+
+    serveWith(jdk25, cds, "SLUICE_AOT", "off");
+    serveWith(jdk24, cds.resolve("24"));
+
+    assertThat(Files.readString(jdk25.resolve("calls"))).contains("-XX:ArchiveClassesAtExit=").doesNotContain("AOT");
+    assertThat(Files.readString(jdk24.resolve("calls"))).contains("-XX:ArchiveClassesAtExit=").doesNotContain("AOT");
+    assertThat(archives(cds).stream().map(p -> p.getFileName().toString()))
+        .anyMatch(n -> n.matches("sluice-serve-\\d+\\.jsa"));
   }
 
   @Test
