@@ -4,6 +4,7 @@ import dev.sluice.config.DecisionSettings;
 import dev.sluice.config.HeaderStyle;
 import dev.sluice.engine.Engine;
 import dev.sluice.gateway.accesslog.AccessLog;
+import dev.sluice.gateway.edge.LingeringClose;
 import dev.sluice.gateway.proxy.Drain;
 import dev.sluice.gateway.response.Problems;
 import dev.sluice.gateway.transport.Transports;
@@ -12,7 +13,6 @@ import dev.sluice.time.Clock;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
@@ -146,7 +146,9 @@ public final class DecisionServer implements AutoCloseable {
           io.netty.handler.codec.http.HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE,
           "request: the JSON body is larger than " + MAX_BODY + " bytes");
       response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-      ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+      // The body is still arriving: closing now would reset the connection before the client
+      // reads the 413 (the aggregator discards the rest of the body meanwhile).
+      LingeringClose.after(ctx.writeAndFlush(response));
     }
   }
 }

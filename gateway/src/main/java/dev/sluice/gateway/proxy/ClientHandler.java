@@ -1,6 +1,7 @@
 package dev.sluice.gateway.proxy;
 
 import dev.sluice.gateway.edge.ClientTimeouts;
+import dev.sluice.gateway.edge.LingeringClose;
 import dev.sluice.gateway.response.EncodedResponse;
 import dev.sluice.gateway.response.Problems;
 import io.netty.channel.ChannelFuture;
@@ -263,16 +264,12 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
   /** Sends a gateway answer outside any exchange (bad request) and closes the connection. */
   void answerAndClose(FullHttpResponse response) {
     response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-    closing = true;
-    releaseBacklog();
-    ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+    closeAfter(ctx.writeAndFlush(response));
   }
 
   /** {@link #answerAndClose(FullHttpResponse)} for an answer in wire form (with {@code connection: close}). */
   void answerAndClose(EncodedResponse response) {
-    closing = true;
-    releaseBacklog();
-    ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+    closeAfter(ctx.writeAndFlush(response));
   }
 
   /**
@@ -294,7 +291,11 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
       exchange.completed(HttpResponseStatus.REQUEST_TIMEOUT.code());
       exchange.end();
     }
-    answerAndClose(EncodedResponse.encode(Problems.requestTimeout(expired.detail()), true, ctx.alloc()));
+    // Closed at once: a client that missed its deadline gets no lingering time.
+    closing = true;
+    releaseBacklog();
+    ctx.writeAndFlush(EncodedResponse.encode(Problems.requestTimeout(expired.detail()), true, ctx.alloc()))
+        .addListener(ChannelFutureListener.CLOSE);
   }
 
   void closeClient() {
@@ -325,11 +326,19 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
     return closing;
   }
 
-  /** The last response ends the connection: it closes once {@code written} completes. */
+  /**
+   * The last response ends the connection: it closes once {@code written} completes — lingering
+   * ({@link LingeringClose}) while the client may still be sending: a request refused or
+   * malformed before its end, or answered before its body was read.
+   */
   void closeAfter(ChannelFuture written) {
     closing = true;
     releaseBacklog();
-    written.addListener(ChannelFutureListener.CLOSE);
+    if (current == null || !current.requestComplete()) {
+      LingeringClose.after(written);
+    } else {
+      written.addListener(ChannelFutureListener.CLOSE);
+    }
   }
 
   /** The connection became a tunnel: this handler leaves the pipeline and handles nothing more. */

@@ -414,6 +414,11 @@ final class Exchange {
     }
   }
 
+  /** Whether the request has been read to its end (its body forwarded or discarded). */
+  boolean requestComplete() {
+    return requestComplete;
+  }
+
   /**
    * Whether a local answer given now must close the connection: the client does not keep it
    * alive, or an unread body is too large to discard (or was never sent: {@code Expect}).

@@ -106,7 +106,9 @@ class AccessLogFloodTest {
         long p99 = latencies[(int) Math.ceil(LEGIT * 0.99) - 1];
         AccessLog log = gateway.accessLog();
         if (log.enabled()) {
-          await().atMost(Duration.ofSeconds(60)).until(() -> log.written() + log.dropped() == FLOOD + LEGIT);
+          // untilAsserted: a timeout then says how many lines were missing.
+          await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(log.written() + log.dropped())
+              .as("lines written %d + dropped %d", log.written(), log.dropped()).isEqualTo(FLOOD + LEGIT));
         }
         return new Run(p99, FLOOD + LEGIT, log.written(), log.dropped());
       } finally {

@@ -330,6 +330,22 @@ class DecisionApiTest {
     assertThat(unknown.headers().firstValue("Content-Type")).contains("application/problem+json");
   }
 
+  /**
+   * A 413 sent while the body still arrives reaches the client: closing with the body unread
+   * would reset the connection, and an uploading client (this one) then fails its write instead
+   * of reading the answer (see LingeringClose).
+   */
+  @Test
+  void oversizedBodyStillArriving_gets413NotAReset() throws Exception {
+    String huge = "{\"method\":\"GET\",\"path\":\"/\",\"body\":{\"x\":\"" + "a".repeat(8 << 20) + "\"}}";
+    for (int i = 0; i < 5; i++) {
+      HttpResponse<String> big = f.post("/v1/decide", huge);
+
+      assertThat(big.statusCode()).isEqualTo(413);
+      assertThat(big.headers().firstValue("Content-Type")).contains("application/problem+json");
+    }
+  }
+
   @Test
   void wrongEndpointMethodMediaTypeAndSize_areProblems() throws Exception {
     assertThat(f.post("/v1/nothing", "{}").statusCode()).isEqualTo(404);

@@ -2,6 +2,11 @@ package dev.sluice.gateway.proxy;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -159,6 +164,30 @@ class StrictParsingTest {
       assertThat(limited.status()).isEqualTo(429);
       assertThat(limited.header("Connection")).isEqualTo("close");
       assertThat(connection.closedByServer()).isTrue();
+    }
+    assertThat(upstream.uris()).containsExactly("/limited");
+  }
+
+  /**
+   * The answer is not lost to a reset: the gateway answers before the body's end and, instead of
+   * closing with the body unread (a reset, on which an uploading client such as this one fails
+   * its write instead of reading the answer), shuts its output and reads on until the client stops.
+   */
+  @Test
+  void rejectedRequest_whoseBodyIsStillArriving_isAnsweredNotReset() throws Exception {
+    try (RawConnection connection = new RawConnection(fixture.address())) {
+      connection.send("POST /limited HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n");
+      assertThat(connection.read().status()).isEqualTo(200);
+    }
+    HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    byte[] body = new byte[8 << 20];
+    for (int i = 0; i < 5; i++) {
+      HttpResponse<String> limited = client.send(HttpRequest.newBuilder(
+              URI.create("http://127.0.0.1:" + fixture.address().getPort() + "/limited"))
+          .timeout(Duration.ofSeconds(10)).POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(),
+          HttpResponse.BodyHandlers.ofString());
+
+      assertThat(limited.statusCode()).isEqualTo(429);
     }
     assertThat(upstream.uris()).containsExactly("/limited");
   }
