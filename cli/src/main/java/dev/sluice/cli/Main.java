@@ -44,6 +44,7 @@ public final class Main implements Runnable {
 
   /** Runs the command line and exits the JVM with its exit code. */
   public static void main(String[] args) {
+    nettyProductionDefaults();
     int code;
     try {
       code = commandLine(args.length > 0 ? args[0] : null).execute(args);
@@ -54,6 +55,24 @@ public final class Main implements Runnable {
       code = 1;
     }
     System.exit(code);
+  }
+
+  /** The system property of Netty's buffer leak detector (its level). */
+  static final String LEAK_DETECTION = "io.netty.leakDetection.level";
+
+  /**
+   * Netty's defaults that a production process does not want, set before any Netty class loads
+   * and only where the user set nothing. The leak detector (default {@code simple}) samples
+   * buffers and, for every message, asks each pipeline step to "touch" it: in a flood that cost
+   * about 5% of the gateway's CPU per request (paired runs, docs/benchmarks.md, G2). The {@code
+   * sluice} process turns it off; {@code -Dio.netty.leakDetection.level=simple} (or {@code
+   * paranoid}, in {@code SLUICE_JAVA_OPTS}) turns it back on. Tests that run the gateway as a
+   * library keep Netty's default.
+   */
+  static void nettyProductionDefaults() {
+    if (System.getProperty(LEAK_DETECTION) == null && System.getProperty("io.netty.leakDetectionLevel") == null) {
+      System.setProperty(LEAK_DETECTION, "disabled");
+    }
   }
 
   /**
