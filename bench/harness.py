@@ -475,17 +475,23 @@ http {{
             self.floor(FLOOR_REFUSE, ["--mode", "refuse"], kind="floor")
             self.floor(FLOOR_PROXY, ["--mode", "proxy", "--upstream", str(static_port)], kind="static")
 
+    def ready_or_skip(self, name, p, port):
+        """Whether p answers on port; if not, p is stopped and name recorded as skipped, with why."""
+        if wait_http(f"http://127.0.0.1:{port}/free", p, seconds=60):
+            return True
+        reason = f"did not start: {p.tail(3)}"
+        p.stop()
+        self.procs.remove(p)
+        self.skipped[name] = reason
+        log(f"SKIP {name}: {reason}")
+        return False
+
     def floor(self, name, mode_args, kind):
         """A Netty floor target (see the module doc): no admin port, no limiter."""
         port = free_port()
         slug = "floor-" + mode_args[1]
         p = self.start(slug, [*JAVA, "-cp", self.floor_jar, FLOOR_MAIN, "--port", str(port), *mode_args])
-        if not wait_http(f"http://127.0.0.1:{port}/free", p, seconds=60):
-            reason = f"did not start: {p.tail(3)}"
-            p.stop()
-            self.procs.remove(p)
-            self.skipped[name] = reason
-            log(f"SKIP {name}: {reason}")
+        if not self.ready_or_skip(name, p, port):
             return
         # app_port: the Flask app's hit counter is read around a flood like for the others (the
         # floor forwards nothing, so it stays put); jvm: warmed up like the gateway.
@@ -510,12 +516,7 @@ policies:
     limits: ["{LIMIT_PER_SECOND}/second"]
 """)
         p = self.start(f"sluice-{slug}", [*JAVA, "-jar", self.sluice_jar, "serve", "-c", cfg])
-        if not wait_http(f"http://127.0.0.1:{port}/free", p, seconds=60):
-            reason = f"did not start: {p.tail(3)}"
-            p.stop()
-            self.procs.remove(p)
-            self.skipped[name] = reason
-            log(f"SKIP {name}: {reason}")
+        if not self.ready_or_skip(name, p, port):
             return
         self.targets[name] = dict(base=f"http://127.0.0.1:{port}", cpu=[p.pid, *extra_cpu],
                                   app_port=self.app_port, kind=kind, admin=admin, redis=redis)
