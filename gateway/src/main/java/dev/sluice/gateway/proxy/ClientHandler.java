@@ -54,8 +54,6 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
   static final int DRAIN_LIMIT = 64 * 1024;
 
   private final ProxyContext shared;
-  /** Told of every decoded message (where request heads and bodies end), before anything else. */
-  private final ClientTimeouts timeouts;
   private final ArrayDeque<HttpObject> backlog = new ArrayDeque<>();
   private ChannelHandlerContext ctx;
   private UpstreamPool pool;
@@ -63,9 +61,8 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
   private boolean closing;
   private boolean draining;
 
-  ClientHandler(ProxyContext shared, ClientTimeouts timeouts) {
+  ClientHandler(ProxyContext shared) {
     this.shared = shared;
-    this.timeouts = timeouts;
   }
 
   @Override
@@ -76,7 +73,6 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
-    timeouts.decoded(msg);
     if (closing || !(msg instanceof HttpObject object)) {
       ReferenceCountUtil.release(msg);
       return;
@@ -291,11 +287,9 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
       exchange.completed(HttpResponseStatus.REQUEST_TIMEOUT.code());
       exchange.end();
     }
-    // Closed at once: a client that missed its deadline gets no lingering time.
-    closing = true;
-    releaseBacklog();
-    ctx.writeAndFlush(EncodedResponse.encode(Problems.requestTimeout(expired.detail()), true, ctx.alloc()))
-        .addListener(ChannelFutureListener.CLOSE);
+    // A client that missed its deadline gets no lingering time.
+    closeAfter(ctx.writeAndFlush(EncodedResponse.encode(Problems.requestTimeout(expired.detail()), true, ctx.alloc())),
+        false);
   }
 
   void closeClient() {
@@ -332,9 +326,13 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
    * malformed before its end, or answered before its body was read.
    */
   void closeAfter(ChannelFuture written) {
+    closeAfter(written, current == null || !current.requestComplete());
+  }
+
+  private void closeAfter(ChannelFuture written, boolean linger) {
     closing = true;
     releaseBacklog();
-    if (current == null || !current.requestComplete()) {
+    if (linger) {
       LingeringClose.after(written);
     } else {
       written.addListener(ChannelFutureListener.CLOSE);

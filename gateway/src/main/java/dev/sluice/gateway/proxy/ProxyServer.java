@@ -259,7 +259,7 @@ public final class ProxyServer implements AutoCloseable {
                         .addLast("decoder", new StrictRequestDecoder(decoderConfig.clone(), timeouts))
                         .addLast("encoder", new ResponseEncoder())
                         .addLast("drain", drain.tracker())
-                        .addLast("proxy", new ClientHandler(context, timeouts));
+                        .addLast("proxy", new ClientHandler(context));
                   }
                 });
     ChannelFuture bound = bootstrap.bind(listen).awaitUninterruptibly();

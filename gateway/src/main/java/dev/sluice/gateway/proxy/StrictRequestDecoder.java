@@ -8,6 +8,7 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpRequestDecoder;
 import io.netty.util.AsciiString;
+import java.util.List;
 
 /**
  * Netty's request decoder with the one leniency a rate-limiting gateway cannot afford removed.
@@ -18,8 +19,9 @@ import io.netty.util.AsciiString;
  * would become a request the gateway never decided (request smuggling). Throwing here makes the
  * decoder emit an invalid message, which {@link ClientHandler} answers with 400 and a close.
  *
- * <p>It also drives the connection's {@link ClientTimeouts} (the head clock starts with a read):
- * a handler of their own before the decoder would be one more pipeline step per read.
+ * <p>It also drives the connection's {@link ClientTimeouts} (the head clock starts with a read,
+ * ends with a decoded head): handlers of their own around the decoder would be two more pipeline
+ * steps per read and per message.
  */
 final class StrictRequestDecoder extends HttpRequestDecoder {
 
@@ -60,6 +62,21 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
       timeouts.read();
     }
     super.channelRead(ctx, msg);
+  }
+
+  /**
+   * Tells the deadlines of every message decoded (where heads and bodies end). Messages decoded
+   * when the connection ends ({@code decodeLast}) need no deadline: the connection is gone.
+   */
+  @Override
+  protected void decode(ChannelHandlerContext ctx, ByteBuf buffer, List<Object> out) throws Exception {
+    int before = out.size();
+    super.decode(ctx, buffer, out);
+    if (timeouts != null) {
+      for (int i = before; i < out.size(); i++) {
+        timeouts.decoded(out.get(i));
+      }
+    }
   }
 
   @Override
