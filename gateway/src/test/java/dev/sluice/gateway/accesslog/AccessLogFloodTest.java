@@ -38,10 +38,12 @@ import org.junit.jupiter.api.io.TempDir;
  * stalls the event loop.
  *
  * <p>"One line per request" is checked against the gateway's own count of decided requests
- * ({@code sluice_requests_total}), not only the client's: the JDK client silently sends a GET once
- * more when a reused connection ends before any response byte, and the gateway then rightly logs
- * both attempts. Such a retry means the client lost an answer; the test says so, with the lines'
- * statuses, instead of failing as a miscounted log.
+ * ({@code sluice_requests_total}), not only the client's: about once in 100,000–200,000 requests
+ * the JDK client (17) drops a reused keep-alive connection on which the answer to its request has
+ * already arrived and sends the GET again on a new one, and the gateway rightly decides and logs
+ * both. A bare thread-per-connection server that never closes a connection sees the same repeats
+ * from the same client, so they are the client's; the test prints them instead of failing as a
+ * miscounted log.
  */
 class AccessLogFloodTest {
   private static final int FLOOD = 20_000;
@@ -129,8 +131,8 @@ class AccessLogFloodTest {
               .as("lines written %d + dropped %d", log.written(), log.dropped()).isEqualTo(decided));
         }
         if (decided != FLOOD + LEGIT) {
-          System.out.printf("the clients sent %d requests, the gateway decided %d: the JDK client resent a GET "
-              + "whose answer it did not get%n", FLOOD + LEGIT, decided);
+          System.out.printf("the clients sent %d requests, the gateway decided %d: the JDK client sent a GET "
+              + "again on a new connection%n", FLOOD + LEGIT, decided);
         }
         return new Run(p99, decided, log.written(), log.dropped());
       } finally {
