@@ -20,6 +20,8 @@ import picocli.CommandLine.Option;
  *
  * <p>Applied by replacing the console appender of {@code logback.xml} once, before the command
  * starts anything; Netty and Lettuce stay at {@code warn} unless a stricter level is asked for.
+ * An operator's own {@code -Dlogback.configurationFile=FILE} rules instead: its appenders and
+ * levels are left as that file says, and these two options do not apply.
  */
 public final class LogOptions {
   /** How each log event is written. */
@@ -45,6 +47,9 @@ public final class LogOptions {
   void apply() {
     if (!(LoggerFactory.getILoggerFactory() instanceof LoggerContext context)) {
       return; // another SLF4J binding (an embedding application): its configuration rules
+    }
+    if (System.getProperty("logback.configurationFile") != null) {
+      return; // the operator's own logback file (ConsoleLogging stepped aside for it too)
     }
     Level rootLevel = Level.toLevel(level.name());
     Logger root = context.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);

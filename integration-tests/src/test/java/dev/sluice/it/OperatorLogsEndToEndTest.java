@@ -146,6 +146,40 @@ class OperatorLogsEndToEndTest {
     }
 
     @Test
+    void serve_ownLogbackFile_isKeptAsItIs_notReplacedByTheLogOptions() throws Exception {
+        int port = FreePort.find();
+        int admin = FreePort.find();
+        Path own = dir.resolve("own.log");
+        Path config = dir.resolve("logback-own.xml");
+        Files.writeString(config, """
+                <configuration>
+                  <appender name="file" class="ch.qos.logback.core.FileAppender">
+                    <file>%s</file>
+                    <encoder><pattern>OWN %%level %%msg%%n</pattern></encoder>
+                  </appender>
+                  <root level="DEBUG"><appender-ref ref="file"/></root>
+                </configuration>
+                """.formatted(own));
+        try (FlaskApp app = FlaskApp.start()) {
+            Path file = policyFile(app, port, admin);
+            List<String> command = new ArrayList<>(SluiceProcess.command("serve", "-c", file.toString(),
+                    "--log-format", "json"));
+            command.add(1, "-Dlogback.configurationFile=" + config);
+            try (ManagedProcess serve = ManagedProcess.builder("sluice-serve-own-logback", command)
+                    .directory(Files.createDirectories(dir.resolve("cwd")))
+                    .readyWhenHttpOk(URI.create("http://127.0.0.1:" + admin + "/readyz"))
+                    .startupTimeout(Duration.ofSeconds(60))
+                    .start()) {
+                await("the start is logged to the operator's file", () -> uncheckedLines(own).stream()
+                        .anyMatch(l -> l.startsWith("OWN INFO sluice listening on")));
+                // Its root level (DEBUG) holds too, not --log-level's default (info).
+                assertThat(uncheckedLines(own)).anyMatch(l -> l.startsWith("OWN DEBUG"));
+                assertThat(serve.logTail()).doesNotContain("{\"");
+            }
+        }
+    }
+
+    @Test
     void serve_badLogFormat_exitsTwoNamingTheOption() throws Exception {
         SluiceProcess.Result result = SluiceProcess.run(dir, java.util.Map.of("SLUICE_LOG_FORMAT", "xml"),
                 "serve", "-c", "whatever.yaml");
