@@ -41,8 +41,8 @@ import org.slf4j.LoggerFactory;
  * {@link #DRAIN_LIMIT} bytes, or the connection is closed: the decoder knows the body's framing,
  * so a body is never parsed as a next request.
  *
- * <p>What happens to one request — its decision, forwarding, lifecycle and WebSocket upgrade — is
- * the {@link Exchange}'s.
+ * <p>What happens to one request — its decision, local answer or forwarding, lifecycle and
+ * WebSocket upgrade — is the {@link Exchange}'s (and its {@link Forwarding}'s).
  *
  * <p>Threading: every method runs on the connection's event loop; the decision may complete on a
  * store thread and is handed back with {@code eventLoop().execute}.

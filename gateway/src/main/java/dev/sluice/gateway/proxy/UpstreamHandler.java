@@ -9,12 +9,12 @@ import io.netty.util.ReferenceCountUtil;
 
 /**
  * The last handler of an upstream connection: hands what the upstream sends to the exchange that
- * currently owns the connection. An idle connection owns nothing; anything it receives is a
- * protocol error and closes it.
+ * currently owns the connection (its {@link Forwarding}). An idle connection owns nothing;
+ * anything it receives is a protocol error and closes it.
  */
 final class UpstreamHandler extends ChannelInboundHandlerAdapter {
   private final UpstreamPool pool;
-  private Exchange owner;
+  private Forwarding owner;
   private int uses;
 
   UpstreamHandler(UpstreamPool pool) {
@@ -22,8 +22,8 @@ final class UpstreamHandler extends ChannelInboundHandlerAdapter {
   }
 
   /** Binds the connection to an exchange; returns whether it served an exchange before. */
-  boolean attach(Exchange exchange) {
-    owner = exchange;
+  boolean attach(Forwarding forwarding) {
+    owner = forwarding;
     return uses++ > 0;
   }
 
@@ -41,18 +41,18 @@ final class UpstreamHandler extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
-    Exchange exchange = owner;
-    if (exchange == null) {
+    Forwarding forwarding = owner;
+    if (forwarding == null) {
       ReferenceCountUtil.release(msg);
       ctx.close();
       return;
     }
     if (msg instanceof HttpResponse response) {
-      exchange.upstreamHead(response);
+      forwarding.upstreamHead(response);
     }
     if (msg instanceof HttpContent content) {
-      if (owner == exchange) {
-        exchange.upstreamContent(content);
+      if (owner == forwarding) {
+        forwarding.upstreamContent(content);
       } else {
         content.release();
       }
@@ -72,10 +72,10 @@ final class UpstreamHandler extends ChannelInboundHandlerAdapter {
   @Override
   public void channelInactive(ChannelHandlerContext ctx) {
     pool.remove(ctx.channel());
-    Exchange exchange = owner;
+    Forwarding forwarding = owner;
     owner = null;
-    if (exchange != null) {
-      exchange.upstreamClosed();
+    if (forwarding != null) {
+      forwarding.upstreamClosed();
     }
   }
 
