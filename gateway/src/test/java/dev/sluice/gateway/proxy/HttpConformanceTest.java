@@ -110,7 +110,18 @@ class HttpConformanceTest {
 
   @Test
   void twoHostHeaders_is400() throws Exception {
-    assertThat(refused("GET /api/search HTTP/1.1\r\nHost: a\r\nHost: a\r\n\r\n").status()).isEqualTo(400);
+    RawConnection.Response response = refused("GET /api/search HTTP/1.1\r\nHost: a\r\nhOsT: a\r\n\r\n");
+
+    assertThat(response.status()).isEqualTo(400);
+    assertThat(response.text()).contains("an HTTP/1.1 request needs exactly one Host header, got 2");
+  }
+
+  @Test
+  void http10WithTwoHostHeaders_is400() throws Exception {
+    RawConnection.Response response = refused("GET /api/search HTTP/1.0\r\nHOST: a\r\nHost: b\r\n\r\n");
+
+    assertThat(response.status()).isEqualTo(400);
+    assertThat(response.text()).contains("the request has 2 Host headers; expected at most one");
   }
 
   @ParameterizedTest
