@@ -93,11 +93,11 @@ public final class ServeCommand implements Callable<Integer> {
     }
     String storeType = loaded.store().type().name().toLowerCase(java.util.Locale.ROOT);
     if (gateway.proxying()) {
-      log.info("sluice listening on {} -> upstream {}; admin on {}; store {}", text(gateway.address()),
-          upstreamText(loaded.gateway()), text(gateway.adminAddress()), storeType);
+      log.info("sluice listening on {} -> upstream {}; admin on {}; store {}; transport {}", text(gateway.address()),
+          upstreamText(loaded.gateway()), text(gateway.adminAddress()), storeType, gateway.transport().label());
     }
-    gateway.decisionApi().ifPresent(api -> log.info("sluice decision API on {}; admin on {}; store {}",
-        text(api.address()), text(gateway.adminAddress()), storeType));
+    gateway.decisionApi().ifPresent(api -> log.info("sluice decision API on {}; admin on {}; store {}; transport {}",
+        text(api.address()), text(gateway.adminAddress()), storeType, gateway.transport().label()));
     AuditLogRotation.install(gateway);
     StoreHealthMetrics.bind(gateway, store);
     // Version 1's hash; the file is read again for it (a change in between only mislabels v1).

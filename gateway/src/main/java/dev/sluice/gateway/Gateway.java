@@ -286,6 +286,11 @@ public final class Gateway implements AutoCloseable {
     return proxy == null ? 0 : proxy.openConnections();
   }
 
+  /** The Netty transport the listeners and upstream connections run on ({@link Transports}). */
+  public Transports.Kind transport() {
+    return Transports.of(group);
+  }
+
   /**
    * Where clients connect (the real port when configured with port 0).
    *
@@ -394,7 +399,11 @@ public final class Gateway implements AutoCloseable {
       proxy.close();
     }
     admin.close();
-    group.shutdownGracefully(100, 5_000, TimeUnit.MILLISECONDS).awaitUninterruptibly();
+    // Bounded: an io_uring loop (Transports) may never finish its shutdown; its threads are
+    // daemons, so a process that stops is not held by one.
+    if (!group.shutdownGracefully(100, 5_000, TimeUnit.MILLISECONDS).awaitUninterruptibly(10, TimeUnit.SECONDS)) {
+      log.warn("the {} event loops did not stop within 10 s; closing without them", transport().label());
+    }
     audit.close();
     access.close();
     registry.close();

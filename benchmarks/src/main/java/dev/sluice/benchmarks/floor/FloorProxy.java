@@ -1,5 +1,6 @@
 package dev.sluice.benchmarks.floor;
 
+import dev.sluice.gateway.transport.Transports;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -9,8 +10,6 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
-import io.netty.channel.epoll.EpollSocketChannel;
-import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
@@ -78,8 +77,8 @@ final class FloorProxy extends ChannelInboundHandlerAdapter {
     Channel client = ctx.channel();
     ChannelFuture connecting = new Bootstrap()
         .group(client.eventLoop())
-        // The gateway's outgoing channel type follows its loops' transport (Transports.socketChannel).
-        .channel(client instanceof EpollSocketChannel ? EpollSocketChannel.class : NioSocketChannel.class)
+        // The gateway's outgoing channel type follows its loops' transport.
+        .channel(Transports.socketChannel(client.eventLoop()))
         .option(ChannelOption.TCP_NODELAY, true)
         .handler(new ChannelInitializer<Channel>() {
           @Override

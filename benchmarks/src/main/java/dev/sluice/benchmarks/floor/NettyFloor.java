@@ -1,17 +1,12 @@
 package dev.sluice.benchmarks.floor;
 
+import dev.sluice.gateway.transport.Transports;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.ServerChannel;
-import io.netty.channel.epoll.Epoll;
-import io.netty.channel.epoll.EpollIoHandler;
-import io.netty.channel.epoll.EpollServerSocketChannel;
-import io.netty.channel.nio.NioIoHandler;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpRequestDecoder;
 import io.netty.handler.codec.http.HttpServerCodec;
@@ -33,7 +28,8 @@ import java.util.concurrent.TimeUnit;
  * <p>refuse: every request gets the same constant 429 ({@link RefuseHandler}); proxy: a keep-alive
  * reverse proxy to 127.0.0.1:PORT, one upstream connection per client connection ({@link
  * FloorProxy}). The transport and socket options are the gateway's (ProxyServer, Transports,
- * Gateway): epoll when its native library loads, else NIO; Netty's default number of event loops
+ * Gateway): the gateway's own transport choice ({@link Transports}: epoll, else NIO, or what
+ * {@code -Dsluice.transport} asks for); Netty's default number of event loops
  * (twice the cores), daemon threads; backlog 1024; TCP_NODELAY; Netty's default allocator; no
  * SO_REUSEADDR (the gateway's listener does not set it). SIGTERM closes the listener and the loops
  * through a shutdown hook, as the gateway's does.
@@ -57,11 +53,9 @@ public final class NettyFloor implements AutoCloseable {
    * @throws IllegalStateException when the address cannot be bound
    */
   public static NettyFloor start(String host, int port, Mode mode, int upstreamPort) {
-    boolean epoll = Epoll.isAvailable();
-    // Same as Transports.newGroup(0, new DefaultThreadFactory("sluice", true)) in Gateway.
-    EventLoopGroup group = new MultiThreadIoEventLoopGroup(0, new DefaultThreadFactory("floor", true),
-        epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
-    Class<? extends ServerChannel> serverChannel = epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
+    // The gateway's own choice of transport (Gateway uses Transports.newGroup(0, ...) too).
+    EventLoopGroup group = Transports.newGroup(0, new DefaultThreadFactory("floor", true));
+    Class<? extends ServerChannel> serverChannel = Transports.serverChannel(group);
     InetSocketAddress upstream = mode == Mode.PROXY ? new InetSocketAddress("127.0.0.1", upstreamPort) : null;
     ServerBootstrap bootstrap = new ServerBootstrap()
         .group(group)
@@ -139,7 +133,7 @@ public final class NettyFloor implements AutoCloseable {
       stopped.countDown();
     }, "floor-shutdown"));
     System.out.println("Netty floor (" + mode.name().toLowerCase(java.util.Locale.ROOT) + ", "
-        + (Epoll.isAvailable() ? "epoll" : "nio") + ") listening on " + host + ":" + floor.port()
+        + Transports.of(floor.group).label() + ") listening on " + host + ":" + floor.port()
         + (mode == Mode.PROXY ? ", upstream 127.0.0.1:" + upstream : ""));
     stopped.await();
   }

@@ -3,6 +3,7 @@ package dev.sluice.gateway.transport;
 import io.netty.channel.Channel;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.IoEventLoopGroup;
+import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.ServerChannel;
 import io.netty.channel.epoll.Epoll;
@@ -12,43 +13,140 @@ import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.channel.uring.IoUring;
+import io.netty.channel.uring.IoUringIoHandler;
+import io.netty.channel.uring.IoUringServerSocketChannel;
+import io.netty.channel.uring.IoUringSocketChannel;
+import java.util.Locale;
 import java.util.concurrent.ThreadFactory;
 
 /**
  * Which Netty transport the gateway's event loops use: Linux's native epoll when Netty's native
- * library loads (fewer system calls and no selector garbage per wake-up: measurably less CPU per
- * request under a flood), else the JDK's NIO. Channels are chosen to match the group they are
- * registered with, so callers (and tests) that bring their own NIO group keep working.
+ * library loads (fewer system calls and no selector garbage per wake-up than NIO: measurably less
+ * CPU per request under a flood), else the JDK's NIO; Linux's io_uring when asked for. Channels
+ * are chosen to match the group they are registered with, so callers (and tests) that bring their
+ * own group keep working.
+ *
+ * <p>io_uring submits and reaps many connections' reads and writes per system call. In paired
+ * runs on the reference machine (docs/benchmarks.md, §4 "io_uring") it cut the CPU per refusal by
+ * 17% and per proxied request by 30% against epoll. It is not the default: with Netty 4.2.18 an
+ * io_uring event loop sometimes never finishes shutting down (it waits in {@code
+ * IoUringIoHandler.prepareToDestroy} for a completion that does not come; seen once in the
+ * gateway's test suite), which is why {@code Gateway.close} bounds its wait for the loops.
+ *
+ * <p>{@value #PROPERTY} ({@code -Dsluice.transport=...}, e.g. in {@code SLUICE_JAVA_OPTS}) picks
+ * one: {@code auto} (the default: epoll, else NIO), {@code io_uring}, {@code epoll} or {@code
+ * nio}; asking for one that is not available fails at start, saying why (many container
+ * runtimes' default seccomp profiles forbid io_uring).
  */
 public final class Transports {
+  /** The system property that picks the transport. */
+  public static final String PROPERTY = "sluice.transport";
+
+  /** A transport the gateway can run on. */
+  public enum Kind {
+    IO_URING("io_uring"),
+    EPOLL("epoll"),
+    NIO("nio");
+
+    private final String label;
+
+    Kind(String label) {
+      this.label = label;
+    }
+
+    /** The name {@value #PROPERTY} and the start-up log use. */
+    public String label() {
+      return label;
+    }
+  }
+
   private Transports() {}
 
-  /** Whether the native epoll transport is usable on this machine. */
-  public static boolean nativeAvailable() {
-    return Epoll.isAvailable();
+  /**
+   * The transport {@link #newGroup} uses: {@value #PROPERTY}'s choice, or the best available.
+   *
+   * @throws IllegalStateException when the property names an unknown or unavailable transport
+   */
+  public static Kind chosen() {
+    return choose(System.getProperty(PROPERTY, "auto"), IoUring.isAvailable(), Epoll.isAvailable());
+  }
+
+  /** {@link #chosen()} for a property value and what this machine offers (tests drive it directly). */
+  static Kind choose(String wanted, boolean ioUring, boolean epoll) {
+    String value = wanted.trim().toLowerCase(Locale.ROOT);
+    switch (value) {
+      case "auto":
+        // Never io_uring, even where it is offered (see the class comment).
+        return epoll ? Kind.EPOLL : Kind.NIO;
+      case "io_uring":
+        if (!ioUring) {
+          throw new IllegalStateException(PROPERTY + "=io_uring, but io_uring is not available here: "
+              + reason(IoUring.unavailabilityCause()) + "; use epoll or auto");
+        }
+        return Kind.IO_URING;
+      case "epoll":
+        if (!epoll) {
+          throw new IllegalStateException(PROPERTY + "=epoll, but Netty's epoll transport is not available here: "
+              + reason(Epoll.unavailabilityCause()) + "; use nio or auto");
+        }
+        return Kind.EPOLL;
+      case "nio":
+        return Kind.NIO;
+      default:
+        throw new IllegalStateException(PROPERTY + "=" + wanted + " is not a transport; expected auto, io_uring, epoll or nio");
+    }
+  }
+
+  private static String reason(Throwable cause) {
+    return cause == null || cause.getMessage() == null ? "unknown reason" : cause.getMessage();
   }
 
   /**
-   * Event loops on the best available transport.
+   * Event loops on {@link #chosen()}'s transport.
    *
    * @param threads 0 for Netty's default (twice the cores)
    */
   public static EventLoopGroup newGroup(int threads, ThreadFactory threadFactory) {
-    return new MultiThreadIoEventLoopGroup(threads, threadFactory,
-        nativeAvailable() ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
+    return new MultiThreadIoEventLoopGroup(threads, threadFactory, handlers(chosen()));
   }
 
-  /** The listening channel type that fits {@code group} (an event loop is a group too). */
+  private static IoHandlerFactory handlers(Kind kind) {
+    return switch (kind) {
+      case IO_URING -> IoUringIoHandler.newFactory();
+      case EPOLL -> EpollIoHandler.newFactory();
+      case NIO -> NioIoHandler.newFactory();
+    };
+  }
+
+  /** The transport of {@code group} (an event loop is a group too). */
+  public static Kind of(EventLoopGroup group) {
+    if (group instanceof IoEventLoopGroup io) {
+      if (io.isIoType(IoUringIoHandler.class)) {
+        return Kind.IO_URING;
+      }
+      if (io.isIoType(EpollIoHandler.class)) {
+        return Kind.EPOLL;
+      }
+    }
+    return Kind.NIO;
+  }
+
+  /** The listening channel type that fits {@code group}. */
   public static Class<? extends ServerChannel> serverChannel(EventLoopGroup group) {
-    return isEpoll(group) ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
+    return switch (of(group)) {
+      case IO_URING -> IoUringServerSocketChannel.class;
+      case EPOLL -> EpollServerSocketChannel.class;
+      case NIO -> NioServerSocketChannel.class;
+    };
   }
 
   /** The outgoing (client) channel type that fits {@code group}. */
   public static Class<? extends Channel> socketChannel(EventLoopGroup group) {
-    return isEpoll(group) ? EpollSocketChannel.class : NioSocketChannel.class;
-  }
-
-  private static boolean isEpoll(EventLoopGroup group) {
-    return group instanceof IoEventLoopGroup io && io.isIoType(EpollIoHandler.class);
+    return switch (of(group)) {
+      case IO_URING -> IoUringSocketChannel.class;
+      case EPOLL -> EpollSocketChannel.class;
+      case NIO -> NioSocketChannel.class;
+    };
   }
 }

@@ -1,0 +1,97 @@
+#!/usr/bin/python3
+"""Paired A/B of two gateway variants: both run at once, beside one static nginx upstream, and
+wrk windows alternate A,B / B,A, so drift on a shared machine hits both alike.
+
+usage: bench/ab.py BASE_JAR CAND_JAR [--pairs N] [--seconds S] [--warmup S] [--conns N]
+                   [--load flood|pass] [--a-opts=OPTS] [--b-opts=OPTS] [--machine]
+
+A variant is a jar plus java options (the same jar twice with different --b-opts compares a
+switch, e.g. --b-opts=-Dsluice.transport=epoll). flood: /limited (every request refused);
+pass: /static (forwarded to nginx's `return 200`). Prints each window's req/s and CPU per request
+(the gateway process's user+system time; with --machine the whole machine's busy time, which
+also counts wrk, nginx and kernel threads), then the median and min-max of the per-pair B/A
+ratios. The policy and nginx files are bench/cold.py's.
+"""
+import argparse, os, re, signal, statistics as st, subprocess, sys, tempfile
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import cold  # noqa: E402
+
+CLK = os.sysconf("SC_CLK_TCK")
+
+
+def process_cpu(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK
+
+
+def machine_cpu(_pid):
+    with open("/proc/stat") as f:
+        v = list(map(int, f.readline().split()[1:9]))
+    return (sum(v) - v[3] - v[4]) / CLK  # all but idle and iowait
+
+
+def wrk(url, seconds, conns):
+    out = subprocess.run(["wrk", "-t1", f"-c{conns}", f"-d{seconds}s", url],
+                         capture_output=True, text=True, timeout=seconds + 60).stdout
+    m = re.search(r"(\d+) requests in ([\d.]+)(ms|s|m)", out)
+    n = int(m.group(1))
+    secs = float(m.group(2)) * {"ms": 1e-3, "s": 1.0, "m": 60.0}[m.group(3)]
+    return n, secs
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("base")
+    ap.add_argument("cand")
+    ap.add_argument("--pairs", type=int, default=6)
+    ap.add_argument("--seconds", type=int, default=8)
+    ap.add_argument("--warmup", type=int, default=20)
+    ap.add_argument("--conns", type=int, default=32)
+    ap.add_argument("--load", choices=["flood", "pass"], default="flood")
+    ap.add_argument("--a-opts", default="")
+    ap.add_argument("--b-opts", default="")
+    ap.add_argument("--machine", action="store_true", help="CPU of the whole machine, not the gateway's")
+    a = ap.parse_args()
+    cpu = machine_cpu if a.machine else process_cpu
+    d = tempfile.mkdtemp(prefix="ab-")
+    static = cold.free_port()
+    ng_conf = cold.nginx_conf(d, cold.free_port(), static)
+    runs = [cold.Run(d, "nginx", ["nginx", "-p", d, "-c", ng_conf, "-g", "daemon off;"], stop_signal=signal.SIGQUIT)]
+    gws = {}
+    try:
+        for name, jar, opts in (("A", a.base, a.a_opts), ("B", a.cand, a.b_opts)):
+            sd = os.path.join(d, name)
+            os.makedirs(sd)
+            port, admin = cold.free_port(), cold.free_port()
+            conf = cold.sluice_conf(sd, port, admin, static)
+            r = cold.Run(sd, "sluice", ["java", *opts.split(), "-jar", jar, "serve", "-c", conf])
+            runs.append(r)
+            if cold.wait_ready(f"http://127.0.0.1:{admin}/readyz", r.popen, r.started) is None:
+                sys.exit(f"{name} not ready, see {r.log_path}")
+            path = "/limited" if a.load == "flood" else "/static"
+            gws[name] = (r.popen.pid, f"http://127.0.0.1:{port}{path}")
+        for pid, url in gws.values():
+            wrk(url, a.warmup, a.conns)
+        res = {"A": [], "B": []}
+        for i in range(a.pairs):
+            for name in (("A", "B") if i % 2 == 0 else ("B", "A")):
+                pid, url = gws[name]
+                c0 = cpu(pid)
+                n, secs = wrk(url, a.seconds, a.conns)
+                c1 = cpu(pid)
+                res[name].append((n / secs, (c1 - c0) / n * 1e6))
+                print(f"pair {i} {name}: {n / secs:,.0f} req/s, {(c1 - c0) / n * 1e6:.1f} us CPU/req", flush=True)
+        rate = [b[0] / x[0] for x, b in zip(res["A"], res["B"])]
+        cpur = [b[1] / x[1] for x, b in zip(res["A"], res["B"])]
+        print(f"B/A req/s: median {st.median(rate):.3f} ({min(rate):.3f}-{max(rate):.3f}); "
+              f"CPU/req: median {st.median(cpur):.3f} ({min(cpur):.3f}-{max(cpur):.3f}); "
+              f"A med {st.median(x[0] for x in res['A']):,.0f}/s {st.median(x[1] for x in res['A']):.1f}us, "
+              f"B med {st.median(x[0] for x in res['B']):,.0f}/s {st.median(x[1] for x in res['B']):.1f}us")
+    finally:
+        for r in reversed(runs):
+            r.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,91 @@
+package dev.sluice.gateway.proxy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.sluice.gateway.transport.Transports;
+import dev.sluice.gateway.transport.Transports.Kind;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.uring.IoUring;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * The gateway on each transport {@code sluice.transport} can pick: requests forwarded with their
+ * bodies over kept-alive connections, refusals past the limit, and the upstream's hash of each
+ * body checked. A transport this machine does not offer is checked the other way: asking for it
+ * fails the start with a message naming why.
+ */
+@Timeout(60)
+class TransportsEndToEndTest {
+  private final List<AutoCloseable> open = new ArrayList<>();
+
+  @AfterEach
+  void stop() throws Exception {
+    System.clearProperty(Transports.PROPERTY);
+    for (int i = open.size() - 1; i >= 0; i--) {
+      open.get(i).close();
+    }
+  }
+
+  private static boolean offered(Kind kind) {
+    return switch (kind) {
+      case IO_URING -> IoUring.isAvailable();
+      case EPOLL -> Epoll.isAvailable();
+      case NIO -> true;
+    };
+  }
+
+  @ParameterizedTest
+  @EnumSource(Kind.class)
+  void eachTransport_forwardsRefusesAndKeepsConnections_orRefusesToStartWhenNotOffered(Kind kind) throws Exception {
+    TestUpstream upstream = TestUpstream.start();
+    open.add(upstream);
+    System.setProperty(Transports.PROPERTY, kind.label());
+    if (!offered(kind)) {
+      System.out.printf("%s is not offered here: checking that asking for it fails the start%n", kind.label());
+      assertThatThrownBy(() -> new GatewayFixture(upstream.port(), "5s"))
+          .hasMessageContaining("sluice.transport=" + kind.label() + ", but")
+          .hasMessageContaining("not available here");
+      return;
+    }
+    GatewayFixture fixture = new GatewayFixture(upstream.port(), "5s");
+    open.add(fixture);
+    assertThat(fixture.gateway.transport()).isEqualTo(kind);
+
+    List<Integer> statuses = new ArrayList<>();
+    for (int i = 0; i < 6; i++) {
+      statuses.add(fixture.client.send(HttpRequest.newBuilder(fixture.uri("/api/search?i=" + i)).build(),
+          HttpResponse.BodyHandlers.discarding()).statusCode());
+    }
+    assertThat(statuses).containsExactly(200, 200, 200, 200, 200, 429);
+
+    byte[] body = TestUpstream.bytes(200_000, 7);
+    HttpResponse<Void> posted = fixture.client.send(HttpRequest.newBuilder(fixture.uri("/limited"))
+        .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(), HttpResponse.BodyHandlers.discarding());
+    assertThat(posted.statusCode()).isEqualTo(200);
+    assertThat(posted.headers().firstValue("X-Body-Sha256")).hasValue(TestUpstream.sha256(body));
+    assertThat(fixture.client.send(HttpRequest.newBuilder(fixture.uri("/limited"))
+        .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(), HttpResponse.BodyHandlers.discarding())
+        .statusCode()).isEqualTo(429);
+
+    assertThat(upstream.received()).hasSize(6);
+    assertThat(upstream.connections()).as("upstream connections kept alive and reused").isEqualTo(1);
+  }
+
+  @Test
+  void auto_isEpollWhereItLoads() throws Exception {
+    TestUpstream upstream = TestUpstream.start();
+    open.add(upstream);
+    GatewayFixture fixture = new GatewayFixture(upstream.port(), "5s");
+    open.add(fixture);
+    assertThat(fixture.gateway.transport()).isEqualTo(Epoll.isAvailable() ? Kind.EPOLL : Kind.NIO);
+  }
+}

@@ -1,0 +1,61 @@
+package dev.sluice.gateway.transport;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.sluice.gateway.transport.Transports.Kind;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.uring.IoUring;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import org.junit.jupiter.api.Test;
+
+/** Which transport {@code sluice.transport} and the machine pick. */
+class TransportsTest {
+
+  @Test
+  void auto_isEpoll_thenNio_andNeverIoUring() {
+    assertThat(Transports.choose("auto", true, true)).isEqualTo(Kind.EPOLL);
+    assertThat(Transports.choose("auto", false, true)).isEqualTo(Kind.EPOLL);
+    assertThat(Transports.choose("auto", true, false)).isEqualTo(Kind.NIO);
+  }
+
+  @Test
+  void anAvailableTransport_isTakenAsAsked_inAnyLetterCase() {
+    assertThat(Transports.choose("epoll", true, true)).isEqualTo(Kind.EPOLL);
+    assertThat(Transports.choose(" NIO ", true, true)).isEqualTo(Kind.NIO);
+    assertThat(Transports.choose("IO_URING", true, false)).isEqualTo(Kind.IO_URING);
+  }
+
+  @Test
+  void anUnavailableTransport_failsNamingTheProperty() {
+    assertThatThrownBy(() -> Transports.choose("io_uring", false, true))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageStartingWith("sluice.transport=io_uring, but io_uring is not available here: ")
+        .hasMessageEndingWith("; use epoll or auto");
+    assertThatThrownBy(() -> Transports.choose("epoll", true, false))
+        .hasMessageStartingWith("sluice.transport=epoll, but Netty's epoll transport is not available here: ");
+  }
+
+  @Test
+  void anUnknownTransport_failsListingTheChoices() {
+    assertThatThrownBy(() -> Transports.choose("kqueue", true, true))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessage("sluice.transport=kqueue is not a transport; expected auto, io_uring, epoll or nio");
+  }
+
+  @Test
+  void thisMachine_getsEpollWhereItLoads_andAGroupOfThatKind() {
+    Kind expected = Epoll.isAvailable() ? Kind.EPOLL : Kind.NIO;
+    System.out.printf("transport here: %s (io_uring %s, epoll %s)%n", expected.label(),
+        IoUring.isAvailable() ? "available" : IoUring.unavailabilityCause(),
+        Epoll.isAvailable() ? "available" : Epoll.unavailabilityCause());
+    assertThat(Transports.chosen()).isEqualTo(expected);
+    EventLoopGroup group = Transports.newGroup(1, new DefaultThreadFactory("transports-test", true));
+    try {
+      assertThat(Transports.of(group)).isEqualTo(expected);
+    } finally {
+      group.shutdownGracefully(0, 0, java.util.concurrent.TimeUnit.SECONDS).syncUninterruptibly();
+    }
+  }
+}
