@@ -639,6 +639,8 @@ def main():
                     help="also run the Netty floor (no limiting): flood table a and pass-through b2")
     ap.add_argument("--floor-jar", default=os.environ.get("FLOOR_JAR", os.path.join(ROOT, "benchmarks", "target", "benchmarks.jar")),
                     help="the jar with dev.sluice.benchmarks.floor.NettyFloor (default: $FLOOR_JAR, else benchmarks/target/benchmarks.jar)")
+    ap.add_argument("--java-opts", default="",
+                    help="options for the java command of Sluice and the Netty floor, e.g. -Dsluice.transport=io_uring")
     ap.add_argument("--only", default="",
                     help="comma-separated words: only targets whose name contains one (e.g. redis)")
     ap.add_argument("--out", default=None)
@@ -661,6 +663,7 @@ def main():
             args.out = os.path.join(BENCH, "results", "cold.md")
         return cold.run(args)
     only = [w.strip().lower() for w in args.only.split(",") if w.strip()]
+    JAVA.extend(args.java_opts.split())
     if args.out is None:
         args.out = os.path.join(BENCH, "results", "gateway-subset.md" if only else "gateway.md")
 
@@ -775,7 +778,7 @@ def render(args, stack, raw, load_before, load_after, elapsed):
         f"{version(['java', '-version'])}; {version(['nginx', '-v'])}; "
         f"Flask {fl_version[1] if len(fl_version) > 1 else '?'}, Flask-Limiter "
         f"{fl_version[0] if fl_version else '?'}, gunicorn 1 worker × 16 threads; "
-        f"{version(['wrk', '-v'])[:20]}.",
+        f"{version(['wrk', '-v'])[:20]}. Sluice and the Netty floor run `{' '.join(JAVA)}`.",
         "",
         f"Limit on `/limited`: {LIMIT_PER_SECOND}/s per client address everywhere (nginx "
         f"`rate={LIMIT_PER_SECOND}r/s burst={LIMIT_PER_SECOND} nodelay`; Sluice "

@@ -15,6 +15,9 @@
 #                                # --only floor selects both. Jar: FLOOR_JAR (default
 #                                # benchmarks/target/benchmarks.jar, built here when missing)
 #
+#   bench/run.sh --floor --java-opts=-Dsluice.transport=io_uring
+#                                # the same with these java options for Sluice and the floor
+#
 #   bench/run.sh --cold          # cold start and footprint (bench/cold.py), beside nginx limit_req:
 #                                # start to ready (/readyz 2xx), flood rejections/s in the first 8 s
 #                                # after ready vs after 30 s more, RSS under the flood; the gateway
