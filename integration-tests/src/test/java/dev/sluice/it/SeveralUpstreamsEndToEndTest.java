@@ -4,8 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.sluice.testkit.FlaskApp;
-import dev.sluice.testkit.FreePort;
 import dev.sluice.testkit.RawHttp;
+import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -110,10 +111,26 @@ class SeveralUpstreamsEndToEndTest {
         }
     }
 
+    /**
+     * A port nothing answers on and nothing else can take while the socket is open: bound, never
+     * listening, so a connect is refused. (A port found free and then released can be handed to
+     * the gateway's own listener a moment later: this test once got that listener's 404.)
+     */
+    private static Socket deadPort() throws Exception {
+        Socket socket = new Socket();
+        socket.bind(new InetSocketAddress("127.0.0.1", 0));
+        return socket;
+    }
+
     @Test
-    void noUpstreamAnswers_is502ProblemJsonNamingEach() {
-        URI dead1 = URI.create("http://127.0.0.1:" + FreePort.find());
-        URI dead2 = URI.create("http://127.0.0.1:" + FreePort.find());
+    void noUpstreamAnswers_is502ProblemJsonNamingEach() throws Exception {
+        try (Socket held1 = deadPort(); Socket held2 = deadPort()) {
+            noUpstreamAnswers(URI.create("http://127.0.0.1:" + held1.getLocalPort()),
+                    URI.create("http://127.0.0.1:" + held2.getLocalPort()));
+        }
+    }
+
+    private void noUpstreamAnswers(URI dead1, URI dead2) {
         try (GatewayUnderTest gateway = GatewayUnderTest.start(
                 parse("  upstream: [" + dead1 + ", " + dead2 + "]\n"))) {
             RawHttp.Response response = RawHttp.get(gateway.address(), null, "/api/items", Map.of());
