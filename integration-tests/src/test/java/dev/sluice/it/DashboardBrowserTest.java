@@ -195,9 +195,12 @@ class DashboardBrowserTest {
     }
 
     private static long lastMinuteLimited(ChromeDriver browser) {
-        List<WebElement> spans = browser.findElements(
-                By.cssSelector("#policies .card[data-policy='search'] span[data-outcome='limited']"));
-        return spans.isEmpty() ? -1 : Long.parseLong(spans.get(0).getAttribute("data-last-minute"));
+        // Found and read in one script: the page re-renders its cards every refresh, so an element
+        // found first and read afterwards may already be gone (StaleElementReferenceException).
+        Object value = browser.executeScript("const e = document.querySelector("
+                + "\"#policies .card[data-policy='search'] span[data-outcome='limited']\");"
+                + " return e ? e.getAttribute('data-last-minute') : null;");
+        return value == null ? -1 : Long.parseLong(value.toString());
     }
 
     private static void screenshot(ChromeDriver browser, String name) throws IOException {
