@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.sluice.testkit.FlaskApp;
+import dev.sluice.testkit.FreePort;
 import dev.sluice.testkit.RawHttp;
-import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -111,20 +111,10 @@ class SeveralUpstreamsEndToEndTest {
         }
     }
 
-    /**
-     * A port nothing answers on and nothing else can take while the socket is open: bound, never
-     * listening, so a connect is refused. (A port found free and then released can be handed to
-     * the gateway's own listener a moment later: this test once got that listener's 404.)
-     */
-    private static Socket deadPort() throws Exception {
-        Socket socket = new Socket();
-        socket.bind(new InetSocketAddress("127.0.0.1", 0));
-        return socket;
-    }
-
     @Test
     void noUpstreamAnswers_is502ProblemJsonNamingEach() throws Exception {
-        try (Socket held1 = deadPort(); Socket held2 = deadPort()) {
+        // Held, not found free: a released port once went to the gateway's own listener (a 404).
+        try (Socket held1 = FreePort.refusing(); Socket held2 = FreePort.refusing()) {
             noUpstreamAnswers(URI.create("http://127.0.0.1:" + held1.getLocalPort()),
                     URI.create("http://127.0.0.1:" + held2.getLocalPort()));
         }

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.sluice.testkit.FlaskApp;
 import dev.sluice.testkit.FreePort;
 import dev.sluice.testkit.RawHttp;
+import java.net.Socket;
 import java.net.URI;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -18,8 +19,9 @@ class UpstreamFailureEndToEndTest {
 
     @Test
     void upstreamDown_request_answers502Problem() throws Exception {
-        URI nothingListens = URI.create("http://127.0.0.1:" + FreePort.find());
-        try (GatewayUnderTest gateway = GatewayUnderTest.start(nothingListens, "", "")) {
+        try (Socket held = FreePort.refusing();
+                GatewayUnderTest gateway = GatewayUnderTest.start(
+                        URI.create("http://127.0.0.1:" + held.getLocalPort()), "", "")) {
             RawHttp.Response response = RawHttp.get(gateway.address(), null, "/api/items", Map.of());
 
             assertThat(response.status()).isEqualTo(502);

@@ -5,6 +5,7 @@ import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.net.Socket;
 
 /**
  * Finds a TCP port that is free on the loopback interface right now.
@@ -39,6 +40,29 @@ public final class FreePort {
             return socket.getLocalPort();
         } catch (IOException e) {
             throw new UncheckedIOException("cannot find a free TCP port on " + address.getHostAddress(), e);
+        }
+    }
+
+    /**
+     * A loopback port nothing answers on, held for as long as the socket is open: bound, never
+     * listening, so a connect to it is refused and nothing else can bind it. For "a dead upstream":
+     * a port from {@link #find()} is released at once, and a listener bound to port 0 a moment
+     * later (the gateway's own admin listener, once) may get it.
+     *
+     * @throws UncheckedIOException if the kernel cannot hand out an ephemeral port
+     */
+    public static Socket refusing() {
+        Socket socket = new Socket();
+        try {
+            socket.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+            return socket;
+        } catch (IOException e) {
+            try {
+                socket.close();
+            } catch (IOException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw new UncheckedIOException("cannot bind a loopback port", e);
         }
     }
 
