@@ -15,14 +15,13 @@ ratios. The policy and nginx files are bench/cold.py's.
 import argparse, os, re, signal, statistics as st, subprocess, sys, tempfile
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import cold  # noqa: E402
+from harness import cpu_seconds  # noqa: E402
 
 CLK = os.sysconf("SC_CLK_TCK")
 
 
 def process_cpu(pid):
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLK
+    return cpu_seconds([pid])
 
 
 def machine_cpu(_pid):
