@@ -125,6 +125,7 @@ public final class ManagedProcess implements AutoCloseable {
 
     /**
      * Sends a signal by name (e.g. {@code STOP}, {@code CONT}, {@code HUP}) to the main process.
+     * {@code STOP} and {@code CONT} return once the kernel reports the process stopped or running.
      *
      * @throws IllegalStateException if the process is gone or {@code kill} fails
      */
@@ -141,9 +142,14 @@ public final class ManagedProcess implements AutoCloseable {
             if (!sender.waitFor(10, TimeUnit.SECONDS) || sender.exitValue() != 0) {
                 throw new IllegalStateException("kill -" + signal + " " + pid() + " (" + name + ") failed: " + output);
             }
+            // kill(1) returns once the signal is queued; the target stops (or resumes) when it is
+            // next scheduled. Callers pause a server to test what happens while it is paused, so
+            // wait until the kernel reports the new state.
             if (signal.equals("STOP")) {
+                awaitStopped(true);
                 paused = true;
             } else if (signal.equals("CONT")) {
+                awaitStopped(false);
                 paused = false;
             }
         } catch (IOException e) {
@@ -151,6 +157,27 @@ public final class ManagedProcess implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while signalling " + name, e);
+        }
+    }
+
+    private void awaitStopped(boolean stopped) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (isStopped() != stopped) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException(name + " (pid " + pid() + ") is "
+                        + (stopped ? "still running" : "still stopped") + " 5 s after the signal");
+            }
+            Thread.sleep(1);
+        }
+    }
+
+    /** {@code T} (stopped by a signal) in the state field of /proc/PID/stat. */
+    private boolean isStopped() {
+        try {
+            String stat = Files.readString(Path.of("/proc/" + pid() + "/stat"));
+            return stat.charAt(stat.lastIndexOf(')') + 2) == 'T';
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read the state of " + name + " (pid " + pid() + ")", e);
         }
     }
 
