@@ -54,7 +54,7 @@ import org.slf4j.LoggerFactory;
  * {@code InflightLimiter}); {@code gateway.admin_token_env} protects the admin API and
  * {@code /metrics} (see {@link AdminServer}).
  *
- * <p>All listeners share one Netty event loop group (NIO transport, daemon threads). The
+ * <p>All listeners share one Netty event loop group (the transport {@link Transports} picks, daemon threads). The
  * {@link Store} belongs to the caller: {@link #close()} does not close it, so the caller closes it
  * after the gateway.
  *
@@ -194,7 +194,7 @@ public final class Gateway implements AutoCloseable {
         decision.close();
       }
       if (group != null) {
-        group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly();
+        Transports.shutdownGracefully(group, 0, 1_000).awaitUninterruptibly();
       }
       audit.close();
       access.close();
@@ -401,7 +401,7 @@ public final class Gateway implements AutoCloseable {
     admin.close();
     // Bounded: an io_uring loop (Transports) may never finish its shutdown; its threads are
     // daemons, so a process that stops is not held by one.
-    if (!group.shutdownGracefully(100, 5_000, TimeUnit.MILLISECONDS).awaitUninterruptibly(10, TimeUnit.SECONDS)) {
+    if (!Transports.shutdownGracefully(group, 100, 5_000).awaitUninterruptibly(10, TimeUnit.SECONDS)) {
       log.warn("the {} event loops did not stop within 10 s; closing without them", transport().label());
     }
     audit.close();

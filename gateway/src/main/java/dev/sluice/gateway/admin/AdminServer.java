@@ -196,6 +196,7 @@ public final class AdminServer implements AutoCloseable {
         .childHandler(new ChannelInitializer<SocketChannel>() {
           @Override
           protected void initChannel(SocketChannel ch) {
+            Transports.guard(ch);
             ch.pipeline()
                 // An idle admin connection holds nothing useful; drop it after a minute.
                 .addLast(new IdleStateHandler(0, 0, 60, TimeUnit.SECONDS) {

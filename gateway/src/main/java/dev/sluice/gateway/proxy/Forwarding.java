@@ -4,7 +4,6 @@ import dev.sluice.engine.Decision;
 import dev.sluice.gateway.edge.ProxyProtocol;
 import dev.sluice.gateway.response.Problems;
 import dev.sluice.gateway.response.RateLimitHeaders;
-import dev.sluice.gateway.transport.Transports;
 import dev.sluice.gateway.tunnel.Upgrades;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -407,13 +406,6 @@ final class Forwarding implements GenericFutureListener<Future<? super Channel>>
         } catch (RuntimeException e) {
           log.debug("cannot set SO_LINGER 0 on {}; closing it normally", up, e);
         }
-      }
-      if (Transports.of(up.eventLoop()) == Transports.Kind.IO_URING) {
-        // Closed once the writes already handed to the ring are done: an io_uring channel closed
-        // with a write in flight leaves its event loop unable to shut down (Netty 4.2.18;
-        // TransportsEndToEndTest). The empty write completes after them, in order.
-        up.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
-        return;
       }
       up.close();
     }

@@ -244,6 +244,7 @@ public final class ProxyServer implements AutoCloseable {
                 new ChannelInitializer<Channel>() {
                   @Override
                   protected void initChannel(Channel ch) {
+                    Transports.guard(ch);
                     ClientTimeouts timeouts = new ClientTimeouts(edge.headerTimeout(), edge.bodyTimeout(), edgeMetrics);
                     ch.pipeline().addLast("caps", caps.handler());
                     if (proxyProtocol != null) {

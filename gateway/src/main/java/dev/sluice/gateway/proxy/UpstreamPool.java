@@ -74,6 +74,7 @@ final class UpstreamPool {
                     @Override
                     protected void initChannel(Channel ch) {
                       ch.attr(UPSTREAM).set(upstream);
+                      Transports.guard(ch);
                       if (upstreamTls != null) {
                         ch.pipeline().addLast("tls", upstreamTls.newHandler(ch));
                       }

@@ -10,6 +10,8 @@ import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
@@ -17,29 +19,32 @@ import io.netty.channel.uring.IoUring;
 import io.netty.channel.uring.IoUringIoHandler;
 import io.netty.channel.uring.IoUringServerSocketChannel;
 import io.netty.channel.uring.IoUringSocketChannel;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.GlobalEventExecutor;
 import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.ThreadFactory;
 
 /**
- * Which Netty transport the gateway's event loops use: Linux's native epoll when Netty's native
- * library loads (fewer system calls and no selector garbage per wake-up than NIO: measurably less
- * CPU per request under a flood), else the JDK's NIO; Linux's io_uring when asked for. Channels
- * are chosen to match the group they are registered with, so callers (and tests) that bring their
- * own group keep working.
+ * Which Netty transport the gateway's event loops use: Linux's io_uring where the kernel offers it,
+ * else Linux's native epoll when Netty's native library loads, else the JDK's NIO. Channels are
+ * chosen to match the group they are registered with, so callers (and tests) that bring their own
+ * group keep working.
  *
  * <p>io_uring submits and reaps many connections' reads and writes per system call. In paired
  * runs on the reference machine (docs/benchmarks.md, §4 "io_uring") it cut the CPU per refusal by
- * 17% and per proxied request by 30% against epoll. It is not the default: with Netty 4.2.18 an
- * io_uring event loop sometimes never finishes shutting down (it waits in {@code
- * IoUringIoHandler.prepareToDestroy} for a completion that does not come). One trigger is known and
- * avoided (closing an upstream connection with a write in flight: Forwarding closes after it);
- * the gateway's test suite run on io_uring still met two others. So {@code Gateway.close} bounds
- * its wait for the loops.
+ * 17% and per proxied request by 30% against epoll, and only with it does a flood's refusal rate
+ * pass nginx's. Netty 4.2.18's io_uring channel can arm a read after its close began, which keeps
+ * the socket open and an event loop from ever finishing its shutdown; {@link IoUringCloseGuard}
+ * and {@link #shutdownGracefully} keep that from happening (both ways in that traces showed), and
+ * {@code Gateway.close} still bounds its wait for the loops.
  *
  * <p>{@value #PROPERTY} ({@code -Dsluice.transport=...}, e.g. in {@code SLUICE_JAVA_OPTS}) picks
- * one: {@code auto} (the default: epoll, else NIO), {@code io_uring}, {@code epoll} or {@code
- * nio}; asking for one that is not available fails at start, saying why (many container
- * runtimes' default seccomp profiles forbid io_uring).
+ * one: {@code auto} (the default: io_uring, else epoll, else NIO), {@code io_uring}, {@code epoll}
+ * or {@code nio}; asking for one that is not available fails at start, saying why (many container
+ * runtimes' default seccomp profiles forbid io_uring, and {@code auto} then falls back to epoll).
  */
 public final class Transports {
   /** The system property that picks the transport. */
@@ -63,6 +68,9 @@ public final class Transports {
     }
   }
 
+  /** The open guarded channels of each io_uring group {@link #newGroup} made, until it shuts down. */
+  private static final Map<EventLoopGroup, ChannelGroup> OPEN = new ConcurrentHashMap<>();
+
   private Transports() {}
 
   /**
@@ -79,8 +87,7 @@ public final class Transports {
     String value = wanted.trim().toLowerCase(Locale.ROOT);
     switch (value) {
       case "auto":
-        // Never io_uring, even where it is offered (see the class comment).
-        return epoll ? Kind.EPOLL : Kind.NIO;
+        return ioUring ? Kind.IO_URING : epoll ? Kind.EPOLL : Kind.NIO;
       case "io_uring":
         if (!ioUring) {
           throw new IllegalStateException(PROPERTY + "=io_uring, but io_uring is not available here: "
@@ -110,7 +117,12 @@ public final class Transports {
    * @param threads 0 for Netty's default (twice the cores)
    */
   public static EventLoopGroup newGroup(int threads, ThreadFactory threadFactory) {
-    return new MultiThreadIoEventLoopGroup(threads, threadFactory, handlers(chosen()));
+    Kind kind = chosen();
+    EventLoopGroup group = new MultiThreadIoEventLoopGroup(threads, threadFactory, handlers(kind));
+    if (kind == Kind.IO_URING) {
+      OPEN.put(group, new DefaultChannelGroup(GlobalEventExecutor.INSTANCE));
+    }
+    return group;
   }
 
   private static IoHandlerFactory handlers(Kind kind) {
@@ -132,6 +144,34 @@ public final class Transports {
       }
     }
     return Kind.NIO;
+  }
+
+  /**
+   * Puts the transport's own handlers first in a new channel's pipeline: on io_uring, {@link
+   * IoUringCloseGuard}, and the channel joins its group's set of open channels (for {@link
+   * #shutdownGracefully}); on epoll and NIO, nothing. Every pipeline the gateway builds calls this.
+   */
+  public static void guard(Channel channel) {
+    if (of(channel.eventLoop()) == Kind.IO_URING) {
+      channel.pipeline().addFirst("io-uring-close-guard", new IoUringCloseGuard());
+      ChannelGroup open = OPEN.get(channel.eventLoop().parent());
+      if (open != null) {
+        open.add(channel);
+      }
+    }
+  }
+
+  /**
+   * Stops a group made by {@link #newGroup}: on io_uring its guarded channels are first closed
+   * through their pipelines (at most {@code timeoutMillis}; see {@link IoUringCloseGuard}), then the
+   * loops shut down as {@link EventLoopGroup#shutdownGracefully(long, long, TimeUnit)} does.
+   */
+  public static Future<?> shutdownGracefully(EventLoopGroup group, long quietMillis, long timeoutMillis) {
+    ChannelGroup open = OPEN.remove(group);
+    if (open != null && !open.isEmpty()) {
+      open.close().awaitUninterruptibly(timeoutMillis, TimeUnit.MILLISECONDS);
+    }
+    return group.shutdownGracefully(quietMillis, timeoutMillis, TimeUnit.MILLISECONDS);
   }
 
   /** The listening channel type that fits {@code group}. */

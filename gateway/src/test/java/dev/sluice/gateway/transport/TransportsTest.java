@@ -14,10 +14,11 @@ import org.junit.jupiter.api.Test;
 class TransportsTest {
 
   @Test
-  void auto_isEpoll_thenNio_andNeverIoUring() {
-    assertThat(Transports.choose("auto", true, true)).isEqualTo(Kind.EPOLL);
+  void auto_isIoUring_thenEpoll_thenNio() {
+    assertThat(Transports.choose("auto", true, true)).isEqualTo(Kind.IO_URING);
+    assertThat(Transports.choose("auto", true, false)).isEqualTo(Kind.IO_URING);
     assertThat(Transports.choose("auto", false, true)).isEqualTo(Kind.EPOLL);
-    assertThat(Transports.choose("auto", true, false)).isEqualTo(Kind.NIO);
+    assertThat(Transports.choose("auto", false, false)).isEqualTo(Kind.NIO);
   }
 
   @Test
@@ -45,8 +46,8 @@ class TransportsTest {
   }
 
   @Test
-  void thisMachine_getsEpollWhereItLoads_andAGroupOfThatKind() {
-    Kind expected = Epoll.isAvailable() ? Kind.EPOLL : Kind.NIO;
+  void thisMachine_getsTheBestTransportItOffers_andAGroupOfThatKind() {
+    Kind expected = IoUring.isAvailable() ? Kind.IO_URING : Epoll.isAvailable() ? Kind.EPOLL : Kind.NIO;
     System.out.printf("transport here: %s (io_uring %s, epoll %s)%n", expected.label(),
         IoUring.isAvailable() ? "available" : IoUring.unavailabilityCause(),
         Epoll.isAvailable() ? "available" : Epoll.unavailabilityCause());
