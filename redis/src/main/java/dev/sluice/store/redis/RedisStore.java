@@ -96,6 +96,9 @@ public final class RedisStore implements Store, PenaltyBound, BreakerStatus {
   private static final String[] LIST_KEYS =
       {RedisKeys.BANS, RedisKeys.BAN_EXPIRY, RedisKeys.BAN_VERSION, RedisKeys.BAN_HELD, RedisKeys.GENERATION};
 
+  /** Lettuce's switch for its io_uring transport (see {@link #connect}). */
+  private static final String LETTUCE_IO_URING = "io.lettuce.core.iouring";
+
   /** The least time allowed for connecting and the handshake (commands use the store timeout). */
   static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(5);
 
@@ -168,6 +171,11 @@ public final class RedisStore implements Store, PenaltyBound, BreakerStatus {
         ? options.timeout() : CONNECT_TIMEOUT;
     // Reconnect quickly (Redis usually comes back on the same address after a restart or
     // failover); the exponential ceiling keeps a long outage from being hammered.
+    // The gateway's io_uring library is on the class path too; Lettuce then keeps epoll (as it
+    // did before) but warns at every connect that it chose. Its own switch says so up front.
+    if (System.getProperty(LETTUCE_IO_URING) == null) {
+      System.setProperty(LETTUCE_IO_URING, "false");
+    }
     ClientResources resources = DefaultClientResources.builder()
         .reconnectDelay(Delay.exponential(Duration.ofMillis(20), Duration.ofMillis(500), 2,
             TimeUnit.MILLISECONDS))
