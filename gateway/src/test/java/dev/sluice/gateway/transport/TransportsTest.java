@@ -59,4 +59,24 @@ class TransportsTest {
       group.shutdownGracefully(0, 0, java.util.concurrent.TimeUnit.SECONDS).syncUninterruptibly();
     }
   }
+
+  @Test
+  void defaultGroup_hasOneLoopPerCpu_unlessNettysPropertySaysOtherwise() {
+    EventLoopGroup group = Transports.newGroup(0, new DefaultThreadFactory("transports-test", true));
+    try {
+      int loops = 0;
+      for (var ignored : group) {
+        loops++;
+      }
+      assertThat(loops).isEqualTo(Runtime.getRuntime().availableProcessors());
+    } finally {
+      group.shutdownGracefully(0, 0, java.util.concurrent.TimeUnit.SECONDS).syncUninterruptibly();
+    }
+    System.setProperty(Transports.THREADS_PROPERTY, "3");
+    try {
+      assertThat(Transports.defaultThreads()).isEqualTo(3);
+    } finally {
+      System.clearProperty(Transports.THREADS_PROPERTY);
+    }
+  }
 }
