@@ -10,45 +10,20 @@ import dev.sluice.store.PenaltyRefusedException;
 import dev.sluice.store.Store;
 import dev.sluice.store.StoreException;
 import dev.sluice.time.Clock;
-import io.lettuce.core.ClientOptions;
-import io.lettuce.core.RedisBusyException;
-import io.lettuce.core.RedisClient;
-import io.lettuce.core.RedisCommandExecutionException;
-import io.lettuce.core.RedisCommandTimeoutException;
 import io.lettuce.core.RedisNoScriptException;
-import io.lettuce.core.RedisURI;
-import io.lettuce.core.ScriptOutputType;
-import io.lettuce.core.SocketOptions;
-import io.lettuce.core.TimeoutOptions;
-import io.lettuce.core.api.StatefulRedisConnection;
-import io.lettuce.core.protocol.CommandType;
-import io.lettuce.core.protocol.ProtocolKeyword;
-import io.lettuce.core.protocol.RedisCommand;
 import io.lettuce.core.api.async.BaseRedisAsyncCommands;
 import io.lettuce.core.api.async.RedisScriptingAsyncCommands;
-import io.lettuce.core.cluster.ClusterClientOptions;
-import io.lettuce.core.cluster.ClusterTopologyRefreshOptions;
-import io.lettuce.core.cluster.RedisClusterClient;
-import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
+import io.lettuce.core.protocol.CommandType;
 import io.lettuce.core.resource.ClientResources;
-import io.lettuce.core.resource.Delay;
-import io.lettuce.core.resource.DefaultClientResources;
-import java.net.URI;
-import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * A {@link Store} in Redis (6+/7, Valkey) or Redis Cluster, shared by any number of gateway
@@ -77,36 +52,9 @@ import java.util.concurrent.atomic.AtomicReference;
  */
 public final class RedisStore implements Store, PenaltyBound, BreakerStatus {
 
-  /** Commands that may wait in the connection's queue; beyond it calls fail fast (hung server). */
-  static final int REQUEST_QUEUE_SIZE = 10_000;
-
-  /**
-   * Commands in flight when a connection drops are not re-sent after the reconnect (Lettuce's
-   * default is to replay them): Redis may already have run them, and a decision must run at most
-   * once. Their callers get a StoreException instead. With REJECT_COMMANDS Lettuce 7.7 already
-   * fails them (RedisStoreFailureTest checks the outcome, and fails with ACCEPT_COMMANDS plus
-   * replay); this filter keeps it so should that interplay change.
-   */
-  private static final java.util.function.Predicate<RedisCommand<?, ?, ?>> NEVER_REPLAY = command -> true;
-
-  /** The bans hash, its expiry index and version: one slot ({@code {bans}}), updated together. */
-  private static final String[] BAN_KEYS =
-      {RedisKeys.BANS, RedisKeys.BAN_EXPIRY, RedisKeys.BAN_VERSION, RedisKeys.BAN_HELD};
-  /** {@link #BAN_KEYS} and the generation (same slot), for {@code ban_list}. */
-  private static final String[] LIST_KEYS =
-      {RedisKeys.BANS, RedisKeys.BAN_EXPIRY, RedisKeys.BAN_VERSION, RedisKeys.BAN_HELD, RedisKeys.GENERATION};
-
-  /** Lettuce's switch for its io_uring transport (see {@link #connect}). */
-  private static final String LETTUCE_IO_URING = "io.lettuce.core.iouring";
-
-  /** The least time allowed for connecting and the handshake (commands use the store timeout). */
-  static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(5);
-
-  private final RedisStoreOptions options;
   private final ClientResources resources;
   private final AutoCloseable client;
   private final AutoCloseable connection;
-  private final RedisScriptingAsyncCommands<String, String> scripting;
   private final BaseRedisAsyncCommands<String, String> base;
   private final DecisionScript script;
   private final DecisionCommand decisions;
@@ -118,20 +66,16 @@ public final class RedisStore implements Store, PenaltyBound, BreakerStatus {
   /** Names this store's permits apart from other instances' (permit members must be unique). */
   private final String permitPrefix = Long.toHexString(ThreadLocalRandom.current().nextLong()) + ":";
   private final AtomicLong permitCounter = new AtomicLong();
-  /** The last ban list read, reused while the registry's version is unchanged. */
-  private final AtomicReference<AbuseScript.BanList> bans = new AtomicReference<>(AbuseScript.BanList.NONE);
-  /** The store's generation as last seen by {@link #listBans()}; null before the first list. */
-  private final AtomicReference<String> generation = new AtomicReference<>();
-  private final AtomicLong resets = new AtomicLong();
   private final CircuitBreaker breaker;
   /** Test seam: null = the server's TIME (production). */
   private final DecisionScript.TestTime testTime;
   private final AtomicBoolean closed = new AtomicBoolean();
-  /** The most penalty bans one policy may hold: MAX_BANS / policies in use. */
-  private volatile long banShare = AbuseScript.MAX_BANS;
-  private final LongAdder penaltiesRefused = new LongAdder();
+  /** Every call but decisions, with the error handling around them (decisions use its settle). */
+  private final RedisCalls calls;
+  /** The ban list and the generation tracking. */
+  private final RedisBans bans;
 
-  private RedisStore(
+  RedisStore(
       RedisStoreOptions options,
       ClientResources resources,
       AutoCloseable client,
@@ -139,11 +83,9 @@ public final class RedisStore implements Store, PenaltyBound, BreakerStatus {
       RedisScriptingAsyncCommands<String, String> scripting,
       BaseRedisAsyncCommands<String, String> base,
       DecisionScript.TestTime testTime) {
-    this.options = options;
     this.resources = resources;
     this.client = client;
     this.connection = connection;
-    this.scripting = scripting;
     this.base = base;
     this.script = DecisionScript.INSTANCE;
     this.decisions = new DecisionCommand(script);
@@ -151,6 +93,8 @@ public final class RedisStore implements Store, PenaltyBound, BreakerStatus {
     this.breaker = new CircuitBreaker(Clock.system(), options.probeInterval().toNanos());
     this.testTime = testTime;
     this.refusals = RefusalCache.forStore(testTime);
+    this.calls = new RedisCalls(options.timeout(), scripting, abuse, breaker, closed);
+    this.bans = new RedisBans(calls, abuse, refusals, testTime);
   }
 
   /**
@@ -165,148 +109,7 @@ public final class RedisStore implements Store, PenaltyBound, BreakerStatus {
   }
 
   static RedisStore connect(RedisStoreOptions options, DecisionScript.TestTime testTime) {
-    // Connecting (TCP, TLS, HELLO/AUTH) is not on a request's path, so it gets more time than a
-    // decision: a cold JVM on a busy host easily needs more than a 50 ms decision timeout.
-    Duration connectTimeout = options.timeout().compareTo(CONNECT_TIMEOUT) > 0
-        ? options.timeout() : CONNECT_TIMEOUT;
-    // Reconnect quickly (Redis usually comes back on the same address after a restart or
-    // failover); the exponential ceiling keeps a long outage from being hammered.
-    // The gateway's io_uring library is on the class path too; Lettuce then keeps epoll (as it
-    // did before) but warns at every connect that it chose. Its own switch says so up front.
-    if (System.getProperty(LETTUCE_IO_URING) == null) {
-      System.setProperty(LETTUCE_IO_URING, "false");
-    }
-    ClientResources resources = DefaultClientResources.builder()
-        .reconnectDelay(Delay.exponential(Duration.ofMillis(20), Duration.ofMillis(500), 2,
-            TimeUnit.MILLISECONDS))
-        .build();
-    SocketOptions socket = SocketOptions.builder()
-        .connectTimeout(connectTimeout).keepAlive(true).tcpNoDelay(true).build();
-    TimeoutOptions timeouts = timeouts(options.timeout(), connectTimeout);
-    // Credentials, TLS and its verification: RedisConnections (docs/operations.md, store.tls).
-    List<RedisURI> uris = RedisConnections.uris(options, connectTimeout);
-    java.util.Optional<io.lettuce.core.SslOptions> ssl = RedisConnections.ssl(options, connectTimeout);
-    String target = RedisConnections.target(options);
-    try {
-      if (!options.cluster()) {
-        RedisClient client = RedisClient.create(resources);
-        client.setOptions(ClientOptions.builder()
-            .autoReconnect(true)
-            .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
-            .replayFilter(NEVER_REPLAY)
-            .requestQueueSize(REQUEST_QUEUE_SIZE)
-            .socketOptions(socket)
-            .timeoutOptions(timeouts)
-            .sslOptions(ssl.orElseGet(io.lettuce.core.SslOptions::create))
-            .build());
-        StatefulRedisConnection<String, String> connection;
-        try {
-          connection = client.connect(uris.get(0));
-        } catch (RuntimeException e) {
-          client.shutdown();
-          throw e;
-        }
-        // One URL may still name a cluster node: then use the cluster client, which follows the
-        // slots; the standalone one would get MOVED for most buckets.
-        boolean clusterNode;
-        try {
-          clusterNode = connection.sync().info("cluster").contains("cluster_enabled:1");
-        } catch (RedisCommandExecutionException e) {
-          clusterNode = false; // INFO denied by an ACL: a restricted user on a plain server
-        } catch (RuntimeException e) {
-          connection.close();
-          client.shutdown();
-          throw e;
-        }
-        if (!clusterNode) {
-          return started(new RedisStore(options, resources, client::shutdown, connection,
-              connection.async(), connection.async(), testTime));
-        }
-        connection.close();
-        client.shutdown();
-      }
-      RedisClusterClient client = RedisClusterClient.create(resources, uris);
-      ClusterClientOptions.Builder clusterOptions = ClusterClientOptions.builder()
-          .autoReconnect(true)
-          .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
-          .requestQueueSize(REQUEST_QUEUE_SIZE)
-          .socketOptions(socket)
-          .timeoutOptions(timeouts)
-          .maxRedirects(3)
-          .topologyRefreshOptions(ClusterTopologyRefreshOptions.builder()
-              // Failover and resharding show up as redirects, reconnects and unknown nodes: Lettuce 7
-              // enables every adaptive trigger by default (MOVED, ASK, persistent reconnects,
-              // uncovered slot, unknown node); we only react sooner and add a periodic refresh.
-              .refreshTriggersReconnectAttempts(3)
-              .adaptiveRefreshTriggersTimeout(Duration.ofSeconds(5))
-              .enablePeriodicRefresh(Duration.ofSeconds(30))
-              .build());
-      ssl.ifPresent(clusterOptions::sslOptions);
-      clusterOptions.replayFilter(NEVER_REPLAY); // inherited setter: returns the base builder type
-      client.setOptions(clusterOptions.build());
-      try {
-        StatefulRedisClusterConnection<String, String> connection = client.connect();
-        return started(new RedisStore(options, resources, client::shutdown, connection,
-            connection.async(), connection.async(), testTime));
-      } catch (RuntimeException e) {
-        client.shutdown();
-        throw e;
-      }
-    } catch (StoreException e) {
-      resources.shutdown();
-      throw e;
-    } catch (RuntimeException e) {
-      resources.shutdown();
-      throw new StoreException(RedisMessages.cannotConnectBecause(target, RedisConnections.why(e)), e);
-    }
-  }
-
-  /**
-   * Decisions and PING get the store timeout; the setup commands (INFO, SCRIPT LOAD) get the
-   * connect timeout, since a cold start on a busy host may need more than 50 ms for them.
-   */
-  private static TimeoutOptions timeouts(Duration decision, Duration setup) {
-    long decisionNanos = decision.toNanos();
-    long setupNanos = setup.toNanos();
-    return TimeoutOptions.builder().timeoutCommands(true).timeoutSource(new TimeoutOptions.TimeoutSource() {
-      @Override
-      public long getTimeout(RedisCommand<?, ?, ?> command) {
-        ProtocolKeyword type = command.getType();
-        return type == CommandType.SCRIPT || type == CommandType.INFO ? setupNanos : decisionNanos;
-      }
-
-      @Override
-      public TimeUnit getTimeUnit() {
-        return TimeUnit.NANOSECONDS;
-      }
-    }).build();
-  }
-
-  /** Loads the script, closing the store if that fails. */
-  private static RedisStore started(RedisStore store) {
-    try {
-      store.loadScript();
-      return store;
-    } catch (RuntimeException e) {
-      store.closeConnection();
-      throw e;
-    }
-  }
-
-  /** Loads the scripts at startup so a broken deployment shows at once, not on the first request. */
-  private void loadScript() {
-    try {
-      // Lettuce times the command out (setup timeout); the margin only guards against a lost one.
-      long waitMillis = Math.max(options.timeout().toMillis(), CONNECT_TIMEOUT.toMillis()) + 1000;
-      scripting.scriptLoad(script.source()).get(waitMillis, TimeUnit.MILLISECONDS);
-      scripting.scriptLoad(abuse.source()).get(waitMillis, TimeUnit.MILLISECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new StoreException(RedisMessages.failed("loading its scripts", e), e);
-    } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
-      Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
-      throw new StoreException(RedisMessages.failed("loading its scripts", cause), cause);
-    }
+    return RedisStartup.connect(options, testTime);
   }
 
   /**
@@ -362,7 +165,7 @@ public final class RedisStore implements Store, PenaltyBound, BreakerStatus {
       sent = base.dispatch(withSource ? CommandType.EVAL : CommandType.EVALSHA, reply,
           decisions.args(key, prepared, withSource));
     } catch (RuntimeException e) { // Lettuce rejects synchronously in a few cases (queue full)
-      settle(result, permit, deciding(key), null, e);
+      calls.settle(result, permit, deciding(key), null, e);
       return;
     }
     sent.whenComplete((values, error) -> {
@@ -371,15 +174,15 @@ public final class RedisStore implements Store, PenaltyBound, BreakerStatus {
         try {
           consumption = DecisionCommand.consumption(reply, prepared.limits());
         } catch (StoreException e) {
-          settle(result, permit, null, null, e);
+          calls.settle(result, permit, null, null, e);
           return;
         }
         refusals.remember(key, prepared.spec(), sentAt, epoch, reply.get());
-        settle(result, permit, null, consumption, null);
-      } else if (!withSource && unwrap(error) instanceof RedisNoScriptException) {
+        calls.settle(result, permit, null, consumption, null);
+      } else if (!withSource && RedisCalls.unwrap(error) instanceof RedisNoScriptException) {
         decide(key, prepared, true, permit, result, sentAt, epoch);
       } else {
-        settle(result, permit, deciding(key), null, error);
+        calls.settle(result, permit, deciding(key), null, error);
       }
     });
   }
@@ -400,7 +203,7 @@ public final class RedisStore implements Store, PenaltyBound, BreakerStatus {
   /** {@code PING} through the circuit breaker: while it is open this fails fast. */
   @Override
   public CompletionStage<Void> ping() {
-    return call("PING", () -> base.ping().thenApply(pong -> (Void) null));
+    return calls.call("PING", () -> base.ping().thenApply(pong -> (Void) null));
   }
 
   /** Whether the circuit breaker is open (Redis recently failed; calls fail fast until a probe succeeds). */
@@ -433,8 +236,8 @@ public final class RedisStore implements Store, PenaltyBound, BreakerStatus {
     } catch (StoreException e) {
       return CompletableFuture.failedFuture(e);
     }
-    return lowering(key, () -> call("refunding policy '" + key.policy() + "'",
-        () -> evalAbuse(keys, args, "refund").thenApply(reply -> (Void) null)));
+    return lowering(key, () -> calls.call("refunding policy '" + key.policy() + "'",
+        () -> calls.evalAbuse(keys, args, "refund").thenApply(reply -> (Void) null)));
   }
 
   /**
@@ -454,7 +257,7 @@ public final class RedisStore implements Store, PenaltyBound, BreakerStatus {
     }
     String[] keys = {RedisKeys.offence(offenceKey)};
     String[] args = abuse.offence(windowNanos, testTime);
-    return call("recording an offence", () -> evalAbuse(keys, args, "offence"));
+    return calls.call("recording an offence", () -> calls.evalAbuse(keys, args, "offence"));
   }
 
   /** {@inheritDoc} One script call deleting the bucket's keys (one slot: they share a hash tag). */
@@ -464,8 +267,8 @@ public final class RedisStore implements Store, PenaltyBound, BreakerStatus {
     Objects.requireNonNull(spec, "spec");
     String[] keys = RedisKeys.keys(key, spec);
     String[] args = abuse.forget(testTime);
-    return lowering(key, () -> call("forgetting a bucket of policy '" + key.policy() + "'",
-        () -> evalAbuse(keys, args, "forget").thenApply(n -> (Void) null)));
+    return lowering(key, () -> calls.call("forgetting a bucket of policy '" + key.policy() + "'",
+        () -> calls.evalAbuse(keys, args, "forget").thenApply(n -> (Void) null)));
   }
 
   @Override
@@ -473,7 +276,7 @@ public final class RedisStore implements Store, PenaltyBound, BreakerStatus {
     Objects.requireNonNull(offenceKey, "offenceKey");
     String[] keys = {RedisKeys.offence(offenceKey)};
     String[] args = abuse.forget(testTime);
-    return call("forgetting offences", () -> evalAbuse(keys, args, "forget").thenApply(n -> (Void) null));
+    return calls.call("forgetting offences", () -> calls.evalAbuse(keys, args, "forget").thenApply(n -> (Void) null));
   }
 
   /**
@@ -490,37 +293,23 @@ public final class RedisStore implements Store, PenaltyBound, BreakerStatus {
    */
   @Override
   public CompletionStage<Void> putBan(Ban ban) {
-    Objects.requireNonNull(ban, "ban");
-    long share = banShare;
-    String[] args = abuse.putBan(ban, share, testTime);
-    return call("storing a ban", () -> evalAbuse(BAN_KEYS, args, "ban_put").thenApply(reply -> {
-      if (reply == 0) {
-        penaltiesRefused.increment();
-        throw new PenaltyRefusedException(ban.issuer(), "penalty bans", share);
-      }
-      if (reply == -1) {
-        throw new StoreException(RedisMessages.operatorBansFull(AbuseScript.MAX_BANS));
-      }
-      return (Void) null;
-    }));
+    return bans.putBan(ban);
   }
 
   /** {@inheritDoc} Divides the penalty bans into one share per policy. */
   @Override
   public void usePolicies(Collection<String> policies) {
-    banShare = Math.max(1, AbuseScript.MAX_BANS / Math.max(1, policies.size()));
+    bans.usePolicies(policies);
   }
 
   @Override
   public long penaltiesRefused() {
-    return penaltiesRefused.sum();
+    return bans.penaltiesRefused();
   }
 
   @Override
   public CompletionStage<Boolean> removeBan(String id) {
-    Objects.requireNonNull(id, "id");
-    String[] args = abuse.removeBan(id, testTime);
-    return call("removing a ban", () -> evalAbuse(BAN_KEYS, args, "ban_remove").thenApply(n -> n == 1));
+    return bans.removeBan(id);
   }
 
   /**
@@ -533,16 +322,7 @@ public final class RedisStore implements Store, PenaltyBound, BreakerStatus {
    */
   @Override
   public CompletionStage<List<Ban>> listBans() {
-    AbuseScript.BanList copy = bans.get();
-    String known = generation.get();
-    String[] args = abuse.listBans(copy.version(), newGeneration(), testTime);
-    return call("listing bans", () -> evalsha(abuse.sha(), abuse.source(), ScriptOutputType.MULTI,
-        LIST_KEYS, args).thenApply(reply -> {
-          AbuseScript.Listing listing = abuse.bans(reply, copy);
-          noteGeneration(known, listing.generation());
-          bans.set(listing.bans()); // concurrent lists may store an older one: the next call renews it
-          return listing.bans().bans();
-        }));
+    return bans.listBans();
   }
 
   /**
@@ -558,20 +338,7 @@ public final class RedisStore implements Store, PenaltyBound, BreakerStatus {
    */
   @Override
   public long resets() {
-    return resets.get();
-  }
-
-  private void noteGeneration(String known, String current) {
-    // Two lists racing saw the same `known`: only the one whose CAS wins counts the reset.
-    if (generation.compareAndSet(known, current) && known != null && !known.equals(current)) {
-      refusals.invalidateAll(); // the data set was erased: every bucket is full again
-      resets.incrementAndGet();
-    }
-  }
-
-  /** A generation no other instance will propose: random bits and this instant. */
-  private static String newGeneration() {
-    return Long.toHexString(ThreadLocalRandom.current().nextLong()) + "@" + System.currentTimeMillis();
+    return bans.resets();
   }
 
   /**
@@ -594,7 +361,7 @@ public final class RedisStore implements Store, PenaltyBound, BreakerStatus {
     String[] keys = {RedisKeys.permit(key)};
     String[] args = abuse.acquirePermit(max, leaseNanos,
         permitPrefix + Long.toHexString(permitCounter.incrementAndGet()), testTime);
-    return call("acquiring a permit", () -> evalAbuse(keys, args, "permit_acquire").thenApply(n -> n == 1));
+    return calls.call("acquiring a permit", () -> calls.evalAbuse(keys, args, "permit_acquire").thenApply(n -> n == 1));
   }
 
   /**
@@ -609,103 +376,7 @@ public final class RedisStore implements Store, PenaltyBound, BreakerStatus {
     Objects.requireNonNull(key, "key");
     String[] keys = {RedisKeys.permit(key)};
     String[] args = abuse.releasePermit(testTime);
-    return call("releasing a permit", () -> evalAbuse(keys, args, "permit_release").thenApply(n -> (Void) null));
-  }
-
-  /** The abuse script with an integer reply. */
-  private CompletionStage<Long> evalAbuse(String[] keys, String[] args, String operation) {
-    return evalsha(abuse.sha(), abuse.source(), ScriptOutputType.INTEGER, keys, args)
-        .thenApply(reply -> abuse.integer(reply, operation));
-  }
-
-  private CompletionStage<Object> evalsha(String sha, String source, ScriptOutputType type,
-      String[] keys, String[] args) {
-    CompletionStage<Object> first = scripting.evalsha(sha, type, keys, args);
-    return first.handle((reply, error) -> {
-      if (error == null) {
-        return CompletableFuture.completedStage(reply);
-      }
-      if (unwrap(error) instanceof RedisNoScriptException) {
-        // SCRIPT FLUSH, a restart without persistence or a failover to a node that never saw the
-        // script: EVAL sends the source once, which also caches it on that node for EVALSHA.
-        return scripting.<Object>eval(source, type, keys, args);
-      }
-      return CompletableFuture.<Object>failedStage(error);
-    }).thenCompose(stage -> stage);
-  }
-
-  private <T> CompletionStage<T> call(String what, java.util.function.Supplier<CompletionStage<T>> command) {
-    if (closed.get()) {
-      return CompletableFuture.failedFuture(new StoreException("redis store is closed; cannot " + what));
-    }
-    CircuitBreaker.Permit permit = breaker.acquire();
-    if (permit == CircuitBreaker.Permit.REJECT) {
-      return CompletableFuture.failedFuture(
-          new StoreException(RedisMessages.circuitOpen(breaker.cause(), breaker.nanosUntilProbe())));
-    }
-    CompletionStage<T> stage;
-    try {
-      stage = command.get();
-    } catch (RuntimeException e) { // Lettuce rejects synchronously in a few cases (queue full)
-      stage = CompletableFuture.failedFuture(e);
-    }
-    CompletableFuture<T> result = new CompletableFuture<>();
-    stage.whenComplete((value, error) -> settle(result, permit, what, value, error));
-    return result;
-  }
-
-  /**
-   * Completes a call's result and tells the breaker: a reply (even one our checks refuse) means
-   * Redis answered; timeouts and lost connections open it; error replies of a healthy server are
-   * reported per call.
-   */
-  private <T> void settle(CompletableFuture<T> result, CircuitBreaker.Permit permit, String what,
-      T value, Throwable error) {
-    if (error == null) {
-      breaker.onSuccess();
-      result.complete(value);
-      return;
-    }
-    Throwable cause = unwrap(error);
-    if (cause instanceof StoreException se) { // our own reply check: Redis answered
-      breaker.onSuccess();
-      result.completeExceptionally(se);
-      return;
-    }
-    StoreException failure = cause instanceof RedisCommandTimeoutException
-        ? new StoreException(RedisMessages.timedOut(options.timeout(), what), cause)
-        : new StoreException(RedisMessages.failed(what, cause), cause);
-    if (meansUnavailable(cause)) {
-      breaker.onFailure(permit, RedisMessages.describe(failure));
-    } else {
-      breaker.onSuccess();
-    }
-    result.completeExceptionally(failure);
-  }
-
-  /**
-   * Whether a failure means Redis cannot serve decisions right now (open the breaker), as opposed
-   * to an error reply from a healthy server (a bug or bad data, reported per call).
-   */
-  private static boolean meansUnavailable(Throwable cause) {
-    if (cause instanceof RedisBusyException) {
-      return true;
-    }
-    if (cause instanceof RedisCommandExecutionException) {
-      String message = String.valueOf(cause.getMessage());
-      return message.startsWith("LOADING") || message.startsWith("MASTERDOWN")
-          || message.startsWith("CLUSTERDOWN") || message.startsWith("TRYAGAIN")
-          || message.startsWith("READONLY") || message.startsWith("OOM");
-    }
-    return true;
-  }
-
-  private static Throwable unwrap(Throwable error) {
-    Throwable t = error;
-    while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
-      t = t.getCause();
-    }
-    return t;
+    return calls.call("releasing a permit", () -> calls.evalAbuse(keys, args, "permit_release").thenApply(n -> (Void) null));
   }
 
   /** Closes the connection and Lettuce's threads; later calls fail with a StoreException. Idempotent. */
@@ -719,7 +390,7 @@ public final class RedisStore implements Store, PenaltyBound, BreakerStatus {
   }
 
   /** Closes the connection and the client, not the shared resources. */
-  private void closeConnection() {
+  void closeConnection() {
     try {
       connection.close();
     } catch (Exception e) {
