@@ -83,6 +83,7 @@ final class FloorProxy extends ChannelInboundHandlerAdapter {
         .handler(new ChannelInitializer<Channel>() {
           @Override
           protected void initChannel(Channel ch) {
+            Transports.guard(ch);
             ch.pipeline().addLast("codec", new HttpClientCodec()).addLast("back", new Back(client));
           }
         })

@@ -65,6 +65,7 @@ public final class NettyFloor implements AutoCloseable {
         .childHandler(new ChannelInitializer<Channel>() {
           @Override
           protected void initChannel(Channel ch) {
+            Transports.guard(ch); // as every gateway pipeline (the io_uring close guard)
             if (mode == Mode.REFUSE) {
               // Sluice parses with these limits and checks too (ProxyServer.decoderConfig()).
               ch.pipeline().addLast("decoder", new HttpRequestDecoder(decoderConfig()))
@@ -79,7 +80,7 @@ public final class NettyFloor implements AutoCloseable {
       Channel bound = bootstrap.bind(host, port).syncUninterruptibly().channel();
       return new NettyFloor(group, bound);
     } catch (RuntimeException e) {
-      group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+      Transports.shutdownGracefully(group, 0, 1_000);
       throw new IllegalStateException("cannot listen on " + host + ":" + port + ": " + e.getMessage(), e);
     }
   }
@@ -104,7 +105,8 @@ public final class NettyFloor implements AutoCloseable {
   @Override
   public void close() {
     server.close().awaitUninterruptibly();
-    group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
+    // Bounded like Gateway.close: an io_uring loop could otherwise keep the bench waiting.
+    Transports.shutdownGracefully(group, 0, 2_000).awaitUninterruptibly(10, TimeUnit.SECONDS);
   }
 
   public static void main(String[] args) throws InterruptedException {

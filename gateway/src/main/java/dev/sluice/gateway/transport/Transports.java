@@ -25,8 +25,8 @@ import io.netty.util.concurrent.GlobalEventExecutor;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Which Netty transport the gateway's event loops use: Linux's io_uring where the kernel offers it,
