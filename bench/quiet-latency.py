@@ -1,0 +1,106 @@
+#!/usr/bin/python3
+"""A well-behaved client's latency through nginx and through Sluice, side by side (G4 in
+docs/benchmarks.md): both proxy /limited (limit 10/s per address) to the same static nginx
+upstream; bench/legit.py sends RATE requests/s from 127.0.0.2 (keep-alive) in WINDOWS windows of
+SECONDS, alternating which proxy goes first, after a 15 s flood of Sluice for the JIT. Prints each
+window, then p50/p90/p99/p99.9/max per proxy over all windows, and Sluice's GC pauses (from its
+-Xlog:gc) during the windows, so a tail the collector causes shows up as such.
+
+    bench/quiet-latency.py JAR [--rate 9] [--seconds 10] [--windows 6] [--flood] [--java-opts="..."]
+
+--flood runs wrk -t1 -c32 on the measured proxy during each window. Loopback only; every process
+is started here and stopped here by PID. Keep RATE under 10 to measure admitted (proxied) requests.
+"""
+
+import argparse
+import json
+import os
+import re
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+BENCH = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, BENCH)
+import cold  # noqa: E402  (its stack helpers: ports, nginx and Sluice configs, processes)
+
+LEGIT = os.path.join(BENCH, "legit.py")
+
+
+def legit(port, rate, seconds):
+    out = subprocess.run(["python3", LEGIT, f"http://127.0.0.1:{port}/limited", str(rate), str(seconds),
+                          "127.0.0.2"], capture_output=True, text=True, check=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def gc_pauses(gclog):
+    with open(gclog) as f:
+        return f.read().count("Pause")
+
+
+def main():
+    ap = argparse.ArgumentParser(description="legit-client latency through nginx and Sluice")
+    ap.add_argument("jar")
+    ap.add_argument("--rate", type=float, default=9)
+    ap.add_argument("--seconds", type=float, default=10)
+    ap.add_argument("--windows", type=int, default=6)
+    ap.add_argument("--flood", action="store_true")
+    ap.add_argument("--java-opts", default="")
+    a = ap.parse_args()
+    d = tempfile.mkdtemp(prefix="quiet-latency-")
+    static, nginx_port = cold.free_port(), cold.free_port()
+    runs = [cold.Run(d, "nginx", ["nginx", "-p", d, "-c", cold.nginx_conf(d, nginx_port, static), "-g", "daemon off;"],
+                     stop_signal=signal.SIGQUIT)]
+    gclog = os.path.join(d, "gc.log")
+    try:
+        sluice_port, admin = cold.free_port(), cold.free_port()
+        conf = cold.sluice_conf(d, sluice_port, admin, static)
+        sluice = cold.Run(d, "sluice", ["java", *a.java_opts.split(), f"-Xlog:gc:file={gclog}", "-jar", a.jar,
+                                        "serve", "-c", conf])
+        runs.append(sluice)
+        cold.wait_ready(f"http://127.0.0.1:{admin}/readyz", sluice.popen, sluice.started)
+        # The JIT: a flood (refusals) and a burst of the legit client (admitted and refused).
+        subprocess.run(["wrk", "-t1", "-c32", "-d15s", f"http://127.0.0.1:{sluice_port}/limited"], capture_output=True)
+        legit(sluice_port, 40, 5)
+        samples = {"nginx": [], "sluice": []}
+        pauses = []
+        for w in range(a.windows):
+            order = [("nginx", nginx_port), ("sluice", sluice_port)]
+            for name, port in order if w % 2 == 0 else reversed(order):
+                flood = None
+                if a.flood:
+                    flood = subprocess.Popen(["wrk", "-t1", "-c32", f"-d{a.seconds + 1:.0f}s",
+                                              f"http://127.0.0.1:{port}/limited"], stdout=subprocess.DEVNULL)
+                    time.sleep(0.5)
+                before = gc_pauses(gclog)
+                j = legit(port, a.rate, a.seconds)
+                if name == "sluice":
+                    pauses.append(gc_pauses(gclog) - before)
+                if flood:
+                    flood.wait()
+                samples[name] += j["samples_ms"]
+                print(f"window {w} {name}: n={j['n']} p50={j['p50_ms']:.2f} p99={j['p99_ms']:.2f} "
+                      f"max={j['max_ms']:.2f} ms statuses={j['statuses']}", flush=True)
+        for name, s in samples.items():
+            s = sorted(s)
+
+            def q(p):
+                return s[min(len(s) - 1, int(p * len(s)))]
+            print(f"{name}: n={len(s)} p50={q(.5):.2f} p90={q(.9):.2f} p99={q(.99):.2f} "
+                  f"p99.9={q(.999):.2f} max={s[-1]:.2f} ms")
+        print("Sluice's GC pauses in each window:", pauses)
+        with open(gclog) as f:
+            all_pauses = [float(m) for m in re.findall(r"Pause.* (\d+\.\d+)ms", f.read())]
+        if all_pauses:
+            print(f"all its GC pauses: n={len(all_pauses)} median={statistics.median(all_pauses):.2f} "
+                  f"max={max(all_pauses):.2f} ms")
+    finally:
+        for r in reversed(runs):
+            r.stop()
+
+
+if __name__ == "__main__":
+    main()
