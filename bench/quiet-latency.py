@@ -6,7 +6,8 @@ SECONDS, alternating which proxy goes first, after a 15 s flood of Sluice for th
 window, then p50/p90/p99/p99.9/max per proxy over all windows, and Sluice's GC pauses (from its
 -Xlog:gc) during the windows, so a tail the collector causes shows up as such.
 
-    bench/quiet-latency.py JAR [--rate 9] [--seconds 10] [--windows 6] [--flood] [--java-opts="..."]
+    bench/quiet-latency.py JAR [--rate 9] [--seconds 10] [--windows 6] [--flood] [--warm-proxy]
+                           [--java-opts="..."]
 
 --flood runs wrk -t1 -c32 on the measured proxy during each window. Loopback only; every process
 is started here and stopped here by PID. Keep RATE under 10 to measure admitted (proxied) requests.
@@ -48,6 +49,7 @@ def main():
     ap.add_argument("--seconds", type=float, default=10)
     ap.add_argument("--windows", type=int, default=6)
     ap.add_argument("--flood", action="store_true")
+    ap.add_argument("--warm-proxy", action="store_true")
     ap.add_argument("--java-opts", default="")
     a = ap.parse_args()
     d = tempfile.mkdtemp(prefix="quiet-latency-")
@@ -62,8 +64,12 @@ def main():
                                         "serve", "-c", conf])
         runs.append(sluice)
         cold.wait_ready(f"http://127.0.0.1:{admin}/readyz", sluice.popen, sluice.started)
-        # The JIT: a flood (refusals) and a burst of the legit client (admitted and refused).
+        # The JIT: a flood (refusals) and a burst of the legit client (admitted and refused);
+        # --warm-proxy also runs 15 s of proxied requests (/free has no policy), as a gateway
+        # whose traffic is mostly admitted has compiled that path long before.
         subprocess.run(["wrk", "-t1", "-c32", "-d15s", f"http://127.0.0.1:{sluice_port}/limited"], capture_output=True)
+        if a.warm_proxy:
+            subprocess.run(["wrk", "-t1", "-c16", "-d15s", f"http://127.0.0.1:{sluice_port}/free"], capture_output=True)
         legit(sluice_port, 40, 5)
         samples = {"nginx": [], "sluice": []}
         pauses = []
