@@ -27,6 +27,9 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Which Netty transport the gateway's event loops use: Linux's io_uring where the kernel offers it,
@@ -75,6 +78,8 @@ public final class Transports {
   /** The open guarded channels of each io_uring group {@link #newGroup} made, until it shuts down. */
   private static final Map<EventLoopGroup, ChannelGroup> OPEN = new ConcurrentHashMap<>();
 
+  private static final Logger log = LoggerFactory.getLogger(Transports.class);
+
   private Transports() {}
 
   /**
@@ -121,9 +126,36 @@ public final class Transports {
    * @param threads 0 for {@link #defaultThreads()}
    */
   public static EventLoopGroup newGroup(int threads, ThreadFactory threadFactory) {
-    Kind kind = chosen();
-    EventLoopGroup group = new MultiThreadIoEventLoopGroup(threads == 0 ? defaultThreads() : threads,
-        threadFactory, handlers(kind));
+    boolean auto = System.getProperty(PROPERTY, "auto").trim().equalsIgnoreCase("auto");
+    return newGroup(threads == 0 ? defaultThreads() : threads, threadFactory, chosen(), auto,
+        Transports::handlers);
+  }
+
+  /**
+   * {@link #newGroup(int, ThreadFactory)} with the choice made: when {@code auto} picked io_uring
+   * but its loops cannot start (the kernel offers io_uring yet refuses a ring of the loops' size,
+   * e.g. under a locked-memory limit on kernels before 5.12), the next transport takes over,
+   * logged; a transport asked for by name fails the start instead.
+   */
+  static EventLoopGroup newGroup(int threads, ThreadFactory threadFactory, Kind kind, boolean auto,
+      Function<Kind, IoHandlerFactory> handlers) {
+    EventLoopGroup group;
+    try {
+      group = new MultiThreadIoEventLoopGroup(threads, threadFactory, handlers.apply(kind));
+    } catch (RuntimeException e) {
+      if (kind != Kind.IO_URING || !auto) {
+        throw e;
+      }
+      Kind next = Epoll.isAvailable() ? Kind.EPOLL : Kind.NIO;
+      Throwable cause = e;
+      while (cause.getCause() != null) {
+        cause = cause.getCause(); // Netty wraps the ring's own error
+      }
+      log.warn("io_uring is offered here but its event loops did not start ({}); using {} instead",
+          reason(cause), next.label());
+      kind = next;
+      group = new MultiThreadIoEventLoopGroup(threads, threadFactory, handlers.apply(kind));
+    }
     if (kind == Kind.IO_URING) {
       OPEN.put(group, new DefaultChannelGroup(GlobalEventExecutor.INSTANCE));
     }

@@ -79,4 +79,26 @@ class TransportsTest {
       System.clearProperty(Transports.THREADS_PROPERTY);
     }
   }
+
+  @Test
+  void autoPickingIoUring_whoseLoopsCannotStart_fallsBackToTheNextTransport_butAnExplicitChoiceFails() {
+    java.util.function.Function<Kind, io.netty.channel.IoHandlerFactory> ringRefused = kind -> {
+      if (kind == Kind.IO_URING) {
+        return executor -> {
+          throw new IllegalStateException("io_uring_setup(...) failed: Cannot allocate memory");
+        };
+      }
+      return kind == Kind.EPOLL ? io.netty.channel.epoll.EpollIoHandler.newFactory()
+          : io.netty.channel.nio.NioIoHandler.newFactory();
+    };
+    DefaultThreadFactory threads = new DefaultThreadFactory("transports-test", true);
+    EventLoopGroup group = Transports.newGroup(1, threads, Kind.IO_URING, true, ringRefused);
+    try {
+      assertThat(Transports.of(group)).isEqualTo(Epoll.isAvailable() ? Kind.EPOLL : Kind.NIO);
+    } finally {
+      Transports.shutdownGracefully(group, 0, 0).syncUninterruptibly();
+    }
+    assertThatThrownBy(() -> Transports.newGroup(1, threads, Kind.IO_URING, false, ringRefused))
+        .isInstanceOf(IllegalStateException.class);
+  }
 }
