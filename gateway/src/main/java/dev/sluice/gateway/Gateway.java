@@ -286,6 +286,14 @@ public final class Gateway implements AutoCloseable {
     return proxy == null ? 0 : proxy.openConnections();
   }
 
+  /**
+   * Client connections open now from {@code address}, as {@code max_connections_per_ip} counts
+   * them (its /64 for IPv6; racy; for tests and operators).
+   */
+  public int openConnections(java.net.InetAddress address) {
+    return proxy == null ? 0 : proxy.openConnections(address);
+  }
+
   /** The Netty transport the listeners and upstream connections run on ({@link Transports}). */
   public Transports.Kind transport() {
     return Transports.of(group);

@@ -325,6 +325,11 @@ public final class ProxyServer implements AutoCloseable {
     return caps.open();
   }
 
+  /** Client connections open now from {@code address}, as its per-address cap counts them (racy). */
+  public int openConnections(java.net.InetAddress address) {
+    return caps.open(address);
+  }
+
   /** Idle keep-alive connections to the upstream, summed over event loops (racy; for tests). */
   public int idleUpstreamConnections() {
     return context.idleConnections();

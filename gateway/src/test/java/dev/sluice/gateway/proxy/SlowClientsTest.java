@@ -358,7 +358,7 @@ class SlowClientsTest {
               sockets[i] = null; // reconnect on the next round: the pressure never lets up
             }
           }
-          peakOpen.accumulateAndGet(gateway.openConnections(), Math::max);
+          peakOpen.accumulateAndGet(gateway.openConnections(ATTACKER), Math::max);
           Thread.sleep(100);
         }
       } catch (Throwable t) {
@@ -381,7 +381,7 @@ class SlowClientsTest {
         } catch (IOException e) {
           // counted as a failure
         }
-        peakOpen.accumulateAndGet(gateway.openConnections(), Math::max);
+        peakOpen.accumulateAndGet(gateway.openConnections(ATTACKER), Math::max);
       }
 
       assertThat(ok).as("requests of the client on another address that succeeded").isGreaterThanOrEqualTo(198);
@@ -390,8 +390,10 @@ class SlowClientsTest {
       attacker.join(10_000);
     }
     assertThat(failure.get()).isNull();
-    // 100 for the attacker, plus the other client's new connection and the one it just closed.
-    assertThat(peakOpen.get()).as("connections open at the worst moment").isLessThanOrEqualTo(102);
+    // The attacker's own count, as its cap sees it: the total also holds the other client's
+    // connections, of which a varying number are still closing (on io_uring a close completes
+    // in a later turn of the event loop, and the count drops only then).
+    assertThat(peakOpen.get()).as("attacker connections open at the worst moment").isLessThanOrEqualTo(100);
     String metrics = metrics();
     assertThat(refused(metrics)).as("attacker connections refused at accept").isGreaterThan(0);
     assertThat(metrics).doesNotContain("sluice_client_timeouts_total{phase=\"head\"} 0.0");
