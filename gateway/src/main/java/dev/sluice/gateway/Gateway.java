@@ -194,7 +194,7 @@ public final class Gateway implements AutoCloseable {
         decision.close();
       }
       if (group != null) {
-        Transports.shutdownGracefully(group, 0, 1_000).awaitUninterruptibly();
+        Transports.stop(group, 0, 1_000);
       }
       audit.close();
       access.close();
@@ -407,11 +407,7 @@ public final class Gateway implements AutoCloseable {
       proxy.close();
     }
     admin.close();
-    // Bounded: an io_uring loop (Transports) may never finish its shutdown; its threads are
-    // daemons, so a process that stops is not held by one.
-    if (!Transports.shutdownGracefully(group, 100, 5_000).awaitUninterruptibly(10, TimeUnit.SECONDS)) {
-      log.warn("the {} event loops did not stop within 10 s; closing without them", transport().label());
-    }
+    Transports.stop(group, 100, 5_000); // bounded, logged when the loops did not stop
     audit.close();
     access.close();
     registry.close();

@@ -167,7 +167,7 @@ public final class ManagedProcess implements AutoCloseable {
                 throw new IllegalStateException(name + " (pid " + pid() + ") is "
                         + (stopped ? "still running" : "still stopped") + " 5 s after the signal");
             }
-            Thread.sleep(1);
+            Thread.sleep(1); // polling the kernel's view of a process: there is no event to wait on
         }
     }
 

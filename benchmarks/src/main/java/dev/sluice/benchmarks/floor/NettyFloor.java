@@ -13,7 +13,6 @@ import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.net.InetSocketAddress;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The floor of a Netty gateway: the cheapest Netty server doing a gateway's job with no rate
@@ -80,7 +79,7 @@ public final class NettyFloor implements AutoCloseable {
       Channel bound = bootstrap.bind(host, port).syncUninterruptibly().channel();
       return new NettyFloor(group, bound);
     } catch (RuntimeException e) {
-      Transports.shutdownGracefully(group, 0, 1_000);
+      Transports.stop(group, 0, 1_000);
       throw new IllegalStateException("cannot listen on " + host + ":" + port + ": " + e.getMessage(), e);
     }
   }
@@ -105,8 +104,7 @@ public final class NettyFloor implements AutoCloseable {
   @Override
   public void close() {
     server.close().awaitUninterruptibly();
-    // Bounded like Gateway.close: an io_uring loop could otherwise keep the bench waiting.
-    Transports.shutdownGracefully(group, 0, 2_000).awaitUninterruptibly(10, TimeUnit.SECONDS);
+    Transports.stop(group, 0, 2_000); // bounded like Gateway.close
   }
 
   public static void main(String[] args) throws InterruptedException {

@@ -18,7 +18,7 @@ import io.netty.channel.ChannelPromise;
  *       as a poll: clearing auto-read before closing withdraws the request first.
  * </ul>
  *
- * <p>Only closes that travel the pipeline pass here; {@link Transports#shutdownGracefully} closes
+ * <p>Only closes that travel the pipeline pass here; {@link Transports#stop} closes
  * every guarded channel that way before it stops the loops, so the loops' own teardown finds none
  * open. Epoll and NIO close at once and need none of this.
  */

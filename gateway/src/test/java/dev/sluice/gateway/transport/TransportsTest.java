@@ -96,7 +96,7 @@ class TransportsTest {
     try {
       assertThat(Transports.of(group)).isEqualTo(Epoll.isAvailable() ? Kind.EPOLL : Kind.NIO);
     } finally {
-      Transports.shutdownGracefully(group, 0, 0).syncUninterruptibly();
+      assertThat(Transports.stop(group, 0, 0)).isTrue();
     }
     assertThatThrownBy(() -> Transports.newGroup(1, threads, Kind.IO_URING, false, ringRefused))
         .isInstanceOf(IllegalStateException.class);
