@@ -606,11 +606,16 @@ def median(xs):
     return statistics.median(xs) if xs else None
 
 
-def pooled_p99(samples):
+def percentile(samples, p):
+    """The p-th percentile (nearest rank) of samples, or None when there are none."""
     s = sorted(samples)
     if not s:
         return None
-    return s[min(len(s) - 1, int(round(0.99 * len(s) + 0.5)) - 1)]
+    return s[min(len(s) - 1, int(round(p / 100.0 * len(s) + 0.5)) - 1)]
+
+
+def pooled_p99(samples):
+    return percentile(samples, 99)
 
 
 def fmt(x, digits=0):

@@ -16,6 +16,8 @@ import sys
 import time
 from urllib.parse import urlsplit
 
+from harness import percentile  # this script runs from bench/, beside harness.py
+
 
 def main():
     url, rate, seconds, source = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), sys.argv[4]
@@ -67,13 +69,7 @@ def main():
         statuses[status] = statuses.get(status, 0) + 1
         k += 1
     samples.sort()
-
-    def pct(p):
-        if not samples:
-            return None
-        return samples[min(len(samples) - 1, int(round(p / 100.0 * len(samples) + 0.5)) - 1)]
-
-    print(json.dumps({"n": len(samples), "p50_ms": pct(50), "p99_ms": pct(99),
+    print(json.dumps({"n": len(samples), "p50_ms": percentile(samples, 50), "p99_ms": percentile(samples, 99),
                       "max_ms": samples[-1] if samples else None, "statuses": statuses,
                       "samples_ms": [round(s, 3) for s in samples]}))
 

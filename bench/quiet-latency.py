@@ -27,6 +27,7 @@ import time
 BENCH = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, BENCH)
 import cold  # noqa: E402  (its stack helpers: ports, nginx and Sluice configs, processes)
+from harness import percentile  # noqa: E402  (nearest rank, as the bench's own tables)
 
 LEGIT = os.path.join(BENCH, "legit.py")
 
@@ -91,12 +92,9 @@ def main():
                 print(f"window {w} {name}: n={j['n']} p50={j['p50_ms']:.2f} p99={j['p99_ms']:.2f} "
                       f"max={j['max_ms']:.2f} ms statuses={j['statuses']}", flush=True)
         for name, s in samples.items():
-            s = sorted(s)
-
-            def q(p):
-                return s[min(len(s) - 1, int(p * len(s)))]
-            print(f"{name}: n={len(s)} p50={q(.5):.2f} p90={q(.9):.2f} p99={q(.99):.2f} "
-                  f"p99.9={q(.999):.2f} max={s[-1]:.2f} ms")
+            q = {p: percentile(s, p) for p in (50, 90, 99, 99.9)}
+            print(f"{name}: n={len(s)} p50={q[50]:.2f} p90={q[90]:.2f} p99={q[99]:.2f} "
+                  f"p99.9={q[99.9]:.2f} max={max(s):.2f} ms")
         print("Sluice's GC pauses in each window:", pauses)
         with open(gclog) as f:
             all_pauses = [float(m) for m in re.findall(r"Pause.* (\d+\.\d+)ms", f.read())]
