@@ -35,6 +35,12 @@ public final class PathPattern {
   private final String[] fixed;
   /** Whether the pattern ends with {@code **} (only allowed last): any remaining segments match. */
   private final boolean anyTail;
+  /**
+   * For the commonest shape, literal segments then {@code **} ({@code /api/**}): those segments
+   * as one prefix ({@code /api}), matched with one {@code startsWith} instead of a walk per
+   * segment; null for every other shape.
+   */
+  private final String literalPrefix;
 
   private PathPattern(String source, String[] segments) {
     this.source = source;
@@ -44,6 +50,13 @@ public final class PathPattern {
     for (int i = 0; i < count; i++) {
       fixed[i] = segments[i].equals(ANY_SEGMENT) ? null : segments[i];
     }
+    boolean literal = anyTail && count > 0;
+    StringBuilder prefix = new StringBuilder();
+    for (String segment : fixed) {
+      literal &= segment != null;
+      prefix.append('/').append(segment);
+    }
+    this.literalPrefix = literal ? prefix.toString() : null;
   }
 
   /**
@@ -124,6 +137,13 @@ public final class PathPattern {
     Objects.requireNonNull(normalisedPath, "normalisedPath");
     if (!normalisedPath.startsWith("/")) {
       return false;
+    }
+    String prefix = literalPrefix;
+    if (prefix != null) {
+      // The prefix, then the path's end or a further segment ("/api" must not match "/apix").
+      int n = prefix.length();
+      return normalisedPath.startsWith(prefix)
+          && (normalisedPath.length() == n || normalisedPath.charAt(n) == '/');
     }
     // Walks the path's segments in place (this runs for every policy of every request).
     int end = normalisedPath.length();
