@@ -54,9 +54,8 @@ def main():
     a = ap.parse_args()
     cpu = machine_cpu if a.machine else process_cpu
     d = tempfile.mkdtemp(prefix="ab-")
-    static = cold.free_port()
-    ng_conf = cold.nginx_conf(d, cold.free_port(), static)
-    runs = [cold.Run(d, "nginx", ["nginx", "-p", d, "-c", ng_conf, "-g", "daemon off;"], stop_signal=signal.SIGQUIT)]
+    upstream, static = cold.static_nginx(d)
+    runs = [upstream]
     gws = {}
     try:
         for name, jar, opts in (("A", a.base, a.a_opts), ("B", a.cand, a.b_opts)):

@@ -26,6 +26,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import statistics
 import subprocess
 import tempfile
@@ -166,6 +167,8 @@ class Run:
 
 
 def nginx_conf(d, port, static_port):
+    """nginx limit_req on /limited, proxying to the static upstream at static_port (static_nginx:
+    its own processes, as Sluice's upstream is, so neither proxy's upstream shares its workers)."""
     for sub in ("logs", "tmp"):
         os.makedirs(os.path.join(d, sub), exist_ok=True)
     path = os.path.join(d, "nginx.conf")
@@ -182,7 +185,6 @@ http {{
   limit_req_zone $binary_remote_addr zone=flood:10m rate={LIMIT}r/s;
   limit_req_status 429;
   upstream static {{ server 127.0.0.1:{static_port}; keepalive 32; }}
-  server {{ listen 127.0.0.1:{static_port}; location / {{ return 200 "ok\\n"; }} }}
   server {{
     listen 127.0.0.1:{port};
     location /limited {{
@@ -194,6 +196,31 @@ http {{
 }}
 """)
     return path
+
+
+def static_nginx(workdir, workers="auto"):
+    """A static upstream (nginx `return 200 "ok"`) in its own nginx; returns (Run, port)."""
+    sd = os.path.join(workdir, "static")
+    os.makedirs(os.path.join(sd, "logs"), exist_ok=True)
+    port = free_port()
+    with open(os.path.join(sd, "nginx.conf"), "w") as f:
+        f.write(f"""worker_processes {workers}; pid {sd}/nginx.pid; error_log {sd}/logs/error.log warn;
+events {{ worker_connections 4096; }}
+http {{ access_log off; client_body_temp_path {sd}/t; proxy_temp_path {sd}/t; fastcgi_temp_path {sd}/t;
+  uwsgi_temp_path {sd}/t; scgi_temp_path {sd}/t; keepalive_requests 100000000;
+  server {{ listen 127.0.0.1:{port}; location / {{ return 200 "ok\\n"; }} }} }}
+""")
+    run = Run(sd, "static", ["nginx", "-p", sd, "-c", os.path.join(sd, "nginx.conf"), "-g", "daemon off;"],
+              stop_signal=signal.SIGQUIT)
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return run, port
+        except OSError:
+            time.sleep(0.05)
+    run.stop()
+    raise RuntimeError(f"the static nginx did not listen on {port}, see {run.log_path}")
 
 
 def sluice_conf(d, port, admin, upstream_port):
@@ -221,7 +248,7 @@ def one_round(workdir, variant, gw_prefix, client_prefix, args, static_port):
     d = tempfile.mkdtemp(dir=workdir)
     port = free_port()
     if variant["kind"] == "nginx":
-        conf = nginx_conf(d, port, free_port())
+        conf = nginx_conf(d, port, static_port)
         proc = Run(d, "nginx", gw_prefix + ["nginx", "-p", d, "-c", conf, "-g", "daemon off;"],
                    stop_signal=signal.SIGQUIT)
         ready_url = f"http://127.0.0.1:{port}/readyz"
@@ -294,20 +321,8 @@ def run(args):
     pins = [False, True] if args.pin == "both" else [args.pin == "on"]
     out = {}
     # A static upstream for Sluice (nginx return 200), shared by the rounds, on the client's CPUs.
-    sd = os.path.join(workdir, "static")
-    os.makedirs(os.path.join(sd, "logs"), exist_ok=True)
-    static_port = free_port()
-    with open(os.path.join(sd, "nginx.conf"), "w") as f:
-        f.write(f"""worker_processes 1; pid {sd}/nginx.pid; error_log {sd}/logs/error.log warn;
-events {{ worker_connections 4096; }}
-http {{ access_log off; client_body_temp_path {sd}/t; proxy_temp_path {sd}/t; fastcgi_temp_path {sd}/t;
-  uwsgi_temp_path {sd}/t; scgi_temp_path {sd}/t; keepalive_requests 100000000;
-  server {{ listen 127.0.0.1:{static_port}; location / {{ return 200 "ok\\n"; }} }} }}
-""")
-    static = Run(sd, "static", ["nginx", "-p", sd, "-c", os.path.join(sd, "nginx.conf"), "-g", "daemon off;"],
-                 stop_signal=signal.SIGQUIT)
+    static, static_port = static_nginx(workdir, workers="1")
     try:
-        time.sleep(0.5)
         for v in variants:
             if v["kind"] == "sluice":
                 prime(workdir, v, static_port)

@@ -426,11 +426,6 @@ http {{
   upstream app {{ server 127.0.0.1:{app_port}; keepalive 32; keepalive_requests 100000000; }}
   upstream static {{ server 127.0.0.1:{static_port}; keepalive 32; keepalive_requests 100000000; }}
   server {{
-    listen 127.0.0.1:{static_port};
-    access_log off;
-    location / {{ return 200 "ok\n"; }}
-  }}
-  server {{
     listen 127.0.0.1:{ngx_static_port};
     access_log off;
     location / {{ proxy_pass http://static; proxy_http_version 1.1; proxy_set_header Connection ""; }}
@@ -450,14 +445,40 @@ http {{
 """)
         ngx = self.start("nginx", ["nginx", "-p", ngx_dir, "-c", os.path.join(ngx_dir, "nginx.conf"),
                                    "-g", "daemon off;"], stop_signal=signal.SIGQUIT)
+        # The static upstream is an nginx of its own: inside the proxying nginx, its answers came
+        # from the proxy's own (already awake) workers, which no other proxy's upstream does, and
+        # its CPU was counted as the nginx proxy's.
+        static_dir = os.path.join(self.workdir, "static")
+        os.makedirs(os.path.join(static_dir, "logs"), exist_ok=True)
+        with open(os.path.join(static_dir, "nginx.conf"), "w") as f:
+            f.write(f"""
+worker_processes auto;
+pid {static_dir}/nginx.pid;
+error_log {static_dir}/logs/error.log warn;
+events {{ worker_connections 4096; }}
+http {{
+  client_body_temp_path {static_dir}/tmp_body;
+  proxy_temp_path {static_dir}/tmp_proxy;
+  fastcgi_temp_path {static_dir}/tmp_fcgi;
+  uwsgi_temp_path {static_dir}/tmp_uwsgi;
+  scgi_temp_path {static_dir}/tmp_scgi;
+  access_log off;
+  keepalive_requests 100000000;
+  server {{ listen 127.0.0.1:{static_port}; location / {{ return 200 "ok\n"; }} }}
+}}
+""")
+        static = self.start("static", ["nginx", "-p", static_dir, "-c", os.path.join(static_dir, "nginx.conf"),
+                                       "-g", "daemon off;"], stop_signal=signal.SIGQUIT)
         if not wait_http(f"http://127.0.0.1:{ngx_port}/free", ngx):
             raise RuntimeError(f"nginx did not start: {ngx.tail()}")
+        if not wait_http(f"http://127.0.0.1:{static_port}/", static):
+            raise RuntimeError(f"the static nginx did not start: {static.tail()}")
         self.targets["nginx limit_req"] = dict(
             base=f"http://127.0.0.1:{ngx_port}", cpu=[ngx.pid], app_port=app_port, kind="nginx")
         # A static upstream (nginx `return 200`) shows the proxies' own cost, which the
         # one-worker Flask app hides.
         self.targets["static upstream direct"] = dict(
-            base=f"http://127.0.0.1:{static_port}", cpu=[ngx.pid], kind="static")
+            base=f"http://127.0.0.1:{static_port}", cpu=[static.pid], kind="static")
         self.targets["nginx proxy → static"] = dict(
             base=f"http://127.0.0.1:{ngx_static_port}", cpu=[ngx.pid], kind="static")
         self.static_port = static_port
