@@ -7,9 +7,11 @@ window, then p50/p90/p99/p99.9/max per proxy over all windows, and Sluice's GC p
 -Xlog:gc) during the windows, so a tail the collector causes shows up as such.
 
     bench/quiet-latency.py JAR [--rate 9] [--seconds 10] [--windows 6] [--flood] [--warm-proxy]
-                           [--java-opts="..."]
+                           [--warm-seconds 15] [--java-opts="..."]
 
---flood runs wrk -t1 -c32 on the measured proxy during each window. Loopback only; every process
+--flood runs wrk -t1 -c32 on the measured proxy during each window. Each Sluice window also
+reports how many methods the JIT compiled during it (jstat -compiler), so a window measured while
+the admitted path is still being compiled shows up as such; --warm-seconds lengthens the warm-up. Loopback only; every process
 is started here and stopped here by PID. Keep RATE under 10 to measure admitted (proxied) requests.
 """
 
@@ -38,6 +40,12 @@ def legit(port, rate, seconds):
     return json.loads(out.strip().splitlines()[-1])
 
 
+def compiled(pid):
+    """Methods the JVM's JIT has compiled so far (jstat -compiler's first column)."""
+    out = subprocess.run(["jstat", "-compiler", str(pid)], capture_output=True, text=True, check=True).stdout
+    return int(out.splitlines()[1].split()[0])
+
+
 def gc_pauses(gclog):
     with open(gclog) as f:
         return f.read().count("Pause")
@@ -51,12 +59,14 @@ def main():
     ap.add_argument("--windows", type=int, default=6)
     ap.add_argument("--flood", action="store_true")
     ap.add_argument("--warm-proxy", action="store_true")
+    ap.add_argument("--warm-seconds", type=int, default=15)
     ap.add_argument("--java-opts", default="")
     a = ap.parse_args()
     d = tempfile.mkdtemp(prefix="quiet-latency-")
-    static, nginx_port = cold.free_port(), cold.free_port()
-    runs = [cold.Run(d, "nginx", ["nginx", "-p", d, "-c", cold.nginx_conf(d, nginx_port, static), "-g", "daemon off;"],
-                     stop_signal=signal.SIGQUIT)]
+    upstream, static = cold.static_nginx(d)
+    nginx_port = cold.free_port()
+    runs = [upstream, cold.Run(d, "nginx", ["nginx", "-p", d, "-c", cold.nginx_conf(d, nginx_port, static),
+                                            "-g", "daemon off;"], stop_signal=signal.SIGQUIT)]
     gclog = os.path.join(d, "gc.log")
     try:
         sluice_port, admin = cold.free_port(), cold.free_port()
@@ -68,12 +78,14 @@ def main():
         # The JIT: a flood (refusals) and a burst of the legit client (admitted and refused);
         # --warm-proxy also runs 15 s of proxied requests (/free has no policy), as a gateway
         # whose traffic is mostly admitted has compiled that path long before.
-        subprocess.run(["wrk", "-t1", "-c32", "-d15s", f"http://127.0.0.1:{sluice_port}/limited"], capture_output=True)
+        warm = f"-d{a.warm_seconds}s"
+        subprocess.run(["wrk", "-t1", "-c32", warm, f"http://127.0.0.1:{sluice_port}/limited"], capture_output=True)
         if a.warm_proxy:
-            subprocess.run(["wrk", "-t1", "-c16", "-d15s", f"http://127.0.0.1:{sluice_port}/free"], capture_output=True)
+            subprocess.run(["wrk", "-t1", "-c16", warm, f"http://127.0.0.1:{sluice_port}/free"], capture_output=True)
         legit(sluice_port, 40, 5)
         samples = {"nginx": [], "sluice": []}
         pauses = []
+        compiles = []
         for w in range(a.windows):
             order = [("nginx", nginx_port), ("sluice", sluice_port)]
             for name, port in order if w % 2 == 0 else reversed(order):
@@ -83,9 +95,11 @@ def main():
                                               f"http://127.0.0.1:{port}/limited"], stdout=subprocess.DEVNULL)
                     time.sleep(0.5)
                 before = gc_pauses(gclog)
+                compiled_before = compiled(sluice.popen.pid)
                 j = legit(port, a.rate, a.seconds)
                 if name == "sluice":
                     pauses.append(gc_pauses(gclog) - before)
+                    compiles.append(compiled(sluice.popen.pid) - compiled_before)
                 if flood:
                     flood.wait()
                 samples[name] += j["samples_ms"]
@@ -96,6 +110,7 @@ def main():
             print(f"{name}: n={len(s)} p50={q[50]:.2f} p90={q[90]:.2f} p99={q[99]:.2f} "
                   f"p99.9={q[99.9]:.2f} max={max(s):.2f} ms")
         print("Sluice's GC pauses in each window:", pauses)
+        print("methods Sluice's JIT compiled in each window:", compiles)
         with open(gclog) as f:
             all_pauses = [float(m) for m in re.findall(r"Pause.* (\d+\.\d+)ms", f.read())]
         if all_pauses:
