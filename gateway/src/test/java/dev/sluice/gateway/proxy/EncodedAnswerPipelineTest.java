@@ -2,14 +2,12 @@ package dev.sluice.gateway.proxy;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.sluice.gateway.response.EncodedResponse;
 import dev.sluice.gateway.response.Refusals;
-import io.netty.buffer.ByteBuf;
+import dev.sluice.gateway.response.WireText;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpVersion;
-import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -25,11 +23,11 @@ class EncodedAnswerPipelineTest {
     EmbeddedChannel channel = new EmbeddedChannel(new ResponseEncoder(), drain.tracker());
     channel.writeInbound(new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, "/x"));
     assertThat(drain.inProgress()).isEqualTo(1);
-    String expected = bytes(Refusals.encodedDecisionFailed(channel.alloc(), false));
+    String expected = WireText.of(Refusals.encodedDecisionFailed(channel.alloc(), false));
 
     channel.writeAndFlush(Refusals.encodedDecisionFailed(channel.alloc(), false), channel.voidPromise());
 
-    assertThat(read(channel)).isEqualTo(expected).startsWith("HTTP/1.1 503 Service Unavailable\r\n")
+    assertThat(WireText.drain(channel)).isEqualTo(expected).startsWith("HTTP/1.1 503 Service Unavailable\r\n")
         .doesNotContain("connection:");
     assertThat(drain.inProgress()).isZero();
     assertThat(channel.isOpen()).isTrue();
@@ -44,30 +42,14 @@ class EncodedAnswerPipelineTest {
     drain.start();
     channel.runPendingTasks();
     assertThat(channel.isOpen()).isTrue(); // busy: closes after its response
-    String expected = bytes(Refusals.encodedDecisionFailed(channel.alloc(), true));
+    String expected = WireText.of(Refusals.encodedDecisionFailed(channel.alloc(), true));
 
     channel.writeAndFlush(Refusals.encodedDecisionFailed(channel.alloc(), false), channel.voidPromise());
 
-    assertThat(read(channel)).isEqualTo(expected).contains("connection: close\r\n\r\n");
+    assertThat(WireText.drain(channel)).isEqualTo(expected).contains("connection: close\r\n\r\n");
     assertThat(drain.inProgress()).isZero();
     channel.runPendingTasks();
     assertThat(channel.isOpen()).isFalse();
     channel.finishAndReleaseAll();
-  }
-
-  private static String bytes(EncodedResponse answer) {
-    String text = answer.content().toString(StandardCharsets.ISO_8859_1);
-    answer.release();
-    return text;
-  }
-
-  private static String read(EmbeddedChannel channel) {
-    StringBuilder out = new StringBuilder();
-    ByteBuf buf;
-    while ((buf = channel.readOutbound()) != null) {
-      out.append(buf.toString(StandardCharsets.ISO_8859_1));
-      buf.release();
-    }
-    return out.toString();
   }
 }

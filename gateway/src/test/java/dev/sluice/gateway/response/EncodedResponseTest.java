@@ -18,7 +18,6 @@ import dev.sluice.policy.OnError;
 import dev.sluice.policy.Policy;
 import dev.sluice.policy.Priority;
 import dev.sluice.store.Ban;
-import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.buffer.Unpooled;
@@ -28,7 +27,6 @@ import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpResponseEncoder;
-import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -80,7 +78,7 @@ class EncodedResponseTest {
             }
             assertThat(encoded.status()).isEqualTo(Integer.parseInt(expected.substring(9, 12)));
             assertThat(encoded.closes()).isEqualTo(close);
-            assertThat(wire(encoded)).as("%s, %s, close=%s, head=%s", entry.getKey(), style, close, head)
+            assertThat(WireText.of(encoded)).as("%s, %s, close=%s, head=%s", entry.getKey(), style, close, head)
                 .isEqualTo(expected);
             compared++;
           }
@@ -94,7 +92,7 @@ class EncodedResponseTest {
   void encodedTooManyRequests_unpooledAllocator_isTheSameBytes() {
     Decision d = LimitTemplatesTest.decisions().get("second of two limits, 91 seconds");
     EncodedResponse encoded = Problems.encodedTooManyRequests(d, HeaderStyle.BOTH, UnpooledByteBufAllocator.DEFAULT, false);
-    assertThat(wire(encoded)).isEqualTo(reference(Problems.tooManyRequests(d, HeaderStyle.BOTH), false, false));
+    assertThat(WireText.of(encoded)).isEqualTo(reference(Problems.tooManyRequests(d, HeaderStyle.BOTH), false, false));
   }
 
   @Test
@@ -118,7 +116,7 @@ class EncodedResponseTest {
           if (head) {
             answer.headOnly();
           }
-          assertThat(wire(answer)).as("%s close=%s head=%s", name, close, head)
+          assertThat(WireText.of(answer)).as("%s close=%s head=%s", name, close, head)
               .isEqualTo(reference(references.get(name).get(), close, head));
         }
       }
@@ -138,7 +136,7 @@ class EncodedResponseTest {
       EncodedResponse closed = open.withClose(ALLOC);
       assertThat(open.refCnt()).as("the keep-alive answer was released").isEqualTo(held - 1);
       assertThat(closed.closes()).isTrue();
-      assertThat(wire(closed)).isEqualTo(reference(Problems.tooManyRequests(d, HeaderStyle.BOTH), true, head));
+      assertThat(WireText.of(closed)).isEqualTo(reference(Problems.tooManyRequests(d, HeaderStyle.BOTH), true, head));
     }
     EncodedResponse already = Refusals.encodedDecisionFailed(ALLOC, true);
     assertThat(already.withClose(ALLOC)).isSameAs(already);
@@ -167,26 +165,8 @@ class EncodedResponseTest {
     }
     EmbeddedChannel channel = new EmbeddedChannel(new HttpResponseEncoder());
     channel.writeOutbound(response);
-    String out = drain(channel);
+    String out = WireText.drain(channel);
     channel.finishAndReleaseAll();
     return out;
-  }
-
-  /** The bytes the answer puts on the wire (released). */
-  private static String wire(EncodedResponse answer) {
-    ByteBuf buf = answer.content();
-    String out = buf.toString(StandardCharsets.ISO_8859_1);
-    answer.release();
-    return out;
-  }
-
-  private static String drain(EmbeddedChannel channel) {
-    StringBuilder out = new StringBuilder();
-    ByteBuf buf;
-    while ((buf = channel.readOutbound()) != null) {
-      out.append(buf.toString(StandardCharsets.ISO_8859_1));
-      buf.release();
-    }
-    return out.toString();
   }
 }

@@ -23,7 +23,6 @@ import dev.sluice.policy.Mode;
 import dev.sluice.policy.OnError;
 import dev.sluice.policy.Policy;
 import dev.sluice.store.LimitStatus;
-import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
@@ -126,14 +125,9 @@ class LimitTemplatesTest {
   private static String wire(FullHttpResponse response) {
     EmbeddedChannel channel = new EmbeddedChannel(new HttpResponseEncoder());
     channel.writeOutbound(response);
-    StringBuilder out = new StringBuilder();
-    ByteBuf buf;
-    while ((buf = channel.readOutbound()) != null) {
-      out.append(buf.toString(StandardCharsets.ISO_8859_1));
-      buf.release();
-    }
+    String out = WireText.drain(channel);
     channel.finishAndReleaseAll();
-    return out.toString();
+    return out;
   }
 
   // ---- the reference: the Jackson-built 429 that the templates replaced
