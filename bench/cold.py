@@ -26,7 +26,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import tempfile
@@ -34,7 +33,7 @@ import time
 import urllib.error
 import urllib.request
 
-from harness import CLK_TCK, cpu_seconds
+from harness import CLK_TCK, cpu_seconds, static_nginx_conf
 from harness import descendants as tree  # the gateway and the JVM its launcher starts
 
 BENCH = os.path.dirname(os.path.abspath(__file__))
@@ -199,28 +198,60 @@ http {{
 
 
 def static_nginx(workdir, workers="auto"):
-    """A static upstream (nginx `return 200 "ok"`) in its own nginx; returns (Run, port)."""
+    """A static upstream (harness.static_nginx_conf) started in workdir/static; returns (Run, port)."""
     sd = os.path.join(workdir, "static")
-    os.makedirs(os.path.join(sd, "logs"), exist_ok=True)
     port = free_port()
-    with open(os.path.join(sd, "nginx.conf"), "w") as f:
-        f.write(f"""worker_processes {workers}; pid {sd}/nginx.pid; error_log {sd}/logs/error.log warn;
-events {{ worker_connections 4096; }}
-http {{ access_log off; client_body_temp_path {sd}/t; proxy_temp_path {sd}/t; fastcgi_temp_path {sd}/t;
-  uwsgi_temp_path {sd}/t; scgi_temp_path {sd}/t; keepalive_requests 100000000;
-  server {{ listen 127.0.0.1:{port}; location / {{ return 200 "ok\\n"; }} }} }}
-""")
-    run = Run(sd, "static", ["nginx", "-p", sd, "-c", os.path.join(sd, "nginx.conf"), "-g", "daemon off;"],
+    run = Run(sd, "static", ["nginx", "-p", sd, "-c", static_nginx_conf(sd, port, workers), "-g", "daemon off;"],
               stop_signal=signal.SIGQUIT)
-    deadline = time.time() + 10
-    while time.time() < deadline:
+    if wait_ready(f"http://127.0.0.1:{port}/", run.popen, run.started, seconds=10) is None:
+        run.stop()
+        raise RuntimeError(f"the static nginx did not answer on {port}, see {run.log_path}")
+    return run, port
+
+
+class SideBySide:
+    """nginx limit_req and Sluice side by side, both proxying /limited to one static nginx of their
+    own: the stack of quiet-latency.py and low-rate.py (G4). stop() stops what it started."""
+
+    def __init__(self, workdir, jar, java_opts=()):
+        self.runs = []
         try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return run, port
-        except OSError:
-            time.sleep(0.05)
-    run.stop()
-    raise RuntimeError(f"the static nginx did not listen on {port}, see {run.log_path}")
+            upstream, self.static_port = static_nginx(workdir)
+            self.runs.append(upstream)
+            self.nginx_port = free_port()
+            self.nginx = Run(workdir, "nginx", ["nginx", "-p", workdir, "-c",
+                                                nginx_conf(workdir, self.nginx_port, self.static_port),
+                                                "-g", "daemon off;"], stop_signal=signal.SIGQUIT)
+            self.runs.append(self.nginx)
+            self.sluice_port, admin = free_port(), free_port()
+            self.sluice = Run(workdir, "sluice", ["java", *java_opts, "-jar", jar, "serve", "-c",
+                                                  sluice_conf(workdir, self.sluice_port, admin, self.static_port)])
+            self.runs.append(self.sluice)
+            wait_ready(f"http://127.0.0.1:{admin}/readyz", self.sluice.popen, self.sluice.started)
+        except BaseException:
+            self.stop()
+            raise
+
+    def warm(self, seconds, proxied):
+        """JIT warm-up of Sluice: a refusal flood, then (proxied) as long of proxied requests (/free
+        has no policy)."""
+        subprocess.run(["wrk", "-t1", "-c32", f"-d{seconds}s", f"http://127.0.0.1:{self.sluice_port}/limited"],
+                       capture_output=True)
+        if proxied:
+            subprocess.run(["wrk", "-t1", "-c16", f"-d{seconds}s", f"http://127.0.0.1:{self.sluice_port}/free"],
+                           capture_output=True)
+
+    def stop(self):
+        for r in reversed(self.runs):
+            r.stop()
+
+
+def legit(port, rate, seconds):
+    """bench/legit.py from 127.0.0.2 on /limited at port (keep-alive); its JSON line."""
+    out = subprocess.run(["python3", os.path.join(os.path.dirname(os.path.abspath(__file__)), "legit.py"),
+                          f"http://127.0.0.1:{port}/limited", str(rate), str(seconds), "127.0.0.2"],
+                         capture_output=True, text=True, check=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
 
 
 def sluice_conf(d, port, admin, upstream_port):

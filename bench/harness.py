@@ -82,6 +82,25 @@ def free_port():
 # ------------------------------------------------------------------ processes
 
 
+def static_nginx_conf(d, port, workers="auto"):
+    """The config of a static upstream (nginx `return 200 "ok"` on port) in folder d; its path. The
+    upstream always runs as an nginx of its own: inside a proxying nginx, that nginx's proxied
+    requests were answered by its own, already awake workers (which no other proxy's upstream
+    does) and its CPU was counted as the proxy's."""
+    os.makedirs(os.path.join(d, "logs"), exist_ok=True)
+    path = os.path.join(d, "nginx.conf")
+    with open(path, "w") as f:
+        f.write(f"""worker_processes {workers}; pid {d}/nginx.pid; error_log {d}/logs/error.log warn;
+events {{ worker_connections 4096; }}
+http {{ access_log off; client_body_temp_path {d}/t; proxy_temp_path {d}/t; fastcgi_temp_path {d}/t;
+  uwsgi_temp_path {d}/t; scgi_temp_path {d}/t; keepalive_requests 100000000;
+  server {{ listen 127.0.0.1:{port}; location / {{ return 200 "ok\\n"; }} }} }}
+""")
+    return path
+
+
+
+
 class Proc:
     """A process this harness started; stop() signals that PID only."""
 
@@ -445,29 +464,8 @@ http {{
 """)
         ngx = self.start("nginx", ["nginx", "-p", ngx_dir, "-c", os.path.join(ngx_dir, "nginx.conf"),
                                    "-g", "daemon off;"], stop_signal=signal.SIGQUIT)
-        # The static upstream is an nginx of its own: inside the proxying nginx, its answers came
-        # from the proxy's own (already awake) workers, which no other proxy's upstream does, and
-        # its CPU was counted as the nginx proxy's.
         static_dir = os.path.join(self.workdir, "static")
-        os.makedirs(os.path.join(static_dir, "logs"), exist_ok=True)
-        with open(os.path.join(static_dir, "nginx.conf"), "w") as f:
-            f.write(f"""
-worker_processes auto;
-pid {static_dir}/nginx.pid;
-error_log {static_dir}/logs/error.log warn;
-events {{ worker_connections 4096; }}
-http {{
-  client_body_temp_path {static_dir}/tmp_body;
-  proxy_temp_path {static_dir}/tmp_proxy;
-  fastcgi_temp_path {static_dir}/tmp_fcgi;
-  uwsgi_temp_path {static_dir}/tmp_uwsgi;
-  scgi_temp_path {static_dir}/tmp_scgi;
-  access_log off;
-  keepalive_requests 100000000;
-  server {{ listen 127.0.0.1:{static_port}; location / {{ return 200 "ok\n"; }} }}
-}}
-""")
-        static = self.start("static", ["nginx", "-p", static_dir, "-c", os.path.join(static_dir, "nginx.conf"),
+        static = self.start("static", ["nginx", "-p", static_dir, "-c", static_nginx_conf(static_dir, static_port),
                                        "-g", "daemon off;"], stop_signal=signal.SIGQUIT)
         if not wait_http(f"http://127.0.0.1:{ngx_port}/free", ngx):
             raise RuntimeError(f"nginx did not start: {ngx.tail()}")

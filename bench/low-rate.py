@@ -33,13 +33,6 @@ sys.path.insert(0, BENCH)
 import cold  # noqa: E402  (its stack helpers: ports, nginx and Sluice configs, processes)
 from harness import percentile  # noqa: E402
 
-LEGIT = os.path.join(BENCH, "legit.py")
-
-
-def legit(port, rate, seconds):
-    subprocess.run(["python3", LEGIT, f"http://127.0.0.1:{port}/limited", str(rate), str(seconds), "127.0.0.2"],
-                   capture_output=True, check=True)
-
 
 def hops(workdir, label, port, upstream, rate, seconds):
     """Per-hop milliseconds of every request of one client run, from tcpdump's timestamps."""
@@ -48,7 +41,7 @@ def hops(workdir, label, port, upstream, rate, seconds):
         dump = subprocess.Popen(["tcpdump", "-i", "lo", "-nn", "-tt", "-l", f"tcp and (port {port} or port {upstream})"],
                                 stdout=out, stderr=subprocess.DEVNULL)
         time.sleep(1)
-        legit(port, rate, seconds)
+        cold.legit(port, rate, seconds)
         time.sleep(0.5)
         dump.send_signal(signal.SIGINT)
         dump.wait()
@@ -103,39 +96,30 @@ def main():
     ap.add_argument("--java-opts", default="")
     a = ap.parse_args()
     d = tempfile.mkdtemp(prefix="low-rate-")
-    upstream, static = cold.static_nginx(d)
-    nginx_port = cold.free_port()
-    runs = [upstream, cold.Run(d, "nginx", ["nginx", "-p", d, "-c", cold.nginx_conf(d, nginx_port, static),
-                                            "-g", "daemon off;"], stop_signal=signal.SIGQUIT)]
+    stack = cold.SideBySide(d, a.jar, a.java_opts.split())
+    nginx_port, sluice_port, static = stack.nginx_port, stack.sluice_port, stack.static_port
     try:
-        sluice_port, admin = cold.free_port(), cold.free_port()
-        sluice = cold.Run(d, "sluice", ["java", *a.java_opts.split(), "-jar", a.jar, "serve", "-c",
-                                        cold.sluice_conf(d, sluice_port, admin, static)])
-        runs.append(sluice)
-        cold.wait_ready(f"http://127.0.0.1:{admin}/readyz", sluice.popen, sluice.started)
-        subprocess.run(["wrk", "-t1", "-c32", "-d15s", f"http://127.0.0.1:{sluice_port}/limited"], capture_output=True)
-        subprocess.run(["wrk", "-t1", "-c16", "-d15s", f"http://127.0.0.1:{sluice_port}/free"], capture_output=True)
-        legit(sluice_port, a.rate, a.settle)
-        legit(nginx_port, a.rate, 5)
-        proxy_nginx = runs[1].popen.pid
+        stack.warm(15, proxied=True)
+        cold.legit(sluice_port, a.rate, a.settle)
+        cold.legit(nginx_port, a.rate, 5)
+        proxy_nginx = stack.nginx.popen.pid
         workers = [int(p) for p in subprocess.run(["pgrep", "-P", str(proxy_nginx)], capture_output=True,
                                                   text=True).stdout.split()]
         requests = a.rate * a.seconds
-        for name, port, pids in (("nginx", nginx_port, [proxy_nginx] + workers), ("sluice", sluice_port, [sluice.popen.pid])):
+        for name, port, pids in (("nginx", nginx_port, [proxy_nginx] + workers), ("sluice", sluice_port, [stack.sluice.popen.pid])):
             h = hops(d, name, port, static, a.rate, a.seconds)
             print(f"{name} hops (ms, n={len(h['total'])}): " + "; ".join(
                 f"{k} p50 {percentile(v, 50):.3f} p90 {percentile(v, 90):.3f} p99 {percentile(v, 99):.3f}"
                 for k, v in h.items() if v), flush=True)
             idle = task_clock(pids, lambda: time.sleep(a.seconds))
-            busy = task_clock(pids, lambda p=port: legit(p, a.rate, a.seconds))
+            busy = task_clock(pids, lambda p=port: cold.legit(p, a.rate, a.seconds))
             extra = sum(busy.values()) - sum(idle.values())
             top = sorted(busy.items(), key=lambda kv: -kv[1])[:5]
             print(f"{name} CPU: {extra / requests * 1e3:.0f} us per request above idle "
                   f"({sum(busy.values()):.1f} ms at {a.rate:g}/s, {sum(idle.values()):.1f} ms idle, {a.seconds} s each); "
                   "busiest threads: " + ", ".join(f"{n} {ms:.1f} ms" for n, ms in top), flush=True)
     finally:
-        for r in reversed(runs):
-            r.stop()
+        stack.stop()
 
 
 if __name__ == "__main__":

@@ -16,10 +16,8 @@ is started here and stopped here by PID. Keep RATE under 10 to measure admitted 
 """
 
 import argparse
-import json
 import os
 import re
-import signal
 import statistics
 import subprocess
 import sys
@@ -30,14 +28,6 @@ BENCH = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, BENCH)
 import cold  # noqa: E402  (its stack helpers: ports, nginx and Sluice configs, processes)
 from harness import percentile  # noqa: E402  (nearest rank, as the bench's own tables)
-
-LEGIT = os.path.join(BENCH, "legit.py")
-
-
-def legit(port, rate, seconds):
-    out = subprocess.run(["python3", LEGIT, f"http://127.0.0.1:{port}/limited", str(rate), str(seconds),
-                          "127.0.0.2"], capture_output=True, text=True, check=True).stdout
-    return json.loads(out.strip().splitlines()[-1])
 
 
 def compiled(pid):
@@ -63,26 +53,15 @@ def main():
     ap.add_argument("--java-opts", default="")
     a = ap.parse_args()
     d = tempfile.mkdtemp(prefix="quiet-latency-")
-    upstream, static = cold.static_nginx(d)
-    nginx_port = cold.free_port()
-    runs = [upstream, cold.Run(d, "nginx", ["nginx", "-p", d, "-c", cold.nginx_conf(d, nginx_port, static),
-                                            "-g", "daemon off;"], stop_signal=signal.SIGQUIT)]
     gclog = os.path.join(d, "gc.log")
+    stack = cold.SideBySide(d, a.jar, [*a.java_opts.split(), f"-Xlog:gc:file={gclog}"])
+    nginx_port, sluice_port, sluice = stack.nginx_port, stack.sluice_port, stack.sluice
     try:
-        sluice_port, admin = cold.free_port(), cold.free_port()
-        conf = cold.sluice_conf(d, sluice_port, admin, static)
-        sluice = cold.Run(d, "sluice", ["java", *a.java_opts.split(), f"-Xlog:gc:file={gclog}", "-jar", a.jar,
-                                        "serve", "-c", conf])
-        runs.append(sluice)
-        cold.wait_ready(f"http://127.0.0.1:{admin}/readyz", sluice.popen, sluice.started)
         # The JIT: a flood (refusals) and a burst of the legit client (admitted and refused);
-        # --warm-proxy also runs 15 s of proxied requests (/free has no policy), as a gateway
-        # whose traffic is mostly admitted has compiled that path long before.
-        warm = f"-d{a.warm_seconds}s"
-        subprocess.run(["wrk", "-t1", "-c32", warm, f"http://127.0.0.1:{sluice_port}/limited"], capture_output=True)
-        if a.warm_proxy:
-            subprocess.run(["wrk", "-t1", "-c16", warm, f"http://127.0.0.1:{sluice_port}/free"], capture_output=True)
-        legit(sluice_port, 40, 5)
+        # --warm-proxy also runs proxied requests, as a gateway whose traffic is mostly admitted
+        # has compiled that path long before.
+        stack.warm(a.warm_seconds, a.warm_proxy)
+        cold.legit(sluice_port, 40, 5)
         samples = {"nginx": [], "sluice": []}
         pauses = []
         compiles = []
@@ -96,7 +75,7 @@ def main():
                     time.sleep(0.5)
                 before = gc_pauses(gclog)
                 compiled_before = compiled(sluice.popen.pid)
-                j = legit(port, a.rate, a.seconds)
+                j = cold.legit(port, a.rate, a.seconds)
                 if name == "sluice":
                     pauses.append(gc_pauses(gclog) - before)
                     compiles.append(compiled(sluice.popen.pid) - compiled_before)
@@ -117,8 +96,7 @@ def main():
             print(f"all its GC pauses: n={len(all_pauses)} median={statistics.median(all_pauses):.2f} "
                   f"max={max(all_pauses):.2f} ms")
     finally:
-        for r in reversed(runs):
-            r.stop()
+        stack.stop()
 
 
 if __name__ == "__main__":
