@@ -39,6 +39,16 @@ final class RedisCalls {
     this.closed = closed;
   }
 
+  /** The failure of {@code what} once the store is closed. */
+  StoreException closedError(String what) {
+    return new StoreException("redis store is closed; cannot " + what);
+  }
+
+  /** The failure of a call that the open circuit breaker turns away. */
+  StoreException breakerOpen() {
+    return new StoreException(RedisMessages.circuitOpen(breaker.cause(), breaker.nanosUntilProbe()));
+  }
+
   /** The abuse script with an integer reply. */
   CompletionStage<Long> evalAbuse(String[] keys, String[] args, String operation) {
     return evalsha(abuse.sha(), abuse.source(), ScriptOutputType.INTEGER, keys, args)
@@ -63,12 +73,11 @@ final class RedisCalls {
 
   <T> CompletionStage<T> call(String what, java.util.function.Supplier<CompletionStage<T>> command) {
     if (closed.get()) {
-      return CompletableFuture.failedFuture(new StoreException("redis store is closed; cannot " + what));
+      return CompletableFuture.failedFuture(closedError(what));
     }
     CircuitBreaker.Permit permit = breaker.acquire();
     if (permit == CircuitBreaker.Permit.REJECT) {
-      return CompletableFuture.failedFuture(
-          new StoreException(RedisMessages.circuitOpen(breaker.cause(), breaker.nanosUntilProbe())));
+      return CompletableFuture.failedFuture(breakerOpen());
     }
     CompletionStage<T> stage;
     try {

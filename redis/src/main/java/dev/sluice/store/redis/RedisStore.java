@@ -134,8 +134,10 @@ public final class RedisStore implements Store, PenaltyBound, BreakerStatus {
     } catch (StoreException e) {
       return CompletableFuture.failedFuture(e);
     }
+    // RedisCalls.call's checks, with the refusal cache between them: a known refusal needs no
+    // permit.
     if (closed.get()) {
-      return CompletableFuture.failedFuture(new StoreException("redis store is closed; cannot " + deciding(key)));
+      return CompletableFuture.failedFuture(calls.closedError(deciding(key)));
     }
     Consumption known = refusals.lookup(key, spec, cost);
     if (known != null) {
@@ -143,8 +145,7 @@ public final class RedisStore implements Store, PenaltyBound, BreakerStatus {
     }
     CircuitBreaker.Permit permit = breaker.acquire();
     if (permit == CircuitBreaker.Permit.REJECT) {
-      return CompletableFuture.failedFuture(
-          new StoreException(RedisMessages.circuitOpen(breaker.cause(), breaker.nanosUntilProbe())));
+      return CompletableFuture.failedFuture(calls.breakerOpen());
     }
     CompletableFuture<Consumption> result = new CompletableFuture<>();
     decide(key, prepared, false, permit, result, refusals.now(), refusals.epoch(key));
