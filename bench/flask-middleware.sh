@@ -17,7 +17,7 @@ for bin_pkg in wrk:wrk /usr/bin/gunicorn:gunicorn redis-server:redis-server; do
   command -v "${bin_pkg%%:*}" >/dev/null 2>&1 || missing+=("${bin_pkg##*:}")
 done
 for mod_pkg in flask:python3-flask flask_limiter:python3-flask-limiter redis:python3-redis; do
-  /usr/bin/python3 -c "import ${mod_pkg%%:*}" 2>/dev/null || missing+=("${mod_pkg##*:}")
+  /usr/bin/python3 -I -c "import ${mod_pkg%%:*}" 2>/dev/null || missing+=("${mod_pkg##*:}")
 done
 if ((${#missing[@]})); then
   echo "[bench] installing: ${missing[*]}"
