@@ -11,8 +11,9 @@ Scenarios (each repeated, repeats interleaved across targets so slow drift hits 
              equal what the limiter admitted.
   b. pass    wrk on /free (no limit): throughput and p50/p99, direct vs nginx vs Sluice.
   b3. rate   h2load at a FIXED rate of half of nginx's max throughput to the static upstream (as
-             measured in b2 of the same repeat), direct vs nginx vs Sluice: the latency a proxy
-             adds when it is not saturated (wrk's closed loop only shows a saturated proxy).
+             measured in b2 of the same repeat), direct vs nginx vs Sluice (and with --floor the
+             Netty floor proxy): the latency a proxy adds when it is not saturated (wrk's closed
+             loop only shows a saturated proxy).
   c. legit   two well-behaved clients, each 8 req/s from its own address (under its own limit),
              measure their latency while the flood runs (same time as a) and without flood: a
              keep-alive client from 127.0.0.2 and one opening a new connection per request (as
@@ -38,7 +39,7 @@ The floor (--floor, off by default): the cheapest Netty servers doing the same j
 limiting (dev.sluice.benchmarks.floor.NettyFloor in benchmarks/target/benchmarks.jar, --floor-jar):
 "Netty floor (429, no limiting)" answers a constant copy of Sluice's 429 to every request (flood
 table a; it admits nothing, so no upstream check), "Netty floor proxy → static" is a minimal
-keep-alive reverse proxy (table b2). Started with the same java command as Sluice's gateway here,
+keep-alive reverse proxy (tables b2 and b3). Started with the same java command as Sluice's gateway here,
 on the gateway's transport and event loops. Below nginx, it shows what no Netty gateway can beat.
 --only floor selects both; the b2 reference rows (static upstream direct, nginx proxy → static)
 are kept with the floor proxy.
@@ -756,7 +757,7 @@ def main():
                 log(f"  pass {name}: {w['rps']:,.0f} req/s p50 {w['p50_ms']} ms p99 {w['p99_ms']} ms")
             nginx_max = raw["pass"].get("nginx proxy → static", [{}])[-1].get("rps")
             if nginx_max:
-                for name in ("static upstream direct", "nginx proxy → static", "Sluice → static"):
+                for name in ("static upstream direct", "nginx proxy → static", FLOOR_PROXY, "Sluice → static"):
                     if name in stack.targets:
                         h = h2load_fixed_rate(stack.targets[name]["base"] + "/free", args.pass_seconds,
                                               nginx_max / 2)
@@ -874,14 +875,19 @@ def render(args, stack, raw, load_before, load_after, elapsed):
             for n, hs in raw["rate"].items()}
     if rmed:
         direct99 = rmed.get("static upstream direct", {}).get("p99_ms")
+        direct_runs = raw["rate"].get("static upstream direct", [])
         lines += ["## b3. Fixed rate at half of nginx's max throughput (static upstream, `h2load --h1 -c16 --rps`)", "",
-                  "| path | target req/s | achieved req/s | p50 ms | p99 ms | p99 added vs direct ms | failed |",
-                  "|---|---:|---:|---:|---:|---:|---:|"]
+                  "| path | target req/s | achieved req/s | p50 ms | p99 ms | p99 added vs direct ms | added in each repeat ms | failed |",
+                  "|---|---:|---:|---:|---:|---:|---:|---:|"]
         for n, m in rmed.items():
             failed = sum(h["failed"] for h in raw["rate"][n])
             added = m["p99_ms"] - direct99 if direct99 is not None and n != "static upstream direct" else None
+            # Same-repeat differences: the direct run and the proxy's ran seconds apart.
+            each = [h["p99_ms"] - d["p99_ms"] for h, d in zip(raw["rate"][n], direct_runs)] \
+                if n != "static upstream direct" else []
+            each_text = " / ".join(f"{x:+.2f}" for x in each) + (f" (median {median(each):+.2f})" if each else "")
             lines.append(f"| {n} | {fmt(m['target_rps'])} | {fmt(m['rps'])} | {fmt(m['p50_ms'], 2)} | "
-                         f"{fmt(m['p99_ms'], 2)} | {fmt(added, 2) if added is not None else '—'} | {failed} |")
+                         f"{fmt(m['p99_ms'], 2)} | {fmt(added, 2) if added is not None else '—'} | {each_text or '—'} | {failed} |")
         lines.append("")
     lines += redis_section(raw)
     for title, quiet_key, flood_key, samples_key in (
