@@ -224,10 +224,12 @@ class SideBySide:
                                                 "-g", "daemon off;"], stop_signal=signal.SIGQUIT)
             self.runs.append(self.nginx)
             self.sluice_port, admin = free_port(), free_port()
-            self.sluice = Run(workdir, "sluice", ["java", *java_opts, "-jar", jar, "serve", "-c",
+            # Absolute: the processes run in workdir.
+            self.sluice = Run(workdir, "sluice", ["java", *java_opts, "-jar", os.path.abspath(jar), "serve", "-c",
                                                   sluice_conf(workdir, self.sluice_port, admin, self.static_port)])
             self.runs.append(self.sluice)
-            wait_ready(f"http://127.0.0.1:{admin}/readyz", self.sluice.popen, self.sluice.started)
+            if wait_ready(f"http://127.0.0.1:{admin}/readyz", self.sluice.popen, self.sluice.started) is None:
+                raise RuntimeError(f"Sluice did not become ready, see {self.sluice.log_path}")
         except BaseException:
             self.stop()
             raise

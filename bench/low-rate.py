@@ -11,10 +11,13 @@ every request is admitted) to the same static nginx, measured two ways in the sa
   threads and the collector show apart. The static upstream is an nginx of its own (cold.static_nginx),
   so neither proxy's upstream shares its processes, and its CPU is counted for neither.
 
-    bench/low-rate.py JAR [--rate 9] [--seconds 20] [--settle 60] [--java-opts="..."]
+    bench/low-rate.py JAR [--rate 9] [--seconds 20] [--settle 60] [--java-opts="..."] [--floor BENCH_JAR]
 
 Before measuring, Sluice gets 15 s of refusals, 15 s of proxied requests and SETTLE seconds of the
-client itself at RATE (so the JIT has compiled what the client drives). Needs tcpdump and perf
+client itself at RATE (so the JIT has compiled what the client drives). --floor also measures the
+Netty floor proxy (dev.sluice.benchmarks.floor.NettyFloor from benchmarks/target/benchmarks.jar: a
+minimal keep-alive reverse proxy, no limiting) on the same java options, warmed with 15 s of
+proxied requests and SETTLE seconds of the client: the cost of any Netty proxy in this JVM. Needs tcpdump and perf
 (Debian packages of the same names); run as root. Loopback only; every process is started and
 stopped here, by PID.
 """
@@ -94,6 +97,7 @@ def main():
     ap.add_argument("--seconds", type=int, default=20)
     ap.add_argument("--settle", type=int, default=60)
     ap.add_argument("--java-opts", default="")
+    ap.add_argument("--floor", metavar="BENCH_JAR", help="also measure the Netty floor proxy from this jar")
     a = ap.parse_args()
     d = tempfile.mkdtemp(prefix="low-rate-")
     stack = cold.SideBySide(d, a.jar, a.java_opts.split())
@@ -105,8 +109,20 @@ def main():
         proxy_nginx = stack.nginx.popen.pid
         workers = [int(p) for p in subprocess.run(["pgrep", "-P", str(proxy_nginx)], capture_output=True,
                                                   text=True).stdout.split()]
+        targets = [("nginx", nginx_port, [proxy_nginx] + workers), ("sluice", sluice_port, [stack.sluice.popen.pid])]
+        if a.floor:
+            floor_port = cold.free_port()
+            floor = cold.Run(d, "floor", ["java", *a.java_opts.split(), "-cp", os.path.abspath(a.floor),
+                                          "dev.sluice.benchmarks.floor.NettyFloor", "--port", str(floor_port),
+                                          "--mode", "proxy", "--upstream", str(static)])
+            stack.runs.append(floor)
+            if cold.wait_ready(f"http://127.0.0.1:{floor_port}/free", floor.popen, floor.started) is None:
+                sys.exit(f"the Netty floor proxy did not answer (see {floor.log_path})")
+            subprocess.run(["wrk", "-t1", "-c16", "-d15s", f"http://127.0.0.1:{floor_port}/free"], capture_output=True)
+            cold.legit(floor_port, a.rate, a.settle)
+            targets.append(("netty floor proxy", floor_port, [floor.popen.pid]))
         requests = a.rate * a.seconds
-        for name, port, pids in (("nginx", nginx_port, [proxy_nginx] + workers), ("sluice", sluice_port, [stack.sluice.popen.pid])):
+        for name, port, pids in targets:
             h = hops(d, name, port, static, a.rate, a.seconds)
             print(f"{name} hops (ms, n={len(h['total'])}): " + "; ".join(
                 f"{k} p50 {percentile(v, 50):.3f} p90 {percentile(v, 90):.3f} p99 {percentile(v, 99):.3f}"
