@@ -3,11 +3,13 @@
 wrk windows alternate A,B / B,A, so drift on a shared machine hits both alike.
 
 usage: bench/ab.py BASE_JAR CAND_JAR [--pairs N] [--seconds S] [--warmup S] [--conns N]
-                   [--load flood|pass] [--a-opts=OPTS] [--b-opts=OPTS] [--machine]
+                   [--load flood|pass|rate] [--rps N] [--a-opts=OPTS] [--b-opts=OPTS] [--machine]
 
 A variant is a jar plus java options (the same jar twice with different --b-opts compares a
 switch, e.g. --b-opts=-Dsluice.transport=epoll). flood: /limited (every request refused);
-pass: /static (forwarded to nginx's `return 200`). Prints each window's req/s and CPU per request
+pass: /static (forwarded to nginx's `return 200`); rate: /static at a fixed --rps with h2load (16
+connections, harness.h2load_fixed_rate), whose p99 each window reports instead of req/s (the tail
+a proxy adds when it is not saturated, table b3). Prints each window's req/s and CPU per request
 (the gateway process's user+system time; with --machine the whole machine's busy time, which
 also counts wrk, nginx and kernel threads), then the median and min-max of the per-pair B/A
 ratios. The policy and nginx files are bench/cold.py's.
@@ -15,7 +17,7 @@ ratios. The policy and nginx files are bench/cold.py's.
 import argparse, os, re, signal, statistics as st, subprocess, sys, tempfile
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import cold  # noqa: E402
-from harness import cpu_seconds  # noqa: E402
+from harness import cpu_seconds, h2load_fixed_rate  # noqa: E402
 
 CLK = os.sysconf("SC_CLK_TCK")
 
@@ -47,7 +49,8 @@ def main():
     ap.add_argument("--seconds", type=int, default=8)
     ap.add_argument("--warmup", type=int, default=20)
     ap.add_argument("--conns", type=int, default=32)
-    ap.add_argument("--load", choices=["flood", "pass"], default="flood")
+    ap.add_argument("--load", choices=["flood", "pass", "rate"], default="flood")
+    ap.add_argument("--rps", type=int, default=20000, help="the fixed rate of --load rate")
     ap.add_argument("--a-opts", default="")
     ap.add_argument("--b-opts", default="")
     ap.add_argument("--machine", action="store_true", help="CPU of the whole machine, not the gateway's")
@@ -76,16 +79,27 @@ def main():
             for name in (("A", "B") if i % 2 == 0 else ("B", "A")):
                 pid, url = gws[name]
                 c0 = cpu(pid)
-                n, secs = wrk(url, a.seconds, a.conns)
+                if a.load == "rate":
+                    h = h2load_fixed_rate(url, a.seconds, a.rps)
+                    n, figure = h["n"] + h["failed"], h["p99_ms"]
+                    print(f"pair {i} {name}: p99 {figure:.3f} ms at {h['rps']:,.0f} req/s ({h['failed']} failed), ", end="")
+                else:
+                    n, secs = wrk(url, a.seconds, a.conns)
+                    figure = n / secs
+                    print(f"pair {i} {name}: {figure:,.0f} req/s, ", end="")
                 c1 = cpu(pid)
-                res[name].append((n / secs, (c1 - c0) / n * 1e6))
-                print(f"pair {i} {name}: {n / secs:,.0f} req/s, {(c1 - c0) / n * 1e6:.1f} us CPU/req", flush=True)
+                res[name].append((figure, (c1 - c0) / n * 1e6))
+                print(f"{(c1 - c0) / n * 1e6:.1f} us CPU/req", flush=True)
+        unit = "p99" if a.load == "rate" else "req/s"
         rate = [b[0] / x[0] for x, b in zip(res["A"], res["B"])]
         cpur = [b[1] / x[1] for x, b in zip(res["A"], res["B"])]
-        print(f"B/A req/s: median {st.median(rate):.3f} ({min(rate):.3f}-{max(rate):.3f}); "
+        def med(name, i, fmt):
+            return format(st.median(x[i] for x in res[name]), fmt)
+        fig = ".3f" if a.load == "rate" else ",.0f"
+        print(f"B/A {unit}: median {st.median(rate):.3f} ({min(rate):.3f}-{max(rate):.3f}); "
               f"CPU/req: median {st.median(cpur):.3f} ({min(cpur):.3f}-{max(cpur):.3f}); "
-              f"A med {st.median(x[0] for x in res['A']):,.0f}/s {st.median(x[1] for x in res['A']):.1f}us, "
-              f"B med {st.median(x[0] for x in res['B']):,.0f}/s {st.median(x[1] for x in res['B']):.1f}us")
+              f"A med {unit} {med('A', 0, fig)} {med('A', 1, '.1f')}us, "
+              f"B med {unit} {med('B', 0, fig)} {med('B', 1, '.1f')}us")
     finally:
         for r in reversed(runs):
             r.stop()
