@@ -14,7 +14,7 @@ a proxy adds when it is not saturated, table b3). Prints each window's req/s and
 also counts wrk, nginx and kernel threads), then the median and min-max of the per-pair B/A
 ratios. The policy and nginx files are bench/cold.py's.
 """
-import argparse, os, re, signal, statistics as st, subprocess, sys, tempfile
+import argparse, os, re, statistics as st, subprocess, sys, tempfile
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import cold  # noqa: E402
 from harness import cpu_seconds, h2load_fixed_rate  # noqa: E402

@@ -16,7 +16,7 @@ import sys
 import time
 from urllib.parse import urlsplit
 
-from harness import percentile  # this script runs from bench/, beside harness.py
+from stats import percentile  # this script runs from bench/, beside stats.py
 
 
 def main():

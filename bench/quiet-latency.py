@@ -27,7 +27,7 @@ import time
 BENCH = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, BENCH)
 import cold  # noqa: E402  (its stack helpers: ports, nginx and Sluice configs, processes)
-from harness import percentile  # noqa: E402  (nearest rank, as the bench's own tables)
+from stats import percentile  # noqa: E402  (nearest rank, as the bench's own tables)
 
 
 def compiled(pid):
