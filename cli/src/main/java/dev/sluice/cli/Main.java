@@ -60,18 +60,33 @@ public final class Main implements Runnable {
   /** The system property of Netty's buffer leak detector (its level). */
   static final String LEAK_DETECTION = "io.netty.leakDetection.level";
 
+  /** The system property that lets Netty's buffer allocators emit JDK Flight Recorder events. */
+  static final String NETTY_JFR = "io.netty.jfr.enabled";
+
   /**
    * Netty's defaults that a production process does not want, set before any Netty class loads
-   * and only where the user set nothing. The leak detector (default {@code simple}) samples
-   * buffers and, for every message, asks each pipeline step to "touch" it: in a flood that cost
-   * about 5% of the gateway's CPU per request (paired runs, docs/benchmarks.md, G2). The {@code
-   * sluice} process turns it off; {@code -Dio.netty.leakDetection.level=simple} (or {@code
-   * paranoid}, in {@code SLUICE_JAVA_OPTS}) turns it back on. Tests that run the gateway as a
-   * library keep Netty's default.
+   * and only where the user set nothing. Tests that run the gateway as a library keep Netty's
+   * defaults.
+   *
+   * <ul>
+   *   <li>The leak detector (default {@code simple}) samples buffers and, for every message, asks
+   *       each pipeline step to "touch" it: in a flood that cost about 5% of the gateway's CPU per
+   *       request (paired runs, docs/benchmarks.md, G2). {@code -Dio.netty.leakDetection.level=simple}
+   *       (or {@code paranoid}, in {@code SLUICE_JAVA_OPTS}) turns it back on.
+   *   <li>Netty's allocator events for the Flight Recorder (on by default wherever the JVM has
+   *       one): the first buffer allocation then loads their event classes, which the class-data
+   *       sharing archive cannot hold, and with them the recorder's event registry, recording or
+   *       not — about a tenth of a second of CPU before the gateway is ready (paired, one CPU:
+   *       ready ×0.83, docs/benchmarks.md "Cold start"). {@code -Dio.netty.jfr.enabled=true}
+   *       brings them back for a recording that wants them; the JVM's own events are unaffected.
+   * </ul>
    */
   static void nettyProductionDefaults() {
     if (System.getProperty(LEAK_DETECTION) == null && System.getProperty("io.netty.leakDetectionLevel") == null) {
       System.setProperty(LEAK_DETECTION, "disabled");
+    }
+    if (System.getProperty(NETTY_JFR) == null) {
+      System.setProperty(NETTY_JFR, "false");
     }
   }
 

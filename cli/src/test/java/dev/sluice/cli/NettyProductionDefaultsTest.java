@@ -6,10 +6,14 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** The sluice process turns Netty's leak detector off unless the user chose a level. */
+/**
+ * The sluice process turns Netty's leak detector and its Flight Recorder events off unless the
+ * user chose otherwise.
+ */
 class NettyProductionDefaultsTest {
   private String saved;
   private String savedLegacy;
+  private String savedJfr;
 
   @BeforeEach
   void save() {
@@ -17,12 +21,15 @@ class NettyProductionDefaultsTest {
     savedLegacy = System.getProperty("io.netty.leakDetectionLevel");
     System.clearProperty(Main.LEAK_DETECTION);
     System.clearProperty("io.netty.leakDetectionLevel");
+    savedJfr = System.getProperty(Main.NETTY_JFR);
+    System.clearProperty(Main.NETTY_JFR);
   }
 
   @AfterEach
   void restore() {
     restore(Main.LEAK_DETECTION, saved);
     restore("io.netty.leakDetectionLevel", savedLegacy);
+    restore(Main.NETTY_JFR, savedJfr);
   }
 
   private static void restore(String key, String value) {
@@ -56,5 +63,21 @@ class NettyProductionDefaultsTest {
     Main.nettyProductionDefaults();
 
     assertThat(System.getProperty(Main.LEAK_DETECTION)).isNull();
+  }
+
+  @Test
+  void nothingSet_nettysFlightRecorderEventsAreOff() {
+    Main.nettyProductionDefaults();
+
+    assertThat(System.getProperty(Main.NETTY_JFR)).isEqualTo("false");
+  }
+
+  @Test
+  void flightRecorderEventsTheUserAskedFor_areKept() {
+    System.setProperty(Main.NETTY_JFR, "true");
+
+    Main.nettyProductionDefaults();
+
+    assertThat(System.getProperty(Main.NETTY_JFR)).isEqualTo("true");
   }
 }
