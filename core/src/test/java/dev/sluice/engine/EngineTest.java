@@ -1,65 +1,38 @@
 package dev.sluice.engine;
 
+import static dev.sluice.engine.EngineFixture.API_KEY;
+import static dev.sluice.engine.EngineFixture.GLOBAL;
+import static dev.sluice.engine.EngineFixture.IP;
+import static dev.sluice.engine.EngineFixture.decide;
+import static dev.sluice.engine.EngineFixture.decideTimes;
+import static dev.sluice.engine.EngineFixture.limits;
+import static dev.sluice.engine.EngineFixture.names;
+import static dev.sluice.engine.EngineFixture.policy;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.sluice.identity.Cidr;
 import dev.sluice.identity.CidrSet;
-import dev.sluice.identity.IdentityKind;
 import dev.sluice.identity.IdentityResolver;
-import dev.sluice.identity.IdentitySpec;
-import dev.sluice.limit.Limit;
-import dev.sluice.limit.LimitParser;
 import dev.sluice.policy.Mode;
-import dev.sluice.policy.OnError;
 import dev.sluice.policy.Policy;
 import dev.sluice.policy.PolicySet;
-import dev.sluice.request.RequestView;
-import dev.sluice.store.BucketKey;
-import dev.sluice.store.BucketSpec;
-import dev.sluice.store.Consumption;
-import dev.sluice.store.LimitStatus;
 import dev.sluice.store.MemoryStore;
 import dev.sluice.store.Store;
-import dev.sluice.store.StoreException;
 import dev.sluice.time.ManualClock;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 class EngineTest {
-  private static final IdentitySpec IP = new IdentitySpec(IdentityKind.IP, null);
-  private static final IdentitySpec API_KEY = new IdentitySpec(IdentityKind.API_KEY, null);
-  private static final IdentitySpec GLOBAL = new IdentitySpec(IdentityKind.GLOBAL, null);
-
   private final ManualClock clock = new ManualClock();
   private final MemoryStore memory = new MemoryStore(clock);
   private IdentityResolver resolver = IdentityResolver.builder().apiKeyHeader("X-API-Key").build();
 
-  private static List<Limit> limits(String... texts) {
-    List<Limit> limits = new ArrayList<>();
-    for (String text : texts) {
-      limits.add(LimitParser.parse(text));
-    }
-    return limits;
-  }
-
-  private static Policy.Builder policy(String name, String path, String... limits) {
-    return Policy.builder(name).paths(List.of(path)).limits(limits(limits));
-  }
-
   private PolicySet.Builder set(Policy... policies) {
-    PolicySet.Builder set = PolicySet.builder().identity(resolver);
-    for (Policy p : policies) {
-      set.policy(p);
-    }
-    return set;
+    return EngineFixture.set(resolver, policies);
   }
 
   private Engine engine(PolicySet.Builder set) {
@@ -68,29 +41,6 @@ class EngineTest {
 
   private Engine engine(PolicySet.Builder set, Store store) {
     return Engine.builder().policies(set.build()).store(store).clock(clock).build();
-  }
-
-  /** The memory store answers before returning, so the decision must be complete at once. */
-  private static Decision decide(Engine engine, RequestView request) {
-    CompletableFuture<Decision> future = engine.decide(request).toCompletableFuture();
-    assertThat(future).isDone();
-    return future.join();
-  }
-
-  private static Decision decideTimes(Engine engine, RequestView request, int times) {
-    Decision last = null;
-    for (int i = 0; i < times; i++) {
-      last = decide(engine, request);
-    }
-    return last;
-  }
-
-  private static List<String> names(Decision decision) {
-    List<String> names = new ArrayList<>();
-    for (PolicyDecision d : decision.policies()) {
-      names.add(d.policy().name());
-    }
-    return names;
   }
 
   // ---------------------------------------------------------------- matching
@@ -463,231 +413,6 @@ class EngineTest {
     assertThat(d.itemName()).isEqualTo("p/2");
   }
 
-  // ---------------------------------------------------------------- store failures
-
-  @Test
-  void decide_storeFailsUnderAllow_admitsWithStoreError() {
-    Engine engine = engine(set(policy("api", "/api", "1/minute").build()), new FailingStore(Set.of("api")));
-
-    Decision decision = decide(engine, TestRequest.get("/api"));
-
-    PolicyDecision d = decision.policies().get(0);
-    assertThat(decision.outcome()).isEqualTo(Outcome.ALLOWED);
-    assertThat(d.storeError()).isTrue();
-    assertThat(d.allowed()).isTrue();
-    assertThat(d.consumption()).isNull();
-    assertThat(d.outcomeLabel()).isEqualTo("allowed");
-    assertThat(decision.mostRestrictive()).isEmpty();
-  }
-
-  @Test
-  void decide_storeFailsUnderDeny_isUnavailableWithRetryAfterOne() {
-    Engine engine = engine(set(policy("api", "/api", "1/minute").build()).onError(OnError.DENY),
-        new FailingStore(Set.of("api")));
-
-    Decision decision = decide(engine, TestRequest.get("/api"));
-
-    assertThat(decision.outcome()).isEqualTo(Outcome.UNAVAILABLE);
-    assertThat(decision.retryAfterSeconds()).isEqualTo(1);
-    assertThat(decision.denying()).map(d -> d.policy().name()).contains("api");
-    assertThat(decision.policies().get(0).storeError()).isTrue();
-    assertThat(decision.policies().get(0).outcomeLabel()).isEqualTo("limited");
-  }
-
-  @Test
-  void decide_policyOverridesOnError_overrideWins() {
-    Engine engine = engine(set(
-            policy("strict", "/api", "1/minute").onError(OnError.DENY).build(),
-            policy("lenient", "/other", "1/minute").onError(OnError.ALLOW).build())
-            .onError(OnError.ALLOW),
-        new FailingStore(Set.of("strict", "lenient")));
-
-    assertThat(decide(engine, TestRequest.get("/api")).outcome()).isEqualTo(Outcome.UNAVAILABLE);
-    assertThat(decide(engine, TestRequest.get("/other")).outcome()).isEqualTo(Outcome.ALLOWED);
-  }
-
-  @Test
-  void decide_newIdentityWithTheMemoryStoresShareFull_isUnavailableEvenUnderOnErrorAllow() {
-    MemoryStore small = new MemoryStore(clock, 2);
-    Engine engine = engine(set(
-            policy("login", "/login", "1/minute").onError(OnError.ALLOW).build(),
-            policy("search", "/search", "1/hour").build()).onError(OnError.ALLOW), small);
-    assertThat(small.shareLimit()).as("the engine told the store its two policies").isEqualTo(1);
-    assertThat(decide(engine, TestRequest.get("/login").from("192.0.2.1")).outcome()).isEqualTo(Outcome.ALLOWED);
-
-    Decision refused = decide(engine, TestRequest.get("/login").from("192.0.2.2"));
-
-    assertThat(refused.outcome()).isEqualTo(Outcome.UNAVAILABLE);
-    assertThat(refused.retryAfterSeconds()).isEqualTo(1);
-    PolicyDecision d = refused.denying().orElseThrow();
-    assertThat(d.storeFull()).isTrue();
-    assertThat(d.outcomeLabel()).isEqualTo("limited");
-    assertThat(decide(engine, TestRequest.get("/search").from("192.0.2.2")).outcome())
-        .as("search keeps its own share").isEqualTo(Outcome.ALLOWED);
-    assertThat(decide(engine, TestRequest.get("/login").from("192.0.2.1")).outcome())
-        .as("the tracked identity is still decided").isEqualTo(Outcome.LIMITED);
-  }
-
-  @Test
-  void decideNow_newIdentityWithTheMemoryStoresShareFull_isUnavailableEvenUnderOnErrorAllow() {
-    // The shared fast path must refuse a new identity the full store cannot track, like decide():
-    // on_error (allow) is for a failing store, not for a full one.
-    MemoryStore small = new MemoryStore(clock, 2);
-    Engine engine = engine(set(
-            policy("login", "/login", "1/minute").onError(OnError.ALLOW).build(),
-            policy("search", "/search", "1/hour").build()).onError(OnError.ALLOW), small);
-    assertThat(engine.decideNow(TestRequest.get("/login").from("192.0.2.1")).outcome()).isEqualTo(Outcome.ALLOWED);
-
-    Decision refused = engine.decideNow(TestRequest.get("/login").from("192.0.2.2"));
-
-    assertThat(refused.outcome()).isEqualTo(Outcome.UNAVAILABLE);
-    assertThat(refused.denying().orElseThrow().storeFull()).isTrue();
-    assertThat(engine.decideNow(TestRequest.get("/login").from("192.0.2.1")).outcome())
-        .as("the tracked identity is still decided").isEqualTo(Outcome.LIMITED);
-  }
-
-  @Test
-  void decide_shadowPolicyStoreFailsUnderDeny_neverRefuses() {
-    Engine engine = engine(set(policy("s", "/api", "1/minute").mode(Mode.SHADOW).build())
-        .onError(OnError.DENY), new FailingStore(Set.of("s")));
-
-    Decision decision = decide(engine, TestRequest.get("/api"));
-
-    assertThat(decision.outcome()).isEqualTo(Outcome.ALLOWED);
-    assertThat(decision.policies().get(0).outcomeLabel()).isEqualTo("shadow_limited");
-  }
-
-  @Test
-  void decide_oneOfTwoStoresFails_otherPolicyStillDecides() {
-    Engine engine = engine(set(
-        policy("broken", "/x", "1/minute").build(),
-        policy("working", "/x", "1/minute").build()), new FailingStore(Set.of("broken")));
-    TestRequest request = TestRequest.get("/x");
-
-    decide(engine, request);
-    Decision second = decide(engine, request);
-
-    assertThat(second.outcome()).isEqualTo(Outcome.LIMITED);
-    assertThat(second.denying()).map(d -> d.policy().name()).contains("working");
-    assertThat(second.policies().get(0).storeError()).isTrue();
-  }
-
-  @Test
-  void decide_limitedAndStoreFailureUnderDeny_isLimited() {
-    Engine engine = engine(set(
-        policy("broken", "/x", "1/minute").onError(OnError.DENY).build(),
-        policy("working", "/x", "1/minute").build()), new FailingStore(Set.of("broken")));
-    TestRequest request = TestRequest.get("/x");
-
-    Decision first = decide(engine, request);
-    Decision second = decide(engine, request);
-
-    assertThat(first.outcome()).isEqualTo(Outcome.UNAVAILABLE);
-    assertThat(second.outcome()).isEqualTo(Outcome.LIMITED);
-    assertThat(second.retryAfterSeconds()).isEqualTo(60);
-  }
-
-  @Test
-  void decide_storeThrowsInsteadOfFailingTheStage_isAStoreError() {
-    Engine engine = engine(set(policy("api", "/api", "1/minute").build()).onError(OnError.DENY),
-        new FailingStore(Set.of("api")).throwing());
-
-    Decision decision = decide(engine, TestRequest.get("/api"));
-
-    assertThat(decision.outcome()).isEqualTo(Outcome.UNAVAILABLE);
-  }
-
-  @Test
-  void decide_storeReturnsNull_isAStoreError() {
-    Engine engine = engine(set(policy("api", "/api", "1/minute").build()), new FailingStore(Set.of("api")).returningNull());
-
-    Decision decision = decide(engine, TestRequest.get("/api"));
-
-    assertThat(decision.outcome()).isEqualTo(Outcome.ALLOWED);
-    assertThat(decision.policies().get(0).storeError()).isTrue();
-  }
-
-  @Test
-  void decide_storeAnswerDoesNotFitTheBucket_isAStoreError() {
-    Engine engine = engine(set(policy("api", "/api", "1/minute").build()).onError(OnError.DENY),
-        new FailingStore(Set.of("api")).malformed());
-
-    Decision decision = decide(engine, TestRequest.get("/api"));
-
-    assertThat(decision.outcome()).isEqualTo(Outcome.UNAVAILABLE);
-    assertThat(decision.policies()).hasSize(1);
-    assertThat(decision.policies().get(0).storeError()).isTrue();
-  }
-
-  @Test
-  void decide_storeNeverAnswers_storeTimeoutAppliesOnError() throws Exception {
-    PendingStore store = new PendingStore();
-    Engine engine = Engine.builder()
-        .policies(set(policy("api", "/api", "1/minute").onError(OnError.DENY).build()).build())
-        .store(store).clock(clock).storeTimeout(Duration.ofMillis(20)).build();
-
-    Decision decision = engine.decide(TestRequest.get("/api")).toCompletableFuture().get(10, TimeUnit.SECONDS);
-
-    assertThat(decision.outcome()).isEqualTo(Outcome.UNAVAILABLE);
-    assertThat(decision.policies().get(0).storeError()).isTrue();
-  }
-
-  @Test
-  void decide_resolverFailsUnexpectedly_appliesTheSetsOnErrorInsteadOfThrowing() {
-    Engine engine = engine(set(policy("api", "/api", "1/minute").build()).onError(OnError.DENY));
-    RequestView broken = new RequestView() {
-      @Override public String method() {
-        throw new IllegalStateException("broken adapter");
-      }
-
-      @Override public String path() {
-        return "/api";
-      }
-
-      @Override public String rawQuery() {
-        return null;
-      }
-
-      @Override public java.net.InetAddress peerAddress() {
-        return TestRequest.address("192.0.2.1");
-      }
-
-      @Override public List<String> headers(String name) {
-        return List.of();
-      }
-    };
-
-    Decision decision = decide(engine, broken);
-
-    assertThat(decision.outcome()).isEqualTo(Outcome.UNAVAILABLE);
-    assertThat(decision.retryAfterSeconds()).isEqualTo(1);
-    assertThat(decision.policies()).isEmpty();
-  }
-
-  // ---------------------------------------------------------------- concurrency of store calls
-
-  @Test
-  void decide_severalPolicies_startsEveryStoreCallBeforeAnyAnswers() {
-    PendingStore store = new PendingStore();
-    Engine engine = engine(set(
-        policy("a", "/x", "1/minute").build(),
-        policy("b", "/x", "1/minute").build(),
-        policy("c", "/x", "1/minute").build()), store);
-
-    CompletableFuture<Decision> result = engine.decide(TestRequest.get("/x")).toCompletableFuture();
-
-    assertThat(store.calls).extracting(BucketKey::policy).containsExactly("a", "b", "c");
-    assertThat(result).isNotDone();
-    store.answer(2, true);
-    store.answer(0, true);
-    assertThat(result).isNotDone();
-    store.answer(1, false);
-    assertThat(result).isDone();
-    assertThat(result.join().outcome()).isEqualTo(Outcome.LIMITED);
-    assertThat(result.join().denying()).map(d -> d.policy().name()).contains("b");
-    assertThat(names(result.join())).containsExactly("a", "b", "c");
-  }
-
   // ---------------------------------------------------------------- listener
 
   @Test
@@ -764,87 +489,5 @@ class EngineTest {
     assertThatThrownBy(() -> Engine.builder().storeTimeout(Duration.ZERO))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage("store timeout 0s is not allowed; expected a positive duration such as 50ms");
-  }
-
-  // ---------------------------------------------------------------- test stores
-
-  /** Fails for the named policies, delegates the rest to the memory store. */
-  private final class FailingStore implements Store {
-    private final Set<String> failing;
-    private boolean throwing;
-    private boolean returningNull;
-    private boolean malformed;
-
-    FailingStore(Set<String> failing) {
-      this.failing = failing;
-    }
-
-    FailingStore throwing() {
-      throwing = true;
-      return this;
-    }
-
-    FailingStore malformed() {
-      malformed = true;
-      return this;
-    }
-
-    FailingStore returningNull() {
-      returningNull = true;
-      return this;
-    }
-
-    @Override
-    public CompletionStage<Consumption> tryConsume(BucketKey key, BucketSpec spec, long cost) {
-      if (!failing.contains(key.policy())) {
-        return memory.tryConsume(key, spec, cost);
-      }
-      if (throwing) {
-        throw new StoreException("redis connection refused");
-      }
-      if (returningNull) {
-        return null;
-      }
-      if (malformed) {
-        return CompletableFuture.completedFuture(new Consumption(false, 3, 1_000, List.of()));
-      }
-      return CompletableFuture.failedFuture(new StoreException("redis connection refused"));
-    }
-
-    @Override
-    public CompletionStage<Void> ping() {
-      return CompletableFuture.failedFuture(new StoreException("redis connection refused"));
-    }
-
-    @Override
-    public void close() {}
-  }
-
-  /** Answers only when the test says so, like a remote store whose replies are in flight. */
-  private static final class PendingStore implements Store {
-    final List<BucketKey> calls = new ArrayList<>();
-    final List<CompletableFuture<Consumption>> answers = new ArrayList<>();
-
-    @Override
-    public CompletionStage<Consumption> tryConsume(BucketKey key, BucketSpec spec, long cost) {
-      calls.add(key);
-      CompletableFuture<Consumption> answer = new CompletableFuture<>();
-      answers.add(answer);
-      return answer;
-    }
-
-    void answer(int call, boolean allowed) {
-      LimitStatus status = new LimitStatus(allowed ? 0 : 0, 60_000_000_000L, 60_000_000_000L);
-      answers.get(call).complete(new Consumption(
-          allowed, allowed ? -1 : 0, allowed ? 0 : 60_000_000_000L, Arrays.asList(status)));
-    }
-
-    @Override
-    public CompletionStage<Void> ping() {
-      return CompletableFuture.completedFuture(null);
-    }
-
-    @Override
-    public void close() {}
   }
 }
