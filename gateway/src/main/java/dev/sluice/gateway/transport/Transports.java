@@ -167,9 +167,24 @@ public final class Transports {
       group = new MultiThreadIoEventLoopGroup(threads, threadFactory, handlers.apply(kind));
     }
     if (kind == Kind.IO_URING) {
-      OPEN.put(group, new DefaultChannelGroup(GlobalEventExecutor.INSTANCE));
+      track(group);
     }
     return group;
+  }
+
+  /**
+   * Keeps the set of {@code group}'s open guarded channels until the group terminates, however it
+   * is shut down ({@link #stop} takes it earlier; a caller that shuts the group down itself would
+   * otherwise leave the entry, and the group, in {@link #OPEN}).
+   */
+  static void track(EventLoopGroup group) {
+    OPEN.put(group, new DefaultChannelGroup(GlobalEventExecutor.INSTANCE));
+    group.terminationFuture().addListener(done -> OPEN.remove(group));
+  }
+
+  /** Whether {@code group}'s open channels are still tracked (for tests). */
+  static boolean tracked(EventLoopGroup group) {
+    return OPEN.containsKey(group);
   }
 
   /**

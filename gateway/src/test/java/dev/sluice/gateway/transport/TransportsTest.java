@@ -2,12 +2,15 @@ package dev.sluice.gateway.transport;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import dev.sluice.gateway.transport.Transports.Kind;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.uring.IoUring;
 import io.netty.util.concurrent.DefaultThreadFactory;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /** Which transport {@code sluice.transport} and the machine pick. */
@@ -100,5 +103,19 @@ class TransportsTest {
     }
     assertThatThrownBy(() -> Transports.newGroup(1, threads, Kind.IO_URING, false, ringRefused))
         .isInstanceOf(IllegalStateException.class);
+  }
+
+  @Test
+  void aTrackedGroupShutDownWithoutStop_isNoLongerTracked() {
+    // The tracking is the same on every transport; NIO runs on every machine.
+    EventLoopGroup group = Transports.newGroup(1, new DefaultThreadFactory("transports-test", true), Kind.NIO,
+        false, kind -> io.netty.channel.nio.NioIoHandler.newFactory());
+    Transports.track(group);
+    assertThat(Transports.tracked(group)).isTrue();
+
+    group.shutdownGracefully(0, 0, TimeUnit.SECONDS).syncUninterruptibly();
+
+    // The termination future tells its listeners on Netty's global executor, just after.
+    await().atMost(Duration.ofSeconds(5)).until(() -> !Transports.tracked(group));
   }
 }
