@@ -11,11 +11,10 @@ import net.jqwik.api.constraints.IntRange;
 import net.jqwik.api.constraints.Size;
 
 /**
- * {@link SpaceSaving}'s guarantees on streams that repeat the same key objects, as a flood does
- * (the summary remembers the last key's counter by the key text's identity, so runs of one key
- * skip the map): the counts sum to the stream's length, every counter's own hits are exactly what
- * its key occurred since it was monitored ({@code count - error} ≤ true count ≤ {@code count}),
- * and every occurrence is counted under its own key.
+ * {@link SpaceSaving}'s guarantees on streams that repeat the same key objects, as a flood does:
+ * the counts sum to the stream's length, every counter's own hits are exactly what its key
+ * occurred since it was monitored ({@code count - error} ≤ true count ≤ {@code count}), and every
+ * occurrence is counted under its own key.
  */
 class SpaceSavingProperties {
 
