@@ -33,7 +33,7 @@ import time
 import urllib.error
 import urllib.request
 
-from harness import CLK_TCK, cpu_seconds, static_nginx_conf
+from harness import CLK_TCK, cpu_seconds, legit_finish, legit_start, static_nginx_conf
 from harness import descendants as tree  # the gateway and the JVM its launcher starts
 
 BENCH = os.path.dirname(os.path.abspath(__file__))
@@ -249,11 +249,9 @@ class SideBySide:
 
 
 def legit(port, rate, seconds):
-    """bench/legit.py from 127.0.0.2 on /limited at port (keep-alive); its JSON line."""
-    out = subprocess.run(["python3", os.path.join(os.path.dirname(os.path.abspath(__file__)), "legit.py"),
-                          f"http://127.0.0.1:{port}/limited", str(rate), str(seconds), "127.0.0.2"],
-                         capture_output=True, text=True, check=True).stdout
-    return json.loads(out.strip().splitlines()[-1])
+    """The harness's keep-alive legit client (bench/legit.py from 127.0.0.2) on /limited at port,
+    at rate requests/s; its JSON result."""
+    return legit_finish(legit_start(f"http://127.0.0.1:{port}/limited", seconds, rate=rate), timeout=seconds + 60)
 
 
 def sluice_conf(d, port, admin, upstream_port):

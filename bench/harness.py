@@ -233,14 +233,14 @@ def h2load_fixed_rate(url, seconds, total_rps, clients=16):
             "n": len(lat_ms), "failed": failed, "p50_ms": pct(0.50), "p99_ms": pct(0.99)}
 
 
-def legit_start(url, seconds, mode="keepalive"):
+def legit_start(url, seconds, mode="keepalive", rate=LEGIT_RATE):
     source = LEGIT_NEWCONN_SOURCE if mode == "newconn" else LEGIT_SOURCE
-    return subprocess.Popen([PY, os.path.join(BENCH, "legit.py"), url, str(LEGIT_RATE),
+    return subprocess.Popen([PY, os.path.join(BENCH, "legit.py"), url, str(rate),
                              str(seconds), source, mode], stdout=subprocess.PIPE, text=True)
 
 
-def legit_finish(popen):
-    out, _ = popen.communicate(timeout=120)
+def legit_finish(popen, timeout=120):
+    out, _ = popen.communicate(timeout=timeout)
     return json.loads(out)
 
 

@@ -34,6 +34,7 @@ import time
 BENCH = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, BENCH)
 import cold  # noqa: E402  (its stack helpers: ports, nginx and Sluice configs, processes)
+from harness import FLOOR_MAIN  # noqa: E402
 from stats import percentile  # noqa: E402
 
 
@@ -113,7 +114,7 @@ def main():
         if a.floor:
             floor_port = cold.free_port()
             floor = cold.Run(d, "floor", ["java", *a.java_opts.split(), "-cp", os.path.abspath(a.floor),
-                                          "dev.sluice.benchmarks.floor.NettyFloor", "--port", str(floor_port),
+                                          FLOOR_MAIN, "--port", str(floor_port),
                                           "--mode", "proxy", "--upstream", str(static)])
             stack.runs.append(floor)
             if cold.wait_ready(f"http://127.0.0.1:{floor_port}/free", floor.popen, floor.started) is None:
