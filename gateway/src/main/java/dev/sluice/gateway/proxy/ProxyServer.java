@@ -307,7 +307,6 @@ public final class ProxyServer implements AutoCloseable {
     return (InetSocketAddress) serverChannel.localAddress();
   }
 
-  /** Requests in flight to the upstream counted by the {@code max_inflight} cap (0 without a cap; racy). */
   /**
    * Tells {@code listener} about every decided exchange once its status is known (the access
    * log); see {@link ExchangeListener}. Set it right after {@code start}; null removes it.
@@ -316,6 +315,7 @@ public final class ProxyServer implements AutoCloseable {
     context.exchanges(listener);
   }
 
+  /** Requests in flight to the upstream counted by the {@code max_inflight} cap (0 without a cap; racy). */
   public int inflight() {
     return context.inflight().inflight();
   }
