@@ -3,13 +3,16 @@
 wrk windows alternate A,B / B,A, so drift on a shared machine hits both alike.
 
 usage: bench/ab.py BASE_JAR CAND_JAR [--pairs N] [--seconds S] [--warmup S] [--conns N]
-                   [--load flood|pass|rate] [--rps N] [--a-opts=OPTS] [--b-opts=OPTS] [--machine]
+                   [--load flood|pass|rate|legit] [--rps N] [--a-opts=OPTS] [--b-opts=OPTS] [--machine]
 
 A variant is a jar plus java options (the same jar twice with different --b-opts compares a
 switch, e.g. --b-opts=-Dsluice.transport=epoll). flood: /limited (every request refused);
 pass: /static (forwarded to nginx's `return 200`); rate: /static at a fixed --rps with h2load (16
 connections, harness.h2load_fixed_rate), whose p99 each window reports instead of req/s (the tail
-a proxy adds when it is not saturated, table b3). Prints each window's req/s and CPU per request
+a proxy adds when it is not saturated, table b3); legit: the flood, and beside it the harness's two
+well-behaved clients (keep-alive, and a new connection per request: table c/c2) on /limited from
+their own addresses, whose p99 each window reports (the new-connection client's is the figure;
+the last line also pools each client's samples over all windows). Prints each window's req/s and CPU per request
 (the gateway process's user+system time; with --machine the whole machine's busy time, which
 also counts wrk, nginx and kernel threads), then the median and min-max of the per-pair B/A
 ratios. The policy and nginx files are bench/cold.py's.
@@ -17,7 +20,8 @@ ratios. The policy and nginx files are bench/cold.py's.
 import argparse, os, re, statistics as st, subprocess, sys, tempfile
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import cold  # noqa: E402
-from harness import cpu_seconds, h2load_fixed_rate  # noqa: E402
+from harness import cpu_seconds, h2load_fixed_rate, legit_finish, legit_start  # noqa: E402
+from stats import percentile  # noqa: E402
 
 CLK = os.sysconf("SC_CLK_TCK")
 
@@ -49,7 +53,7 @@ def main():
     ap.add_argument("--seconds", type=int, default=8)
     ap.add_argument("--warmup", type=int, default=20)
     ap.add_argument("--conns", type=int, default=32)
-    ap.add_argument("--load", choices=["flood", "pass", "rate"], default="flood")
+    ap.add_argument("--load", choices=["flood", "pass", "rate", "legit"], default="flood")
     ap.add_argument("--rps", type=int, default=20000, help="the fixed rate of --load rate")
     ap.add_argument("--a-opts", default="")
     ap.add_argument("--b-opts", default="")
@@ -70,11 +74,12 @@ def main():
             runs.append(r)
             if cold.wait_ready(f"http://127.0.0.1:{admin}/readyz", r.popen, r.started) is None:
                 sys.exit(f"{name} not ready, see {r.log_path}")
-            path = "/limited" if a.load == "flood" else "/static"
+            path = "/limited" if a.load in ("flood", "legit") else "/static"
             gws[name] = (r.popen.pid, f"http://127.0.0.1:{port}{path}")
         for pid, url in gws.values():
             wrk(url, a.warmup, a.conns)
         res = {"A": [], "B": []}
+        samples = {(name, mode): [] for name in res for mode in ("keepalive", "newconn")}
         for i in range(a.pairs):
             for name in (("A", "B") if i % 2 == 0 else ("B", "A")):
                 pid, url = gws[name]
@@ -83,6 +88,15 @@ def main():
                     h = h2load_fixed_rate(url, a.seconds, a.rps)
                     n, figure = h["n"] + h["failed"], h["p99_ms"]
                     print(f"pair {i} {name}: p99 {figure:.3f} ms at {h['rps']:,.0f} req/s ({h['failed']} failed), ", end="")
+                elif a.load == "legit":
+                    clients = {mode: legit_start(url, a.seconds, mode) for mode in ("keepalive", "newconn")}
+                    n, secs = wrk(url, a.seconds, a.conns)
+                    got = {mode: legit_finish(c) for mode, c in clients.items()}
+                    for mode, g in got.items():
+                        samples[(name, mode)].extend(g["samples_ms"])
+                    figure = got["newconn"]["p99_ms"]
+                    print(f"pair {i} {name}: new connection p99 {figure:.2f} ms, keep-alive p99 "
+                          f"{got['keepalive']['p99_ms']:.2f} ms, flood {n / secs:,.0f} req/s, ", end="")
                 else:
                     n, secs = wrk(url, a.seconds, a.conns)
                     figure = n / secs
@@ -90,16 +104,21 @@ def main():
                 c1 = cpu(pid)
                 res[name].append((figure, (c1 - c0) / n * 1e6))
                 print(f"{(c1 - c0) / n * 1e6:.1f} us CPU/req", flush=True)
-        unit = "p99" if a.load == "rate" else "req/s"
+        unit = "p99" if a.load in ("rate", "legit") else "req/s"
         rate = [b[0] / x[0] for x, b in zip(res["A"], res["B"])]
         cpur = [b[1] / x[1] for x, b in zip(res["A"], res["B"])]
         def med(name, i, fmt):
             return format(st.median(x[i] for x in res[name]), fmt)
-        fig = ".3f" if a.load == "rate" else ",.0f"
+        fig = ".3f" if a.load in ("rate", "legit") else ",.0f"
         print(f"B/A {unit}: median {st.median(rate):.3f} ({min(rate):.3f}-{max(rate):.3f}); "
               f"CPU/req: median {st.median(cpur):.3f} ({min(cpur):.3f}-{max(cpur):.3f}); "
               f"A med {unit} {med('A', 0, fig)} {med('A', 1, '.1f')}us, "
               f"B med {unit} {med('B', 0, fig)} {med('B', 1, '.1f')}us")
+        if a.load == "legit":
+            for mode in ("keepalive", "newconn"):
+                pa, pb = (percentile(samples[(n, mode)], 99) for n in ("A", "B"))
+                print(f"{mode} p99 over all windows: A {pa:.2f} ms, B {pb:.2f} ms (B/A {pb / pa:.3f}; "
+                      f"{len(samples[('A', mode)])} and {len(samples[('B', mode)])} requests)")
     finally:
         for r in reversed(runs):
             r.stop()
