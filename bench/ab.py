@@ -3,10 +3,12 @@
 wrk windows alternate A,B / B,A, so drift on a shared machine hits both alike.
 
 usage: bench/ab.py BASE_JAR CAND_JAR [--pairs N] [--seconds S] [--warmup S] [--conns N]
-                   [--load flood|pass|rate|legit] [--rps N] [--a-opts=OPTS] [--b-opts=OPTS] [--machine]
+                   [--load flood|pass|rate|legit] [--rps N] [--a-opts=OPTS] [--b-opts=OPTS]
+                   [--a-java=JAVA] [--b-java=JAVA] [--machine]
 
 A variant is a jar plus java options (the same jar twice with different --b-opts compares a
-switch, e.g. --b-opts=-Dsluice.transport=epoll). flood: /limited (every request refused);
+switch, e.g. --b-opts=-Dsluice.transport=epoll) and a java command (--b-java=/path/to/jdk/bin/java
+compares runtimes). flood: /limited (every request refused);
 pass: /static (forwarded to nginx's `return 200`); rate: /static at a fixed --rps with h2load (16
 connections, harness.h2load_fixed_rate), whose p99 each window reports instead of req/s (the tail
 a proxy adds when it is not saturated, table b3); legit: the flood, and beside it the harness's two
@@ -55,6 +57,8 @@ def main():
     ap.add_argument("--conns", type=int, default=32)
     ap.add_argument("--load", choices=["flood", "pass", "rate", "legit"], default="flood")
     ap.add_argument("--rps", type=int, default=20000, help="the fixed rate of --load rate")
+    ap.add_argument("--a-java", default="java", help="the java command of A (e.g. another JDK's bin/java)")
+    ap.add_argument("--b-java", default="java", help="the java command of B")
     ap.add_argument("--a-opts", default="")
     ap.add_argument("--b-opts", default="")
     ap.add_argument("--machine", action="store_true", help="CPU of the whole machine, not the gateway's")
@@ -65,12 +69,12 @@ def main():
     runs = [upstream]
     gws = {}
     try:
-        for name, jar, opts in (("A", a.base, a.a_opts), ("B", a.cand, a.b_opts)):
+        for name, jar, opts, java in (("A", a.base, a.a_opts, a.a_java), ("B", a.cand, a.b_opts, a.b_java)):
             sd = os.path.join(d, name)
             os.makedirs(sd)
             port, admin = cold.free_port(), cold.free_port()
             conf = cold.sluice_conf(sd, port, admin, static)
-            r = cold.Run(sd, "sluice", ["java", *opts.split(), "-jar", jar, "serve", "-c", conf])
+            r = cold.Run(sd, "sluice", [java, *opts.split(), "-jar", jar, "serve", "-c", conf])
             runs.append(r)
             if cold.wait_ready(f"http://127.0.0.1:{admin}/readyz", r.popen, r.started) is None:
                 sys.exit(f"{name} not ready, see {r.log_path}")
