@@ -14,8 +14,8 @@ connections, harness.h2load_fixed_rate), whose p99 each window reports instead o
 a proxy adds when it is not saturated, table b3); legit: the flood, and beside it the harness's two
 well-behaved clients (keep-alive, and a new connection per request: table c/c2) on /limited from
 their own addresses, whose p99 each window reports (the new-connection client's is the figure;
-the last line also pools each client's samples over all windows). Prints each window's req/s and CPU per request
-(the gateway process's user+system time; with --machine the whole machine's busy time, which
+the last line also pools each client's samples over all windows). Prints each window's req/s and
+CPU per request (the gateway process's user+system time; with --machine the whole machine's busy time, which
 also counts wrk, nginx and kernel threads), then the median and min-max of the per-pair B/A
 ratios. The policy and nginx files are bench/cold.py's.
 """
@@ -120,7 +120,7 @@ def main():
               f"B med {unit} {med('B', 0, fig)} {med('B', 1, '.1f')}us")
         if a.load == "legit":
             for mode in ("keepalive", "newconn"):
-                pa, pb = (percentile(samples[(n, mode)], 99) for n in ("A", "B"))
+                pa, pb = (percentile(samples[(v, mode)], 99) for v in ("A", "B"))
                 print(f"{mode} p99 over all windows: A {pa:.2f} ms, B {pb:.2f} ms (B/A {pb / pa:.3f}; "
                       f"{len(samples[('A', mode)])} and {len(samples[('B', mode)])} requests)")
     finally:
