@@ -19,6 +19,9 @@ nginx limit_req (same limit, `return 200` upstream) is measured the same way in 
 variant with that jar (e.g. a baseline) so the comparison is paired; --vs-launcher SCRIPT runs that
 variant with another launcher (e.g. the baseline's packaging/bin/sluice). --pin puts the gateway on its
 own CPU (taskset -c LAST) and wrk on the others, when the machine has ≥ 2 CPUs and taskset works.
+--floor adds the Netty floor that answers a constant 429 (dev.sluice.benchmarks.floor.NettyFloor
+--mode refuse, no limiting, the launcher's serve options, ready = its first HTTP answer): the cold/warm
+ratio a Netty server on this JVM reaches with no code of Sluice's to compile.
 Every process is started here and stopped here by PID, on 127.0.0.1 free ports.
 """
 import json
@@ -34,12 +37,17 @@ import urllib.error
 import urllib.request
 
 from harness import CLK_TCK, cpu_seconds, legit_finish, legit_start, static_nginx_conf
+from harness import FLOOR_MAIN, FLOOR_REFUSE
 from harness import descendants as tree  # the gateway and the JVM its launcher starts
 
 BENCH = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(BENCH)
 LAUNCHER = os.path.join(ROOT, "packaging", "bin", "sluice")
 LIMIT = 10
+# The JVM options packaging/bin/sluice gives `serve`, plus the Netty default `sluice` sets (Main):
+# the floor is measured with the same collector, heap and JIT as the gateway.
+FLOOR_JAVA = ["-Xms16m", "-Xmx512m", "-XX:+UseSerialGC", "-XX:+ExitOnOutOfMemoryError",
+              "-Dio.netty.jfr.enabled=false"]
 
 
 def log(msg):
@@ -79,13 +87,14 @@ def status(url, timeout=1.0):
         return None
 
 
-def wait_ready(url, popen, started, seconds=60):
+def wait_ready(url, popen, started, seconds=60, any_answer=False):
+    """Seconds from started until url answers 2xx (any_answer: any HTTP status), or None."""
     deadline = started + seconds
     while time.monotonic() < deadline:
         if popen.poll() is not None:
             return None
         s = status(url, timeout=0.5)
-        if s is not None and 200 <= s < 300:
+        if s is not None and (any_answer or 200 <= s < 300):
             return time.monotonic() - started
         time.sleep(0.01)
     return None
@@ -283,6 +292,10 @@ def one_round(workdir, variant, gw_prefix, client_prefix, args, static_port):
         proc = Run(d, "nginx", gw_prefix + ["nginx", "-p", d, "-c", conf, "-g", "daemon off;"],
                    stop_signal=signal.SIGQUIT)
         ready_url = f"http://127.0.0.1:{port}/readyz"
+    elif variant["kind"] == "floor":
+        proc = Run(d, "floor", gw_prefix + ["java", *FLOOR_JAVA, "-cp", variant["jar"], FLOOR_MAIN,
+                                            "--port", str(port), "--mode", "refuse"])
+        ready_url = f"http://127.0.0.1:{port}/readyz"  # answered 429, as every request
     else:
         admin = free_port()
         conf = sluice_conf(d, port, admin, static_port)
@@ -291,7 +304,7 @@ def one_round(workdir, variant, gw_prefix, client_prefix, args, static_port):
         proc = Run(d, "sluice", gw_prefix + [variant.get("launcher", LAUNCHER), "serve", "-c", conf], env=env)
         ready_url = f"http://127.0.0.1:{admin}/readyz"
     try:
-        ready = wait_ready(ready_url, proc.popen, proc.started)
+        ready = wait_ready(ready_url, proc.popen, proc.started, any_answer=variant["kind"] == "floor")
         cpu, jit = cpu_seconds([proc.popen.pid]), jit_seconds(proc.popen.pid)
         if ready is None:
             with open(proc.log_path, errors="replace") as f:
@@ -346,6 +359,10 @@ def run(args):
         if v["kind"] == "sluice":
             v.setdefault("env", {}).setdefault("SLUICE_CDS_DIR", os.path.join(workdir, "cds-" + str(len(v["name"]))
                                                                              + "-" + str(abs(hash(v["name"])))))
+    if getattr(args, "floor", False):
+        if not os.path.isfile(args.floor_jar):
+            raise SystemExit(f"--floor: {args.floor_jar} is missing (mvn -pl benchmarks -am package)")
+        variants.append(dict(name=FLOOR_REFUSE, kind="floor", jar=os.path.abspath(args.floor_jar)))
     if not getattr(args, "no_nginx", False):
         variants.append(dict(name="nginx limit_req", kind="nginx"))
     results = {v["name"]: [] for v in variants}

@@ -28,6 +28,9 @@
 #                                # the same, unpinned and then pinned: the gateway on its own CPU
 #                                # (taskset -c <last CPU>), wrk on the others, so the client's CPU does
 #                                # not compete with it (--pin on: pinned only; needs >= 2 CPUs)
+#   bench/run.sh --cold --pin both --floor
+#                                # the same with the Netty floor's constant 429 beside it (same JVM
+#                                # options as serve): the cold/warm a Netty server reaches on this JVM
 #   bench/run.sh --cold --vs-jar /path/to/base.jar --opts "SLUICE_CDS=off -XX:+UseG1GC -Xms64m -Xmx512m"
 #                                # paired: another jar and/or the launcher with other settings
 #                                # (leading KEY=VALUE words are environment, the rest SLUICE_JAVA_OPTS),
