@@ -196,22 +196,30 @@ public final class PathNormalizer {
     if (end == 0 || target.charAt(0) != '/') {
       return false;
     }
+    // Every pass reads target.charAt(i); the last segment is checked after the loop. With a last
+    // pass that skipped the read, Java 17's C2 put a profile-based predicate before the loop that
+    // failed on every request ("profile_predicate" traps): the gateway's request path was compiled
+    // again in a cold gateway's first seconds (docs/benchmarks.md, "Cold start").
     int segmentStart = 1;
-    for (int i = 1; i <= end; i++) {
-      char c = i == end ? '/' : target.charAt(i);
+    for (int i = 1; i < end; i++) {
+      char c = target.charAt(i);
       if (c == '/') {
-        int length = i - segmentStart;
-        if ((length == 0 && i != end)
-            || (length == 1 && target.charAt(segmentStart) == '.')
-            || (length == 2 && target.charAt(segmentStart) == '.' && target.charAt(segmentStart + 1) == '.')) {
-          return false;
+        if (i == segmentStart || isDotSegment(target, segmentStart, i)) {
+          return false; // an empty segment, or a dot-segment
         }
         segmentStart = i + 1;
       } else if (c < 0x20 || c > 0x7E || c == '%') {
         return false;
       }
     }
-    return true;
+    return !isDotSegment(target, segmentStart, end); // the last one may be empty: a trailing slash
+  }
+
+  /** Whether {@code target[start, end)} is {@code .} or {@code ..}. */
+  private static boolean isDotSegment(String target, int start, int end) {
+    int length = end - start;
+    return (length == 1 && target.charAt(start) == '.')
+        || (length == 2 && target.charAt(start) == '.' && target.charAt(start + 1) == '.');
   }
 
   /** For absolute-form ({@code scheme://authority/path}) returns the part from the path on. */

@@ -52,8 +52,13 @@ final class RequestConformance {
       return Problems.simple(HttpResponseStatus.HTTP_VERSION_NOT_SUPPORTED,
           "the gateway speaks HTTP/1.1 and HTTP/1.0, not " + version.text());
     }
+    // Indexed loops, not iterators: over an iterator Java 17's C2 put a profile-based predicate
+    // before the loop that failed on every request ("profile_predicate" traps): the gateway's
+    // request path was compiled again in a cold gateway's first seconds (docs/benchmarks.md,
+    // "Cold start").
     List<String> hosts = request.headers().getAll(HttpHeaderNames.HOST);
-    for (String host : hosts) {
+    for (int i = 0, n = hosts.size(); i < n; i++) {
+      String host = hosts.get(i);
       if (!isValidHost(host)) {
         return Problems.badRequest("the Host header " + quote(host)
             + " is not a valid host[:port]; expected a host name or address such as api.example.com:8080");
@@ -65,7 +70,8 @@ final class RequestConformance {
           "the gateway does not forward " + method.name() + " requests", ALLOW);
     }
     List<String> expectations = request.headers().getAll(HttpHeaderNames.EXPECT);
-    for (String expect : expectations) {
+    for (int i = 0, n = expectations.size(); i < n; i++) {
+      String expect = expectations.get(i);
       if (!HttpHeaderValues.CONTINUE.contentEqualsIgnoreCase(expect.trim())) {
         return Problems.simple(HttpResponseStatus.EXPECTATION_FAILED,
             "the gateway meets only the expectation \"100-continue\", not " + quote(expect));
