@@ -44,10 +44,20 @@ BENCH = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(BENCH)
 LAUNCHER = os.path.join(ROOT, "packaging", "bin", "sluice")
 LIMIT = 10
-# The JVM options packaging/bin/sluice gives `serve`, plus the Netty default `sluice` sets (Main):
-# the floor is measured with the same collector, heap and JIT as the gateway.
-FLOOR_JAVA = ["-Xms16m", "-Xmx512m", "-XX:+UseSerialGC", "-XX:+ExitOnOutOfMemoryError",
-              "-Dio.netty.jfr.enabled=false"]
+# The Netty default the `sluice` process sets for itself (Main), which the floor gets too.
+NETTY_JFR_OFF = "-Dio.netty.jfr.enabled=false"
+
+
+def floor_java():
+    """The JVM options packaging/bin/sluice gives `serve` (its heap=, gc= and other= words), read
+    from the launcher so that the floor keeps the gateway's collector, heap and JIT settings."""
+    with open(LAUNCHER) as f:
+        branch = re.search(r"\n\s*serve \| demo\)\n(.*?)\n\s*;;", f.read(), re.S)
+    words = dict(re.findall(r'^\s*(heap|gc|other)="([^"]*)"$', branch.group(1), re.M)) if branch else {}
+    if set(words) != {"heap", "gc", "other"}:
+        raise SystemExit(f"--floor: {LAUNCHER} no longer sets heap=, gc= and other= for serve; "
+                         "update bench/cold.py's floor_java()")
+    return " ".join(words[k] for k in ("heap", "gc", "other")).split() + [NETTY_JFR_OFF]
 
 
 def log(msg):
@@ -293,7 +303,7 @@ def one_round(workdir, variant, gw_prefix, client_prefix, args, static_port):
                    stop_signal=signal.SIGQUIT)
         ready_url = f"http://127.0.0.1:{port}/readyz"
     elif variant["kind"] == "floor":
-        proc = Run(d, "floor", gw_prefix + ["java", *FLOOR_JAVA, "-cp", variant["jar"], FLOOR_MAIN,
+        proc = Run(d, "floor", gw_prefix + ["java", *variant["java"], "-cp", variant["jar"], FLOOR_MAIN,
                                             "--port", str(port), "--mode", "refuse"])
         ready_url = f"http://127.0.0.1:{port}/readyz"  # answered 429, as every request
     else:
@@ -362,7 +372,7 @@ def run(args):
     if getattr(args, "floor", False):
         if not os.path.isfile(args.floor_jar):
             raise SystemExit(f"--floor: {args.floor_jar} is missing (mvn -pl benchmarks -am package)")
-        variants.append(dict(name=FLOOR_REFUSE, kind="floor", jar=os.path.abspath(args.floor_jar)))
+        variants.append(dict(name=FLOOR_REFUSE, kind="floor", jar=os.path.abspath(args.floor_jar), java=floor_java()))
     if not getattr(args, "no_nginx", False):
         variants.append(dict(name="nginx limit_req", kind="nginx"))
     results = {v["name"]: [] for v in variants}
