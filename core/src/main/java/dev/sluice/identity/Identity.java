@@ -9,10 +9,14 @@ import java.util.Objects;
  * and an identity may be reused across requests (the resolver caches a client address's
  * {@code ip} identity), so one string instance, with its hash cached, serves every lookup.
  * Equality and hashing are those of the pair {@code (spec, value)}. Immutable.
+ *
+ * <p>An identity made from its key ({@link #ofKey}, the address cache's {@code ip} identities)
+ * cuts its value out of the key only when asked: the decision itself needs only the key.
  */
 public final class Identity {
   private final IdentitySpec spec;
-  private final String value;
+  /** Null until asked for when made from the key; a racy fill-in of an immutable String. */
+  private String value;
   private final String key;
 
   /**
@@ -28,6 +32,21 @@ public final class Identity {
     this.key = spec + ":" + value;
   }
 
+  private Identity(IdentitySpec spec, String value, String key) {
+    this.spec = spec;
+    this.value = value;
+    this.key = key;
+  }
+
+  /** The identity whose {@link #key()} is {@code key}, which starts with {@code spec + ":"}. */
+  static Identity ofKey(IdentitySpec spec, String key) {
+    String prefix = spec.toString();
+    if (key.length() <= prefix.length() || !key.startsWith(prefix) || key.charAt(prefix.length()) != ':') {
+      throw new IllegalArgumentException("key " + key + " is not under " + spec);
+    }
+    return new Identity(spec, null, key);
+  }
+
   /** Which {@code by:} entry produced this identity. */
   public IdentitySpec spec() {
     return spec;
@@ -35,7 +54,12 @@ public final class Identity {
 
   /** The value (already hashed for secrets, grouped for IPv6). */
   public String value() {
-    return value;
+    String v = value;
+    if (v == null) {
+      v = key.substring(spec.toString().length() + 1);
+      value = v;
+    }
+    return v;
   }
 
   /** The identity part of a bucket key, {@code spec:value}; distinct specs never collide. */
@@ -45,16 +69,17 @@ public final class Identity {
 
   @Override
   public boolean equals(Object o) {
-    return o instanceof Identity other && spec.equals(other.spec) && value.equals(other.value);
+    // The key is spec:value, so equal specs have equal keys exactly when their values are equal.
+    return o instanceof Identity other && spec.equals(other.spec) && key.equals(other.key);
   }
 
   @Override
   public int hashCode() {
-    return 31 * spec.hashCode() + value.hashCode();
+    return key.hashCode();
   }
 
   @Override
   public String toString() {
-    return "Identity[spec=" + spec + ", value=" + value + "]";
+    return "Identity[spec=" + spec + ", value=" + value() + "]";
   }
 }

@@ -212,7 +212,7 @@ public final class IdentityResolver {
 
   /** The {@code ip} identity of {@code client}: its {@link #ipValue} under the {@code ip} spec. */
   public Identity ipIdentity(ClientAddress client) {
-    return addresses.known(client.client()).ip();
+    return addresses.known(client.client()).cachedIp();
   }
 
   private String composite(IdentitySpec spec, RequestView request, ClientAddress client) {

@@ -62,9 +62,18 @@ final class IpLiteral {
   static String format(InetAddress address) {
     InetAddress a = normalise(address);
     if (a instanceof Inet4Address) {
-      return a.getHostAddress();
+      return formatV4("", a.getAddress());
     }
     return formatV6(a.getAddress());
+  }
+
+  /**
+   * {@code prefix} then the dotted quad of the four bytes {@code b}. One concatenation, so the
+   * string is allocated once at its exact size ({@code getHostAddress()} goes through a builder
+   * and copies).
+   */
+  static String formatV4(String prefix, byte[] b) {
+    return prefix + (b[0] & 0xFF) + "." + (b[1] & 0xFF) + "." + (b[2] & 0xFF) + "." + (b[3] & 0xFF);
   }
 
   static String formatV6(byte[] b) {

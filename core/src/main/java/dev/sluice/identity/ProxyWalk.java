@@ -35,11 +35,11 @@ final class ProxyWalk {
   /** See {@link IdentityResolver#clientAddress(RequestView)}. */
   ClientAddress clientAddress(RequestView request) {
     InetAddress peer = IpLiteral.normalise(Objects.requireNonNull(request.peerAddress(), "peerAddress"));
-    AddressCache.Known peerKnown = addresses.known(peer);
+    ClientAddress direct = addresses.known(peer);
     if (!walksProxies || !trustedProxies.contains(peer)) {
-      return peerKnown.direct();
+      return direct;
     }
-    String peerText = peerKnown.direct().forwardedFor();
+    String peerText = direct.forwardedFor();
     List<InetAddress> chain = ForwardedChain.of(request, ipHeader);
     InetAddress client = peer;
     int clientIndex = chain.size();
