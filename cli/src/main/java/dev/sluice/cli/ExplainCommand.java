@@ -148,9 +148,9 @@ public final class ExplainCommand implements Callable<Integer> {
     }
     out.append('\n');
     ClientAddress client = decision.client();
-    String peerText = request.peerAddress().getHostAddress();
+    String peerText = ClientAddress.canonicalText(request.peerAddress());
     boolean trusted = set.identity().isTrustedProxy(request.peerAddress());
-    out.append("client: ").append(client.client().getHostAddress())
+    out.append("client: ").append(client.clientText())
         .append(trusted
             ? " (peer " + peerText + " is a trusted proxy: read from the forwarding header)"
             : " (peer " + peerText + " is not a trusted proxy: it is the client; forwarding headers ignored)")
@@ -159,14 +159,14 @@ public final class ExplainCommand implements Callable<Integer> {
 
     if (decision.outcome() == Outcome.FORBIDDEN) {
       out.append("\nblocked: refused with 403 by block: (")
-          .append(set.blockIps().contains(client.client()) ? "block.ips contains " + client.client().getHostAddress()
+          .append(set.blockIps().contains(client.client()) ? "block.ips contains " + client.clientText()
               : "block.api_keys lists the request's API key")
           .append("), before exemptions and policies\n");
       return out.toString();
     }
     if (decision.outcome() == Outcome.EXEMPT) {
       out.append("\nexempt: never limited (")
-          .append(set.exemptIps().contains(client.client()) ? "exempt.ips contains " + client.client().getHostAddress()
+          .append(set.exemptIps().contains(client.client()) ? "exempt.ips contains " + client.clientText()
               : "exempt.api_keys lists the request's API key")
           .append("); no policy or defaults apply, counted as exempt\n");
       return out.toString();

@@ -114,7 +114,7 @@ class ExplainCommandTest {
     assertThat(code).isZero();
     assertThat(out.toString()).isEqualTo("""
         request: GET /healthz
-        client: 2001:db8:0:0:0:0:0:7 (peer 2001:db8:0:0:0:0:0:7 is not a trusted proxy: it is the client; forwarding headers ignored)
+        client: 2001:db8::7 (peer 2001:db8::7 is not a trusted proxy: it is the client; forwarding headers ignored)
         X-Forwarded-For upstream: 2001:db8::7
 
         login: does not match (POST /auth/login)

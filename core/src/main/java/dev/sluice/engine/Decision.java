@@ -285,6 +285,6 @@ public final class Decision {
 
   @Override
   public String toString() {
-    return "Decision[" + outcome + " " + client.client().getHostAddress() + " " + policies + "]";
+    return "Decision[" + outcome + " " + client.clientText() + " " + policies + "]";
   }
 }

@@ -189,7 +189,7 @@ final class DecisionSteps {
       // fall through to the unspecified address
     }
     InetAddress address = peer != null ? peer : UNKNOWN_ADDRESS;
-    return new ClientAddress(address, address.getHostAddress());
+    return new ClientAddress(address, ClientAddress.canonicalText(address));
   }
 
   private static InetAddress unknownAddress() {

@@ -63,9 +63,21 @@ public final class ClientAddress {
     return f;
   }
 
-  /** The client address in canonical text ({@code 192.0.2.1}, {@code 2001:db8::1}), ungrouped. */
+  /**
+   * The client address in canonical text ({@code 192.0.2.1}, {@code 2001:db8::1}), ungrouped; a
+   * direct peer's is formatted once while it stays in the address cache.
+   */
   public String clientText() {
     return ip != null ? forwardedFor() : IpLiteral.format(client);
+  }
+
+  /**
+   * {@code address} in the canonical text every Sluice output uses: a dotted quad for IPv4 (and
+   * IPv4-mapped IPv6), RFC 5952 for IPv6 ({@code 2001:db8::1}, not {@code getHostAddress()}'s
+   * {@code 2001:db8:0:0:0:0:0:1}), as in identities, {@code X-Forwarded-For} and nginx's logs.
+   */
+  public static String canonicalText(InetAddress address) {
+    return IpLiteral.format(Objects.requireNonNull(address, "address"));
   }
 
   /** The cached {@code ip} identity of a direct peer; null for any other client address. */

@@ -5,6 +5,7 @@ import dev.sluice.engine.Decision;
 import dev.sluice.engine.PolicyDecision;
 import dev.sluice.event.OutcomeWords;
 import dev.sluice.gateway.jsonlines.JsonLinesWriter;
+import dev.sluice.identity.ClientAddress;
 import dev.sluice.identity.Identity;
 import dev.sluice.request.RequestView;
 import java.io.IOException;
@@ -150,13 +151,13 @@ public final class AccessLog implements AutoCloseable {
         }
       }
       if (decision.client() != null && decision.client().client() != null) {
-        clientIp = decision.client().client().getHostAddress();
+        clientIp = decision.client().clientText();
       }
       policy = refusingPolicy(decision, shed);
     }
     if (clientIp == null) {
       InetAddress peer = request.peerAddress();
-      clientIp = peer == null ? null : peer.getHostAddress();
+      clientIp = peer == null ? null : ClientAddress.canonicalText(peer);
     }
     return new Line(decidedAt, via, request.method(), request.path(), clientIp, identities, policies,
         outcome(decision, shed), policy, status, upstreamNanos);

@@ -6,6 +6,7 @@ import dev.sluice.engine.Outcome;
 import dev.sluice.engine.PolicyDecision;
 import dev.sluice.event.DecisionListener;
 import dev.sluice.gateway.jsonlines.JsonLinesWriter;
+import dev.sluice.identity.ClientAddress;
 import dev.sluice.identity.Identity;
 import dev.sluice.request.RequestView;
 import dev.sluice.store.Consumption;
@@ -133,7 +134,7 @@ public final class AuditLog implements DecisionListener, AutoCloseable {
       return;
     }
     offer(new Entry(wallClock.instant(), policy, null, "blocked", identityKind(identity),
-        identity == null ? null : identity.value(), clientIp == null ? null : clientIp.getHostAddress(),
+        identity == null ? null : identity.value(), clientIp == null ? null : ClientAddress.canonicalText(clientIp),
         request.method(), request.path(), retryAfterSeconds));
   }
 
@@ -186,7 +187,7 @@ public final class AuditLog implements DecisionListener, AutoCloseable {
 
   private static String clientIp(Decision decision) {
     return decision.client() == null || decision.client().client() == null
-        ? null : decision.client().client().getHostAddress();
+        ? null : decision.client().clientText();
   }
 
   private static long retryAfterSeconds(Consumption consumption) {

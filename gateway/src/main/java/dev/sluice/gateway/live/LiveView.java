@@ -4,6 +4,7 @@ import dev.sluice.engine.Decision;
 import dev.sluice.engine.Outcome;
 import dev.sluice.engine.PolicyDecision;
 import dev.sluice.event.DecisionListener;
+import dev.sluice.identity.ClientAddress;
 import dev.sluice.identity.Identity;
 import dev.sluice.identity.IdentitySpec;
 import dev.sluice.request.RequestView;
@@ -107,8 +108,9 @@ public final class LiveView implements DecisionListener {
   }
 
   /**
-   * The text of {@code address}, as {@link InetAddress#getHostAddress()}: the last one is kept, so
-   * a flood from one client formats its address once, not per decision.
+   * The canonical text of {@code address} ({@link ClientAddress#canonicalText}): the last one is
+   * kept, so a flood from one client behind a proxy (a new client address per request) formats its
+   * address once, not per decision.
    */
   private String ipText(InetAddress address) {
     if (address == null) {
@@ -118,7 +120,7 @@ public final class LiveView implements DecisionListener {
     if (last != null && last.address.equals(address)) {
       return last.text;
     }
-    String text = address.getHostAddress();
+    String text = ClientAddress.canonicalText(address);
     lastIp = new IpText(address, text);
     return text;
   }

@@ -17,6 +17,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.sluice.engine.Decision;
 import dev.sluice.engine.PolicyDecision;
 import dev.sluice.gateway.response.Decisions;
+import dev.sluice.identity.ClientAddress;
 import dev.sluice.identity.Identity;
 import dev.sluice.identity.IdentityKind;
 import dev.sluice.identity.IdentitySpec;
@@ -25,6 +26,7 @@ import java.io.IOException;
 import java.io.StringWriter;
 import java.io.UncheckedIOException;
 import java.io.Writer;
+import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -140,6 +142,23 @@ class AuditLogTest {
     assertThat(line.get("outcome").asText()).isEqualTo("blocked");
     assertThat(line.get("policy").asText()).isEmpty();
     assertThat(line.get("limit").isNull()).isTrue();
+  }
+
+  @Test
+  void anIpv6Client_isWrittenInItsCanonicalText() throws IOException {
+    StringWriter out = new StringWriter();
+    AuditLog log = new AuditLog(out, false, FIXED, 16);
+    InetAddress v6 = InetAddress.getByName("2001:db8:0:0:0:0:0:7");
+
+    log.onDecision(request("POST", "/auth/login", null, Map.of()),
+        Decision.of(new ClientAddress(v6, "2001:db8::7"),
+            List.of(pd(login(), denied(1, 90 * SECOND + 1, status(3, 0), status(0, 90 * SECOND + 1))))), 1000);
+    log.blocked("", Decisions.IP, v6, request("GET", "/admin"), 0);
+    log.close();
+
+    // RFC 5952, as in identities and X-Forwarded-For; getHostAddress() would give 2001:db8:0:0:0:0:0:7.
+    assertThat(lines(out.toString())).hasSize(2)
+        .allSatisfy(line -> assertThat(line.get("client_ip").asText()).isEqualTo("2001:db8::7"));
   }
 
   @Test

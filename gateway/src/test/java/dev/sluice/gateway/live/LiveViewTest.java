@@ -72,6 +72,25 @@ class LiveViewTest {
     assertThat(sum(view.rates().get("search")[Outcomes.LIMITED])).isZero();
   }
 
+  @Test
+  void anIpv6ClientIsShownInItsCanonicalText() {
+    Engine engine = Engine.builder()
+        .policies(PolicySet.builder().identity(IdentityResolver.builder().build())
+            .policy(Policy.builder("search").paths(List.of("/api/search")).by(List.of(IdentitySpec.parse("ip")))
+                .limits(List.of(LimitParser.parse("1/minute"))).build())
+            .build())
+        .store(new MemoryStore(clock))
+        .clock(clock)
+        .listener(view)
+        .build();
+    for (int i = 0; i < 2; i++) {
+      engine.decideNow(request("/api/search", "2001:db8:0:0:0:0:0:7", Map.of()));
+    }
+
+    // RFC 5952, as in identities and X-Forwarded-For; getHostAddress() would give 2001:db8:0:0:0:0:0:7.
+    assertThat(view.recent()).singleElement().satisfies(e -> assertThat(e.clientIp()).isEqualTo("2001:db8::7"));
+  }
+
   private static long sum(long[] values) {
     long s = 0;
     for (long v : values) {
