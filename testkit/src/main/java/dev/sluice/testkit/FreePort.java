@@ -6,15 +6,24 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * Finds a TCP port that is free on the loopback interface right now.
  *
- * <p>There is an unavoidable race between closing the probe socket and the caller's process
- * binding the port; the kernel hands out ephemeral ports in a rotating sequence, so a port just
- * released is rarely handed out again within the seconds a test needs.
+ * <p>There is a race between closing the probe socket and the caller's process binding the port.
+ * The ports come from below the kernel's ephemeral range ({@code ip_local_port_range}), chosen at
+ * random: the connections the tests' processes open (to Redis, to an upstream) take their local
+ * ports from that range, and one of them once took a port found free a moment earlier (a second
+ * gateway's listen port, taken by the first one's Redis connection). A test's own listeners are
+ * the only other users of the ports below it.
  */
 public final class FreePort {
+
+    /** The lowest port {@link #find} hands out: above the well-known and common service ports. */
+    static final int LOWEST = 20000;
 
     private FreePort() {
     }
@@ -34,12 +43,45 @@ public final class FreePort {
      * @throws UncheckedIOException if the kernel cannot hand out an ephemeral port
      */
     public static int find(InetAddress address) {
+        int high = ephemeralLow() - 1;
+        if (high - LOWEST >= 1000) {
+            ThreadLocalRandom random = ThreadLocalRandom.current();
+            for (int attempt = 0; attempt < 200; attempt++) {
+                int port = LOWEST + random.nextInt(high - LOWEST + 1);
+                if (bindable(address, port)) {
+                    return port;
+                }
+            }
+        }
+        // No room below the ephemeral range on this host (or all taken): any port the kernel gives.
         try (ServerSocket socket = new ServerSocket()) {
             socket.setReuseAddress(true);
             socket.bind(new InetSocketAddress(address, 0));
             return socket.getLocalPort();
         } catch (IOException e) {
             throw new UncheckedIOException("cannot find a free TCP port on " + address.getHostAddress(), e);
+        }
+    }
+
+    /** The first port of the kernel's ephemeral range, Linux's default when it cannot be read. */
+    static int ephemeralLow() {
+        try {
+            // Not Files.readString: a procfs file reports size 0, and it returned one character.
+            String[] range = Files.readAllLines(Path.of("/proc/sys/net/ipv4/ip_local_port_range")).get(0)
+                .trim().split("\\s+");
+            return Integer.parseInt(range[0]);
+        } catch (IOException | RuntimeException e) {
+            return 32768;
+        }
+    }
+
+    private static boolean bindable(InetAddress address, int port) {
+        try (ServerSocket socket = new ServerSocket()) {
+            socket.setReuseAddress(true);
+            socket.bind(new InetSocketAddress(address, port));
+            return true;
+        } catch (IOException busy) {
+            return false;
         }
     }
 
