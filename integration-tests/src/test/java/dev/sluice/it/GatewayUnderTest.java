@@ -92,6 +92,11 @@ final class GatewayUnderTest implements AutoCloseable {
         return URI.create("http://" + address().getAddress().getHostAddress() + ":" + address().getPort());
     }
 
+    /** Client connections open now from {@code address}, as {@code max_connections_per_ip} counts them. */
+    int openConnections(java.net.InetAddress address) {
+        return gateway.openConnections(address);
+    }
+
     /** The Prometheus text from the admin listener's {@code /metrics}. */
     Metrics metrics() {
         InetSocketAddress admin = gateway.adminAddress();
