@@ -66,25 +66,12 @@ class DecideNowAllocationTest {
     long second = Duration.ofSeconds(1).toNanos();
     Engine engine = engine(new Limit(second / Limit.MIN_INTERVAL_NANOS, second,
         Limit.MAX_CAPACITY_NANOS / Limit.MIN_INTERVAL_NANOS, null), null);
-    // Many more clients than the address cache's slots, each bucket made before measuring.
+    // Many more clients than the address cache's slots; each one's bucket is made by the first pass.
     RequestView[] clients = new RequestView[DECISIONS];
     for (int i = 0; i < clients.length; i++) {
       clients[i] = FixedRequest.get("/api/items", address(i));
-      assertThat(engine.decideNow(clients[i]).outcome()).isEqualTo(Outcome.ALLOWED);
     }
-    com.sun.management.ThreadMXBean threads =
-        (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-    long thread = Thread.currentThread().getId();
-    int mismatches = 0;
-    double best = Double.MAX_VALUE;
-    for (int round = 0; round < ROUNDS; round++) {
-      long before = threads.getThreadAllocatedBytes(thread);
-      for (RequestView client : clients) {
-        mismatches += engine.decideNow(client).outcome() == Outcome.ALLOWED ? 0 : 1;
-      }
-      best = Math.min(best, (double) (threads.getThreadAllocatedBytes(thread) - before) / DECISIONS);
-    }
-    assertThat(mismatches).isZero();
+    double best = bestBytesPerDecision(engine, Outcome.ALLOWED, clients);
     // Now 316 B (client address 24, identity 24, its key 56, bucket key 24, the store's
     // answer 72, the decision 40 + 24 and the policy's 48, a remembered client 1 in 8): a
     // formatted address would add 56.
@@ -92,27 +79,38 @@ class DecideNowAllocationTest {
   }
 
   private static double bestBytesPerDecision(Engine engine, Outcome expected) {
+    return bestBytesPerDecision(engine, expected, FixedRequest.get("/api/items", address()));
+  }
+
+  /** The fewest bytes per decision over {@link #ROUNDS} rounds of {@link #DECISIONS}, taking {@code requests} in turn. */
+  private static double bestBytesPerDecision(Engine engine, Outcome expected, RequestView... requests) {
     com.sun.management.ThreadMXBean threads =
         (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-    RequestView request = FixedRequest.get("/api/items", address());
-    assertThat(engine.decideNow(request).outcome()).isIn(Outcome.ALLOWED, expected);
+    for (RequestView request : requests) {
+      assertThat(engine.decideNow(request).outcome()).isIn(Outcome.ALLOWED, expected);
+    }
     long thread = Thread.currentThread().getId();
     int mismatches = 0;
     double best = Double.MAX_VALUE;
     for (int round = 0; round < ROUNDS; round++) {
       // warm-up (rounds after the first keep warming): the same loop, unmeasured
-      for (int i = 0; i < DECISIONS; i++) {
-        mismatches += engine.decideNow(request).outcome() == expected ? 0 : 1;
-      }
+      mismatches += decideAll(engine, expected, requests);
       long before = threads.getThreadAllocatedBytes(thread);
-      for (int i = 0; i < DECISIONS; i++) {
-        mismatches += engine.decideNow(request).outcome() == expected ? 0 : 1;
-      }
+      mismatches += decideAll(engine, expected, requests);
       long bytes = threads.getThreadAllocatedBytes(thread) - before;
       best = Math.min(best, (double) bytes / DECISIONS);
     }
     assertThat(mismatches).as("decisions other than " + expected).isZero();
     return best;
+  }
+
+  /** {@link #DECISIONS} decisions of {@code requests} in turn; how many were not {@code expected}. */
+  private static int decideAll(Engine engine, Outcome expected, RequestView[] requests) {
+    int mismatches = 0;
+    for (int i = 0; i < DECISIONS; i++) {
+      mismatches += engine.decideNow(requests[i % requests.length]).outcome() == expected ? 0 : 1;
+    }
+    return mismatches;
   }
 
   private static Engine engine(Limit limit, dev.sluice.event.DecisionListener listener) {
