@@ -29,17 +29,9 @@ class LiveViewTest {
 
   @Test
   void decisions_countedPerPolicyAndOutcome_topHoldsHashedKeys_recentKeepsTheLatestFive() throws Exception {
-    Engine engine = Engine.builder()
-        .policies(PolicySet.builder().identity(IdentityResolver.builder().apiKeyHeader("X-API-Key").build())
-            .policy(Policy.builder("search").paths(List.of("/api/search")).by(List.of(IdentitySpec.parse("ip")))
-                .limits(List.of(LimitParser.parse("2/minute"))).build())
-            .policy(Policy.builder("keys").paths(List.of("/api/items")).by(List.of(IdentitySpec.parse("api_key")))
-                .limits(List.of(LimitParser.parse("1/minute"))).build())
-            .build())
-        .store(new MemoryStore(clock))
-        .clock(clock)
-        .listener(view)
-        .build();
+    Engine engine = engine(PolicySet.builder().identity(IdentityResolver.builder().apiKeyHeader("X-API-Key").build())
+        .policy(policy("search", "/api/search", "ip", "2/minute"))
+        .policy(policy("keys", "/api/items", "api_key", "1/minute")));
     for (int i = 0; i < 5; i++) {
       engine.decide(request("/api/search", "10.0.0.1", Map.of())).toCompletableFuture().get();
     }
@@ -74,21 +66,24 @@ class LiveViewTest {
 
   @Test
   void anIpv6ClientIsShownInItsCanonicalText() {
-    Engine engine = Engine.builder()
-        .policies(PolicySet.builder().identity(IdentityResolver.builder().build())
-            .policy(Policy.builder("search").paths(List.of("/api/search")).by(List.of(IdentitySpec.parse("ip")))
-                .limits(List.of(LimitParser.parse("1/minute"))).build())
-            .build())
-        .store(new MemoryStore(clock))
-        .clock(clock)
-        .listener(view)
-        .build();
+    Engine engine = engine(PolicySet.builder().identity(IdentityResolver.builder().build())
+        .policy(policy("search", "/api/search", "ip", "1/minute")));
     for (int i = 0; i < 2; i++) {
       engine.decideNow(request("/api/search", "2001:db8:0:0:0:0:0:7", Map.of()));
     }
 
     // RFC 5952, as in identities and X-Forwarded-For; getHostAddress() would give 2001:db8:0:0:0:0:0:7.
     assertThat(view.recent()).singleElement().satisfies(e -> assertThat(e.clientIp()).isEqualTo("2001:db8::7"));
+  }
+
+  /** An engine of {@code policies} on a memory store and the test's clock, reporting to the view. */
+  private Engine engine(PolicySet.Builder policies) {
+    return Engine.builder().policies(policies.build()).store(new MemoryStore(clock)).clock(clock).listener(view).build();
+  }
+
+  private static Policy policy(String name, String path, String by, String limit) {
+    return Policy.builder(name).paths(List.of(path)).by(List.of(IdentitySpec.parse(by)))
+        .limits(List.of(LimitParser.parse(limit))).build();
   }
 
   private static long sum(long[] values) {
