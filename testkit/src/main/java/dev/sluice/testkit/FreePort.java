@@ -43,24 +43,54 @@ public final class FreePort {
      * @throws UncheckedIOException if the kernel cannot hand out an ephemeral port
      */
     public static int find(InetAddress address) {
-        int high = ephemeralLow() - 1;
+        return findWithCompanion(address, 0);
+    }
+
+    /**
+     * Returns a port {@code p} on {@code 127.0.0.1} such that {@code p} and {@code p + offset} are
+     * both free and, where the host leaves room, both below the ephemeral range. For a server that
+     * opens a second listener at a fixed offset: a Redis Cluster node's bus listens on its port
+     * plus 10000, and a bus port inside the ephemeral range was once taken by an outgoing
+     * connection (the node exited with "Address already in use").
+     *
+     * @throws IllegalArgumentException if {@code offset} is negative or leaves no valid port
+     * @throws UncheckedIOException if no such port can be found
+     */
+    public static int findWithCompanion(int offset) {
+        return findWithCompanion(InetAddress.getLoopbackAddress(), offset);
+    }
+
+    private static int findWithCompanion(InetAddress address, int offset) {
+        if (offset < 0 || offset > 65535 - 1024) {
+            throw new IllegalArgumentException("companion offset " + offset + " out of range [0, 64511]");
+        }
+        ThreadLocalRandom random = ThreadLocalRandom.current();
+        int high = ephemeralLow() - 1 - offset;
         if (high - LOWEST >= 1000) {
-            ThreadLocalRandom random = ThreadLocalRandom.current();
             for (int attempt = 0; attempt < 200; attempt++) {
                 int port = LOWEST + random.nextInt(high - LOWEST + 1);
-                if (bindable(address, port)) {
+                if (bindable(address, port) && (offset == 0 || bindable(address, port + offset))) {
                     return port;
                 }
             }
         }
-        // No room below the ephemeral range on this host (or all taken): any port the kernel gives.
-        try (ServerSocket socket = new ServerSocket()) {
-            socket.setReuseAddress(true);
-            socket.bind(new InetSocketAddress(address, 0));
-            return socket.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot find a free TCP port on " + address.getHostAddress(), e);
+        // No room below the ephemeral range on this host (or all taken): any port the kernel gives,
+        // as long as its companion is free too.
+        for (int attempt = 0; attempt < 200; attempt++) {
+            int port;
+            try (ServerSocket socket = new ServerSocket()) {
+                socket.setReuseAddress(true);
+                socket.bind(new InetSocketAddress(address, 0));
+                port = socket.getLocalPort();
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot find a free TCP port on " + address.getHostAddress(), e);
+            }
+            if (offset == 0 || (port + offset <= 65535 && bindable(address, port + offset))) {
+                return port;
+            }
         }
+        throw new UncheckedIOException(new IOException("no free TCP port p on " + address.getHostAddress()
+            + " with p + " + offset + " free too"));
     }
 
     /** The first port of the kernel's ephemeral range, Linux's default when it cannot be read. */

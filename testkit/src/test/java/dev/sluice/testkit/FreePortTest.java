@@ -41,4 +41,29 @@ class FreePortTest {
             }
         }
     }
+
+    @Test
+    void findWithCompanion_givesAPortWhoseCompanionIsFreeAndBelowTheEphemeralRangeToo() throws Exception {
+        int offset = 10000;
+        boolean room = FreePort.ephemeralLow() - 1 - offset - FreePort.LOWEST >= 1000;
+        for (int i = 0; i < 20; i++) {
+            int port = FreePort.findWithCompanion(offset);
+
+            if (room) {
+                assertThat(port + offset).isBetween(FreePort.LOWEST + offset, FreePort.ephemeralLow() - 1);
+            }
+            try (ServerSocket first = new ServerSocket(); ServerSocket companion = new ServerSocket()) {
+                first.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
+                companion.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port + offset));
+            }
+        }
+    }
+
+    @Test
+    void findWithCompanion_refusesAnOffsetThatLeavesNoPort() {
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> FreePort.findWithCompanion(-1))
+            .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("out of range");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> FreePort.findWithCompanion(65000))
+            .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("out of range");
+    }
 }

@@ -23,6 +23,9 @@ import java.util.concurrent.TimeUnit;
  */
 final class LocalRedisCluster implements AutoCloseable {
 
+  /** Redis Cluster's bus listens on the node's port plus this, fixed by Redis. */
+  private static final int CLUSTER_BUS_OFFSET = 10000;
+
   private final List<Integer> ports = new ArrayList<>();
   private final List<ManagedProcess> nodes = new ArrayList<>();
   private final Path redisCli;
@@ -59,7 +62,7 @@ final class LocalRedisCluster implements AutoCloseable {
     try {
       Path dir = Files.createTempDirectory("sluice-redis-cluster-");
       for (int i = 0; i < 3 * (1 + replicasPerMaster); i++) {
-        int port = FreePort.find();
+        int port = FreePort.findWithCompanion(CLUSTER_BUS_OFFSET);
         cluster.ports.add(port);
         List<String> args = new ArrayList<>(List.of(
                 server.toString(), "--port", Integer.toString(port), "--bind", "127.0.0.1",
