@@ -322,10 +322,18 @@ def one_round(workdir, variant, gw_prefix, client_prefix, args, static_port):
         url = f"http://127.0.0.1:{port}/limited"
         cold = wrk(client_prefix, url, args.cold_seconds, args.conns)
         rss_cold, _ = rss_mib(proc.popen.pid)
+        # What the cold window cost the gateway, and how much of it was the JIT's compiler threads:
+        # on one CPU every second C2 compiles is a second the event loop does not run.
+        cpu_cold = cpu_seconds([proc.popen.pid]) - cpu
+        jit_cold = jit_seconds(proc.popen.pid) - jit
         wrk(client_prefix, url, args.warm_seconds, args.conns)
+        cpu_before_warm, jit_before_warm = cpu_seconds([proc.popen.pid]), jit_seconds(proc.popen.pid)
         warm = wrk(client_prefix, url, args.cold_seconds, args.conns)
+        cpu_warm = cpu_seconds([proc.popen.pid]) - cpu_before_warm
+        jit_warm = jit_seconds(proc.popen.pid) - jit_before_warm
         rss, hwm = rss_mib(proc.popen.pid)
         return dict(ready=ready, cpu=cpu, jit=jit, cold=cold, warm=warm, ratio=cold / warm if warm else None,
+                    cpu_cold=cpu_cold, jit_cold=jit_cold, cpu_warm=cpu_warm, jit_warm=jit_warm,
                     rss_cold=rss_cold, rss=rss, hwm=hwm)
     finally:
         proc.stop()
@@ -393,7 +401,8 @@ def run(args):
                     res = one_round(workdir, v, gw_prefix, client_prefix, args, static_port)
                     results[v["name"]].append(res)
                     log(f"{label} round {r + 1} {v['name']}: ready {res['ready']:.2f} s (CPU {res['cpu']:.2f} s, "
-                        f"JIT {res['jit']:.2f} s), cold {res['cold']:,.0f}/s, "
+                        f"JIT {res['jit']:.2f} s), cold {res['cold']:,.0f}/s (CPU {res['cpu_cold']:.2f} s, "
+                        f"JIT {res['jit_cold']:.2f} s), "
                         f"warm {res['warm']:,.0f}/s (×{res['ratio']:.2f}), RSS {res['rss']:.0f} MiB (peak {res['hwm']:.0f})")
             out[label] = results
     finally:
@@ -409,14 +418,15 @@ def report(args, out):
              f"flood. Medians. Load average {os.getloadavg()[0]:.1f}.", ""]
     for label, results in out.items():
         lines += [f"## {label}", "",
-                  "| target | ready, s | CPU to ready, s | of it JIT, s | cold rejections/s | warm rejections/s | cold/warm | RSS after the cold flood, MiB | RSS at end, MiB | peak RSS, MiB |",
-                  "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+                  "| target | ready, s | CPU to ready, s | of it JIT, s | cold rejections/s | warm rejections/s | cold/warm | CPU in the cold window, s | of it JIT, s | CPU in the warm window, s | of it JIT, s | RSS after the cold flood, MiB | RSS at end, MiB | peak RSS, MiB |",
+                  "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
         for name, rs in results.items():
             def med(k):
                 xs = [x[k] for x in rs if x.get(k) is not None]
                 return statistics.median(xs) if xs else float("nan")
             lines.append(f"| {name} | {med('ready'):.2f} | {med('cpu'):.2f} | {med('jit'):.2f} | {med('cold'):,.0f} | {med('warm'):,.0f} | "
-                         f"{med('ratio'):.2f} | {med('rss_cold'):.0f} | {med('rss'):.0f} | {med('hwm'):.0f} |")
+                         f"{med('ratio'):.2f} | {med('cpu_cold'):.2f} | {med('jit_cold'):.2f} | {med('cpu_warm'):.2f} | "
+                         f"{med('jit_warm'):.2f} | {med('rss_cold'):.0f} | {med('rss'):.0f} | {med('hwm'):.0f} |")
         lines.append("")
         # Paired: each round's figure over the first variant's figure of the same round.
         names = [n for n in results if not n.startswith("nginx")]
