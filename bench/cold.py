@@ -36,7 +36,7 @@ import time
 import urllib.error
 import urllib.request
 
-from harness import CLK_TCK, cpu_seconds, legit_finish, legit_start, static_nginx_conf
+from harness import CLK_TCK, cpu_seconds, free_port, legit_finish, legit_start, static_nginx_conf
 from harness import FLOOR_MAIN, FLOOR_REFUSE
 from harness import descendants as tree  # the gateway and the JVM its launcher starts
 
@@ -62,13 +62,6 @@ def floor_java():
 
 def log(msg):
     print(f"[cold {time.strftime('%H:%M:%S')}] {msg}", flush=True)
-
-
-def free_port():
-    import socket
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def cpus():

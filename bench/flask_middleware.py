@@ -31,6 +31,9 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import free_port  # noqa: E402  (below the ephemeral range, as the tests' ports)
+
 ROOT = Path(__file__).resolve().parents[1]
 TICKS = os.sysconf("SC_CLK_TCK")
 RATE = 100          # req/s for the fixed-rate latency run (4 clients x 25)
@@ -59,12 +62,6 @@ policies:
     by: global
     limits: ["{limit}/hour"]
 """
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_http(url, proc, seconds=90):

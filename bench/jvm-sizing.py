@@ -14,7 +14,10 @@ runs with wrk, 32 connections, loopback only:
 and reads the gateway's peak RSS (VmHWM) and RSS at the end, and GC pauses from -Xlog:gc.
 Prints one Markdown table (medians over the rounds). Every process it starts is stopped by PID.
 """
-import argparse, os, re, signal, socket, statistics, subprocess, sys, tempfile, time, urllib.request
+import argparse, os, re, signal, statistics, subprocess, sys, tempfile, time, urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import free_port  # noqa: E402  (below the ephemeral range, as the tests' ports)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CONFIGS = {
@@ -34,12 +37,6 @@ request = function()
   return wrk.format("GET", "/k", { ["X-API-Key"] = "k" .. math.random(1, 1e9) .. "-" .. n })
 end
 """
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_http(url, proc, seconds=60):
