@@ -9,55 +9,14 @@ import java.util.Map;
  * One log line as the engine reads a request: method, normalised path, query, the logged client
  * address as the TCP peer (no forwarding headers: the log holds the address after the
  * trusted-proxy walk), at most one header (a raw API key from a JSON log), and the identities the
- * log carries already resolved ({@link RequestView#resolvedIdentities()}).
+ * log carries already resolved ({@link RequestView#resolvedIdentities()}). A record: its
+ * components are {@link RequestView}'s accessors.
  */
-final class ReplayRequest implements RequestView {
-  private final String method;
-  private final String path;
-  private final String rawQuery;
-  private final InetAddress peer;
-  private final String headerName;
-  private final String headerValue;
-  private final Map<String, String> identities;
-
-  ReplayRequest(String method, String path, String rawQuery, InetAddress peer, String headerName, String headerValue,
-      Map<String, String> identities) {
-    this.method = method;
-    this.path = path;
-    this.rawQuery = rawQuery;
-    this.peer = peer;
-    this.headerName = headerName;
-    this.headerValue = headerValue;
-    this.identities = identities;
-  }
-
-  @Override
-  public String method() {
-    return method;
-  }
-
-  @Override
-  public String path() {
-    return path;
-  }
-
-  @Override
-  public String rawQuery() {
-    return rawQuery;
-  }
-
-  @Override
-  public InetAddress peerAddress() {
-    return peer;
-  }
+record ReplayRequest(String method, String path, String rawQuery, InetAddress peerAddress, String headerName,
+    String headerValue, Map<String, String> resolvedIdentities) implements RequestView {
 
   @Override
   public List<String> headers(String name) {
     return headerName != null && headerName.equalsIgnoreCase(name) ? List.of(headerValue) : List.of();
-  }
-
-  @Override
-  public Map<String, String> resolvedIdentities() {
-    return identities;
   }
 }
