@@ -55,6 +55,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
 
   private final ProxyContext shared;
   private final ArrayDeque<HttpObject> backlog = new ArrayDeque<>();
+  private final KeepAliveIdle idle = new KeepAliveIdle();
   private ChannelHandlerContext ctx;
   private UpstreamPool pool;
   private Exchange current;
@@ -112,7 +113,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
       // Only between requests, or while the gateway waits for a body to decide on: an exchange in
       // progress is bounded by the upstream timeout, a client that stalls its body by
       // body_timeout (ClientTimeouts).
-      if (current == null || current.buffering()) {
+      if (idle.closes(current != null && !current.buffering())) {
         closeClient();
       }
       return;

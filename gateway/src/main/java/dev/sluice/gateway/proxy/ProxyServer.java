@@ -48,7 +48,10 @@ public final class ProxyServer implements AutoCloseable {
   static final int MAX_INITIAL_LINE = 8192;
   static final int MAX_HEADER_SIZE = 16384;
   static final int MAX_CHUNK = 65536;
-  /** A client connection with no request in progress and no traffic for this long is closed. */
+  /**
+   * A client connection with no request in progress and no byte from the client for this long is
+   * closed ({@link KeepAliveIdle}).
+   */
   static final int CLIENT_IDLE_SECONDS = 75;
   /** Idle upstream connections kept per event loop. */
   static final int MAX_IDLE_PER_LOOP = 64;
@@ -256,7 +259,8 @@ public final class ProxyServer implements AutoCloseable {
                       ch.pipeline().addLast("tls", listenerTls.newHandler(ch));
                     }
                     ch.pipeline()
-                        .addLast("idle", new IdleStateHandler(0, 0, CLIENT_IDLE_SECONDS, TimeUnit.SECONDS))
+                        // Reader idle, not all idle: see KeepAliveIdle.
+                        .addLast("idle", new IdleStateHandler(CLIENT_IDLE_SECONDS, 0, 0, TimeUnit.SECONDS))
                         .addLast("decoder", new StrictRequestDecoder(decoderConfig.clone(), timeouts))
                         .addLast("encoder", new ResponseEncoder())
                         .addLast("drain", drain.tracker())
