@@ -36,7 +36,8 @@ import time
 import urllib.error
 import urllib.request
 
-from harness import CLK_TCK, cpu_seconds, free_port, legit_finish, legit_start, static_nginx_conf
+from harness import CLK_TCK, cpu_seconds, legit_finish, legit_start, static_nginx_conf
+from ports import free_port
 from harness import FLOOR_MAIN, FLOOR_REFUSE
 from harness import descendants as tree  # the gateway and the JVM its launcher starts
 

@@ -6,9 +6,9 @@ flood costs a quiet start, the common one (docs/benchmarks.md §4 "Cold start").
                            [--opts=OPTS ...]
 
 For every round and variant (the default options, then each --opts, interleaved) the gateway is
-started with the shipped launcher (one untimed start first writes its class-data sharing archive),
-and one keep-alive client sends --requests GETs of /free (no limit: proxied to a static nginx of
-its own), one at a time with a 2 ms pause between them. Printed per variant and round: the median
+started with the shipped launcher (one untimed start first writes its class-data sharing archive,
+cold.prime), and one keep-alive client sends --requests GETs of /free (no limit: proxied to a
+static nginx of its own), one at a time with a 2 ms pause between them. Printed per variant and round: the median
 latency of requests 1-100, 101-1000, 1001-2000 and the rest, the p99 of the rest, and the
 gateway's CPU over all of them. Loopback only; every process is started and stopped here, by PID.
 """
@@ -25,38 +25,37 @@ BENCH = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, BENCH)
 import cold  # noqa: E402  (ports, configs, the static upstream, the launcher)
 from harness import cpu_seconds  # noqa: E402
+from ports import free_port  # noqa: E402
 from stats import percentile  # noqa: E402
 
 
 def one(workdir, jar, opts, static_port, requests):
+    variant = dict(name=opts or "(default)", jar=jar,
+                   env={"SLUICE_JAVA_OPTS": opts, "SLUICE_CDS_DIR": os.path.join(workdir, "cds-" + str(abs(hash(opts))))})
+    cold.prime(workdir, variant, static_port)  # the class-data sharing archive a user has after a first start
     d = tempfile.mkdtemp(dir=workdir)
-    port, admin = cold.free_port(), cold.free_port()
+    port, admin = free_port(), free_port()
     conf = cold.sluice_conf(d, port, admin, static_port)
-    env = {"SLUICE_JAR": jar, "SLUICE_JAVA_OPTS": opts,
-           "SLUICE_CDS_DIR": os.path.join(workdir, "cds-" + str(abs(hash(opts))))}
-    for timed in (False, True):
-        proc = cold.Run(d, "sluice", [cold.LAUNCHER, "serve", "-c", conf], env=env)
-        try:
-            if cold.wait_ready(f"http://127.0.0.1:{admin}/readyz", proc.popen, proc.started) is None:
-                raise RuntimeError(f"the gateway never got ready, see {proc.log_path}")
-            if not timed:
-                continue
-            client = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-            before = cpu_seconds([proc.popen.pid])
-            latencies = []
-            for _ in range(requests):
-                start = time.perf_counter()
-                client.request("GET", "/free")
-                answer = client.getresponse()
-                answer.read()
-                if answer.status != 200:
-                    raise RuntimeError(f"/free answered {answer.status}")
-                latencies.append((time.perf_counter() - start) * 1e3)
-                time.sleep(0.002)
-            client.close()
-            return latencies, cpu_seconds([proc.popen.pid]) - before
-        finally:
-            proc.stop()
+    proc = cold.Run(d, "sluice", [cold.LAUNCHER, "serve", "-c", conf], env={"SLUICE_JAR": jar, **variant["env"]})
+    try:
+        if cold.wait_ready(f"http://127.0.0.1:{admin}/readyz", proc.popen, proc.started) is None:
+            raise RuntimeError(f"the gateway never got ready, see {proc.log_path}")
+        client = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        before = cpu_seconds([proc.popen.pid])
+        latencies = []
+        for _ in range(requests):
+            start = time.perf_counter()
+            client.request("GET", "/free")
+            answer = client.getresponse()
+            answer.read()
+            if answer.status != 200:
+                raise RuntimeError(f"/free answered {answer.status}")
+            latencies.append((time.perf_counter() - start) * 1e3)
+            time.sleep(0.002)
+        client.close()
+        return latencies, cpu_seconds([proc.popen.pid]) - before
+    finally:
+        proc.stop()
 
 
 def main():

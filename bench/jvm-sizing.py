@@ -17,7 +17,7 @@ Prints one Markdown table (medians over the rounds). Every process it starts is 
 import argparse, os, re, signal, statistics, subprocess, sys, tempfile, time, urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import free_port  # noqa: E402  (below the ephemeral range, as the tests' ports)
+from ports import free_port  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CONFIGS = {

@@ -28,7 +28,8 @@ import tempfile
 import time
 
 from cold import sluice_conf
-from harness import Proc, cpu_seconds, free_port, log, wait_http, wrk
+from harness import Proc, cpu_seconds, log, wait_http, wrk
+from ports import free_port
 
 BENCH = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(BENCH)
