@@ -6,7 +6,9 @@ usage: bench/ab.py BASE_JAR CAND_JAR [--pairs N] [--seconds S] [--warmup S] [--c
                    [--load flood|pass|rate|legit] [--rps N] [--a-opts=OPTS] [--b-opts=OPTS]
                    [--a-java=JAVA] [--b-java=JAVA] [--machine]
 
-A variant is a jar plus java options (the same jar twice with different --b-opts compares a
+A variant is a jar plus java options, given after the launcher's serve options as the launcher
+does (cold.serve_java: the serial collector and 16-512 MiB heap unless the options name others;
+the same jar twice with different --b-opts compares a
 switch, e.g. --b-opts=-Dsluice.transport=epoll) and a java command (--b-java=/path/to/jdk/bin/java
 compares runtimes). flood: /limited (every request refused);
 pass: /static (forwarded to nginx's `return 200`); rate: /static at a fixed --rps with h2load (16
@@ -74,7 +76,7 @@ def main():
             os.makedirs(sd)
             port, admin = cold.free_port(), cold.free_port()
             conf = cold.sluice_conf(sd, port, admin, static)
-            r = cold.Run(sd, "sluice", [java, *opts.split(), "-jar", jar, "serve", "-c", conf])
+            r = cold.Run(sd, "sluice", [java, *cold.serve_java(opts), "-jar", jar, "serve", "-c", conf])
             runs.append(r)
             if cold.wait_ready(f"http://127.0.0.1:{admin}/readyz", r.popen, r.started) is None:
                 sys.exit(f"{name} not ready, see {r.log_path}")

@@ -49,16 +49,25 @@ LIMIT = 10
 NETTY_JFR_OFF = "-Dio.netty.jfr.enabled=false"
 
 
-def floor_java():
-    """The JVM options packaging/bin/sluice gives `serve` (its heap=, gc= and other= words), read
-    from the launcher so that the floor keeps the gateway's collector, heap and JIT settings."""
+def serve_java(user_opts=""):
+    """The JVM options of a gateway as packaging/bin/sluice gives them to `serve` (its heap=, gc=
+    and other= words, read from the launcher), with the launcher's rule for options given after
+    them: a heap size or a collector among user_opts replaces the default one. Every JVM the bench
+    measures as a gateway (Sluice and the Netty floor) starts with these, so the figures are those
+    of the configuration users run, and the floor keeps the gateway's collector, heap and JIT
+    settings. Netty's JFR events are off as Main sets them for the `sluice` process."""
     with open(LAUNCHER) as f:
         branch = re.search(r"\n\s*serve \| demo\)\n(.*?)\n\s*;;", f.read(), re.S)
     words = dict(re.findall(r'^\s*(heap|gc|other)="([^"]*)"$', branch.group(1), re.M)) if branch else {}
     if set(words) != {"heap", "gc", "other"}:
-        raise SystemExit(f"--floor: {LAUNCHER} no longer sets heap=, gc= and other= for serve; "
-                         "update bench/cold.py's floor_java()")
-    return " ".join(words[k] for k in ("heap", "gc", "other")).split() + [NETTY_JFR_OFF]
+        raise SystemExit(f"{LAUNCHER} no longer sets heap=, gc= and other= for serve; "
+                         "update bench/cold.py's serve_java()")
+    user = user_opts.split()
+    if any(re.match(r"-Xm[xs]|-XX:MaxRAMPercentage=|-XX:MaxRAM=", o) for o in user):
+        words["heap"] = ""
+    if any(re.match(r"-XX:\+Use\w*GC$", o) for o in user):
+        words["gc"] = ""
+    return " ".join(words[k] for k in ("heap", "gc", "other")).split() + [NETTY_JFR_OFF] + user
 
 
 def log(msg):
@@ -238,7 +247,7 @@ class SideBySide:
             self.runs.append(self.nginx)
             self.sluice_port, admin = free_port(), free_port()
             # Absolute: the processes run in workdir.
-            self.sluice = Run(workdir, "sluice", ["java", *java_opts, "-jar", os.path.abspath(jar), "serve", "-c",
+            self.sluice = Run(workdir, "sluice", ["java", *serve_java(" ".join(java_opts)), "-jar", os.path.abspath(jar), "serve", "-c",
                                                   sluice_conf(workdir, self.sluice_port, admin, self.static_port)])
             self.runs.append(self.sluice)
             if wait_ready(f"http://127.0.0.1:{admin}/readyz", self.sluice.popen, self.sluice.started) is None:
@@ -374,7 +383,7 @@ def run(args):
     if getattr(args, "floor", False):
         if not os.path.isfile(args.floor_jar):
             raise SystemExit(f"--floor: {args.floor_jar} is missing (mvn -pl benchmarks -am package)")
-        variants.append(dict(name=FLOOR_REFUSE, kind="floor", jar=os.path.abspath(args.floor_jar), java=floor_java()))
+        variants.append(dict(name=FLOOR_REFUSE, kind="floor", jar=os.path.abspath(args.floor_jar), java=serve_java()))
     if not getattr(args, "no_nginx", False):
         variants.append(dict(name="nginx limit_req", kind="nginx"))
     results = {v["name"]: [] for v in variants}

@@ -342,7 +342,8 @@ def redis_monitor_sample(port, make_requests):
 
 
 # The java command of every JVM target: the gateway and the Netty floor start alike (the floor's
-# figures only bound the gateway's when both run with the same JVM flags).
+# figures only bound the gateway's when both run with the same JVM flags), with the options the
+# launcher gives `serve` (main() adds them: cold.serve_java).
 JAVA = ["java"]
 FLOOR_MAIN = "dev.sluice.benchmarks.floor.NettyFloor"
 FLOOR_REFUSE = "Netty floor (429, no limiting)"
@@ -631,7 +632,8 @@ def main():
     ap.add_argument("--floor-jar", default=os.environ.get("FLOOR_JAR", os.path.join(ROOT, "benchmarks", "target", "benchmarks.jar")),
                     help="the jar with dev.sluice.benchmarks.floor.NettyFloor (default: $FLOOR_JAR, else benchmarks/target/benchmarks.jar)")
     ap.add_argument("--java-opts", default="",
-                    help="options for the java command of Sluice and the Netty floor, e.g. -Dsluice.transport=io_uring")
+                    help="options for the java command of Sluice and the Netty floor, after the launcher's serve options "
+                         "(a heap size or collector here replaces the launcher's), e.g. -Dsluice.transport=io_uring")
     ap.add_argument("--only", default="",
                     help="comma-separated words: only targets whose name contains one (e.g. redis)")
     ap.add_argument("--out", default=None)
@@ -654,7 +656,8 @@ def main():
             args.out = os.path.join(BENCH, "results", "cold.md")
         return cold.run(args)
     only = [w.strip().lower() for w in args.only.split(",") if w.strip()]
-    JAVA.extend(args.java_opts.split())
+    import cold
+    JAVA.extend(cold.serve_java(args.java_opts))  # the launcher's serve options, then --java-opts
     if args.out is None:
         args.out = os.path.join(BENCH, "results", "gateway-subset.md" if only else "gateway.md")
 

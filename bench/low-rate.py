@@ -113,7 +113,7 @@ def main():
         targets = [("nginx", nginx_port, [proxy_nginx] + workers), ("sluice", sluice_port, [stack.sluice.popen.pid])]
         if a.floor:
             floor_port = cold.free_port()
-            floor = cold.Run(d, "floor", ["java", *a.java_opts.split(), "-cp", os.path.abspath(a.floor),
+            floor = cold.Run(d, "floor", ["java", *cold.serve_java(a.java_opts), "-cp", os.path.abspath(a.floor),
                                           FLOOR_MAIN, "--port", str(floor_port),
                                           "--mode", "proxy", "--upstream", str(static)])
             stack.runs.append(floor)
