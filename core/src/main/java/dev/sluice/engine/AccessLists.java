@@ -22,6 +22,9 @@ final class AccessLists {
   /** SHA-256 digests (hex) of the exempt API keys; see {@link #digest(String)}. */
   private final Set<String> exemptKeyDigests;
   private final Set<String> blockKeyDigests;
+  /** Whether either list is empty altogether: the commonest case, answered without a lookup. */
+  private final boolean noBlock;
+  private final boolean noExempt;
 
   AccessLists(PolicySet policySet) {
     this.policySet = policySet;
@@ -36,14 +39,16 @@ final class AccessLists {
       blocked.add(digest(key));
     }
     this.blockKeyDigests = Set.copyOf(blocked);
+    this.noBlock = policySet.blockIps().isEmpty() && blockKeyDigests.isEmpty();
+    this.noExempt = policySet.exemptIps().isEmpty() && exemptKeyDigests.isEmpty();
   }
 
   boolean isBlocked(RequestView request, ClientAddress client) {
-    return listed(policySet.blockIps(), blockKeyDigests, request, client);
+    return !noBlock && listed(policySet.blockIps(), blockKeyDigests, request, client);
   }
 
   boolean isExempt(RequestView request, ClientAddress client) {
-    return listed(policySet.exemptIps(), exemptKeyDigests, request, client);
+    return !noExempt && listed(policySet.exemptIps(), exemptKeyDigests, request, client);
   }
 
   /** Whether the client's ip is in {@code ips} or the request's API key digest in {@code keyDigests}. */

@@ -51,7 +51,8 @@ final class AddressCache {
     int slot = (h ^ (h >>> 16)) & (KNOWN_SLOTS - 1);
     if (knownHashes[slot] == h) {
       ClientAddress k = known[slot];
-      if (k != null && k.client().equals(address)) {
+      // The same instance is the common case (a connection's requests share its peer address).
+      if (k != null && (k.client() == address || k.client().equals(address))) {
         return k;
       }
     }

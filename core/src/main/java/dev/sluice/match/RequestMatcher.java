@@ -24,6 +24,8 @@ public final class RequestMatcher {
   private final List<PathPattern> paths;
   /** The same patterns as an array: iterated for every request without an iterator. */
   private final PathPattern[] patterns;
+  /** {@code methods} is empty (any method), read per request without going through the set. */
+  private final boolean anyMethod;
 
   /**
    * Creates a matcher.
@@ -53,6 +55,7 @@ public final class RequestMatcher {
       Objects.requireNonNull(p, "paths must not contain null");
     }
     this.methods = Collections.unmodifiableSet(upper);
+    this.anyMethod = upper.isEmpty();
     this.paths = List.copyOf(new ArrayList<>(paths));
     this.patterns = this.paths.toArray(new PathPattern[0]);
   }
@@ -65,7 +68,7 @@ public final class RequestMatcher {
    */
   public boolean matches(String method, String normalisedPath) {
     Objects.requireNonNull(method, "method");
-    if (!methods.isEmpty()) {
+    if (!anyMethod) {
       String m = method.toUpperCase(Locale.ROOT);
       if (!methods.contains(m) && !(m.equals("HEAD") && methods.contains("GET"))) {
         return false;
