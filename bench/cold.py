@@ -318,7 +318,12 @@ def one_round(workdir, variant, gw_prefix, client_prefix, args, static_port):
         ready_url = f"http://127.0.0.1:{admin}/readyz"
     try:
         ready = wait_ready(ready_url, proc.popen, proc.started, any_answer=variant["kind"] == "floor")
-        cpu, jit = cpu_seconds([proc.popen.pid]), jit_seconds(proc.popen.pid)
+
+        def usage():
+            """The gateway's CPU seconds so far, and its compiler threads' share of them."""
+            return cpu_seconds([proc.popen.pid]), jit_seconds(proc.popen.pid)
+
+        cpu, jit = usage()
         if ready is None:
             with open(proc.log_path, errors="replace") as f:
                 raise RuntimeError(f"{variant['name']} never got ready: {f.read()[-800:]}")
@@ -327,13 +332,13 @@ def one_round(workdir, variant, gw_prefix, client_prefix, args, static_port):
         rss_cold, _ = rss_mib(proc.popen.pid)
         # What the cold window cost the gateway, and how much of it was the JIT's compiler threads:
         # on one CPU every second C2 compiles is a second the event loop does not run.
-        cpu_cold = cpu_seconds([proc.popen.pid]) - cpu
-        jit_cold = jit_seconds(proc.popen.pid) - jit
+        cpu_after_cold, jit_after_cold = usage()
+        cpu_cold, jit_cold = cpu_after_cold - cpu, jit_after_cold - jit
         wrk(client_prefix, url, args.warm_seconds, args.conns)
-        cpu_before_warm, jit_before_warm = cpu_seconds([proc.popen.pid]), jit_seconds(proc.popen.pid)
+        cpu_before_warm, jit_before_warm = usage()
         warm = wrk(client_prefix, url, args.cold_seconds, args.conns)
-        cpu_warm = cpu_seconds([proc.popen.pid]) - cpu_before_warm
-        jit_warm = jit_seconds(proc.popen.pid) - jit_before_warm
+        cpu_after_warm, jit_after_warm = usage()
+        cpu_warm, jit_warm = cpu_after_warm - cpu_before_warm, jit_after_warm - jit_before_warm
         rss, hwm = rss_mib(proc.popen.pid)
         return dict(ready=ready, cpu=cpu, jit=jit, cold=cold, warm=warm, ratio=cold / warm if warm else None,
                     cpu_cold=cpu_cold, jit_cold=jit_cold, cpu_warm=cpu_warm, jit_warm=jit_warm,

@@ -650,13 +650,12 @@ def main():
                     help="--cold: one more variant with SLUICE_JAVA_OPTS=OPTS (repeatable)")
     ap.add_argument("--no-nginx", action="store_true", help="--cold: leave nginx out")
     args = ap.parse_args()
+    import cold  # here, not at the top: cold imports this module
     if args.cold:
-        import cold
         if args.out is None:
             args.out = os.path.join(BENCH, "results", "cold.md")
         return cold.run(args)
     only = [w.strip().lower() for w in args.only.split(",") if w.strip()]
-    import cold
     JAVA.extend(cold.serve_java(args.java_opts))  # the launcher's serve options, then --java-opts
     if args.out is None:
         args.out = os.path.join(BENCH, "results", "gateway-subset.md" if only else "gateway.md")
