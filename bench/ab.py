@@ -12,7 +12,7 @@ the same jar twice with different --b-opts compares a
 switch, e.g. --b-opts=-Dsluice.transport=epoll) and a java command (--b-java=/path/to/jdk/bin/java
 compares runtimes). flood: /limited (every request refused);
 pass: /static (forwarded to nginx's `return 200`); rate: /static at a fixed --rps with h2load (16
-connections, harness.h2load_fixed_rate), whose p99 each window reports instead of req/s (the tail
+connections, loads.h2load_fixed_rate), whose p99 each window reports instead of req/s (the tail
 a proxy adds when it is not saturated, table b3); legit: the flood, and beside it the harness's two
 well-behaved clients (keep-alive, and a new connection per request: table c/c2) on /limited from
 their own addresses, whose p99 each window reports (the new-connection client's is the figure;
@@ -24,7 +24,8 @@ ratios. The policy and nginx files are bench/cold.py's.
 import argparse, os, re, statistics as st, subprocess, sys, tempfile
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import cold  # noqa: E402
-from harness import cpu_seconds, h2load_fixed_rate, legit_finish, legit_start  # noqa: E402
+from loads import h2load_fixed_rate, legit_finish, legit_start  # noqa: E402
+from procs import cpu_seconds  # noqa: E402
 from stats import percentile  # noqa: E402
 
 CLK = os.sysconf("SC_CLK_TCK")

@@ -36,10 +36,11 @@ import time
 import urllib.error
 import urllib.request
 
-from harness import CLK_TCK, cpu_seconds, legit_finish, legit_start, static_nginx_conf
+from loads import legit_finish, legit_start
 from ports import free_port
-from harness import FLOOR_MAIN, FLOOR_REFUSE
-from harness import descendants as tree  # the gateway and the JVM its launcher starts
+from procs import CLK_TCK, cpu_seconds
+from procs import descendants as tree  # the gateway and the JVM its launcher starts
+from stack import FLOOR_MAIN, FLOOR_REFUSE, static_nginx_conf
 
 BENCH = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(BENCH)
@@ -220,7 +221,7 @@ http {{
 
 
 def static_nginx(workdir, workers="auto"):
-    """A static upstream (harness.static_nginx_conf) started in workdir/static; returns (Run, port)."""
+    """A static upstream (stack.static_nginx_conf) started in workdir/static; returns (Run, port)."""
     sd = os.path.join(workdir, "static")
     port = free_port()
     run = Run(sd, "static", ["nginx", "-p", sd, "-c", static_nginx_conf(sd, port, workers), "-g", "daemon off;"],

@@ -15,7 +15,6 @@ gateway's CPU over all of them. Loopback only; every process is started and stop
 import argparse
 import http.client
 import os
-import signal
 import statistics
 import sys
 import tempfile
@@ -24,7 +23,7 @@ import time
 BENCH = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, BENCH)
 import cold  # noqa: E402  (ports, configs, the static upstream, the launcher)
-from harness import cpu_seconds  # noqa: E402
+from procs import cpu_seconds  # noqa: E402
 from ports import free_port  # noqa: E402
 from stats import percentile  # noqa: E402
 

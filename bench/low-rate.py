@@ -34,7 +34,7 @@ import time
 BENCH = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, BENCH)
 import cold  # noqa: E402  (its stack helpers: ports, nginx and Sluice configs, processes)
-from harness import FLOOR_MAIN  # noqa: E402
+from stack import FLOOR_MAIN  # noqa: E402
 from stats import percentile  # noqa: E402
 
 

@@ -25,10 +25,10 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 
 from cold import sluice_conf
-from harness import Proc, cpu_seconds, log, wait_http, wrk
+from loads import wrk
+from procs import Proc, cpu_seconds, descendants, log, wait_http
 from ports import free_port
 
 BENCH = os.path.dirname(os.path.abspath(__file__))
@@ -169,7 +169,6 @@ def main():
 
 def _java_pids(launcher_pid):
     """The JVM the launcher started (it execs java, or runs it as its child)."""
-    from harness import descendants
     pids = []
     for p in descendants(launcher_pid):
         try:
