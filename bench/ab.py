@@ -25,7 +25,7 @@ import argparse, os, re, statistics as st, subprocess, sys, tempfile
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import cold  # noqa: E402
 from loads import h2load_fixed_rate, legit_finish, legit_start  # noqa: E402
-from procs import cpu_seconds  # noqa: E402
+from procs import Proc, cpu_seconds  # noqa: E402
 from stats import percentile  # noqa: E402
 
 CLK = os.sysconf("SC_CLK_TCK")
@@ -77,7 +77,7 @@ def main():
             os.makedirs(sd)
             port, admin = cold.free_port(), cold.free_port()
             conf = cold.sluice_conf(sd, port, admin, static)
-            r = cold.Run(sd, "sluice", [java, *cold.serve_java(opts), "-jar", jar, "serve", "-c", conf])
+            r = Proc("sluice", [java, *cold.serve_java(opts), "-jar", jar, "serve", "-c", conf], sd)
             runs.append(r)
             if cold.wait_ready(f"http://127.0.0.1:{admin}/readyz", r.popen, r.started) is None:
                 sys.exit(f"{name} not ready, see {r.log_path}")

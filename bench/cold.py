@@ -38,7 +38,7 @@ import urllib.request
 
 from loads import legit_finish, legit_start
 from ports import free_port
-from procs import CLK_TCK, cpu_seconds
+from procs import CLK_TCK, Proc, cpu_seconds
 from procs import descendants as tree  # the gateway and the JVM its launcher starts
 from stack import FLOOR_MAIN, FLOOR_REFUSE, static_nginx_conf
 
@@ -167,27 +167,6 @@ def wrk(prefix, url, seconds, conns):
     return (int(non2xx.group(1)) if non2xx else 0) / secs
 
 
-class Run:
-    def __init__(self, workdir, name, cmd, env=None, stop_signal=signal.SIGTERM):
-        self.log_path = os.path.join(workdir, name + ".log")
-        self.log = open(self.log_path, "a")
-        full = dict(os.environ)
-        full.update(env or {})
-        self.started = time.monotonic()
-        self.popen = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT, env=full, cwd=workdir)
-        self.stop_signal = stop_signal
-
-    def stop(self):
-        if self.popen.poll() is None:
-            os.kill(self.popen.pid, self.stop_signal)
-            try:
-                self.popen.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.kill(self.popen.pid, signal.SIGKILL)
-                self.popen.wait()
-        self.log.close()
-
-
 def nginx_conf(d, port, static_port):
     """nginx limit_req on /limited, proxying to the static upstream at static_port (static_nginx:
     its own processes, as Sluice's upstream is, so neither proxy's upstream shares its workers)."""
@@ -221,11 +200,11 @@ http {{
 
 
 def static_nginx(workdir, workers="auto"):
-    """A static upstream (stack.static_nginx_conf) started in workdir/static; returns (Run, port)."""
+    """A static upstream (stack.static_nginx_conf) started in workdir/static; returns (Proc, port)."""
     sd = os.path.join(workdir, "static")
     port = free_port()
-    run = Run(sd, "static", ["nginx", "-p", sd, "-c", static_nginx_conf(sd, port, workers), "-g", "daemon off;"],
-              stop_signal=signal.SIGQUIT)
+    run = Proc("static", ["nginx", "-p", sd, "-c", static_nginx_conf(sd, port, workers), "-g", "daemon off;"],
+               sd, stop_signal=signal.SIGQUIT)
     if wait_ready(f"http://127.0.0.1:{port}/", run.popen, run.started, seconds=10) is None:
         run.stop()
         raise RuntimeError(f"the static nginx did not answer on {port}, see {run.log_path}")
@@ -242,14 +221,15 @@ class SideBySide:
             upstream, self.static_port = static_nginx(workdir)
             self.runs.append(upstream)
             self.nginx_port = free_port()
-            self.nginx = Run(workdir, "nginx", ["nginx", "-p", workdir, "-c",
-                                                nginx_conf(workdir, self.nginx_port, self.static_port),
-                                                "-g", "daemon off;"], stop_signal=signal.SIGQUIT)
+            self.nginx = Proc("nginx", ["nginx", "-p", workdir, "-c",
+                                        nginx_conf(workdir, self.nginx_port, self.static_port),
+                                        "-g", "daemon off;"], workdir, stop_signal=signal.SIGQUIT)
             self.runs.append(self.nginx)
             self.sluice_port, admin = free_port(), free_port()
             # Absolute: the processes run in workdir.
-            self.sluice = Run(workdir, "sluice", ["java", *serve_java(" ".join(java_opts)), "-jar", os.path.abspath(jar), "serve", "-c",
-                                                  sluice_conf(workdir, self.sluice_port, admin, self.static_port)])
+            self.sluice = Proc("sluice", ["java", *serve_java(" ".join(java_opts)), "-jar", os.path.abspath(jar),
+                                          "serve", "-c", sluice_conf(workdir, self.sluice_port, admin, self.static_port)],
+                               workdir)
             self.runs.append(self.sluice)
             if wait_ready(f"http://127.0.0.1:{admin}/readyz", self.sluice.popen, self.sluice.started) is None:
                 raise RuntimeError(f"Sluice did not become ready, see {self.sluice.log_path}")
@@ -303,19 +283,19 @@ def one_round(workdir, variant, gw_prefix, client_prefix, args, static_port):
     port = free_port()
     if variant["kind"] == "nginx":
         conf = nginx_conf(d, port, static_port)
-        proc = Run(d, "nginx", gw_prefix + ["nginx", "-p", d, "-c", conf, "-g", "daemon off;"],
-                   stop_signal=signal.SIGQUIT)
+        proc = Proc("nginx", gw_prefix + ["nginx", "-p", d, "-c", conf, "-g", "daemon off;"], d,
+                    stop_signal=signal.SIGQUIT)
         ready_url = f"http://127.0.0.1:{port}/readyz"
     elif variant["kind"] == "floor":
-        proc = Run(d, "floor", gw_prefix + ["java", *variant["java"], "-cp", variant["jar"], FLOOR_MAIN,
-                                            "--port", str(port), "--mode", "refuse"])
+        proc = Proc("floor", gw_prefix + ["java", *variant["java"], "-cp", variant["jar"], FLOOR_MAIN,
+                                          "--port", str(port), "--mode", "refuse"], d)
         ready_url = f"http://127.0.0.1:{port}/readyz"  # answered 429, as every request
     else:
         admin = free_port()
         conf = sluice_conf(d, port, admin, static_port)
         env = {"SLUICE_JAR": variant["jar"]}
         env.update(variant.get("env", {}))
-        proc = Run(d, "sluice", gw_prefix + [variant.get("launcher", LAUNCHER), "serve", "-c", conf], env=env)
+        proc = Proc("sluice", gw_prefix + [variant.get("launcher", LAUNCHER), "serve", "-c", conf], d, env=env)
         ready_url = f"http://127.0.0.1:{admin}/readyz"
     try:
         ready = wait_ready(ready_url, proc.popen, proc.started, any_answer=variant["kind"] == "floor")
@@ -354,7 +334,7 @@ def prime(workdir, v, static_port):
     conf = sluice_conf(d, port, admin, static_port)
     env = {"SLUICE_JAR": v["jar"]}
     env.update(v.get("env", {}))
-    proc = Run(d, "prime", [v.get("launcher", LAUNCHER), "serve", "-c", conf], env=env)
+    proc = Proc("prime", [v.get("launcher", LAUNCHER), "serve", "-c", conf], d, env=env)
     try:
         if wait_ready(f"http://127.0.0.1:{admin}/readyz", proc.popen, proc.started, seconds=120) is None:
             raise RuntimeError(f"{v['name']} never got ready (priming run), see {proc.log_path}")

@@ -34,6 +34,7 @@ import time
 BENCH = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, BENCH)
 import cold  # noqa: E402  (its stack helpers: ports, nginx and Sluice configs, processes)
+from procs import Proc  # noqa: E402
 from stack import FLOOR_MAIN  # noqa: E402
 from stats import percentile  # noqa: E402
 
@@ -113,9 +114,9 @@ def main():
         targets = [("nginx", nginx_port, [proxy_nginx] + workers), ("sluice", sluice_port, [stack.sluice.popen.pid])]
         if a.floor:
             floor_port = cold.free_port()
-            floor = cold.Run(d, "floor", ["java", *cold.serve_java(a.java_opts), "-cp", os.path.abspath(a.floor),
-                                          FLOOR_MAIN, "--port", str(floor_port),
-                                          "--mode", "proxy", "--upstream", str(static)])
+            floor = Proc("floor", ["java", *cold.serve_java(a.java_opts), "-cp", os.path.abspath(a.floor),
+                                   FLOOR_MAIN, "--port", str(floor_port),
+                                   "--mode", "proxy", "--upstream", str(static)], d)
             stack.runs.append(floor)
             if cold.wait_ready(f"http://127.0.0.1:{floor_port}/free", floor.popen, floor.started) is None:
                 sys.exit(f"the Netty floor proxy did not answer (see {floor.log_path})")

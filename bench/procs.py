@@ -17,15 +17,18 @@ def log(msg):
 
 
 class Proc:
-    """A process this harness started; stop() signals that PID only."""
+    """A process the bench started, its output in workdir/NAME.log (appended: a folder may see the
+    same name started again); stop() signals that PID only. started: time.monotonic() just before
+    the start, what ready times are measured from."""
 
     def __init__(self, name, cmd, workdir, env=None, stop_signal=signal.SIGTERM):
         self.name = name
         self.stop_signal = stop_signal
         self.log_path = os.path.join(workdir, name + ".log")
-        self.log_file = open(self.log_path, "w")
+        self.log_file = open(self.log_path, "a")
         full_env = dict(os.environ)
         full_env.update(env or {})
+        self.started = time.monotonic()
         self.popen = subprocess.Popen(cmd, stdout=self.log_file, stderr=subprocess.STDOUT,
                                       env=full_env, cwd=workdir)
         self.pid = self.popen.pid
@@ -42,7 +45,7 @@ class Proc:
         if self.alive():
             os.kill(self.pid, self.stop_signal)
             try:
-                self.popen.wait(timeout=15)
+                self.popen.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 os.kill(self.pid, signal.SIGKILL)
                 self.popen.wait()
