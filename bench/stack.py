@@ -42,6 +42,54 @@ http {{ access_log off; client_body_temp_path {d}/t; proxy_temp_path {d}/t; fast
     return path
 
 
+def limit_nginx_conf(d, port, static_proxy_port, app_port, static_port):
+    """nginx limit_req in folder d (its nginx.conf): on port, /limited limited and proxied to the
+    Flask app, every other path proxied unlimited; on static_proxy_port, a plain proxy to the static
+    upstream (table b2). Returns the access log's path (status and URI of /limited's requests)."""
+    os.makedirs(os.path.join(d, "logs"), exist_ok=True)
+    log = os.path.join(d, "logs", "access.log")
+    with open(os.path.join(d, "nginx.conf"), "w") as f:
+        f.write(f"""
+worker_processes auto;
+pid {d}/nginx.pid;
+error_log {d}/logs/error.log warn;
+events {{ worker_connections 4096; }}
+http {{
+  client_body_temp_path {d}/tmp_body;
+  proxy_temp_path {d}/tmp_proxy;
+  fastcgi_temp_path {d}/tmp_fcgi;
+  uwsgi_temp_path {d}/tmp_uwsgi;
+  scgi_temp_path {d}/tmp_scgi;
+  log_format st '$status $request_uri';
+  access_log {log} st buffer=64k flush=1s;
+  limit_req_zone $binary_remote_addr zone=flood:10m rate={LIMIT_PER_SECOND}r/s;
+  limit_req_status 429;
+  # No per-connection request cap (nginx closes a keep-alive connection after 1,000 requests by
+  # default, Sluice never): h2load does not reconnect, and wrk would pay reconnects only here.
+  keepalive_requests 100000000;
+  upstream app {{ server 127.0.0.1:{app_port}; keepalive 32; keepalive_requests 100000000; }}
+  upstream static {{ server 127.0.0.1:{static_port}; keepalive 32; keepalive_requests 100000000; }}
+  server {{
+    listen 127.0.0.1:{static_proxy_port};
+    access_log off;
+    location / {{ proxy_pass http://static; proxy_http_version 1.1; proxy_set_header Connection ""; }}
+  }}
+  server {{
+    listen 127.0.0.1:{port};
+    location /limited {{
+      limit_req zone=flood burst={LIMIT_PER_SECOND} nodelay;
+      proxy_pass http://app; proxy_http_version 1.1; proxy_set_header Connection "";
+    }}
+    location / {{
+      access_log off;
+      proxy_pass http://app; proxy_http_version 1.1; proxy_set_header Connection "";
+    }}
+  }}
+}}
+""")
+    return log
+
+
 class Stack:
     def __init__(self, workdir, sluice_jar, with_redis, floor_jar=None):
         self.workdir = workdir
@@ -110,47 +158,7 @@ class Stack:
         # nginx: same limit (rate=10r/s, burst 10 served at once, like Sluice's default burst = N).
         ngx_port, static_port, ngx_static_port = free_port(), free_port(), free_port()
         ngx_dir = os.path.join(self.workdir, "nginx")
-        os.makedirs(os.path.join(ngx_dir, "logs"), exist_ok=True)
-        self.nginx_log = os.path.join(ngx_dir, "logs", "access.log")
-        with open(os.path.join(ngx_dir, "nginx.conf"), "w") as f:
-            f.write(f"""
-worker_processes auto;
-pid {ngx_dir}/nginx.pid;
-error_log {ngx_dir}/logs/error.log warn;
-events {{ worker_connections 4096; }}
-http {{
-  client_body_temp_path {ngx_dir}/tmp_body;
-  proxy_temp_path {ngx_dir}/tmp_proxy;
-  fastcgi_temp_path {ngx_dir}/tmp_fcgi;
-  uwsgi_temp_path {ngx_dir}/tmp_uwsgi;
-  scgi_temp_path {ngx_dir}/tmp_scgi;
-  log_format st '$status $request_uri';
-  access_log {self.nginx_log} st buffer=64k flush=1s;
-  limit_req_zone $binary_remote_addr zone=flood:10m rate={LIMIT_PER_SECOND}r/s;
-  limit_req_status 429;
-  # No per-connection request cap (nginx closes a keep-alive connection after 1,000 requests by
-  # default, Sluice never): h2load does not reconnect, and wrk would pay reconnects only here.
-  keepalive_requests 100000000;
-  upstream app {{ server 127.0.0.1:{app_port}; keepalive 32; keepalive_requests 100000000; }}
-  upstream static {{ server 127.0.0.1:{static_port}; keepalive 32; keepalive_requests 100000000; }}
-  server {{
-    listen 127.0.0.1:{ngx_static_port};
-    access_log off;
-    location / {{ proxy_pass http://static; proxy_http_version 1.1; proxy_set_header Connection ""; }}
-  }}
-  server {{
-    listen 127.0.0.1:{ngx_port};
-    location /limited {{
-      limit_req zone=flood burst={LIMIT_PER_SECOND} nodelay;
-      proxy_pass http://app; proxy_http_version 1.1; proxy_set_header Connection "";
-    }}
-    location / {{
-      access_log off;
-      proxy_pass http://app; proxy_http_version 1.1; proxy_set_header Connection "";
-    }}
-  }}
-}}
-""")
+        self.nginx_log = limit_nginx_conf(ngx_dir, ngx_port, ngx_static_port, app_port, static_port)
         ngx = self.start("nginx", ["nginx", "-p", ngx_dir, "-c", os.path.join(ngx_dir, "nginx.conf"),
                                    "-g", "daemon off;"], stop_signal=signal.SIGQUIT)
         static_dir = os.path.join(self.workdir, "static")
