@@ -21,11 +21,11 @@ CPU per request (the gateway process's user+system time; with --machine the whol
 also counts wrk, nginx and kernel threads), then the median and min-max of the per-pair B/A
 ratios. The policy and nginx files are bench/cold.py's.
 """
-import argparse, os, re, statistics as st, subprocess, sys, tempfile
+import argparse, os, statistics as st, sys, tempfile
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import cold  # noqa: E402
-from loads import h2load_fixed_rate, legit_finish, legit_start  # noqa: E402
-from procs import Proc, cpu_seconds  # noqa: E402
+from loads import h2load_fixed_rate, legit_finish, legit_start, wrk  # noqa: E402
+from procs import Proc, cpu_seconds, wait_ready  # noqa: E402
 from stats import percentile  # noqa: E402
 
 CLK = os.sysconf("SC_CLK_TCK")
@@ -39,15 +39,6 @@ def machine_cpu(_pid):
     with open("/proc/stat") as f:
         v = list(map(int, f.readline().split()[1:9]))
     return (sum(v) - v[3] - v[4]) / CLK  # all but idle and iowait
-
-
-def wrk(url, seconds, conns):
-    out = subprocess.run(["wrk", "-t1", f"-c{conns}", f"-d{seconds}s", url],
-                         capture_output=True, text=True, timeout=seconds + 60).stdout
-    m = re.search(r"(\d+) requests in ([\d.]+)(ms|s|m)", out)
-    n = int(m.group(1))
-    secs = float(m.group(2)) * {"ms": 1e-3, "s": 1.0, "m": 60.0}[m.group(3)]
-    return n, secs
 
 
 def main():
@@ -79,7 +70,7 @@ def main():
             conf = cold.sluice_conf(sd, port, admin, static)
             r = Proc("sluice", [java, *cold.serve_java(opts), "-jar", jar, "serve", "-c", conf], sd)
             runs.append(r)
-            if cold.wait_ready(f"http://127.0.0.1:{admin}/readyz", r.popen, r.started) is None:
+            if wait_ready(f"http://127.0.0.1:{admin}/readyz", r) is None:
                 sys.exit(f"{name} not ready, see {r.log_path}")
             path = "/limited" if a.load in ("flood", "legit") else "/static"
             gws[name] = (r.popen.pid, f"http://127.0.0.1:{port}{path}")
@@ -97,7 +88,8 @@ def main():
                     print(f"pair {i} {name}: p99 {figure:.3f} ms at {h['rps']:,.0f} req/s ({h['failed']} failed), ", end="")
                 elif a.load == "legit":
                     clients = {mode: legit_start(url, a.seconds, mode) for mode in ("keepalive", "newconn")}
-                    n, secs = wrk(url, a.seconds, a.conns)
+                    w = wrk(url, a.seconds, a.conns)
+                    n, secs = w["requests"], w["elapsed_s"]
                     got = {mode: legit_finish(c) for mode, c in clients.items()}
                     for mode, g in got.items():
                         samples[(name, mode)].extend(g["samples_ms"])
@@ -105,7 +97,8 @@ def main():
                     print(f"pair {i} {name}: new connection p99 {figure:.2f} ms, keep-alive p99 "
                           f"{got['keepalive']['p99_ms']:.2f} ms, flood {n / secs:,.0f} req/s, ", end="")
                 else:
-                    n, secs = wrk(url, a.seconds, a.conns)
+                    w = wrk(url, a.seconds, a.conns)
+                    n, secs = w["requests"], w["elapsed_s"]
                     figure = n / secs
                     print(f"pair {i} {name}: {figure:,.0f} req/s, ", end="")
                 c1 = cpu(pid)

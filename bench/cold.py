@@ -33,12 +33,10 @@ import statistics
 import subprocess
 import tempfile
 import time
-import urllib.error
-import urllib.request
 
-from loads import legit_finish, legit_start
+from loads import legit_finish, legit_start, wrk
 from ports import free_port
-from procs import CLK_TCK, Proc, cpu_seconds
+from procs import CLK_TCK, Proc, cpu_seconds, wait_ready
 from procs import descendants as tree  # the gateway and the JVM its launcher starts
 from stack import FLOOR_MAIN, FLOOR_REFUSE, static_nginx_conf
 
@@ -91,29 +89,6 @@ def pin_plan(pin):
     return ["taskset", "-c", gw], ["taskset", "-c", rest]
 
 
-def status(url, timeout=1.0):
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as r:
-            return r.status
-    except urllib.error.HTTPError as e:
-        return e.code
-    except OSError:
-        return None
-
-
-def wait_ready(url, popen, started, seconds=60, any_answer=False):
-    """Seconds from started until url answers 2xx (any_answer: any HTTP status), or None."""
-    deadline = started + seconds
-    while time.monotonic() < deadline:
-        if popen.poll() is not None:
-            return None
-        s = status(url, timeout=0.5)
-        if s is not None and (any_answer or 200 <= s < 300):
-            return time.monotonic() - started
-        time.sleep(0.01)
-    return None
-
-
 def memory_kib(pid):
     out = {}
     try:
@@ -156,15 +131,10 @@ def jit_seconds(pid):
     return ticks / CLK_TCK
 
 
-def wrk(prefix, url, seconds, conns):
-    out = subprocess.run(prefix + ["wrk", "-t1", f"-c{conns}", f"-d{seconds}s", url],
-                         capture_output=True, text=True, timeout=seconds + 60).stdout
-    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    secs = seconds
-    m = re.search(r"requests in ([\d.]+)(ms|s|m)", out)
-    if m:
-        secs = float(m.group(1)) * {"ms": 1e-3, "s": 1.0, "m": 60.0}[m.group(2)]
-    return (int(non2xx.group(1)) if non2xx else 0) / secs
+def refusals(prefix, url, seconds, conns):
+    """Refusals (non-2xx answers) per second of one wrk run started with prefix."""
+    w = wrk(url, seconds, conns, prefix=prefix)
+    return w["non2xx"] / w["elapsed_s"]
 
 
 def nginx_conf(d, port, static_port):
@@ -205,7 +175,7 @@ def static_nginx(workdir, workers="auto"):
     port = free_port()
     run = Proc("static", ["nginx", "-p", sd, "-c", static_nginx_conf(sd, port, workers), "-g", "daemon off;"],
                sd, stop_signal=signal.SIGQUIT)
-    if wait_ready(f"http://127.0.0.1:{port}/", run.popen, run.started, seconds=10) is None:
+    if wait_ready(f"http://127.0.0.1:{port}/", run, seconds=10) is None:
         run.stop()
         raise RuntimeError(f"the static nginx did not answer on {port}, see {run.log_path}")
     return run, port
@@ -231,7 +201,7 @@ class SideBySide:
                                           "serve", "-c", sluice_conf(workdir, self.sluice_port, admin, self.static_port)],
                                workdir)
             self.runs.append(self.sluice)
-            if wait_ready(f"http://127.0.0.1:{admin}/readyz", self.sluice.popen, self.sluice.started) is None:
+            if wait_ready(f"http://127.0.0.1:{admin}/readyz", self.sluice) is None:
                 raise RuntimeError(f"Sluice did not become ready, see {self.sluice.log_path}")
         except BaseException:
             self.stop()
@@ -298,7 +268,7 @@ def one_round(workdir, variant, gw_prefix, client_prefix, args, static_port):
         proc = Proc("sluice", gw_prefix + [variant.get("launcher", LAUNCHER), "serve", "-c", conf], d, env=env)
         ready_url = f"http://127.0.0.1:{admin}/readyz"
     try:
-        ready = wait_ready(ready_url, proc.popen, proc.started, any_answer=variant["kind"] == "floor")
+        ready = wait_ready(ready_url, proc, any_answer=variant["kind"] == "floor")
 
         def usage():
             """The gateway's CPU seconds so far, and its compiler threads' share of them."""
@@ -309,15 +279,15 @@ def one_round(workdir, variant, gw_prefix, client_prefix, args, static_port):
             with open(proc.log_path, errors="replace") as f:
                 raise RuntimeError(f"{variant['name']} never got ready: {f.read()[-800:]}")
         url = f"http://127.0.0.1:{port}/limited"
-        cold = wrk(client_prefix, url, args.cold_seconds, args.conns)
+        cold = refusals(client_prefix, url, args.cold_seconds, args.conns)
         rss_cold, _ = rss_mib(proc.popen.pid)
         # What the cold window cost the gateway, and how much of it was the JIT's compiler threads:
         # on one CPU every second C2 compiles is a second the event loop does not run.
         cpu_after_cold, jit_after_cold = usage()
         cpu_cold, jit_cold = cpu_after_cold - cpu, jit_after_cold - jit
-        wrk(client_prefix, url, args.warm_seconds, args.conns)
+        refusals(client_prefix, url, args.warm_seconds, args.conns)
         cpu_before_warm, jit_before_warm = usage()
-        warm = wrk(client_prefix, url, args.cold_seconds, args.conns)
+        warm = refusals(client_prefix, url, args.cold_seconds, args.conns)
         cpu_after_warm, jit_after_warm = usage()
         cpu_warm, jit_warm = cpu_after_warm - cpu_before_warm, jit_after_warm - jit_before_warm
         rss, hwm = rss_mib(proc.popen.pid)
@@ -336,7 +306,7 @@ def prime(workdir, v, static_port):
     env.update(v.get("env", {}))
     proc = Proc("prime", [v.get("launcher", LAUNCHER), "serve", "-c", conf], d, env=env)
     try:
-        if wait_ready(f"http://127.0.0.1:{admin}/readyz", proc.popen, proc.started, seconds=120) is None:
+        if wait_ready(f"http://127.0.0.1:{admin}/readyz", proc, seconds=120) is None:
             raise RuntimeError(f"{v['name']} never got ready (priming run), see {proc.log_path}")
     finally:
         proc.stop()

@@ -23,7 +23,7 @@ import time
 BENCH = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, BENCH)
 import cold  # noqa: E402  (ports, configs, the static upstream, the launcher)
-from procs import Proc, cpu_seconds  # noqa: E402
+from procs import Proc, cpu_seconds, wait_ready  # noqa: E402
 from ports import free_port  # noqa: E402
 from stats import percentile  # noqa: E402
 
@@ -37,7 +37,7 @@ def one(workdir, jar, opts, static_port, requests):
     conf = cold.sluice_conf(d, port, admin, static_port)
     proc = Proc("sluice", [cold.LAUNCHER, "serve", "-c", conf], d, env={"SLUICE_JAR": jar, **variant["env"]})
     try:
-        if cold.wait_ready(f"http://127.0.0.1:{admin}/readyz", proc.popen, proc.started) is None:
+        if wait_ready(f"http://127.0.0.1:{admin}/readyz", proc) is None:
             raise RuntimeError(f"the gateway never got ready, see {proc.log_path}")
         client = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
         before = cpu_seconds([proc.popen.pid])

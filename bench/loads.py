@@ -21,15 +21,19 @@ def to_ms(text):
     return float(m.group(1)) * UNITS[m.group(2)]
 
 
-def wrk(url, seconds, conns, threads=1):
-    out = subprocess.run(["wrk", f"-t{threads}", f"-c{conns}", f"-d{seconds}s", "--latency", url],
+def wrk(url, seconds, conns, threads=1, prefix=()):
+    """One closed-loop wrk run (prefix: e.g. a taskset command). elapsed_s is the run's own
+    duration as wrk reports it ("N requests in 8.01s"), which rates should be divided by."""
+    out = subprocess.run([*prefix, "wrk", f"-t{threads}", f"-c{conns}", f"-d{seconds}s", "--latency", url],
                          capture_output=True, text=True, timeout=seconds + 60).stdout
-    total = int(re.search(r"(\d+) requests in", out).group(1))
+    done = re.search(r"(\d+) requests in ([\d.]+)(ms|s|m)", out)
+    total = int(done.group(1))
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     errors = re.search(r"Socket errors: (.*)", out)
     lat = dict(re.findall(r"^\s+(50|75|90|99)%\s+(\S+)", out, re.M))
     return {
         "requests": total,
+        "elapsed_s": to_ms(done.group(2) + done.group(3)) / 1e3,
         "non2xx": int(non2xx.group(1)) if non2xx else 0,
         "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
         "p50_ms": to_ms(lat["50"]) if "50" in lat else None,

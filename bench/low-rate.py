@@ -34,7 +34,7 @@ import time
 BENCH = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, BENCH)
 import cold  # noqa: E402  (its stack helpers: ports, nginx and Sluice configs, processes)
-from procs import Proc  # noqa: E402
+from procs import Proc, wait_ready  # noqa: E402
 from stack import FLOOR_MAIN  # noqa: E402
 from stats import percentile  # noqa: E402
 
@@ -118,7 +118,7 @@ def main():
                                    FLOOR_MAIN, "--port", str(floor_port),
                                    "--mode", "proxy", "--upstream", str(static)], d)
             stack.runs.append(floor)
-            if cold.wait_ready(f"http://127.0.0.1:{floor_port}/free", floor.popen, floor.started) is None:
+            if wait_ready(f"http://127.0.0.1:{floor_port}/free", floor) is None:
                 sys.exit(f"the Netty floor proxy did not answer (see {floor.log_path})")
             subprocess.run(["wrk", "-t1", "-c16", "-d15s", f"http://127.0.0.1:{floor_port}/free"], capture_output=True)
             cold.legit(floor_port, a.rate, a.settle)

@@ -85,16 +85,26 @@ def http_get(url, timeout=5):
         return r.status, r.read().decode()
 
 
-def wait_http(url, proc, seconds=60):
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        if proc is not None and not proc.alive():
-            return False
-        try:
-            http_get(url, timeout=2)
-            return True
-        except urllib.error.HTTPError:
-            return True
-        except OSError:
-            time.sleep(0.2)
-    return False
+def status(url, timeout=1.0):
+    """The HTTP status url answers with, or None when nothing answers."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as r:
+            return r.status
+    except urllib.error.HTTPError as e:
+        return e.code
+    except OSError:
+        return None
+
+
+def wait_ready(url, proc, seconds=60, any_answer=False):
+    """Seconds from proc's start until url answers 2xx (any_answer: any HTTP status), or None when
+    proc exits first or seconds pass."""
+    deadline = proc.started + seconds
+    while time.monotonic() < deadline:
+        if not proc.alive():
+            return None
+        s = status(url, timeout=0.5)
+        if s is not None and (any_answer or 200 <= s < 300):
+            return time.monotonic() - proc.started
+        time.sleep(0.01)
+    return None

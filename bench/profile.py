@@ -28,7 +28,7 @@ import tempfile
 
 from cold import sluice_conf
 from loads import wrk
-from procs import Proc, cpu_seconds, descendants, log, wait_http
+from procs import Proc, cpu_seconds, descendants, log, wait_ready
 from ports import free_port
 
 BENCH = os.path.dirname(os.path.abspath(__file__))
@@ -69,7 +69,7 @@ http {{
 """)
     p = Proc("nginx", ["nginx", "-p", d, "-c", os.path.join(d, "nginx.conf"), "-g", "daemon off;"], workdir)
     procs.append(p)
-    if not wait_http(f"http://127.0.0.1:{port}/", p, seconds=20):
+    if wait_ready(f"http://127.0.0.1:{port}/", p, seconds=20, any_answer=True) is None:
         raise RuntimeError(f"nginx did not start: {p.tail()}")
     return port
 
@@ -136,7 +136,7 @@ def main():
                "SLUICE_JAVA_OPTS": "-XX:FlightRecorderOptions=stackdepth=96"}
         gw = Proc("sluice", [LAUNCHER, "serve", "-c", cfg], workdir, env=env)
         procs.append(gw)
-        if not wait_http(f"http://127.0.0.1:{port}/free", gw, seconds=60):
+        if wait_ready(f"http://127.0.0.1:{port}/free", gw, seconds=60, any_answer=True) is None:
             raise RuntimeError(f"sluice did not start: {gw.tail()}")
         url = f"http://127.0.0.1:{port}{route}"
         log(f"warm-up: {args.warmup_seconds} s of the {args.load} load")

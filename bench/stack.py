@@ -11,7 +11,7 @@ import socket
 import time
 
 from ports import free_port
-from procs import Proc, http_get, log, wait_http
+from procs import Proc, http_get, log, wait_ready
 
 BENCH = os.path.dirname(os.path.abspath(__file__))
 GUNICORN = "/usr/bin/gunicorn"
@@ -118,7 +118,7 @@ class Stack:
         p = self.start(name, [GUNICORN, "--workers", "1", "--threads", "16", "--worker-class",
                               "gthread", "--bind", f"127.0.0.1:{port}", "--chdir", BENCH, "app:app"],
                        env=env)
-        if not wait_http(f"http://127.0.0.1:{port}/__stats", p):
+        if wait_ready(f"http://127.0.0.1:{port}/__stats", p, any_answer=True) is None:
             raise RuntimeError(f"{name} did not start: {p.tail()}")
         return p, port
 
@@ -164,9 +164,9 @@ class Stack:
         static_dir = os.path.join(self.workdir, "static")
         static = self.start("static", ["nginx", "-p", static_dir, "-c", static_nginx_conf(static_dir, static_port),
                                        "-g", "daemon off;"], stop_signal=signal.SIGQUIT)
-        if not wait_http(f"http://127.0.0.1:{ngx_port}/free", ngx):
+        if wait_ready(f"http://127.0.0.1:{ngx_port}/free", ngx, any_answer=True) is None:
             raise RuntimeError(f"nginx did not start: {ngx.tail()}")
-        if not wait_http(f"http://127.0.0.1:{static_port}/", static):
+        if wait_ready(f"http://127.0.0.1:{static_port}/", static, any_answer=True) is None:
             raise RuntimeError(f"the static nginx did not start: {static.tail()}")
         self.targets["nginx limit_req"] = dict(
             base=f"http://127.0.0.1:{ngx_port}", cpu=[ngx.pid], app_port=app_port, kind="nginx")
@@ -193,7 +193,7 @@ class Stack:
 
     def ready_or_skip(self, name, p, port):
         """Whether p answers on port; if not, p is stopped and name recorded as skipped, with why."""
-        if wait_http(f"http://127.0.0.1:{port}/free", p, seconds=60):
+        if wait_ready(f"http://127.0.0.1:{port}/free", p, seconds=60, any_answer=True) is not None:
             return True
         reason = f"did not start: {p.tail(3)}"
         p.stop()
