@@ -18,7 +18,6 @@ Every process binds 127.0.0.1 on a free port and is stopped by PID.
 import argparse
 import json
 import os
-import re
 import shutil
 import signal
 import socket
@@ -32,10 +31,11 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from loads import wrk  # noqa: E402
 from ports import free_port  # noqa: E402
+from procs import Proc, cpu_seconds, wait_ready  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-TICKS = os.sysconf("SC_CLK_TCK")
 RATE = 100          # req/s for the fixed-rate latency run (4 clients x 25)
 FIXED_SECONDS = 8
 SAT_SECONDS = 8
@@ -64,63 +64,18 @@ policies:
 """
 
 
-def wait_http(url, proc, seconds=90):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"process for {url} exited with {proc.returncode}")
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return
-        except Exception:
-            time.sleep(0.2)
-    raise SystemExit(f"{url} not ready after {seconds}s")
-
-
 def wait_port(port, proc, seconds=90):
+    """Kept here, not procs.wait_ready: a TCP connect, as redis-server speaks no HTTP."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"process for port {port} exited with {proc.returncode}")
+        if not proc.alive():
+            raise SystemExit(f"process for port {port} exited with {proc.popen.returncode}, see {proc.log_path}")
         try:
             socket.create_connection(("127.0.0.1", port), timeout=1).close()
             return
         except OSError:
             time.sleep(0.2)
     raise SystemExit(f"nothing listens on {port}")
-
-
-def stop(proc):
-    if proc and proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
-def children(pid):
-    out = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == pid:
-            out.append(int(stat.parent.name))
-    return out
-
-
-def cpu_seconds(pids):
-    total = 0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += int(fields[11]) + int(fields[12])
-    return total / TICKS
 
 
 def percentile(values, q):
@@ -162,15 +117,12 @@ def fixed_rate(url, tmp):
 
 
 def saturation(url, pids):
+    """pids: the roots whose process trees' CPU is counted (procs.cpu_seconds)."""
     before = cpu_seconds(pids)
-    out = subprocess.run(["wrk", "-t2", "-c16", f"-d{SAT_SECONDS}s", url],
-                         capture_output=True, text=True, check=True).stdout
+    w = wrk(url, SAT_SECONDS, 16, threads=2)
     used = cpu_seconds(pids) - before
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    total = int(re.search(r"(\d+) requests in", out).group(1))
-    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    return {"rps": rps, "requests": total, "non_2xx": int(non2xx.group(1)) if non2xx else 0,
-            "cpu_ms_per_request": 1000.0 * used / max(total, 1)}
+    return {"rps": w["rps"], "requests": w["requests"], "non_2xx": w["non2xx"],
+            "cpu_ms_per_request": 1000.0 * used / max(w["requests"], 1)}
 
 
 def over_limit(base):
@@ -190,33 +142,29 @@ def start_sluice(jar, tmp, name, store):
     port, admin = free_port(), free_port()
     policy = tmp / f"{name}.yaml"
     policy.write_text(POLICY.format(port=port, admin=admin, store=store, limit=LIMIT))
-    log = open(tmp / f"{name}.log", "wb")
-    proc = subprocess.Popen([str(ROOT / "packaging/bin/sluice"), "serve", "-c", str(policy)],
-                            stdout=log, stderr=subprocess.STDOUT, cwd=tmp,
-                            env=dict(os.environ, SLUICE_JAR=str(jar)))
+    proc = Proc(name, [str(ROOT / "packaging/bin/sluice"), "serve", "-c", str(policy)], tmp,
+                env={"SLUICE_JAR": str(jar)})
     wait_port(port, proc)
     return proc, f"http://127.0.0.1:{port}"
 
 
 def run_target(name, env, extra_pids, tmp):
     port = free_port()
-    full_env = dict(os.environ, PYTHONPATH=str(ROOT / "clients/python/src"), **env)
-    log = open(tmp / f"gunicorn-{name}.log", "wb")
-    proc = subprocess.Popen(["/usr/bin/python3", "-m", "gunicorn", "--chdir", str(ROOT / "examples/flask-api"),
-                             "--pythonpath", str(ROOT / "bench"), "-w", "4", "-k", "sync",
-                             "-b", f"127.0.0.1:{port}", "flask_bench_app:app"],
-                            stdout=log, stderr=subprocess.STDOUT, env=full_env)
+    proc = Proc(f"gunicorn-{name}", ["/usr/bin/python3", "-m", "gunicorn", "--chdir", str(ROOT / "examples/flask-api"),
+                                     "--pythonpath", str(ROOT / "bench"), "-w", "4", "-k", "sync",
+                                     "-b", f"127.0.0.1:{port}", "flask_bench_app:app"],
+                tmp, env={"PYTHONPATH": str(ROOT / "clients/python/src"), **env})
     base = f"http://127.0.0.1:{port}"
     try:
-        wait_http(base + "/healthz", proc)
+        if wait_ready(base + "/healthz", proc, seconds=90) is None:
+            raise SystemExit(f"{base}/healthz not ready (gunicorn {name}), see {proc.log_path}")
         time.sleep(1)
-        pids = [proc.pid] + children(proc.pid) + extra_pids
+        pids = [proc.pid] + extra_pids  # gunicorn's master; its workers are its descendants
         result = {"fixed": fixed_rate(base + "/api/items", tmp), "saturation": saturation(base + "/api/items", pids),
                   "over_limit": over_limit(base)}
     finally:
-        stop(proc)
-    log.close()
-    result["fail_open_warnings"] = (tmp / f"gunicorn-{name}.log").read_text().count("sluice: decision service")
+        proc.stop()
+    result["fail_open_warnings"] = Path(proc.log_path).read_text().count("sluice: decision service")
     print(f"[bench] {name}: {json.dumps(result)}", flush=True)
     return result
 
@@ -227,17 +175,12 @@ def decisions_per_second(url, tmp):
                        "headers": {"User-Agent": "bench", "Accept": "*/*"}})
     script.write_text('wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n'
                       f"wrk.body = {json.dumps(body)}\n")
-    subprocess.run(["wrk", "-t2", "-c16", "-d5s", "-s", str(script), url + "/v1/decide"],
-                   capture_output=True, check=True)  # JIT warm-up, not measured
+    wrk(url + "/v1/decide", 5, 16, threads=2, script=str(script))  # JIT warm-up, not measured
     out = {}
     for conns, threads in ((1, 1), (16, 2)):
-        text = subprocess.run(["wrk", f"-t{threads}", f"-c{conns}", "-d8s", "--latency", "-s", str(script),
-                               url + "/v1/decide"], capture_output=True, text=True, check=True).stdout
-        non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
-        out[f"c{conns}"] = {"decisions_per_s": float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1)),
-                            "p50": re.search(r"50%\s+(\S+)", text).group(1),
-                            "p99": re.search(r"99%\s+(\S+)", text).group(1),
-                            "non_2xx": int(non2xx.group(1)) if non2xx else 0}
+        w = wrk(url + "/v1/decide", 8, conns, threads=threads, script=str(script), latency_text=True)
+        out[f"c{conns}"] = {"decisions_per_s": w["rps"], "p50": w["latency"]["50"], "p99": w["latency"]["99"],
+                            "non_2xx": w["non2xx"]}
     print(f"[bench] decide: {json.dumps(out)}", flush=True)
     return out
 
@@ -252,8 +195,8 @@ def main():
     tmp = Path(tempfile.mkdtemp(prefix="sluice-flask-bench-"))
     results = {"load_before": os.getloadavg(), "cpus": os.cpu_count(), "rate": RATE}
     redis_port = free_port()
-    redis = subprocess.Popen(["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "",
-                              "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    redis = Proc("redis-server", ["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "",
+                                  "--appendonly", "no"], tmp)
     started = time.monotonic()
     try:
         wait_port(redis_port, redis)
@@ -268,15 +211,14 @@ def main():
             targets["b sluice-memory"] = run_target("sluice-memory", {"BENCH_MODE": "sluice", "SLUICE_DECISION_URL": url,
                                                      "SLUICE_TIMEOUT": SLUICE_TIMEOUT}, [proc.pid], tmp)
         finally:
-            stop(proc)
+            proc.stop()
         proc, url = start_sluice(jar, tmp, "redis", f"  type: redis\n  url: {redis_url}")
         try:
-            subprocess.run(["wrk", "-t1", "-c4", "-d3s", "-s", str(tmp / "decide.lua"), url + "/v1/decide"],
-                           capture_output=True)  # JIT warm-up, as for the memory service
+            wrk(url + "/v1/decide", 3, 4, script=str(tmp / "decide.lua"))  # JIT warm-up, as for the memory service
             targets["c sluice-redis"] = run_target("sluice-redis", {"BENCH_MODE": "sluice", "SLUICE_DECISION_URL": url,
                                                     "SLUICE_TIMEOUT": SLUICE_TIMEOUT}, [proc.pid, redis.pid], tmp)
         finally:
-            stop(proc)
+            proc.stop()
         targets["d limiter-memory"] = run_target("limiter-memory", {"BENCH_MODE": "flask-limiter",
                                                                     "LIMITER_STORAGE": "memory://"}, [], tmp)
         subprocess.run(["redis-cli", "-p", str(redis_port), "FLUSHALL"], capture_output=True)
@@ -284,7 +226,7 @@ def main():
                                                                   "LIMITER_STORAGE": redis_url}, [redis.pid], tmp)
         results["targets"] = targets
     finally:
-        stop(redis)
+        redis.stop()
     results["load_after"] = os.getloadavg()
     results["seconds"] = round(time.monotonic() - started)
     Path(args.out + ".json").write_text(json.dumps(results, indent=2) + "\n")

@@ -14,12 +14,15 @@ runs with wrk, 32 connections, loopback only:
 and reads the gateway's peak RSS (VmHWM) and RSS at the end, and GC pauses from -Xlog:gc.
 Prints one Markdown table (medians over the rounds). Every process it starts is stopped by PID.
 """
-import argparse, os, re, signal, statistics, subprocess, sys, tempfile, time, urllib.request
+import argparse, os, re, statistics, subprocess, sys, tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from loads import wrk  # noqa: E402
 from ports import free_port  # noqa: E402
+from procs import Proc, http_get, wait_ready  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CONNS = 32  # wrk -t1 -c32 in every phase
 CONFIGS = {
     "JVM defaults (G1, max heap 1/4 of RAM)": [],
     "G1 -Xmx512m": ["-XX:+UseG1GC", "-Xmx512m"],
@@ -37,27 +40,6 @@ request = function()
   return wrk.format("GET", "/k", { ["X-API-Key"] = "k" .. math.random(1, 1e9) .. "-" .. n })
 end
 """
-
-
-def wait_http(url, proc, seconds=60):
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            return False
-        try:
-            urllib.request.urlopen(url, timeout=1).read()
-            return True
-        except Exception:
-            time.sleep(0.1)
-    return False
-
-
-def wrk(url, seconds, script=None):
-    cmd = ["wrk", "-t1", "-c32", f"-d{seconds}s", "--latency"] + (["-s", script] if script else []) + [url]
-    out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60).stdout
-    lat = dict(re.findall(r"^\s+(50|99)%\s+(\S+)", out, re.M))
-    return {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
-            "requests": int(re.search(r"(\d+) requests in", out).group(1)), "p99": lat.get("99")}
 
 
 def status_kb(pid, field):
@@ -94,33 +76,29 @@ policies:
     gclog = os.path.join(work, "gc.log")
     cmd = ["java", *opts, f"-Xlog:gc:file={gclog}", "-jar", os.path.join(ROOT, "cli/target/sluice.jar"),
            "serve", "-c", cfg]
-    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    p = Proc("sluice", cmd, work)
     try:
         base = f"http://127.0.0.1:{port}"
-        if not wait_http(base + "/free", p):
-            raise SystemExit(f"{name}: sluice did not start")
-        wrk(base + "/limited", a.seconds)  # warm-up (JIT)
-        wrk(base + "/free", a.seconds)
-        flood = wrk(base + "/limited", a.seconds)
-        passing = wrk(base + "/free", a.seconds)
+        if wait_ready(base + "/free", p) is None:
+            raise SystemExit(f"{name}: sluice did not start, see {p.log_path}")
+        wrk(base + "/limited", a.seconds, CONNS)  # warm-up (JIT)
+        wrk(base + "/free", a.seconds, CONNS)
+        flood = wrk(base + "/limited", a.seconds, CONNS)
+        passing = wrk(base + "/free", a.seconds, CONNS)
         idle_rss = status_kb(p.pid, "VmRSS")
         open(gclog, "w").close()  # pauses of the key phase only
         lua = os.path.join(work, "keys.lua")
         open(lua, "w").write(KEYS_LUA)
-        keys = wrk(base + "/k", a.keys_seconds, lua)
+        keys = wrk(base + "/k", a.keys_seconds, CONNS, script=lua)
         max_pause, total_pause = gc_pauses(gclog)
-        metrics = urllib.request.urlopen(f"http://127.0.0.1:{admin}/metrics", timeout=5).read().decode()
+        _, metrics = http_get(f"http://127.0.0.1:{admin}/metrics", timeout=5)
         stored = float(re.search(r"^sluice_store_keys\S* ([\d.eE+]+)$", metrics, re.M).group(1))
         return {"flood": flood["rps"], "pass": passing["rps"], "keys": keys["rps"],
                 "keys_n": stored, "rss_warm": idle_rss / 1024,
                 "rss_end": status_kb(p.pid, "VmRSS") / 1024, "hwm": status_kb(p.pid, "VmHWM") / 1024,
-                "max_pause": max_pause, "total_pause": total_pause, "alive": p.poll() is None}
+                "max_pause": max_pause, "total_pause": total_pause, "alive": p.alive()}
     finally:
-        p.send_signal(signal.SIGTERM)
-        try:
-            p.wait(10)
-        except subprocess.TimeoutExpired:
-            p.kill()
+        p.stop()
 
 
 def main():
@@ -133,21 +111,19 @@ def main():
     configs = {k: v for k, v in CONFIGS.items() if any(o in k for o in a.only.split(","))}
     work = tempfile.mkdtemp(prefix="jvm-sizing-")
     app_port = free_port()
-    app = subprocess.Popen(["/usr/bin/gunicorn", "-w", "1", "--threads", "16", "-b", f"127.0.0.1:{app_port}",
-                            "--chdir", os.path.join(ROOT, "bench"), "app:app"],
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    app = Proc("gunicorn", ["/usr/bin/gunicorn", "-w", "1", "--threads", "16", "-b", f"127.0.0.1:{app_port}",
+                            "--chdir", os.path.join(ROOT, "bench"), "app:app"], work)
     results = {k: [] for k in configs}
     try:
-        if not wait_http(f"http://127.0.0.1:{app_port}/free", app):
-            raise SystemExit("gunicorn did not start")
+        if wait_ready(f"http://127.0.0.1:{app_port}/free", app) is None:
+            raise SystemExit(f"gunicorn did not start, see {app.log_path}")
         for r in range(a.repeats):
             for name, opts in configs.items():
                 res = run_one(name, opts, app_port, work, a)
                 print(f"[round {r + 1}] {name}: {res}", file=sys.stderr, flush=True)
                 results[name].append(res)
     finally:
-        app.send_signal(signal.SIGTERM)
-        app.wait(10)
+        app.stop()
     med = lambda name, key: statistics.median(x[key] for x in results[name])
     print(f"\n{a.repeats} rounds, medians; {a.seconds} s per wrk run, key phase {a.keys_seconds} s; "
           f"{os.cpu_count()} CPUs, {subprocess.run(['java', '-version'], capture_output=True, text=True).stderr.splitlines()[0]}\n")

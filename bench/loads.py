@@ -21,17 +21,20 @@ def to_ms(text):
     return float(m.group(1)) * UNITS[m.group(2)]
 
 
-def wrk(url, seconds, conns, threads=1, prefix=()):
-    """One closed-loop wrk run (prefix: e.g. a taskset command). elapsed_s is the run's own
-    duration as wrk reports it ("N requests in 8.01s"), which rates should be divided by."""
-    out = subprocess.run([*prefix, "wrk", f"-t{threads}", f"-c{conns}", f"-d{seconds}s", "--latency", url],
+def wrk(url, seconds, conns, threads=1, prefix=(), script=None, latency_text=False):
+    """One closed-loop wrk run (prefix: e.g. a taskset command; script: a Lua file for wrk -s).
+    elapsed_s is the run's own duration as wrk reports it ("N requests in 8.01s"), which rates
+    should be divided by. latency_text: also wrk's own text per percentile, as "latency"
+    ({"50": "635.91us", ...})."""
+    out = subprocess.run([*prefix, "wrk", f"-t{threads}", f"-c{conns}", f"-d{seconds}s", "--latency",
+                          *(["-s", script] if script else []), url],
                          capture_output=True, text=True, timeout=seconds + 60).stdout
     done = re.search(r"(\d+) requests in ([\d.]+)(ms|s|m)", out)
     total = int(done.group(1))
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     errors = re.search(r"Socket errors: (.*)", out)
     lat = dict(re.findall(r"^\s+(50|75|90|99)%\s+(\S+)", out, re.M))
-    return {
+    res = {
         "requests": total,
         "elapsed_s": to_ms(done.group(2) + done.group(3)) / 1e3,
         "non2xx": int(non2xx.group(1)) if non2xx else 0,
@@ -40,6 +43,9 @@ def wrk(url, seconds, conns, threads=1, prefix=()):
         "p99_ms": to_ms(lat["99"]) if "99" in lat else None,
         "socket_errors": errors.group(1).strip() if errors else "",
     }
+    if latency_text:
+        res["latency"] = lat
+    return res
 
 
 def h2load_fixed_rate(url, seconds, total_rps, clients=16):
