@@ -3,7 +3,7 @@
 wrk windows alternate A,B / B,A, so drift on a shared machine hits both alike.
 
 usage: bench/ab.py BASE_JAR CAND_JAR [--pairs N] [--seconds S] [--warmup S] [--conns N]
-                   [--load flood|pass|rate|legit] [--rps N] [--a-opts=OPTS] [--b-opts=OPTS]
+                   [--load flood|pass|rate|legit|decide] [--rps N] [--a-opts=OPTS] [--b-opts=OPTS]
                    [--a-java=JAVA] [--b-java=JAVA] [--machine]
 
 A variant is a jar plus java options, given after the launcher's serve options as the launcher
@@ -16,12 +16,14 @@ connections, loads.h2load_fixed_rate), whose p99 each window reports instead of 
 a proxy adds when it is not saturated, table b3); legit: the flood, and beside it the harness's two
 well-behaved clients (keep-alive, and a new connection per request: table c/c2) on /limited from
 their own addresses, whose p99 each window reports (the new-connection client's is the figure;
-the last line also pools each client's samples over all windows). Prints each window's req/s and
+the last line also pools each client's samples over all windows); decide: keep-alive POSTs to the
+decision API's /v1/decide (`decision.listen`), each asking about a request to /limited from one
+peer (refused, as in the flood). Prints each window's req/s and
 CPU per request (the gateway process's user+system time; with --machine the whole machine's busy time, which
 also counts wrk, nginx and kernel threads), then the median and min-max of the per-pair B/A
 ratios. The policy and nginx files are bench/cold.py's.
 """
-import argparse, os, statistics as st, sys, tempfile
+import argparse, json, os, statistics as st, sys, tempfile
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import cold  # noqa: E402
 from loads import h2load_fixed_rate, legit_finish, legit_start, wrk  # noqa: E402
@@ -49,7 +51,7 @@ def main():
     ap.add_argument("--seconds", type=int, default=8)
     ap.add_argument("--warmup", type=int, default=20)
     ap.add_argument("--conns", type=int, default=32)
-    ap.add_argument("--load", choices=["flood", "pass", "rate", "legit"], default="flood")
+    ap.add_argument("--load", choices=["flood", "pass", "rate", "legit", "decide"], default="flood")
     ap.add_argument("--rps", type=int, default=20000, help="the fixed rate of --load rate")
     ap.add_argument("--a-java", default="java", help="the java command of A (e.g. another JDK's bin/java)")
     ap.add_argument("--b-java", default="java", help="the java command of B")
@@ -68,14 +70,26 @@ def main():
             os.makedirs(sd)
             port, admin = cold.free_port(), cold.free_port()
             conf = cold.sluice_conf(sd, port, admin, static)
+            if a.load == "decide":
+                port = cold.free_port()
+                with open(conf, "a") as f:
+                    f.write(f"decision:\n  listen: 127.0.0.1:{port}\n")
             r = Proc("sluice", [java, *cold.serve_java(opts), "-jar", jar, "serve", "-c", conf], sd)
             runs.append(r)
             if wait_ready(f"http://127.0.0.1:{admin}/readyz", r) is None:
                 sys.exit(f"{name} not ready, see {r.log_path}")
-            path = "/limited" if a.load in ("flood", "legit") else "/static"
+            path = {"flood": "/limited", "legit": "/limited", "decide": "/v1/decide"}.get(a.load, "/static")
             gws[name] = (r.popen.pid, f"http://127.0.0.1:{port}{path}")
+        script = None
+        if a.load == "decide":
+            script = os.path.join(d, "decide.lua")
+            body = json.dumps({"method": "GET", "path": "/limited", "peer": "10.0.0.1",
+                               "headers": {"User-Agent": "bench", "Accept": "*/*"}})
+            with open(script, "w") as f:
+                f.write('wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n'
+                        f"wrk.body = {json.dumps(body)}\n")
         for pid, url in gws.values():
-            wrk(url, a.warmup, a.conns)
+            wrk(url, a.warmup, a.conns, script=script)
         res = {"A": [], "B": []}
         samples = {(name, mode): [] for name in res for mode in ("keepalive", "newconn")}
         for i in range(a.pairs):
@@ -97,7 +111,7 @@ def main():
                     print(f"pair {i} {name}: new connection p99 {figure:.2f} ms, keep-alive p99 "
                           f"{got['keepalive']['p99_ms']:.2f} ms, flood {n / secs:,.0f} req/s, ", end="")
                 else:
-                    w = wrk(url, a.seconds, a.conns)
+                    w = wrk(url, a.seconds, a.conns, script=script)
                     n, secs = w["requests"], w["elapsed_s"]
                     figure = n / secs
                     print(f"pair {i} {name}: {figure:,.0f} req/s, ", end="")
