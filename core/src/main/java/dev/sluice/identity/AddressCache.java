@@ -56,8 +56,8 @@ final class AddressCache {
         return k;
       }
     }
-    // An IPv4 key is written from the address in one string of its exact size; the address's own
-    // text is left to the client address, formatted only if something asks for it.
+    // An IPv4 key is written from the address bytes in one expression; the address's own text is
+    // left to the client address, formatted only if something asks for it.
     Identity ip = address instanceof Inet4Address
         ? Identity.ofKey(IP_SPEC, IpLiteral.formatV4(IP_KEY_PREFIX, address.getAddress()))
         : new Identity(IP_SPEC, ipValue(address));

@@ -68,9 +68,8 @@ final class IpLiteral {
   }
 
   /**
-   * {@code prefix} then the dotted quad of the four bytes {@code b}. One concatenation, so the
-   * string is allocated once at its exact size ({@code getHostAddress()} goes through a builder
-   * and copies).
+   * {@code prefix} then the dotted quad of the four bytes {@code b}, in one expression: no
+   * intermediate text of the address ({@code getHostAddress()} plus a prefix would build two).
    */
   static String formatV4(String prefix, byte[] b) {
     return prefix + (b[0] & 0xFF) + "." + (b[1] & 0xFF) + "." + (b[2] & 0xFF) + "." + (b[3] & 0xFF);
