@@ -83,7 +83,7 @@ def percentile(values, q):
     return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
 
 
-def fixed_rate(url, tmp):
+def fixed_rate(url):
     """Open loop: request i starts at t0 + i/RATE (16 sender threads, a new connection per request,
     as gunicorn's sync workers close every connection); latency from the scheduled start, so a
     slow answer delaying the next send is counted, not hidden."""
@@ -144,7 +144,11 @@ def start_sluice(jar, tmp, name, store):
     policy.write_text(POLICY.format(port=port, admin=admin, store=store, limit=LIMIT))
     proc = Proc(name, [str(ROOT / "packaging/bin/sluice"), "serve", "-c", str(policy)], tmp,
                 env={"SLUICE_JAR": str(jar)})
-    wait_port(port, proc)
+    try:
+        wait_port(port, proc)
+    except BaseException:
+        proc.stop()  # it may be up without its port: stop it before giving up
+        raise
     return proc, f"http://127.0.0.1:{port}"
 
 
@@ -160,7 +164,7 @@ def run_target(name, env, extra_pids, tmp):
             raise SystemExit(f"{base}/healthz not ready (gunicorn {name}), see {proc.log_path}")
         time.sleep(1)
         pids = [proc.pid] + extra_pids  # gunicorn's master; its workers are its descendants
-        result = {"fixed": fixed_rate(base + "/api/items", tmp), "saturation": saturation(base + "/api/items", pids),
+        result = {"fixed": fixed_rate(base + "/api/items"), "saturation": saturation(base + "/api/items", pids),
                   "over_limit": over_limit(base)}
     finally:
         proc.stop()

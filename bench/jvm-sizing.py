@@ -14,7 +14,7 @@ runs with wrk, 32 connections, loopback only:
 and reads the gateway's peak RSS (VmHWM) and RSS at the end, and GC pauses from -Xlog:gc.
 Prints one Markdown table (medians over the rounds). Every process it starts is stopped by PID.
 """
-import argparse, os, re, statistics, subprocess, sys, tempfile
+import argparse, os, re, shutil, statistics, subprocess, sys, tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from loads import wrk  # noqa: E402
@@ -48,7 +48,8 @@ def status_kb(pid, field):
 
 
 def gc_pauses(log):
-    ms = [float(x) for x in re.findall(r"Pause.* ([\d.]+)ms$", open(log).read(), re.M)]
+    with open(log) as f:
+        ms = [float(x) for x in re.findall(r"Pause.* ([\d.]+)ms$", f.read(), re.M)]
     return (max(ms) if ms else 0.0, sum(ms))
 
 
@@ -88,7 +89,8 @@ policies:
         idle_rss = status_kb(p.pid, "VmRSS")
         open(gclog, "w").close()  # pauses of the key phase only
         lua = os.path.join(work, "keys.lua")
-        open(lua, "w").write(KEYS_LUA)
+        with open(lua, "w") as f:
+            f.write(KEYS_LUA)
         keys = wrk(base + "/k", a.keys_seconds, CONNS, script=lua)
         max_pause, total_pause = gc_pauses(gclog)
         _, metrics = http_get(f"http://127.0.0.1:{admin}/metrics", timeout=5)
@@ -124,6 +126,7 @@ def main():
                 results[name].append(res)
     finally:
         app.stop()
+    shutil.rmtree(work, ignore_errors=True)  # kept when a run failed: its logs are named above
     med = lambda name, key: statistics.median(x[key] for x in results[name])
     print(f"\n{a.repeats} rounds, medians; {a.seconds} s per wrk run, key phase {a.keys_seconds} s; "
           f"{os.cpu_count()} CPUs, {subprocess.run(['java', '-version'], capture_output=True, text=True).stderr.splitlines()[0]}\n")
