@@ -23,10 +23,10 @@ CPU per request (the gateway process's user+system time; with --machine the whol
 also counts wrk, nginx and kernel threads), then the median and min-max of the per-pair B/A
 ratios. The policy and nginx files are bench/cold.py's.
 """
-import argparse, json, os, statistics as st, sys, tempfile
+import argparse, os, statistics as st, sys, tempfile
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import cold  # noqa: E402
-from loads import h2load_fixed_rate, legit_finish, legit_start, wrk  # noqa: E402
+from loads import decide_script, h2load_fixed_rate, legit_finish, legit_start, wrk  # noqa: E402
 from procs import Proc, cpu_seconds, wait_ready  # noqa: E402
 from stats import percentile  # noqa: E402
 
@@ -80,14 +80,7 @@ def main():
                 sys.exit(f"{name} not ready, see {r.log_path}")
             path = {"flood": "/limited", "legit": "/limited", "decide": "/v1/decide"}.get(a.load, "/static")
             gws[name] = (r.popen.pid, f"http://127.0.0.1:{port}{path}")
-        script = None
-        if a.load == "decide":
-            script = os.path.join(d, "decide.lua")
-            body = json.dumps({"method": "GET", "path": "/limited", "peer": "10.0.0.1",
-                               "headers": {"User-Agent": "bench", "Accept": "*/*"}})
-            with open(script, "w") as f:
-                f.write('wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n'
-                        f"wrk.body = {json.dumps(body)}\n")
+        script = decide_script(d, "/limited") if a.load == "decide" else None
         for pid, url in gws.values():
             wrk(url, a.warmup, a.conns, script=script)
         res = {"A": [], "B": []}

@@ -36,7 +36,7 @@ import time
 
 from loads import legit_finish, legit_start, wrk
 from ports import free_port
-from procs import CLK_TCK, Proc, cpu_seconds, wait_ready
+from procs import CLK_TCK, Proc, cpu_seconds, rss_mib, wait_ready
 from procs import descendants as tree  # the gateway and the JVM its launcher starts
 from stack import FLOOR_MAIN, FLOOR_REFUSE, static_nginx_conf
 
@@ -87,27 +87,6 @@ def pin_plan(pin):
         return [], []
     gw, rest = str(mine[-1]), ",".join(str(c) for c in mine[:-1])
     return ["taskset", "-c", gw], ["taskset", "-c", rest]
-
-
-def memory_kib(pid):
-    out = {}
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            for line in f:
-                if line.startswith(("VmRSS:", "VmHWM:")):
-                    out[line.split(":")[0]] = int(line.split()[1])
-    except OSError:
-        pass
-    return out
-
-
-def rss_mib(pid):
-    rss = hwm = 0
-    for p in tree(pid):
-        m = memory_kib(p)
-        rss += m.get("VmRSS", 0)
-        hwm += m.get("VmHWM", 0)
-    return rss / 1024, hwm / 1024
 
 
 def jit_seconds(pid):

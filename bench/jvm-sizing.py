@@ -19,7 +19,7 @@ import argparse, os, re, shutil, statistics, subprocess, sys, tempfile
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from loads import wrk  # noqa: E402
 from ports import free_port  # noqa: E402
-from procs import Proc, http_get, wait_ready  # noqa: E402
+from procs import Proc, http_get, rss_mib, wait_ready  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CONNS = 32  # wrk -t1 -c32 in every phase
@@ -40,11 +40,6 @@ request = function()
   return wrk.format("GET", "/k", { ["X-API-Key"] = "k" .. math.random(1, 1e9) .. "-" .. n })
 end
 """
-
-
-def status_kb(pid, field):
-    with open(f"/proc/{pid}/status") as f:
-        return int(re.search(rf"^{field}:\s+(\d+) kB", f.read(), re.M).group(1))
 
 
 def gc_pauses(log):
@@ -86,7 +81,7 @@ policies:
         wrk(base + "/free", a.seconds, CONNS)
         flood = wrk(base + "/limited", a.seconds, CONNS)
         passing = wrk(base + "/free", a.seconds, CONNS)
-        idle_rss = status_kb(p.pid, "VmRSS")
+        idle_rss, _ = rss_mib(p.pid)
         open(gclog, "w").close()  # pauses of the key phase only
         lua = os.path.join(work, "keys.lua")
         with open(lua, "w") as f:
@@ -95,9 +90,10 @@ policies:
         max_pause, total_pause = gc_pauses(gclog)
         _, metrics = http_get(f"http://127.0.0.1:{admin}/metrics", timeout=5)
         stored = float(re.search(r"^sluice_store_keys\S* ([\d.eE+]+)$", metrics, re.M).group(1))
+        rss_end, hwm = rss_mib(p.pid)
         return {"flood": flood["rps"], "pass": passing["rps"], "keys": keys["rps"],
-                "keys_n": stored, "rss_warm": idle_rss / 1024,
-                "rss_end": status_kb(p.pid, "VmRSS") / 1024, "hwm": status_kb(p.pid, "VmHWM") / 1024,
+                "keys_n": stored, "rss_warm": idle_rss,
+                "rss_end": rss_end, "hwm": hwm,
                 "max_pause": max_pause, "total_pause": total_pause, "alive": p.alive()}
     finally:
         p.stop()

@@ -48,6 +48,18 @@ def wrk(url, seconds, conns, threads=1, prefix=(), script=None, latency_text=Fal
     return res
 
 
+def decide_script(folder, path, peer="10.0.0.1"):
+    """Writes decide.lua into folder: wrk POSTs /v1/decide bodies asking about a GET of `path`
+    from `peer` (the decision API's request shape). Returns the script's path."""
+    body = json.dumps({"method": "GET", "path": path, "peer": peer,
+                       "headers": {"User-Agent": "bench", "Accept": "*/*"}})
+    script = os.path.join(folder, "decide.lua")
+    with open(script, "w") as f:
+        f.write('wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n'
+                f"wrk.body = {json.dumps(body)}\n")
+    return script
+
+
 def h2load_fixed_rate(url, seconds, total_rps, clients=16):
     """Open-loop-ish load: clients × (total_rps / clients) requests per second for `seconds`;
     latency percentiles from h2load's per-request log (microseconds, from send to response)."""

@@ -80,6 +80,28 @@ def cpu_seconds(pids):
     return ticks / CLK_TCK
 
 
+def memory_kib(pid):
+    out = {}
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith(("VmRSS:", "VmHWM:")):
+                    out[line.split(":")[0]] = int(line.split()[1])
+    except OSError:
+        pass
+    return out
+
+
+def rss_mib(pid):
+    """Resident memory (VmRSS) and its peak (VmHWM) of pid and its descendants, in MiB."""
+    rss = hwm = 0
+    for p in descendants(pid):
+        m = memory_kib(p)
+        rss += m.get("VmRSS", 0)
+        hwm += m.get("VmHWM", 0)
+    return rss / 1024, hwm / 1024
+
+
 def http_get(url, timeout=5):
     with urllib.request.urlopen(url, timeout=timeout) as r:
         return r.status, r.read().decode()
